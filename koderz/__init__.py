@@ -1,0 +1,45 @@
+"""Koderz: how cheaply can code get written if a cheap model does the work and an expensive
+model only advises?
+
+The notebook-facing API. Everything a notebook needs is importable from here; ``__all__`` is
+kept honest by ``tests/test_api.py``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from koderz.errors import (
+    ConfigError,
+    DataError,
+    KoderzError,
+    MissingKeyError,
+    ProblemFileError,
+    ProviderError,
+    SandboxError,
+    UnknownModelError,
+)
+from koderz.records import Completion, ExecResult, Message, Problem, TestOutcome, Usage
+
+try:
+    __version__ = version("koderz")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "Completion",
+    "ConfigError",
+    "DataError",
+    "ExecResult",
+    "KoderzError",
+    "Message",
+    "MissingKeyError",
+    "Problem",
+    "ProblemFileError",
+    "ProviderError",
+    "SandboxError",
+    "TestOutcome",
+    "UnknownModelError",
+    "Usage",
+    "__version__",
+]

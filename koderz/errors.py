@@ -1,0 +1,129 @@
+"""Koderz's exceptions. Every message says what went wrong *and* how to fix it.
+
+The CLI prints ``str(error)`` for any :class:`KoderzError` and exits with status 2, so a
+mistake of the user's never shows a traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "KoderzError",
+    "MissingKeyError",
+    "ProblemFileError",
+    "ProviderError",
+    "SandboxError",
+    "UnknownModelError",
+]
+
+
+class KoderzError(Exception):
+    """Base class of every error Koderz raises on purpose."""
+
+
+class ConfigError(KoderzError):
+    """A setting, argument or file given by the user cannot be used as it is."""
+
+
+class UnknownModelError(KoderzError, KeyError):
+    """No model of that name is known.
+
+    Attributes:
+        name: The name that was asked for.
+        suggestions: The closest known names, best first.
+    """
+
+    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+        self.name = name
+        self.suggestions = list(suggestions or [])
+        hint = (
+            f" Did you mean: {', '.join(self.suggestions)}?"
+            if self.suggestions
+            else ""
+        )
+        super().__init__(
+            f"Unknown model {name!r}.{hint} Run `koderz models` for the full list; an Ollama "
+            "model is any name with a ':' (e.g. 'qwen2.5-coder:7b'), a GGUF file is its path, "
+            "and a model on an OpenAI-compatible server is 'openai-compat/NAME' with "
+            "OPENAI_BASE_URL set."
+        )
+
+    def __str__(self) -> str:  # KeyError would repr() the message.
+        return str(self.args[0])
+
+
+class MissingKeyError(ConfigError):
+    """The API key a provider needs is not set."""
+
+    def __init__(self, provider: str, env_var: str) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        super().__init__(
+            f"No key found for {provider} - set the {env_var} environment variable "
+            f"(or put {env_var}=... in a .env file in the working folder)."
+        )
+
+
+class ProviderError(KoderzError):
+    """A model call failed after the retries its policy allows.
+
+    Attributes:
+        provider: ``anthropic``, ``openai``, ``ollama`` or ``llamacpp``.
+        model: The model that was called.
+        kind: What happened, one of ``rate_limit``, ``overloaded``, ``server``, ``timeout``,
+            ``connection``, ``auth``, ``bad_request``, ``not_found``, ``other``.
+        status: The HTTP status, where there was one.
+        attempts: How many times the call was tried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        model: str,
+        kind: str,
+        status: int | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.model = model
+        self.kind = kind
+        self.status = status
+        self.attempts = attempts
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying the same call again may succeed."""
+        return self.kind in {"rate_limit", "overloaded", "server", "timeout", "connection"}
+
+
+class ProblemFileError(ConfigError):
+    """A problem file is malformed.
+
+    Attributes:
+        path: The file.
+        line: The 1-based line number, where the fault is on one line.
+        field: The field at fault, where one is.
+    """
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        where = path if line is None else f"{path}, line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+        self.field = field
+
+
+class DataError(KoderzError):
+    """Recorded data cannot be read or does not fit the schema."""
+
+
+class SandboxError(KoderzError):
+    """The sandbox itself cannot run (not the candidate code: that failure is data)."""

@@ -1,0 +1,160 @@
+"""Frozen records passed between Koderz's modules.
+
+Each field carries a docstring-style comment; the records are plain data with no I/O, so a
+notebook can build them by hand and a test can compare them with ``==``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Completion",
+    "ExecResult",
+    "Message",
+    "Problem",
+    "Role",
+    "TestOutcome",
+    "Usage",
+]
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one model call, in one convention for every provider.
+
+    ``input_tokens`` counts *every* prompt token, cached or not (the convention of OpenAI and
+    genai-prices); ``cache_read_tokens`` and ``cache_write_tokens`` are parts of it, never added
+    to it. Anthropic reports cache tokens beside ``input_tokens``; its client adds them in.
+    """
+
+    input_tokens: int = 0
+    """All prompt tokens, including those read from or written to a prompt cache."""
+    output_tokens: int = 0
+    """Generated tokens, reasoning tokens included."""
+    cache_read_tokens: int = 0
+    """Prompt tokens served from the provider's cache (the part of ``input_tokens`` billed at
+    the cache-read rate)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's cache (billed at the cache-write rate)."""
+
+    def __post_init__(self) -> None:
+        for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Usage.{name} cannot be negative")
+        if self.cache_read_tokens + self.cache_write_tokens > self.input_tokens:
+            raise ValueError(
+                "Usage.cache_read_tokens + cache_write_tokens are parts of input_tokens and "
+                "cannot exceed it"
+            )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: Role
+    """``system``, ``user`` or ``assistant``."""
+    content: str
+    """The text."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What one model call returned."""
+
+    text: str
+    """The reply text; empty when the model said nothing or refused."""
+    usage: Usage
+    """Tokens, in Koderz's convention (see :class:`Usage`)."""
+    latency_s: float
+    """Wall time of the call, retries included."""
+    model: str
+    """The model as Koderz names it (the registry name)."""
+    provider: str
+    """``anthropic``, ``openai``, ``ollama`` or ``llamacpp``."""
+    stop_reason: str
+    """Why generation stopped, normalised: ``end``, ``max_tokens``, ``refusal``,
+    ``content_filter``, ``context_overflow``, ``empty`` or the provider's own word."""
+    attempts: int = 1
+    """How many HTTP attempts the call took (1 when it succeeded first time)."""
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """The result of one test case (one assertion of a HumanEval ``check``)."""
+
+    index: int
+    """0-based position of the test case in the problem's tests."""
+    passed: bool
+    """Whether it passed."""
+    kind: str = "passed"
+    """``passed``, ``assertion``, ``exception``, ``timeout``, ``memory``, ``crash`` or
+    ``not_run``."""
+    source: str = ""
+    """The test's source line, e.g. ``assert candidate(1) == 2``."""
+    message: str = ""
+    """Exception type and message (empty when it passed)."""
+    traceback: str = ""
+    """The traceback tail, capped in size (empty when it passed)."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """The verdict on one candidate program. Failures of the candidate are data, never raised."""
+
+    passed: bool
+    """True only if every test case ran and passed."""
+    status: str
+    """``passed``, ``failed`` (some test failed), ``syntax_error``, ``timeout``, ``memory``,
+    ``crash`` (the process died or fooled nothing), ``error`` (the candidate raised outside a
+    test)."""
+    tests_passed: int
+    """How many test cases passed (partial credit)."""
+    tests_total: int
+    """How many test cases the problem has."""
+    outcomes: tuple[TestOutcome, ...] = field(default_factory=tuple)
+    """Per test case, in order."""
+    stdout: str = ""
+    """Tail of the candidate's stdout, capped in size."""
+    stderr: str = ""
+    """Tail of the candidate's stderr, capped in size."""
+    duration_s: float = 0.0
+    """Wall time of the run."""
+    isolation: str = ""
+    """What isolated the run, e.g. ``bwrap`` or ``rlimits-only``."""
+
+    @property
+    def first_failure(self) -> TestOutcome | None:
+        """The first test case that did not pass, if any."""
+        return next((o for o in self.outcomes if not o.passed), None)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One programming problem with hidden tests."""
+
+    task_id: str
+    """Stable id, e.g. ``HumanEval/0`` or ``Mbpp/2``."""
+    prompt: str
+    """What the model is shown: signature, docstring, and any helper code or imports."""
+    entry_point: str
+    """Name of the function the tests call."""
+    test: str
+    """Test source. HumanEval style: defines ``check(candidate)``; each assertion in it is
+    one test case."""
+    canonical_solution: str = ""
+    """A reference solution body (appended to ``prompt`` it passes the tests), if known."""
+    source: str = ""
+    """Where the problem came from, e.g. ``humaneval``, ``humaneval+``, ``mbpp+``, a path."""
