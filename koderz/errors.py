@@ -37,11 +37,7 @@ class UnknownModelError(KoderzError, KeyError):
     def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
         self.name = name
         self.suggestions = list(suggestions or [])
-        hint = (
-            f" Did you mean: {', '.join(self.suggestions)}?"
-            if self.suggestions
-            else ""
-        )
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(
             f"Unknown model {name!r}.{hint} Run `koderz models` for the full list; an Ollama "
             "model is any name with a ':' (e.g. 'qwen2.5-coder:7b'), a GGUF file is its path, "
@@ -72,9 +68,11 @@ class ProviderError(KoderzError):
         provider: ``anthropic``, ``openai``, ``ollama`` or ``llamacpp``.
         model: The model that was called.
         kind: What happened, one of ``rate_limit``, ``overloaded``, ``server``, ``timeout``,
-            ``connection``, ``auth``, ``bad_request``, ``not_found``, ``other``.
+            ``connection``, ``auth``, ``bad_request``, ``not_found``, ``context_overflow``,
+            ``other``.
         status: The HTTP status, where there was one.
         attempts: How many times the call was tried.
+        retry_after_s: How long the provider asked us to wait before trying again, if it did.
     """
 
     def __init__(
@@ -86,6 +84,7 @@ class ProviderError(KoderzError):
         kind: str,
         status: int | None = None,
         attempts: int = 1,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -93,6 +92,7 @@ class ProviderError(KoderzError):
         self.kind = kind
         self.status = status
         self.attempts = attempts
+        self.retry_after_s = retry_after_s
 
     @property
     def retryable(self) -> bool:

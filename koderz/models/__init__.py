@@ -1,0 +1,163 @@
+"""The single door to models: :func:`get_model`.
+
+Each provider lives in its own module (``anthropic``, ``openai``, ``ollama``, ``llamacpp``)
+and imports its SDK lazily, so optional SDKs stay optional. SDK retries are switched off: the
+one :class:`~koderz.models.base.RetryPolicy` here retries every provider alike (rate limits
+honour Retry-After; 5xx, overload, timeouts and dropped connections back off with jitter), and
+counts the attempts.
+
+One client per provider and endpoint is created and reused, across models and threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from koderz.errors import ProviderError
+from koderz.models.base import GenerateConfig, ProviderClient, RetryPolicy
+from koderz.records import Completion, Message, Usage
+from koderz.registry import ModelSpec, resolve_model
+
+__all__ = ["GenerateConfig", "Model", "ProviderClient", "RetryPolicy", "get_model", "reset_clients"]
+
+_clients: dict[tuple[str, ...], ProviderClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _client_for(spec: ModelSpec) -> ProviderClient:
+    # Imported here so that a provider's SDK is imported only when it is used.
+    if spec.provider == "anthropic":
+        from koderz.models import anthropic as module
+    elif spec.provider == "openai":
+        from koderz.models import openai as module  # type: ignore[no-redef]
+    elif spec.provider == "ollama":
+        from koderz.models import ollama as module  # type: ignore[no-redef]
+    else:
+        from koderz.models import llamacpp as module  # type: ignore[no-redef]
+    key = module.client_key(spec)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = module.make_client(spec)
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients, e.g. after changing ``OPENAI_BASE_URL`` in a notebook."""
+    with _clients_lock:
+        _clients.clear()
+
+
+class Model:
+    """A model ready to call. Get one with :func:`get_model`.
+
+    Attributes:
+        spec: What the registry knows of it (provider, tier, price reference).
+        retry: The retry policy of its calls.
+    """
+
+    def __init__(self, spec: ModelSpec, *, retry: RetryPolicy | None = None) -> None:
+        self.spec = spec
+        self.retry = retry or RetryPolicy()
+
+    @property
+    def name(self) -> str:
+        """Koderz's name for the model."""
+        return self.spec.name
+
+    @property
+    def provider(self) -> str:
+        """The provider that serves it."""
+        return self.spec.provider
+
+    @property
+    def tier(self) -> str:
+        """``local``, ``small_frontier`` or ``frontier``."""
+        return self.spec.tier
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name} ({self.provider}, {self.tier})>"
+
+    def complete(
+        self,
+        messages: Sequence[Message] | str,
+        *,
+        system: str | None = None,
+        config: GenerateConfig | None = None,
+        **settings: Any,
+    ) -> Completion:
+        """Send ``messages`` (or one user message) and return the completion.
+
+        Args:
+            messages: The conversation, or a string for a single user message.
+            system: A system prompt, put before ``messages``.
+            config: Call settings; keyword ``settings`` (``max_tokens``, ``temperature``,
+                ``seed``, ``timeout_s``, ``cache_prompt``) override single fields.
+
+        Returns:
+            The completion. An empty, refused or context-overflowing answer is a completion
+            whose ``stop_reason`` says so, not an exception.
+
+        Raises:
+            ProviderError: The call still failed after the retry policy's attempts.
+            MissingKeyError: The provider's key is not set.
+        """
+        msgs = [Message("user", messages)] if isinstance(messages, str) else list(messages)
+        if system is not None:
+            msgs.insert(0, Message("system", system))
+        cfg = replace(config or GenerateConfig(), **settings)
+        client = _client_for(self.spec)
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = client.generate(self.spec, msgs, cfg)
+            except Exception as exc:
+                err = (
+                    exc
+                    if isinstance(exc, ProviderError)
+                    else client.translate_error(exc, self.spec)
+                )
+                if err is None:
+                    raise
+                err.attempts = attempt
+                if err.kind == "context_overflow":
+                    return Completion(
+                        text="",
+                        usage=Usage(),
+                        latency_s=time.perf_counter() - started,
+                        model=self.name,
+                        provider=self.provider,
+                        stop_reason="context_overflow",
+                        attempts=attempt,
+                    )
+                if not err.retryable or attempt >= self.retry.max_attempts:
+                    if err is exc:
+                        raise
+                    raise err from exc
+                self.retry.sleep(self.retry.delay(attempt, err.retry_after_s))
+                continue
+            return replace(result, latency_s=time.perf_counter() - started, attempts=attempt)
+
+
+def get_model(name: str, *, retry: RetryPolicy | None = None) -> Model:
+    """The model of that name, ready to call.
+
+    Args:
+        name: A registered name (``koderz models`` lists them), an Ollama name with a ``:``,
+            ``NAME@URL`` for an OpenAI-compatible server, a ``.gguf`` path, or ``smollm2``.
+        retry: How failed calls are retried; the default retries 6 times with backoff.
+
+    Raises:
+        UnknownModelError: No such model; the message lists the closest names.
+
+    Examples:
+        >>> get_model("gpt-4o-mini")
+        <Model gpt-4o-mini (openai, small_frontier)>
+    """
+    return Model(resolve_model(name), retry=retry)

@@ -1,0 +1,124 @@
+"""Anthropic's Messages API through the ``anthropic`` SDK.
+
+The endpoint follows the SDK's own ``ANTHROPIC_BASE_URL``; the key is ``ANTHROPIC_API_KEY``.
+Anthropic reports cache reads and writes *beside* ``input_tokens``; Koderz's
+:class:`~koderz.records.Usage` counts them *in* it, so they are added here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from koderz.errors import ProviderError
+from koderz.models.base import GenerateConfig, api_key, http_error, kind_for_status
+from koderz.models.base import parse_retry_after as _retry_after
+from koderz.records import Completion, Message, Usage
+from koderz.registry import ModelSpec
+
+PROVIDER = "anthropic"
+KEY_VAR = "ANTHROPIC_API_KEY"
+
+_STOP = {
+    "end_turn": "end",
+    "stop_sequence": "end",
+    "max_tokens": "max_tokens",
+    "refusal": "refusal",
+    "model_context_window_exceeded": "context_overflow",
+}
+
+
+def client_key(spec: ModelSpec) -> tuple[str, ...]:
+    return (PROVIDER, os.environ.get("ANTHROPIC_BASE_URL", ""), api_key(PROVIDER, KEY_VAR))
+
+
+def make_client(spec: ModelSpec) -> AnthropicClient:
+    return AnthropicClient(api_key(PROVIDER, KEY_VAR))
+
+
+class AnthropicClient:
+    provider = PROVIDER
+
+    def __init__(self, key: str) -> None:
+        import anthropic
+
+        # max_retries=0: Koderz's own policy retries, uniformly across providers.
+        self._sdk = anthropic.Anthropic(api_key=key, max_retries=0)
+
+    def generate(
+        self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
+    ) -> Completion:
+        system = "\n\n".join(m.content for m in messages if m.role == "system")
+        kwargs: dict[str, Any] = {
+            "model": spec.api_model,
+            "max_tokens": config.max_tokens,
+            "messages": [
+                {"role": m.role, "content": m.content} for m in messages if m.role != "system"
+            ],
+            "timeout": config.timeout_s,
+        }
+        if system:
+            block: dict[str, Any] = {"type": "text", "text": system}
+            if config.cache_prompt:
+                block["cache_control"] = {"type": "ephemeral"}
+            kwargs["system"] = [block]
+        if config.temperature is not None:
+            kwargs["temperature"] = config.temperature
+        response = self._sdk.messages.create(**kwargs)
+        text = "".join(
+            getattr(b, "text", "") for b in response.content if getattr(b, "type", "") == "text"
+        )
+        u = response.usage
+        read = getattr(u, "cache_read_input_tokens", None) or 0
+        write = getattr(u, "cache_creation_input_tokens", None) or 0
+        usage = Usage(
+            input_tokens=(u.input_tokens or 0) + read + write,
+            output_tokens=u.output_tokens or 0,
+            cache_read_tokens=read,
+            cache_write_tokens=write,
+        )
+        stop = _STOP.get(str(response.stop_reason), str(response.stop_reason))
+        if not text and stop == "end":
+            stop = "empty"
+        return Completion(text, usage, 0.0, spec.name, PROVIDER, stop)
+
+    def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
+        import anthropic
+
+        if isinstance(exc, anthropic.APITimeoutError):
+            return http_error(PROVIDER, spec, status=None, kind="timeout", detail=str(exc))
+        if isinstance(exc, anthropic.APIConnectionError):
+            return http_error(PROVIDER, spec, status=None, kind="connection", detail=str(exc))
+        if isinstance(exc, anthropic.APIStatusError):
+            detail = _message(exc)
+            kind = kind_for_status(exc.status_code)
+            if kind == "bad_request" and "prompt is too long" in detail.lower():
+                kind = "context_overflow"
+            if _error_type(exc) == "overloaded_error":
+                kind = "overloaded"
+            return http_error(
+                PROVIDER,
+                spec,
+                status=exc.status_code,
+                kind=kind,
+                detail=detail,
+                retry_after_s=_retry_after(exc.response.headers),
+            )
+        return None
+
+
+def _error_type(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            return str(err.get("type", ""))
+    return ""
+
+
+def _message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message", exc))
+    return str(getattr(exc, "message", exc))

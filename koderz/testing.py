@@ -1,0 +1,321 @@
+"""Local servers that speak the providers' HTTP protocols, with scripted answers.
+
+They let the real SDKs run end to end with no network: Koderz's own tests, the benchmarks
+under ``benchmarks/``, and a dry run of an experiment before spending money. Each server
+listens on 127.0.0.1 and records the requests it got.
+
+Examples:
+    >>> from koderz.testing import Answer, ProtocolServer
+    >>> with ProtocolServer("openai", script=[Answer("def f(): pass", input_tokens=12)]) as s:
+    ...     s.url.startswith("http://127.0.0.1:")
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+__all__ = ["Answer", "ProtocolServer", "Recorded", "Reply", "error_reply"]
+
+Protocol = Literal["openai", "anthropic", "ollama"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful model answer, rendered in the server's protocol."""
+
+    text: str
+    """The reply text."""
+    input_tokens: int | None = None
+    """All prompt tokens, cache included (Koderz's convention); None estimates 1 per 4 chars."""
+    output_tokens: int | None = None
+    """Generated tokens; None estimates 1 per 4 characters."""
+    cache_read_tokens: int = 0
+    """Part of ``input_tokens`` read from the cache."""
+    cache_write_tokens: int = 0
+    """Part of ``input_tokens`` written to the cache (Anthropic only)."""
+    stop: str = "end"
+    """``end``, ``max_tokens`` or ``refusal``."""
+    delay_s: float = 0.0
+    """Seconds to wait before answering."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A raw HTTP reply: any status, headers and JSON body; or a dropped connection."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    """Seconds to wait before answering (longer than the client's timeout = a timeout)."""
+    drop: bool = False
+    """Close the connection without answering."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the server got."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def prompt(self) -> str:
+        """All message texts of the request, joined by blank lines."""
+        parts: list[str] = []
+        system = self.body.get("system")
+        if isinstance(system, list):
+            parts.extend(str(b.get("text", "")) for b in system)
+        elif isinstance(system, str):
+            parts.append(system)
+        for m in self.body.get("messages", []):
+            content = m.get("content")
+            if isinstance(content, list):
+                parts.extend(str(b.get("text", "")) for b in content)
+            else:
+                parts.append(str(content))
+        return "\n\n".join(parts)
+
+
+Responder = Callable[[Recorded], "Answer | Reply | str"]
+
+
+def error_reply(
+    protocol: Protocol, status: int, message: str = "", *, retry_after: float | None = None
+) -> Reply:
+    """An error in the protocol's own shape, e.g. ``error_reply("openai", 429, retry_after=1)``."""
+    message = message or {
+        429: "Rate limit reached",
+        500: "Internal server error",
+        401: "Invalid API key",
+        529: "Overloaded",
+    }.get(status, "Error")
+    headers = {} if retry_after is None else {"retry-after": f"{retry_after:g}"}
+    if protocol == "openai":
+        body: Any = {"error": {"message": message, "type": "error", "code": None}}
+    elif protocol == "anthropic":
+        kind = {
+            429: "rate_limit_error",
+            529: "overloaded_error",
+            401: "authentication_error",
+            400: "invalid_request_error",
+        }.get(status, "api_error")
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        body = {"error": message}
+    return Reply(status=status, body=body, headers=headers)
+
+
+def _estimate(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def _render(protocol: Protocol, request: Recorded, answer: Answer) -> dict[str, Any]:
+    model = request.body.get("model", "model")
+    tin = answer.input_tokens if answer.input_tokens is not None else _estimate(request.prompt)
+    tout = answer.output_tokens if answer.output_tokens is not None else _estimate(answer.text)
+    if protocol == "openai":
+        finish = {"end": "stop", "max_tokens": "length"}.get(answer.stop, "stop")
+        refusal = answer.text if answer.stop == "refusal" else None
+        return {
+            "id": "chatcmpl-local",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": None if refusal else answer.text,
+                        "refusal": refusal,
+                    },
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": tin,
+                "completion_tokens": tout,
+                "total_tokens": tin + tout,
+                "prompt_tokens_details": {"cached_tokens": answer.cache_read_tokens},
+            },
+        }
+    if protocol == "anthropic":
+        stop = {"end": "end_turn", "max_tokens": "max_tokens"}.get(answer.stop, answer.stop)
+        return {
+            "id": "msg_local",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": answer.text}] if answer.text else [],
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": {
+                # Anthropic counts cache tokens beside input_tokens, not in it.
+                "input_tokens": tin - answer.cache_read_tokens - answer.cache_write_tokens,
+                "output_tokens": tout,
+                "cache_read_input_tokens": answer.cache_read_tokens,
+                "cache_creation_input_tokens": answer.cache_write_tokens,
+            },
+        }
+    done = {"end": "stop", "max_tokens": "length"}.get(answer.stop, "stop")
+    return {
+        "model": model,
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": {"role": "assistant", "content": answer.text},
+        "done": True,
+        "done_reason": done,
+        "total_duration": 1,
+        "prompt_eval_count": tin,
+        "eval_count": tout,
+    }
+
+
+class ProtocolServer:
+    """An HTTP server on 127.0.0.1 that speaks one provider's protocol.
+
+    Answers come first from ``script`` (in order), then from ``respond(request)``, else
+    ``"ok"``. A script item or a responder's result may be an :class:`Answer`, a raw
+    :class:`Reply` (errors, delays, dropped connections) or a plain string.
+
+    Args:
+        protocol: ``openai`` (``/v1/chat/completions``), ``anthropic`` (``/v1/messages``) or
+            ``ollama`` (``/api/chat``).
+        script: Answers for the first requests.
+        respond: Called for each request after the script is used up.
+        delay_s: Added before every answer (simulates a model's latency).
+    """
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        *,
+        script: Iterable[Answer | Reply | str] = (),
+        respond: Responder | None = None,
+        delay_s: float = 0.0,
+    ) -> None:
+        if protocol not in ("openai", "anthropic", "ollama"):
+            raise ValueError(f"unknown protocol {protocol!r}")
+        self.protocol: Protocol = protocol
+        self.requests: list[Recorded] = []
+        self._script: deque[Answer | Reply | str] = deque(script)
+        self._respond = respond
+        self._delay_s = delay_s
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> ProtocolServer:
+        handler = _make_handler(self)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> ProtocolServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the SDK."""
+        root = f"http://127.0.0.1:{self.port}"
+        return root + "/v1" if self.protocol == "openai" else root
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point the provider's SDK here (with a dummy key)."""
+        if self.protocol == "openai":
+            return {"OPENAI_BASE_URL": self.url, "OPENAI_API_KEY": "sk-local-test"}
+        if self.protocol == "anthropic":
+            return {"ANTHROPIC_BASE_URL": self.url, "ANTHROPIC_API_KEY": "sk-ant-local-test"}
+        return {"OLLAMA_HOST": self.url}
+
+    # ----------------------------------------------------------------- answering
+
+    def add(self, *items: Answer | Reply | str) -> None:
+        """Append answers to the script."""
+        with self._lock:
+            self._script.extend(items)
+
+    def _next(self, request: Recorded) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            item = self._script.popleft() if self._script else None
+        if item is None:
+            item = self._respond(request) if self._respond else "ok"
+        if isinstance(item, str):
+            item = Answer(item)
+        if isinstance(item, Answer):
+            return Reply(200, _render(self.protocol, request, item), delay_s=item.delay_s)
+        return item
+
+
+def _make_handler(server: ProtocolServer) -> type[BaseHTTPRequestHandler]:
+    paths = {
+        "openai": "/v1/chat/completions",
+        "anthropic": "/v1/messages",
+        "ollama": "/api/chat",
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                body = {}
+            request = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            if self.path.split("?")[0] != paths[server.protocol]:
+                reply = Reply(404, {"error": f"no route {self.path}"})
+            else:
+                reply = server._next(request)
+            time.sleep(server._delay_s + reply.delay_s)
+            if reply.drop:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            payload = json.dumps(reply.body).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test)
+
+    return Handler
