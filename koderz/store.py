@@ -1,0 +1,301 @@
+"""The steps table: its Parquet schema, atomic writes, compaction, and reading back.
+
+Layout of a data folder::
+
+    data/
+      steps/run=<run_id>/part-<time>-<uuid>.parquet     one file per step, while a run runs
+      steps/run=<run_id>/compact-<time>-<uuid>.parquet  the run's steps, after it ends
+      specs/...                                         specs kept for --reuse-spec
+      runs/<run_id>.json                                what a run was asked to do
+
+Every step is written as its own file: to a temporary name first, fsynced, then renamed into
+place, so a crash or ``kill -9`` loses at most the steps in flight and every file in the
+folder is whole. When a run ends its part files are compacted into one file; rows carry a
+unique ``step_id`` so a crash during compaction duplicates nothing on reading.
+
+Schema version 1 — one row per step, ``role`` saying which:
+
+``spec``        the spec model wrote the spec (``spec_reused`` when taken from an earlier run)
+``attempt``     the worker wrote code (``iteration`` 1, 2, ...) and the sandbox judged it
+``checkpoint``  the reviewer looked at the attempts so far and wrote ``guidance``
+``end``         the experiment ended; ``status`` says why: ``solved``, ``exhausted``
+                (max iterations), ``budget`` (the run's --max-cost was reached) or ``error``;
+                ``iteration`` is the number of attempts made, ``passed`` whether it was solved;
+                it costs nothing and makes an experiment count as finished on resume.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import uuid
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from koderz.errors import DataError
+
+__all__ = [
+    "ROLES",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "StepWriter",
+    "compact_run",
+    "load_steps",
+    "run_ids",
+]
+
+SCHEMA_VERSION = 1
+ROLES = ("spec", "attempt", "checkpoint", "end")
+
+_FIELDS: list[tuple[str, pa.DataType, str]] = [
+    ("step_id", pa.string(), "Unique id of the row."),
+    ("run_id", pa.string(), "The run (one invocation of a benchmark, resumable)."),
+    ("strategy", pa.string(), "Name of the strategy (a set of the settings below)."),
+    ("experiment_id", pa.string(), "One problem under one strategy in one run."),
+    ("problem_id", pa.string(), "The problem's task id, e.g. HumanEval/3."),
+    ("problem_source", pa.string(), "Where the problem came from (humaneval, a path...)."),
+    ("role", pa.string(), "spec, attempt, checkpoint or end."),
+    (
+        "iteration",
+        pa.int32(),
+        "Attempt number (1-based); for spec 0; for checkpoints and end"
+        " the number of attempts before it.",
+    ),
+    ("model", pa.string(), "Model called for the step (empty for end rows)."),
+    ("provider", pa.string(), "anthropic, openai, ollama or llamacpp."),
+    ("tier", pa.string(), "local, small_frontier or frontier."),
+    ("input_tokens", pa.int64(), "All prompt tokens, cache included."),
+    ("output_tokens", pa.int64(), "Generated tokens."),
+    ("cache_read_tokens", pa.int64(), "Part of input_tokens read from the cache."),
+    ("cache_write_tokens", pa.int64(), "Part of input_tokens written to the cache."),
+    ("cost_usd", pa.float64(), "Token cost in dollars, cache-aware."),
+    ("hardware_cost_usd", pa.float64(), "Local wall time at the hardware rate (0 by default)."),
+    ("price_source", pa.string(), "Which price source and version priced the call."),
+    ("latency_s", pa.float64(), "Wall time of the model call, retries included."),
+    ("call_attempts", pa.int32(), "HTTP attempts the call took (retries + 1)."),
+    ("stop_reason", pa.string(), "Why generation stopped (end, max_tokens, refusal...)."),
+    ("passed", pa.bool_(), "Attempt: every test passed. End: the problem was solved."),
+    ("tests_passed", pa.int32(), "Attempt: test cases passed (partial credit)."),
+    ("tests_total", pa.int32(), "Attempt: test cases in the problem."),
+    ("exec_s", pa.float64(), "Attempt: wall time of the sandbox run."),
+    (
+        "status",
+        pa.string(),
+        "ok / the sandbox status of an attempt / why an experiment ended;"
+        " provider_error when the model call failed.",
+    ),
+    ("error", pa.string(), "What went wrong, in words (empty when nothing did)."),
+    ("code", pa.string(), "Attempt: the program that was run."),
+    ("feedback", pa.string(), "Attempt: what the worker is shown of the result next time."),
+    ("guidance", pa.string(), "Checkpoint: the reviewer's guidance. Spec: the spec."),
+    ("prompt", pa.string(), "The prompt sent (all messages, joined)."),
+    ("response", pa.string(), "The raw reply."),
+    ("spec_reused", pa.bool_(), "Spec: taken from an earlier run at no cost."),
+    ("plateau", pa.bool_(), "Checkpoint: the same partial pass count 3 times running."),
+    ("started_at", pa.timestamp("us", tz="UTC"), "When the step started."),
+    ("finished_at", pa.timestamp("us", tz="UTC"), "When the step finished."),
+    ("koderz_version", pa.string(), "Koderz version that wrote the row."),
+    ("schema_version", pa.int16(), "This schema's version."),
+    # The strategy's settings, repeated on every row so any row stands alone.
+    ("worker_model", pa.string(), "Setting: the worker model."),
+    ("spec_model", pa.string(), "Setting: the spec model (empty: no spec)."),
+    ("reviewer_model", pa.string(), "Setting: the reviewer model (empty: no checkpoints)."),
+    ("max_iterations", pa.int32(), "Setting: attempts allowed."),
+    ("checkpoint_interval", pa.int32(), "Setting: a review every this many attempts."),
+    ("feedback_level", pa.string(), "Setting: full, assertion or summary."),
+    ("mode", pa.string(), "Setting: iterative or zero_shot."),
+    ("temperature", pa.float64(), "Setting: sampling temperature (NaN: provider default)."),
+    ("seed", pa.int64(), "Setting: sampling seed (null: none)."),
+]
+
+SCHEMA = pa.schema(
+    [pa.field(name, typ, metadata={"doc": doc}) for name, typ, doc in _FIELDS],
+    metadata={"koderz_schema_version": str(SCHEMA_VERSION)},
+)
+COLUMNS = [name for name, _, _ in _FIELDS]
+_STRINGS = {name for name, typ, _ in _FIELDS if pa.types.is_string(typ)}
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _run_dir(data_dir: Path, run_id: str) -> Path:
+    return data_dir / "steps" / f"run={_SAFE.sub('_', run_id)}"
+
+
+def _now_tag() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as f:
+        pq.write_table(table, f, compression="zstd")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Rows (dicts) as a table of :data:`SCHEMA`; missing columns are null, strings empty."""
+    rows = list(rows)
+    columns: dict[str, list[Any]] = {}
+    for name in COLUMNS:
+        default = "" if name in _STRINGS else None
+        columns[name] = [r.get(name, default) for r in rows]
+    for r in rows:
+        unknown = set(r) - set(COLUMNS)
+        if unknown:
+            raise DataError(f"Not columns of the steps schema: {', '.join(sorted(unknown))}.")
+    return pa.table(columns, schema=SCHEMA)
+
+
+class StepWriter:
+    """Writes one run's steps into a data folder, one atomic file per step. Thread-safe."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], run_id: str) -> None:
+        self.data_dir = Path(data_dir)
+        self.run_id = run_id
+        self.folder = _run_dir(self.data_dir, run_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def write(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Write one step now; returns the row as stored (with ``step_id`` and ``run_id``)."""
+        return self.write_many([row])[0]
+
+    def write_many(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Write several steps as one file, atomically (all or none)."""
+        full = [
+            {
+                "step_id": uuid.uuid4().hex,
+                "schema_version": SCHEMA_VERSION,
+                **r,
+                "run_id": self.run_id,
+            }
+            for r in rows
+        ]
+        if full:
+            path = self.folder / f"part-{_now_tag()}-{full[0]['step_id']}.parquet"
+            _atomic_write(to_table(full), path)
+        return full
+
+
+def compact_run(data_dir: str | os.PathLike[str], run_id: str) -> Path | None:
+    """Merge a run's files into one (atomically), then delete the merged ones."""
+    folder = _run_dir(Path(data_dir), run_id)
+    files = sorted(folder.glob("*.parquet"))
+    if len(files) <= 1:
+        return files[0] if files else None
+    tables = [t for t in (_read_file(f) for f in files) if t is not None]
+    if not tables:
+        return None
+    merged = pa.concat_tables(tables)
+    target = folder / f"compact-{_now_tag()}-{uuid.uuid4().hex[:8]}.parquet"
+    _atomic_write(merged, target)
+    for f in files:
+        # A file that could not be read is left where it is, for the user to inspect.
+        if _read_file(f, quiet=True) is not None:
+            f.unlink(missing_ok=True)
+    return target
+
+
+def _read_file(path: Path, *, quiet: bool = False) -> pa.Table | None:
+    try:
+        table = pq.read_table(path)
+    except Exception as e:  # corrupt, truncated or not Parquet at all
+        if not quiet:
+            warnings.warn(
+                f"Skipping {path}: not a readable Parquet file ({e}). Move it out of the data "
+                "folder to silence this.",
+                stacklevel=3,
+            )
+        return None
+    if "step_id" not in table.column_names or "role" not in table.column_names:
+        if not quiet:
+            warnings.warn(
+                f"Skipping {path}: not a Koderz steps file (no step_id/role columns).",
+                stacklevel=3,
+            )
+        return None
+    missing = [f for f in SCHEMA if f.name not in table.column_names]
+    for f in missing:  # an older schema: add newer columns as nulls
+        table = table.append_column(f, pa.nulls(len(table), f.type))
+    try:
+        return table.select(COLUMNS).cast(SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        if not quiet:
+            warnings.warn(
+                f"Skipping {path}: its columns do not fit the schema ({e}).", stacklevel=3
+            )
+        return None
+
+
+def run_ids(data_dir: str | os.PathLike[str]) -> list[str]:
+    """The runs recorded in a data folder, oldest first."""
+    root = Path(data_dir) / "steps"
+    if not root.is_dir():
+        return []
+    dirs = [d for d in root.iterdir() if d.is_dir() and d.name.startswith("run=")]
+    dirs.sort(key=lambda d: min((f.stat().st_mtime for f in d.glob("*.parquet")), default=0.0))
+    return [d.name.removeprefix("run=") for d in dirs]
+
+
+def load_steps(data_dir: str | os.PathLike[str] = "data", **filters: Any) -> pd.DataFrame:
+    """The recorded steps as a DataFrame, one row per step, in time order.
+
+    Args:
+        data_dir: The data folder.
+        **filters: Column equalities, e.g. ``run_id="r1"``, ``strategy="cheap"``; a list or
+            tuple value matches any of its items.
+
+    A corrupt or foreign file in the folder is skipped with a warning naming it.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = StepWriter(d, "r1").write({"role": "attempt", "problem_id": "HumanEval/0"})
+        ...     load_steps(d, run_id="r1")[["run_id", "role", "problem_id"]].values.tolist()
+        [['r1', 'attempt', 'HumanEval/0']]
+    """
+    root = Path(data_dir)
+    if not root.exists():
+        raise DataError(
+            f"No data folder at {root}. Run `koderz benchmark` first, or pass --data-dir."
+        )
+    wanted_runs = filters.get("run_id")
+    runs = run_ids(root)
+    if wanted_runs is not None:
+        wanted = {wanted_runs} if isinstance(wanted_runs, str) else set(wanted_runs)
+        runs = [r for r in runs if r in wanted]
+    tables = []
+    for run in runs:
+        for f in sorted(_run_dir(root, run).glob("*.parquet")):
+            t = _read_file(f)
+            if t is not None:
+                tables.append(t)
+    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    df = table.to_pandas(types_mapper=_types_mapper)
+    df = df.drop_duplicates("step_id", keep="first")
+    for col, value in filters.items():
+        if col not in df.columns:
+            raise DataError(f"Cannot filter on {col!r}: not a column of the steps table.")
+        if isinstance(value, list | tuple | set):
+            df = df[df[col].isin(list(value))]
+        else:
+            df = df[df[col] == value]
+    return df.sort_values(["started_at", "step_id"], kind="stable").reset_index(drop=True)
+
+
+def _types_mapper(typ: pa.DataType) -> Any:
+    # Nullable pandas dtypes keep "no value" apart from 0 / False.
+    if pa.types.is_integer(typ):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(typ):
+        return pd.BooleanDtype()
+    return None
