@@ -47,6 +47,75 @@ def _fmt(value: Any) -> str:
 # Each command is registered in _COMMANDS at the bottom of the file.
 
 
+def _add_models(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "models",
+        help="list known models with provider, tier and price",
+        description="Every registered model with its provider, tier and price per million "
+        "tokens. Also usable: any Ollama name with a ':' (local), NAME@URL for an "
+        "OpenAI-compatible server (local), a .gguf path (local).",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from koderz.prices import list_price
+    from koderz.registry import known_models
+
+    rows = []
+    for spec in known_models():
+        price = list_price(spec)
+        rows.append(
+            {
+                "name": spec.name,
+                "provider": spec.provider,
+                "tier": spec.tier,
+                "input_usd_per_mtok": price.input_usd_per_mtok if price else None,
+                "output_usd_per_mtok": price.output_usd_per_mtok if price else None,
+                "cache_read_usd_per_mtok": price.cache_read_usd_per_mtok if price else None,
+                "price_source": price.source if price else "unknown (set one with set_price)",
+            }
+        )
+    if args.json:
+        _print_json(rows)
+    else:
+        _print_table(rows, list(rows[0]))
+    return 0
+
+
+def _add_check(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "check",
+        help="send each model a tiny prompt: latency, tokens, cost or the error",
+        description="Send each model a tiny prompt and report latency, tokens and cost, or "
+        "the error in words. Exit status 1 if any model failed. Run this before spending money.",
+    )
+    p.add_argument("models", nargs="+", metavar="MODEL")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
+    return p
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from koderz.models import check_model
+
+    rows = [check_model(name, timeout_s=args.timeout) for name in args.models]
+    if args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            if r["ok"]:
+                print(
+                    f"ok    {r['model']}: {r['latency_s']:.2f} s, {r['input_tokens']} in / "
+                    f"{r['output_tokens']} out tokens, ${r['cost_usd']:.6f} "
+                    f"({r['output_tokens_per_s']:.1f} tok/s)"
+                )
+            else:
+                print(f"FAIL  {r['model']}: {r['error']}")
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from koderz import __version__
 
@@ -56,6 +125,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "every call and attempt is recorded and priced.",
     )
     parser.add_argument("--version", action="version", version=f"koderz {__version__}")
+    parser.add_argument(
+        "--prices",
+        metavar="TOML",
+        help="price overrides and local hardware rate (see koderz.prices); "
+        "also read from $KODERZ_PRICES",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (add, run) in _COMMANDS.items():
         p = add(sub)
@@ -68,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.prices:
+            from koderz.prices import load_prices
+
+            load_prices(args.prices)
         return int(args._run(args))
     except KoderzError as e:
         print(f"koderz {args._name}: error: {e}", file=sys.stderr)
@@ -77,7 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-_COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {}
+_COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {
+    "models": (_add_models, _cmd_models),
+    "check": (_add_check, _cmd_check),
+}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -41,8 +41,8 @@ class UnknownModelError(KoderzError, KeyError):
         super().__init__(
             f"Unknown model {name!r}.{hint} Run `koderz models` for the full list; an Ollama "
             "model is any name with a ':' (e.g. 'qwen2.5-coder:7b'), a GGUF file is its path, "
-            "and a model on an OpenAI-compatible server is 'openai-compat/NAME' with "
-            "OPENAI_BASE_URL set."
+            "and a model on an OpenAI-compatible server is NAME@URL "
+            "(e.g. 'qwen2.5-coder@http://127.0.0.1:8000/v1')."
         )
 
     def __str__(self) -> str:  # KeyError would repr() the message.

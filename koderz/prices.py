@@ -266,10 +266,10 @@ def price_call(model: str | ModelSpec, usage: Usage, *, latency_s: float = 0.0) 
     hardware = latency_s * rate / 3600 if spec.is_local else 0.0
     if override is not None:
         return Cost(override.cost(usage), hardware, override.source)
-    if spec.price_ref is None:
+    if spec.price_ref is None and spec.is_local:
         source = f"local (tokens free; hardware ${rate:g}/h)" if rate else "local (free)"
         return Cost(0.0, hardware, source)
-    usd = _genai_cost(spec.price_ref, spec.price_provider, usage)
+    usd = _genai_cost(spec.price_ref, spec.price_provider, usage) if spec.price_ref else None
     if usd is None:
         raise ConfigError(
             f"No price known for {spec.name!r}. Give one with koderz.set_price({spec.name!r}, "

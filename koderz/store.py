@@ -289,7 +289,8 @@ def load_steps(data_dir: str | os.PathLike[str] = "data", **filters: Any) -> pd.
             df = df[df[col].isin(list(value))]
         else:
             df = df[df[col] == value]
-    return df.sort_values(["started_at", "step_id"], kind="stable").reset_index(drop=True)
+    ordered: pd.DataFrame = df.sort_values(["started_at", "step_id"], kind="stable")
+    return ordered.reset_index(drop=True)
 
 
 def _types_mapper(typ: pa.DataType) -> Any:

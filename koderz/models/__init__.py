@@ -22,7 +22,15 @@ from koderz.models.base import GenerateConfig, ProviderClient, RetryPolicy
 from koderz.records import Completion, Message, Usage
 from koderz.registry import ModelSpec, resolve_model
 
-__all__ = ["GenerateConfig", "Model", "ProviderClient", "RetryPolicy", "get_model", "reset_clients"]
+__all__ = [
+    "GenerateConfig",
+    "Model",
+    "ProviderClient",
+    "RetryPolicy",
+    "check_model",
+    "get_model",
+    "reset_clients",
+]
 
 _clients: dict[tuple[str, ...], ProviderClient] = {}
 _clients_lock = threading.Lock()
@@ -161,3 +169,51 @@ def get_model(name: str, *, retry: RetryPolicy | None = None) -> Model:
         <Model gpt-4o-mini (openai, small_frontier)>
     """
     return Model(resolve_model(name), retry=retry)
+
+
+CHECK_PROMPT = "Reply with the single word: ok"
+
+
+def check_model(name: str, *, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Send ``name`` a tiny prompt; report latency, tokens and cost, or the error in words.
+
+    Never raises for a failing model: the failure is the ``error`` field.
+    """
+    from koderz.errors import KoderzError
+    from koderz.prices import price_call
+
+    row: dict[str, Any] = {
+        "model": name,
+        "ok": False,
+        "provider": None,
+        "tier": None,
+        "latency_s": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "cache_read_tokens": None,
+        "cost_usd": None,
+        "price_source": None,
+        "output_tokens_per_s": None,
+        "reply": None,
+        "error": None,
+    }
+    try:
+        model = get_model(name, retry=RetryPolicy(max_attempts=2))
+        row.update(provider=model.provider, tier=model.tier)
+        c = model.complete(CHECK_PROMPT, max_tokens=16, temperature=0.0, timeout_s=timeout_s)
+        cost = price_call(model.spec, c.usage, latency_s=c.latency_s)
+    except KoderzError as e:
+        row["error"] = str(e)
+        return row
+    row.update(
+        ok=True,
+        latency_s=round(c.latency_s, 4),
+        input_tokens=c.usage.input_tokens,
+        output_tokens=c.usage.output_tokens,
+        cache_read_tokens=c.usage.cache_read_tokens,
+        cost_usd=cost.usd + cost.hardware_usd,
+        price_source=cost.source,
+        output_tokens_per_s=(c.usage.output_tokens / c.latency_s if c.latency_s > 0 else None),
+        reply=c.text.strip()[:80],
+    )
+    return row

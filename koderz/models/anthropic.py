@@ -7,6 +7,7 @@ Anthropic reports cache reads and writes *beside* ``input_tokens``; Koderz's
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -45,6 +46,10 @@ class AnthropicClient:
 
         # max_retries=0: Koderz's own policy retries, uniformly across providers.
         self._sdk = anthropic.Anthropic(api_key=key, max_retries=0)
+        # Recent SDKs dropped sampling arguments from create(); the API still takes them
+        # for the models that support them, so they then go in the request body.
+        params = inspect.signature(self._sdk.messages.create).parameters
+        self._sdk_has_temperature = "temperature" in params
 
     def generate(
         self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
@@ -64,7 +69,10 @@ class AnthropicClient:
                 block["cache_control"] = {"type": "ephemeral"}
             kwargs["system"] = [block]
         if config.temperature is not None:
-            kwargs["temperature"] = config.temperature
+            if self._sdk_has_temperature:
+                kwargs["temperature"] = config.temperature
+            else:
+                kwargs["extra_body"] = {"temperature": config.temperature}
         response = self._sdk.messages.create(**kwargs)
         text = "".join(
             getattr(b, "text", "") for b in response.content if getattr(b, "type", "") == "text"

@@ -26,8 +26,11 @@ def test_usage_adds_cache_tokens_into_input(server_factory):
 
 def test_system_prompt_and_cache_control(server_factory):
     server = server_factory("anthropic")
-    get_model("claude-sonnet-4-5").complete("hi", system="spec", cache_prompt=True, max_tokens=64)
+    get_model("claude-sonnet-4-5").complete(
+        "hi", system="spec", cache_prompt=True, max_tokens=64, temperature=0.3
+    )
     body = server.requests[0].body
+    assert body["temperature"] == 0.3
     assert body["system"] == [
         {"type": "text", "text": "spec", "cache_control": {"type": "ephemeral"}}
     ]

@@ -1,0 +1,95 @@
+"""`koderz models` and `koderz check`: output shape, exit status, no traceback for mistakes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from koderz.cli import main
+from koderz.testing import Answer, ProtocolServer, error_reply
+
+
+def run_json(capsys, *argv):
+    status = main(list(argv))
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_models_json_lists_every_tier_with_prices(capsys):
+    status, rows = run_json(capsys, "models", "--json")
+    assert status == 0
+    by_name = {r["name"]: r for r in rows}
+    assert {"name", "provider", "tier", "input_usd_per_mtok", "output_usd_per_mtok"} <= set(rows[0])
+    assert (
+        by_name["claude-opus-4-5"]["input_usd_per_mtok"],
+        by_name["claude-opus-4-5"]["output_usd_per_mtok"],
+    ) == (5.0, 25.0)
+    assert by_name["smollm2"]["tier"] == "local"
+    assert {r["tier"] for r in rows} == {"local", "small_frontier", "frontier"}
+
+
+def test_models_table(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:3] == ["name", "provider", "tier"]
+    assert "gpt-4o-mini" in out
+
+
+def test_check_reports_tokens_cost_and_errors(capsys, monkeypatch):
+    with ProtocolServer("openai", script=[Answer("ok", 1000, 200, cache_read_tokens=600)]) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        status, rows = run_json(capsys, "check", "gpt-4o-mini", "no-such-model", "--json")
+    assert status == 1  # one model failed
+    ok, bad = rows
+    assert ok["ok"] is True
+    assert (ok["input_tokens"], ok["output_tokens"], ok["cache_read_tokens"]) == (1000, 200, 600)
+    assert ok["cost_usd"] == pytest.approx(0.000225)
+    assert ok["latency_s"] > 0 and ok["output_tokens_per_s"] > 0
+    assert ok["error"] is None
+    assert bad["ok"] is False and "Unknown model 'no-such-model'" in bad["error"]
+    for key in (
+        "model",
+        "ok",
+        "latency_s",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cost_usd",
+        "output_tokens_per_s",
+        "error",
+    ):
+        assert key in bad
+
+
+def test_check_provider_failure_is_words_not_a_traceback(capsys, monkeypatch):
+    with ProtocolServer("anthropic", respond=lambda r: error_reply("anthropic", 401)) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        status = main(["check", "claude-haiku-4-5"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert out.startswith("FAIL  claude-haiku-4-5:") and "HTTP 401" in out
+    assert "Traceback" not in out
+
+
+def test_check_missing_key(capsys, tmp_cwd):
+    status, rows = run_json(capsys, "check", "gpt-4o-mini", "--json")
+    assert status == 1
+    assert "set the OPENAI_API_KEY environment variable" in rows[0]["error"]
+
+
+def test_bad_price_file_is_one_line_on_stderr(tmp_path):
+    bad = tmp_path / "p.toml"
+    bad.write_text("[[[")
+    proc = subprocess.run(
+        [sys.executable, "-m", "koderz.cli", "--prices", str(bad), "models"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "not valid TOML" in proc.stderr
+    assert "Traceback" not in proc.stderr
