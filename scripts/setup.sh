@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up Koderz on a fresh machine: system packages, then Koderz with every extra.
+#
+#   bash scripts/setup.sh
+#
+# Debian/Ubuntu: installs bubblewrap (the sandbox's namespaces) and chromium (the report
+# test opens the HTML in a headless browser). Elsewhere those are skipped: the sandbox then
+# says once which isolation remains. Python packages go into the active environment (make
+# and activate a venv first if you want one); llama-cpp-python compiles once (~8 min on 2
+# cores) and pip caches the wheel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        bubblewrap chromium >/dev/null
+else
+    echo "setup: no apt-get here; skipping bubblewrap and chromium (see README)." >&2
+fi
+
+python3 -m pip install --quiet --upgrade pip
+python3 -m pip install --quiet -e '.[embedded,dask,dev]'
+python3 -m ipykernel install --user --name python3 >/dev/null
+echo "setup: done. Try: koderz models"
