@@ -9,6 +9,21 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from koderz.analysis import (
+    Analysis,
+    analyze,
+    bootstrap_ci,
+    cost_breakdown,
+    cost_curve,
+    experiments,
+    headline,
+    pass_at_iteration,
+    pass_at_k,
+    reprice,
+    savings,
+    summarize,
+)
+from koderz.demo import demo_data
 from koderz.errors import (
     ConfigError,
     DataError,
@@ -27,6 +42,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "Analysis",
     "Completion",
     "ConfigError",
     "DataError",
@@ -42,4 +58,16 @@ __all__ = [
     "UnknownModelError",
     "Usage",
     "__version__",
+    "analyze",
+    "bootstrap_ci",
+    "cost_breakdown",
+    "cost_curve",
+    "demo_data",
+    "experiments",
+    "headline",
+    "pass_at_iteration",
+    "pass_at_k",
+    "reprice",
+    "savings",
+    "summarize",
 ]

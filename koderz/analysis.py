@@ -1,0 +1,835 @@
+"""Pure functions over the steps table: outcomes, costs, savings, pass@k and their intervals.
+
+How rows are aggregated (every table below follows these definitions):
+
+- An **experiment** is one problem under one strategy in one run: the rows sharing
+  ``(run_id, experiment_id)``. It is *finished* when it has an ``end`` row; only finished
+  experiments count in outcomes, costs and savings (an interrupted run's experiments in
+  flight are counted apart, as ``unfinished``, and cost nothing in the totals).
+- An experiment is **solved** when its ``end`` row says so; ``attempts`` is the end row's
+  ``iteration``; ``solved_at`` is the iteration of the first passing attempt.
+- A **model call** is a ``spec``, ``attempt`` or ``checkpoint`` row with a model, except a
+  reused spec (it was taken from an earlier run at no cost).
+- A **cost** is all in: token cost (``cost_usd``) plus local hardware cost
+  (``hardware_cost_usd``, 0 unless a rate was given); both parts are kept as columns.
+- A problem may be run several times by a strategy (several runs). Per strategy and problem,
+  ``n`` is its finished experiments and ``c`` the solved ones. The **pass rate** is the mean
+  over problems of ``c / n`` (the unbiased pass@1; with one run per problem it is
+  solved / problems); **pass@k** is the mean over problems with ``n >= k`` of the unbiased
+  estimator :func:`pass_at_k`. A problem's **cost** is the mean cost of its experiments, so
+  a strategy run twice is not charged twice when compared.
+- **Savings against a measured baseline** (a strategy the user names) compare only the
+  problems both strategies finished: ``savings_usd`` is the baseline's cost minus the
+  strategy's, summed over those problems; ``savings_pct`` is that as a percent of the
+  baseline's cost. **Savings against the estimate** re-price the strategy's own calls'
+  tokens at one model (:func:`reprice`): what the same tokens would have cost on a frontier
+  model alone. It is an estimate (a frontier model would not have used the same tokens) and
+  is labelled so everywhere.
+- **Intervals** are 95% percentile bootstrap intervals resampling problems (paired: both
+  strategies are resampled on the same problems), with a fixed seed so a report is
+  reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from koderz.errors import ConfigError
+from koderz.prices import list_price, price_call
+from koderz.records import Usage
+from koderz.registry import TIERS, resolve_model
+from koderz.store import SCHEMA
+
+__all__ = [
+    "CALL_ROLES",
+    "Analysis",
+    "analyze",
+    "bootstrap_ci",
+    "cost_breakdown",
+    "cost_curve",
+    "experiments",
+    "headline",
+    "pass_at_iteration",
+    "pass_at_k",
+    "reprice",
+    "savings",
+    "summarize",
+]
+
+CALL_ROLES = ("spec", "attempt", "checkpoint")
+"""Roles of rows that are model calls."""
+
+_FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+_IntArray = np.ndarray[Any, np.dtype[np.int64]]
+_N_BOOT = 2000
+# Long-context price tiers start at 200k prompt tokens; rows above this are priced one by one.
+_LONG_CONTEXT = 128_000
+
+
+# --------------------------------------------------------------------------- estimators
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased pass@k estimator of Chen et al. (2021): ``1 - C(n-c, k) / C(n, k)``.
+
+    The chance that at least one of ``k`` samples drawn without replacement from ``n``
+    samples, ``c`` of them correct, is correct.
+
+    Args:
+        n: Samples (here: finished experiments of one problem).
+        c: Correct samples (solved experiments).
+        k: Samples allowed.
+
+    Raises:
+        ValueError: Unless ``0 <= c <= n`` and ``1 <= k <= n``.
+
+    Examples:
+        >>> pass_at_k(5, 0, 1), pass_at_k(5, 5, 3), pass_at_k(4, 1, 2)
+        (0.0, 1.0, 0.5)
+    """
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n (n={n}, c={c}, k={k})")
+    if n - c < k:
+        return 1.0
+    # The product form of Chen et al., numerically stable for large n.
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def bootstrap_ci(
+    columns: Sequence[_FloatArray],
+    statistic: Callable[..., _FloatArray],
+    *,
+    n_boot: int = _N_BOOT,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of a statistic of per-problem values.
+
+    Problems (the positions of the arrays in ``columns``, all of one length) are resampled
+    with replacement, the same draw for every column, so paired comparisons stay paired.
+
+    Args:
+        columns: Per-problem values, e.g. ``[strategy_cost, baseline_cost]``.
+        statistic: Called with one 2-D array per column, a resample per row; returns one value
+            per row. NaN values (e.g. 0/0) are dropped from the percentiles.
+        n_boot: Resamples.
+        seed: Seed of the generator, so a report is reproducible.
+        level: Coverage of the interval.
+
+    Examples:
+        Two problems: the resamples are {1, 1}, {1, 3} and {3, 3}, so the mean's 95%
+        interval runs from the smallest mean to the largest.
+
+        >>> bootstrap_ci([np.array([1.0, 3.0])], lambda x: x.mean(axis=1))
+        (1.0, 3.0)
+    """
+    arrays = [np.asarray(c, dtype=float) for c in columns]
+    size = len(arrays[0])
+    if size == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    # Chunks of resamples keep memory flat however many problems there are.
+    chunk = max(1, min(n_boot, 2_000_000 // size))
+    values: list[_FloatArray] = []
+    for start in range(0, n_boot, chunk):
+        idx = rng.integers(0, size, size=(min(chunk, n_boot - start), size))
+        values.append(np.asarray(statistic(*(a[idx] for a in arrays)), dtype=float))
+    stats = np.concatenate(values)
+    stats = stats[~np.isnan(stats)]
+    if len(stats) == 0:
+        return (math.nan, math.nan)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(stats, [tail, 100 - tail])
+    return (float(lo), float(hi))
+
+
+# --------------------------------------------------------------------------- re-pricing
+
+
+def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
+    """What each row's tokens would cost on ``model``: the frontier-only *estimate*.
+
+    Rows that are not model calls (``end`` rows, reused specs) re-price to 0.
+
+    Raises:
+        ConfigError: ``model`` has no known price.
+
+    Examples:
+        >>> rows = pd.DataFrame({"role": ["attempt", "end"], "model": ["qwen:7b", ""],
+        ...     "spec_reused": [False, None], "input_tokens": [1000, 0],
+        ...     "output_tokens": [200, 0], "cache_read_tokens": [0, 0],
+        ...     "cache_write_tokens": [0, 0]})
+        >>> reprice(rows, "claude-opus-4-5").round(6).tolist()  # 1000*$5/M + 200*$25/M
+        [0.01, 0.0]
+    """
+    price = list_price(model)
+    if price is None:
+        price_call(model, Usage())  # raises the ConfigError that says how to give a price
+        raise ConfigError(f"No price known for {model!r}.")  # pragma: no cover
+    tokens = {
+        c: steps[c].to_numpy(dtype=float, na_value=0.0)
+        for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+    }
+    read = price.input_usd_per_mtok if price.cache_read_usd_per_mtok is None else None
+    write = price.input_usd_per_mtok if price.cache_write_usd_per_mtok is None else None
+    usd = (
+        (tokens["input_tokens"] - tokens["cache_read_tokens"] - tokens["cache_write_tokens"])
+        * price.input_usd_per_mtok
+        + tokens["cache_read_tokens"] * (read or price.cache_read_usd_per_mtok or 0.0)
+        + tokens["cache_write_tokens"] * (write or price.cache_write_usd_per_mtok or 0.0)
+        + tokens["output_tokens"] * price.output_usd_per_mtok
+    ) / 1_000_000
+    usd = np.where(_call_mask(steps), usd, 0.0)
+    for i in np.flatnonzero((tokens["input_tokens"] > _LONG_CONTEXT) & (usd > 0)):
+        # Rare, and a list price would miss a long-context surcharge: price exactly.
+        usage = Usage(*(int(tokens[c][i]) for c in tokens))
+        usd[i] = price_call(model, usage).usd
+    return pd.Series(usd, index=steps.index, name="estimate_usd")
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def _call_mask(steps: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    role = steps["role"].to_numpy(dtype=object)
+    model = steps["model"].fillna("").to_numpy(dtype=object)
+    reused = steps["spec_reused"].to_numpy(dtype=bool, na_value=False)
+    mask: np.ndarray[Any, np.dtype[np.bool_]] = np.isin(role, CALL_ROLES) & (model != "") & ~reused
+    return mask
+
+
+@cache
+def _tier_of(model: str) -> str:
+    try:
+        return resolve_model(model).tier
+    except Exception:  # a model this installation does not know: its tier is unknown
+        return "unknown"
+
+
+def _tiers(steps: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.object_]]:
+    tier = steps["tier"].fillna("").to_numpy(dtype=object)
+    missing = tier == ""
+    if missing.any():  # older rows without a tier: ask the registry
+        models = steps["model"].fillna("").to_numpy(dtype=object)[missing]
+        tier[missing] = [_tier_of(m) if m else "" for m in models]
+    return tier
+
+
+def _sum_by(codes: _IntArray, n: int, weights: _FloatArray | None = None) -> _FloatArray:
+    return np.bincount(codes, weights=weights, minlength=n).astype(float)
+
+
+def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd.DataFrame:
+    """One row per experiment (run x experiment_id): its outcome, calls, time and costs.
+
+    Columns: ``run_id, strategy, experiment_id, problem_id, worker_model, max_iterations,
+    started_at, finished, status, solved, attempts, solved_at, tests_passed, tests_total``
+    (of the last attempt), ``calls, token_cost_usd, hardware_cost_usd, cost_usd, wall_s``
+    (model and sandbox time), ``cost_<tier>, calls_<tier>`` for each tier, ``cost_<role>,
+    calls_<role>`` for spec, attempt and checkpoint, and ``estimate_usd`` when an
+    ``estimate_model`` is given (see :func:`reprice`).
+
+    Examples:
+        >>> steps = pd.DataFrame({"run_id": "r", "strategy": "s", "experiment_id": "e",
+        ...     "problem_id": "p", "role": ["attempt", "attempt", "end"],
+        ...     "model": ["qwen:7b", "qwen:7b", ""], "tier": ["local", "local", ""],
+        ...     "iteration": [1, 2, 2], "passed": [False, True, True],
+        ...     "status": ["failed", "passed", "solved"], "cost_usd": [0.0, 0.0, 0.0]})
+        >>> experiments(steps)[["solved", "attempts", "solved_at", "calls_local"]].values
+        array([[True, 2, 2, 2]], dtype=object)
+    """
+    steps = _complete(steps)
+    n_rows = len(steps)
+    run_codes, runs = pd.factorize(steps["run_id"], use_na_sentinel=False)
+    exp_codes, _ = pd.factorize(steps["experiment_id"], use_na_sentinel=False)
+    codes, _ = pd.factorize(run_codes.astype(np.int64) * (exp_codes.max(initial=0) + 1) + exp_codes)
+    codes = codes.astype(np.int64)
+    n = int(codes.max(initial=-1)) + 1
+    first = np.full(n, n_rows, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n_rows, dtype=np.int64))
+
+    role = steps["role"].to_numpy(dtype=object)
+    is_call = _call_mask(steps)
+    is_end = role == "end"
+    is_attempt = role == "attempt"
+    iteration = steps["iteration"].to_numpy(dtype=float, na_value=np.nan)
+    passed = steps["passed"].to_numpy(dtype=bool, na_value=False)
+    token = steps["cost_usd"].to_numpy(dtype=float, na_value=0.0)
+    hardware = steps["hardware_cost_usd"].to_numpy(dtype=float, na_value=0.0)
+    busy = steps["latency_s"].to_numpy(dtype=float, na_value=0.0) + steps["exec_s"].to_numpy(
+        dtype=float, na_value=0.0
+    )
+
+    head = steps.iloc[first]
+    out = pd.DataFrame(
+        {
+            c: head[c].to_numpy()
+            for c in ("run_id", "strategy", "experiment_id", "problem_id", "worker_model")
+        }
+    )
+    out["max_iterations"] = head["max_iterations"].to_numpy(dtype=float, na_value=np.nan)
+    started = steps["started_at"]
+    out["started_at"] = (
+        pd.Series(started.to_numpy(), index=codes).groupby(level=0).min().reindex(range(n))
+    ).to_numpy()
+
+    # The end row (the last one, should a resumed experiment have two) decides the outcome.
+    end_rows = np.flatnonzero(is_end)
+    last_end = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last_end, codes[end_rows], end_rows)
+    has_end = last_end >= 0
+    out["finished"] = has_end
+    status = steps["status"].fillna("").to_numpy(dtype=object)
+    out["status"] = np.where(has_end, status[np.maximum(last_end, 0)], "unfinished")
+    out["solved"] = has_end & passed[np.maximum(last_end, 0)]
+    attempts_from_rows = np.zeros(n)
+    att = np.flatnonzero(is_attempt & ~np.isnan(iteration))
+    np.maximum.at(attempts_from_rows, codes[att], iteration[att])
+    end_iter = iteration[np.maximum(last_end, 0)]
+    out["attempts"] = np.where(has_end & ~np.isnan(end_iter), end_iter, attempts_from_rows).astype(
+        np.int64
+    )
+    solved_at = np.full(n, np.inf)
+    ok = np.flatnonzero(is_attempt & passed & ~np.isnan(iteration))
+    np.minimum.at(solved_at, codes[ok], iteration[ok])
+    out["solved_at"] = pd.array(
+        np.where(np.isinf(solved_at) | ~out["solved"], np.nan, solved_at), dtype="Int64"
+    )
+    # Partial credit: the tests passed by the last attempt (the strategy's final answer).
+    last_att = np.full(n, -1, dtype=np.int64)
+    order = att[np.lexsort((att, iteration[att]))]  # by iteration, then row: last wins
+    last_att[codes[order]] = order
+    has_att = last_att >= 0
+    for col in ("tests_passed", "tests_total"):
+        vals = steps[col].to_numpy(dtype=float, na_value=np.nan)[np.maximum(last_att, 0)]
+        out[col] = np.where(has_att, vals, np.nan)
+
+    call_codes = codes[is_call]
+    out["calls"] = np.bincount(call_codes, minlength=n)
+    out["token_cost_usd"] = _sum_by(codes, n, token)
+    out["hardware_cost_usd"] = _sum_by(codes, n, hardware)
+    out["cost_usd"] = out["token_cost_usd"] + out["hardware_cost_usd"]
+    out["wall_s"] = _sum_by(codes, n, busy)
+    tiers = _tiers(steps)
+    total = token + hardware
+    for tier in TIERS:
+        m = is_call & (tiers == tier)
+        out[f"cost_{tier}"] = _sum_by(codes[m], n, total[m])
+        out[f"calls_{tier}"] = np.bincount(codes[m], minlength=n)
+    for r in CALL_ROLES:
+        m = is_call & (role == r)
+        out[f"cost_{r}"] = _sum_by(codes[m], n, total[m])
+        out[f"calls_{r}"] = np.bincount(codes[m], minlength=n)
+    if estimate_model is not None:
+        out["estimate_usd"] = _sum_by(codes, n, reprice(steps, estimate_model).to_numpy())
+    del runs
+    return out
+
+
+def _complete(steps: pd.DataFrame) -> pd.DataFrame:
+    """The columns this module reads, added as nulls where a hand-made frame lacks them."""
+    missing = [f.name for f in SCHEMA if f.name not in steps.columns]
+    if not missing:
+        return steps
+    steps = steps.copy()
+    for name in missing:
+        steps[name] = "" if name in ("run_id", "strategy", "tier", "model", "status") else None
+    return steps
+
+
+# --------------------------------------------------------------------------- per strategy
+
+
+def _finished(exps: pd.DataFrame) -> pd.DataFrame:
+    return exps[exps["finished"]]
+
+
+def _per_problem(exps: pd.DataFrame, value_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Per strategy and problem: n, c, the pass share c/n and the mean of ``value_cols``."""
+    g = _finished(exps).groupby(["strategy", "problem_id"], sort=True)
+    out = g.agg(n=("solved", "size"), c=("solved", "sum"))
+    for col in value_cols:
+        out[col] = g[col].mean()
+    out["rate"] = out["c"] / out["n"]
+    return out.reset_index()
+
+
+def summarize(
+    exps: pd.DataFrame,
+    *,
+    ks: Sequence[int] = (1,),
+    n_boot: int = _N_BOOT,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per strategy: outcomes, pass@k, attempts, time and costs by tier and role.
+
+    ``exps`` is the table of :func:`experiments`. Columns: ``strategy, runs, problems,
+    experiments, unfinished, solved, pass_rate, pass_rate_ci95, pass@k`` for each k,
+    ``mean_attempts_to_solve, tests_passed_share`` (partial credit, last attempts),
+    ``wall_s, token_cost_usd, hardware_cost_usd, cost_usd, cost_<tier>, calls_<tier>,
+    cost_<role>, calls_<role>, calls, cost_per_solved`` (inf when nothing was solved) and,
+    when the experiments were re-priced, ``frontier_only_estimate_usd``.
+
+    Examples:
+        >>> exps = pd.DataFrame({"strategy": "s", "run_id": "r", "problem_id": ["a", "b"],
+        ...     "finished": True, "solved": [True, False], "cost_usd": [1.0, 3.0]})
+        >>> row = summarize(exps).to_dict("records")[0]
+        >>> row["pass_rate"], row["pass_rate_ci95"], row["cost_per_solved"]
+        (0.5, (0.0, 1.0), 4.0)
+    """
+    exps = _complete_exps(exps)
+    rows: list[dict[str, Any]] = []
+    per_problem = _per_problem(exps)
+    sum_cols = [
+        c
+        for c in exps.columns
+        if c.startswith(("cost_", "calls_"))
+        or c in ("token_cost_usd", "hardware_cost_usd", "calls", "wall_s", "estimate_usd")
+    ]
+    for strategy, group in exps.groupby("strategy", sort=True):
+        done = _finished(group)
+        pp = per_problem[per_problem["strategy"] == strategy]
+        rates = pp["rate"].to_numpy(dtype=float)
+        solved = int(done["solved"].sum())
+        row: dict[str, Any] = {
+            "strategy": strategy,
+            "runs": group["run_id"].nunique(),
+            "problems": len(pp),
+            "experiments": len(done),
+            "unfinished": len(group) - len(done),
+            "solved": solved,
+            "pass_rate": float(rates.mean()) if len(rates) else math.nan,
+            "pass_rate_ci95": bootstrap_ci(
+                [rates], lambda r: r.mean(axis=1), n_boot=n_boot, seed=seed
+            ),
+        }
+        for k in ks:
+            ok = pp[pp["n"] >= k]
+            row[f"pass@{k}"] = (
+                float(
+                    np.mean(
+                        [
+                            pass_at_k(int(n), int(c), k)
+                            for n, c in zip(ok["n"], ok["c"], strict=True)
+                        ]
+                    )
+                )
+                if len(ok)
+                else math.nan
+            )
+        won = done[done["solved"]]
+        row["mean_attempts_to_solve"] = _nanmean(_floats(won["solved_at"]))
+        share = _ratio(_floats(done["tests_passed"]), _floats(done["tests_total"]))
+        row["tests_passed_share"] = _nanmean(share)
+        for col in sum_cols:
+            row[col] = done[col].sum()
+        row["cost_usd"] = float(done["cost_usd"].sum())
+        row["cost_per_solved"] = row["cost_usd"] / solved if solved else math.inf
+        if "estimate_usd" in row:
+            row["frontier_only_estimate_usd"] = row.pop("estimate_usd")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _nanmean(values: _FloatArray) -> float:
+    """The mean of the values that are not NaN; NaN (and no warning) when there are none."""
+    kept = values[~np.isnan(values)]
+    return float(kept.mean()) if len(kept) else math.nan
+
+
+def _floats(values: pd.Series) -> _FloatArray:
+    """A column as floats, any kind of missing value as NaN."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _complete_exps(exps: pd.DataFrame) -> pd.DataFrame:
+    defaults: dict[str, Any] = {
+        "run_id": "",
+        "finished": True,
+        "solved_at": pd.NA,
+        "tests_passed": np.nan,
+        "tests_total": np.nan,
+        "token_cost_usd": 0.0,
+        "hardware_cost_usd": 0.0,
+    }
+    missing = {k: v for k, v in defaults.items() if k not in exps.columns}
+    return exps.assign(**missing) if missing else exps
+
+
+def pass_at_iteration(exps: pd.DataFrame) -> pd.DataFrame:
+    """Per strategy, the pass rate within 1, 2, ... attempts (mean over problems).
+
+    At the strategy's last iteration it equals its pass rate.
+
+    Examples:
+        >>> exps = pd.DataFrame({"strategy": "s", "problem_id": ["a", "b"], "finished": True,
+        ...     "solved": [True, False], "solved_at": [2, None], "attempts": [2, 3],
+        ...     "max_iterations": 3})
+        >>> pass_at_iteration(exps)["pass_rate"].tolist()
+        [0.0, 0.5, 0.5]
+    """
+    rows = []
+    for strategy, group in _finished(exps).groupby("strategy", sort=True):
+        top = int(
+            np.nanmax(
+                [group["attempts"].max(), group.get("max_iterations", group["attempts"]).max(), 1]
+            )
+        )
+        at = _floats(group["solved_at"])
+        for i in range(1, top + 1):
+            within = pd.Series(np.nan_to_num(at, nan=np.inf) <= i, index=group.index)
+            rate = within.groupby(group["problem_id"]).mean().mean()
+            rows.append({"strategy": strategy, "iteration": i, "pass_rate": float(rate)})
+    return pd.DataFrame(rows, columns=["strategy", "iteration", "pass_rate"])
+
+
+def cost_breakdown(exps: pd.DataFrame, *, by: str = "tier") -> pd.DataFrame:
+    """Cost and call counts per strategy and tier (``by="tier"``) or role (``by="role"``).
+
+    Columns: ``strategy``, ``tier`` or ``role``, ``calls``, ``cost_usd``, ``share`` (of the
+    strategy's cost). Every tier (role) appears, with zeros where it was not used.
+
+    Examples:
+        >>> exps = pd.DataFrame({"strategy": "s", "finished": True, "cost_local": [0.0],
+        ...     "calls_local": [3], "cost_small_frontier": [0.0], "calls_small_frontier": [0],
+        ...     "cost_frontier": [2.0], "calls_frontier": [1]})
+        >>> cost_breakdown(exps)[["tier", "calls", "cost_usd"]].values.tolist()
+        [['local', 3, 0.0], ['small_frontier', 0, 0.0], ['frontier', 1, 2.0]]
+    """
+    if by not in ("tier", "role"):
+        raise ConfigError(f"cost_breakdown by {by!r}: use by='tier' or by='role'.")
+    keys: Sequence[str] = TIERS if by == "tier" else CALL_ROLES
+    rows = []
+    for strategy, group in _finished(exps).groupby("strategy", sort=True):
+        total = sum(float(group[f"cost_{k}"].sum()) for k in keys)
+        for k in keys:
+            cost = float(group[f"cost_{k}"].sum())
+            rows.append(
+                {
+                    "strategy": strategy,
+                    by: k,
+                    "calls": int(group[f"calls_{k}"].sum()),
+                    "cost_usd": cost,
+                    "share": cost / total if total else 0.0,
+                }
+            )
+    return pd.DataFrame(rows, columns=["strategy", by, "calls", "cost_usd", "share"])
+
+
+def cost_curve(exps: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative cost against problems solved, per strategy, in the order experiments ran.
+
+    Each strategy's line shows what its money bought as the benchmark went on; plotted
+    together they trace the cost/quality frontier.
+
+    Examples:
+        >>> exps = pd.DataFrame({"strategy": "s", "finished": True, "solved": [True, False],
+        ...     "cost_usd": [1.0, 2.0], "started_at": [1, 2]})
+        >>> cost_curve(exps)[["cumulative_cost_usd", "solved"]].values.tolist()
+        [[1.0, 1.0], [3.0, 1.0]]
+    """
+    done = _finished(exps)
+    sort = ["strategy", "started_at"] if "started_at" in done.columns else ["strategy"]
+    done = done.sort_values(sort, kind="stable")
+    out = pd.DataFrame({"strategy": done["strategy"].to_numpy()})
+    g = done.groupby("strategy", sort=False)
+    out["experiments"] = (g.cumcount() + 1).to_numpy()
+    out["cumulative_cost_usd"] = g["cost_usd"].cumsum().to_numpy(dtype=float)
+    out["solved"] = g["solved"].cumsum().to_numpy(dtype=float)
+    return out
+
+
+# --------------------------------------------------------------------------- savings
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    problems: int
+    cost: float
+    baseline_cost: float
+    pass_rate: float
+    baseline_pass_rate: float
+    savings_usd_ci95: tuple[float, float]
+    savings_pct_ci95: tuple[float, float]
+    cost_ratio_ci95: tuple[float, float]
+    pass_ratio_ci95: tuple[float, float]
+
+
+def _ratio(num: _FloatArray, den: _FloatArray) -> _FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(num / den, dtype=float)
+
+
+def _compare(
+    s: _FloatArray, b: _FloatArray, rs: _FloatArray, rb: _FloatArray, n_boot: int, seed: int
+) -> _Comparison:
+    def sums(x: _FloatArray) -> _FloatArray:
+        return np.asarray(x.sum(axis=1), dtype=float)
+
+    def ci(f: Callable[..., _FloatArray]) -> tuple[float, float]:
+        return bootstrap_ci([s, b, rs, rb], f, n_boot=n_boot, seed=seed)
+
+    return _Comparison(
+        problems=len(s),
+        cost=float(s.sum()),
+        baseline_cost=float(b.sum()),
+        pass_rate=float(rs.mean()) if len(rs) else math.nan,
+        baseline_pass_rate=float(rb.mean()) if len(rb) else math.nan,
+        savings_usd_ci95=ci(lambda s_, b_, *_: sums(b_) - sums(s_)),
+        savings_pct_ci95=ci(lambda s_, b_, *_: 100 * _ratio(sums(b_) - sums(s_), sums(b_))),
+        cost_ratio_ci95=ci(lambda s_, b_, *_: _ratio(sums(b_), sums(s_))),
+        pass_ratio_ci95=ci(lambda _s, _b, rs_, rb_: 100 * _ratio(sums(rs_), sums(rb_))),
+    )
+
+
+def _pct(part: float, whole: float) -> float:
+    return 100 * part / whole if whole else math.nan
+
+
+def _cheaper(base: float, cost: float) -> float:
+    return base / cost if cost else (math.inf if base else math.nan)
+
+
+def savings(
+    exps: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    estimate: bool = True,
+    n_boot: int = _N_BOOT,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Per strategy, its savings against a measured baseline and against the estimate.
+
+    Against ``baseline`` (a strategy's name; columns ``baseline, problems_compared,
+    compared_cost_usd, baseline_cost_usd, savings_usd, savings_usd_ci95, savings_pct,
+    savings_pct_ci95, cost_ratio, cost_ratio_ci95, pass_rate_compared,
+    baseline_pass_rate, pass_rate_pct_of_baseline, pass_rate_pct_of_baseline_ci95``) only
+    the problems both finished are compared; the baseline's own row has none of these.
+    Against the estimate (``estimate_*`` columns, when the experiments were re-priced) the
+    strategy's own problems are compared with the same tokens re-priced.
+
+    Raises:
+        ConfigError: ``baseline`` names no strategy in the table; the message lists them.
+
+    Examples:
+        Per problem (cost of the strategy, of the baseline): a (1, 2) and b (1, 4). The saving
+        is (6 - 2) / 6 = 66.7%; resampling problems gives {a, a}: 50%, {b, b}: 75%.
+
+        >>> exps = pd.DataFrame({"strategy": ["cheap"] * 2 + ["frontier"] * 2,
+        ...     "problem_id": ["a", "b"] * 2, "finished": True, "solved": True,
+        ...     "cost_usd": [1.0, 1.0, 2.0, 4.0]})
+        >>> row = savings(exps, baseline="frontier").set_index("strategy").loc["cheap"]
+        >>> round(float(row["savings_pct"]), 1), row["savings_pct_ci95"], float(row["cost_ratio"])
+        (66.7, (50.0, 75.0), 3.0)
+    """
+    strategies = sorted(exps["strategy"].unique().tolist())
+    if baseline is not None and baseline not in strategies:
+        raise ConfigError(
+            f"No strategy {baseline!r} in the data to use as the baseline; the strategies are: "
+            f"{', '.join(strategies) or '(none)'}."
+        )
+    has_estimate = estimate and "estimate_usd" in exps.columns
+    cols = ["cost_usd", "estimate_usd"] if has_estimate else ["cost_usd"]
+    pp = _per_problem(exps, cols).set_index(["strategy", "problem_id"])
+    rows: list[dict[str, Any]] = []
+    for strategy in strategies:
+        row: dict[str, Any] = {"strategy": strategy}
+        mine = pp.loc[strategy] if strategy in pp.index.get_level_values(0) else pp.iloc[:0]
+        if baseline is not None and strategy != baseline:
+            theirs = pp.loc[baseline]
+            common = mine.index.intersection(theirs.index)
+            a, b = mine.loc[common], theirs.loc[common]
+            cmp = _compare(
+                a["cost_usd"].to_numpy(float),
+                b["cost_usd"].to_numpy(float),
+                a["rate"].to_numpy(float),
+                b["rate"].to_numpy(float),
+                n_boot,
+                seed,
+            )
+            row |= {
+                "baseline": baseline,
+                "problems_compared": cmp.problems,
+                "compared_cost_usd": cmp.cost,
+                "baseline_cost_usd": cmp.baseline_cost,
+                "savings_usd": cmp.baseline_cost - cmp.cost,
+                "savings_usd_ci95": cmp.savings_usd_ci95,
+                "savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
+                "savings_pct_ci95": cmp.savings_pct_ci95,
+                "cost_ratio": _cheaper(cmp.baseline_cost, cmp.cost),
+                "cost_ratio_ci95": cmp.cost_ratio_ci95,
+                "pass_rate_compared": cmp.pass_rate,
+                "baseline_pass_rate": cmp.baseline_pass_rate,
+                "pass_rate_pct_of_baseline": _pct(cmp.pass_rate, cmp.baseline_pass_rate),
+                "pass_rate_pct_of_baseline_ci95": cmp.pass_ratio_ci95,
+            }
+        if has_estimate:
+            s = mine["cost_usd"].to_numpy(float)
+            e = mine["estimate_usd"].to_numpy(float)
+            cmp = _compare(s, e, s, s, n_boot, seed)
+            row |= {
+                "estimate_usd": cmp.baseline_cost,
+                "estimate_savings_usd": cmp.baseline_cost - cmp.cost,
+                "estimate_savings_usd_ci95": cmp.savings_usd_ci95,
+                "estimate_savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
+                "estimate_savings_pct_ci95": cmp.savings_pct_ci95,
+                "estimate_cost_ratio": _cheaper(cmp.baseline_cost, cmp.cost),
+                "estimate_cost_ratio_ci95": cmp.cost_ratio_ci95,
+            }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headline(row: pd.Series | dict[str, Any]) -> str:
+    """The comparison in the literature's form, from a row of :func:`savings`.
+
+    Examples:
+        >>> print(headline({"strategy": "cheap", "baseline": "opus", "problems_compared": 164,
+        ...     "cost_ratio": 4.02, "cost_ratio_ci95": (3.5, 4.6),
+        ...     "pass_rate_pct_of_baseline": 93.1,
+        ...     "pass_rate_pct_of_baseline_ci95": (88.0, 98.2)}))  # doctest: +NORMALIZE_WHITESPACE
+        cheap is 4.0 times cheaper than opus at 93% of its pass rate
+        (95% CI: 3.5-4.6 times cheaper, 88-98% of its pass rate; 164 problems).
+    """
+    r = dict(row)
+    baseline = r.get("baseline")
+    if not isinstance(baseline, str) or not r.get("problems_compared"):
+        return ""
+    ratio = float(r["cost_ratio"])
+    lo, hi = r["cost_ratio_ci95"]
+    plo, phi = r["pass_rate_pct_of_baseline_ci95"]
+    if math.isinf(ratio):
+        cheaper = "costs nothing, unlike"
+        ci_cost = ""
+    elif ratio >= 1:
+        cheaper = f"is {ratio:.1f} times cheaper than"
+        ci_cost = f"{lo:.1f}-{hi:.1f} times cheaper, "
+    else:
+        cheaper = f"is {1 / ratio:.1f} times as expensive as"
+        ci_cost = f"{1 / hi:.1f}-{1 / lo:.1f} times as expensive, "
+    return (
+        f"{r['strategy']} {cheaper} {baseline} at {r['pass_rate_pct_of_baseline']:.0f}% of its "
+        f"pass rate (95% CI: {ci_cost}{plo:.0f}-{phi:.0f}% of its pass rate; "
+        f"{int(r['problems_compared'])} problems)."
+    )
+
+
+# --------------------------------------------------------------------------- one call
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything :func:`analyze` computes, as tables; :meth:`to_dict` is the JSON form."""
+
+    experiments: pd.DataFrame
+    """One row per experiment (:func:`experiments`)."""
+    summary: pd.DataFrame
+    """One row per strategy (:func:`summarize` joined with :func:`savings`)."""
+    by_tier: pd.DataFrame
+    """Cost and calls per strategy and tier (:func:`cost_breakdown`)."""
+    by_role: pd.DataFrame
+    """Cost and calls per strategy and role."""
+    pass_at_iteration: pd.DataFrame
+    """Pass rate within each number of attempts (:func:`pass_at_iteration`)."""
+    baseline: str | None
+    """The measured baseline strategy, if one was named."""
+    estimate_model: str | None
+    """The model the estimate re-prices at, if one was named."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``."""
+        strategies = []
+        for record in self.summary.to_dict("records"):
+            rec = {str(k): v for k, v in record.items()}
+            item = {k: _plain(v) for k, v in rec.items() if not k.startswith(("cost_", "calls_"))}
+            item["cost_usd"] = _plain(rec["cost_usd"])
+            for group, keys in (("tier", TIERS), ("role", CALL_ROLES)):
+                item[f"cost_by_{group}"] = {k: _plain(rec.get(f"cost_{k}", 0.0)) for k in keys}
+                item[f"calls_by_{group}"] = {k: _plain(rec.get(f"calls_{k}", 0)) for k in keys}
+            item["cost_per_solved"] = _plain(rec["cost_per_solved"])
+            item.setdefault("frontier_only_estimate_usd", None)
+            for key in ("savings_usd", "savings_pct", "savings_pct_ci95"):
+                item.setdefault(key, None)
+            item["headline"] = headline(rec) or None
+            strategies.append(item)
+        return {
+            "baseline": self.baseline,
+            "estimate_model": self.estimate_model,
+            "estimate_note": "an estimate: each call's tokens re-priced at the estimate model"
+            if self.estimate_model
+            else None,
+            "strategies": strategies,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, NaN/inf and pandas NA to None, tuples to lists."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def analyze(
+    steps: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    estimate_model: str | None = None,
+    ks: Sequence[int] = (1,),
+    n_boot: int = _N_BOOT,
+    seed: int = 0,
+) -> Analysis:
+    """Everything at once: per-strategy summary with savings, costs by tier and role, curves.
+
+    Args:
+        steps: The steps table (:func:`koderz.load_steps`).
+        baseline: The strategy to measure savings against (the measured baseline).
+        estimate_model: The model to re-price every call's tokens at (the estimate).
+        ks: The k of each pass@k to report.
+        n_boot: Bootstrap resamples for the intervals.
+        seed: Seed of the bootstrap.
+
+    Raises:
+        ConfigError: ``baseline`` is not a strategy of the data, or ``estimate_model`` has no
+            price.
+
+    Examples:
+        >>> from koderz.demo import demo_data
+        >>> from koderz.store import load_steps
+        >>> a = analyze(load_steps(demo_data(problems=3)), baseline="frontier_only")
+        >>> a.summary[["strategy", "problems", "solved"]].values.tolist()
+        [['cheap_advised', 3, 3], ['frontier_only', 3, 3], ['small_advised', 3, 3]]
+    """
+    if estimate_model is not None:
+        resolve_model(estimate_model)  # an unknown name fails before any work
+    exps = experiments(steps, estimate_model=estimate_model)
+    summary = summarize(exps, ks=ks, n_boot=n_boot, seed=seed)
+    if len(summary):
+        sav = savings(exps, baseline=baseline, n_boot=n_boot, seed=seed)
+        sav = sav.drop(columns=[c for c in ("estimate_usd",) if c in sav.columns])
+        summary = summary.merge(sav, on="strategy", how="left")
+        if "problems_compared" in summary.columns:
+            summary["problems_compared"] = summary["problems_compared"].astype("Int64")
+    elif baseline is not None:
+        savings(exps, baseline=baseline)  # raises: no strategies at all
+    return Analysis(
+        experiments=exps,
+        summary=summary,
+        by_tier=cost_breakdown(exps, by="tier"),
+        by_role=cost_breakdown(exps, by="role"),
+        pass_at_iteration=pass_at_iteration(exps),
+        baseline=baseline,
+        estimate_model=estimate_model,
+    )

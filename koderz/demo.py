@@ -1,0 +1,234 @@
+"""Synthetic but realistic steps, written with the real writer: for trying the analysis, the
+notebooks and reports without spending money, for tests and for the analysis benchmark.
+
+The three demo strategies have the shapes the analysis compares:
+
+``cheap_advised``  a frontier model writes a spec, a local model makes the attempts and the
+                   frontier model reviews every second attempt;
+``small_advised``  the same with a small frontier model as the worker;
+``frontier_only``  the frontier model makes the attempts alone (the measured baseline).
+
+Outcomes are drawn from a seeded generator, so the same arguments give the same rows. Nothing
+here is a measurement: every row says so in its ``problem_source`` (``demo``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from koderz.prices import price_call
+from koderz.records import Usage
+from koderz.registry import resolve_model
+from koderz.store import StepWriter, compact_run
+
+__all__ = ["DEMO_STRATEGIES", "DemoStrategy", "demo_data", "demo_rows"]
+
+
+@dataclass(frozen=True)
+class DemoStrategy:
+    """A strategy of the demo data and how well it does."""
+
+    name: str
+    worker: str
+    spec_model: str
+    reviewer: str
+    solve_chance: float
+    """Chance that one attempt solves the problem."""
+    max_iterations: int = 5
+    checkpoint_interval: int = 2
+
+
+DEMO_STRATEGIES = (
+    DemoStrategy("cheap_advised", "qwen2.5-coder:7b", "claude-opus-4-5", "claude-opus-4-5", 0.35),
+    DemoStrategy("small_advised", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-5", 0.5),
+    DemoStrategy("frontier_only", "claude-opus-4-5", "", "", 0.7),
+)
+
+_T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+def _code(problem: int, attempt: int, ok: bool) -> str:
+    body = "    return sorted(set(xs))" if ok else f"    return xs[{attempt}:]  # try {attempt}"
+    return f"def solve_{problem}(xs):\n    '''Problem {problem}.'''\n{body}\n"
+
+
+def demo_rows(
+    *,
+    problems: int = 10,
+    samples: int = 1,
+    run_id: str = "demo",
+    strategies: tuple[DemoStrategy, ...] = DEMO_STRATEGIES,
+    seed: int = 0,
+) -> Iterator[dict[str, Any]]:
+    """The rows of one demo run: every strategy on ``problems`` problems, ``samples`` times.
+
+    Examples:
+        >>> rows = list(demo_rows(problems=2))
+        >>> sorted({r["role"] for r in rows})
+        ['attempt', 'checkpoint', 'end', 'spec']
+    """
+    rng = np.random.default_rng(seed)
+    clock = _T0
+    prices: dict[tuple[str, Usage], float] = {}
+
+    def call(model: str, tin: int, tout: int, cached: int = 0) -> dict[str, Any]:
+        usage = Usage(input_tokens=tin, output_tokens=tout, cache_read_tokens=cached)
+        key = (model, usage)
+        if key not in prices:
+            prices[key] = price_call(model, usage).usd
+        spec = resolve_model(model)
+        return {
+            "model": model,
+            "provider": spec.provider,
+            "tier": spec.tier,
+            "input_tokens": tin,
+            "output_tokens": tout,
+            "cache_read_tokens": cached,
+            "cache_write_tokens": 0,
+            "cost_usd": prices[key],
+            "hardware_cost_usd": 0.0,
+            "latency_s": float(rng.gamma(2.0, 1.5 if spec.is_local else 0.8)),
+            "call_attempts": 1,
+            "stop_reason": "end",
+            "price_source": "demo",
+        }
+
+    for s in strategies:
+        settings = {
+            "strategy": s.name,
+            "worker_model": s.worker,
+            "spec_model": s.spec_model,
+            "reviewer_model": s.reviewer,
+            "max_iterations": s.max_iterations,
+            "checkpoint_interval": s.checkpoint_interval,
+            "feedback_level": "full",
+            "mode": "iterative" if s.max_iterations > 1 else "zero_shot",
+            "problem_source": "demo",
+        }
+        for p in range(problems):
+            for k in range(samples):
+                base = {
+                    **settings,
+                    "experiment_id": f"{run_id}:{s.name}:{p}:{k}",
+                    "problem_id": f"HumanEval/{p}",
+                }
+                total = int(rng.integers(3, 12))
+                rows: list[dict[str, Any]] = []
+                if s.spec_model:
+                    spec = call(
+                        s.spec_model, int(rng.integers(300, 600)), int(rng.integers(150, 400))
+                    )
+                    rows.append(
+                        base
+                        | spec
+                        | {
+                            "role": "spec",
+                            "iteration": 0,
+                            "status": "ok",
+                            "guidance": f"Spec for problem {p}: return the sorted unique items.",
+                        }
+                    )
+                solved_at = 0
+                for i in range(1, s.max_iterations + 1):
+                    ok = bool(rng.random() < s.solve_chance)
+                    got = total if ok else int(rng.integers(0, total))
+                    c = call(
+                        s.worker, int(rng.integers(400, 900)) + 150 * i, int(rng.integers(200, 700))
+                    )
+                    rows.append(
+                        base
+                        | c
+                        | {
+                            "role": "attempt",
+                            "iteration": i,
+                            "passed": ok,
+                            "tests_passed": got,
+                            "tests_total": total,
+                            "exec_s": float(rng.uniform(0.05, 0.3)),
+                            "status": "passed" if ok else "failed",
+                            "code": _code(p, i, ok),
+                            "feedback": "" if ok else f"AssertionError: {got}/{total} tests pass",
+                        }
+                    )
+                    if ok:
+                        solved_at = i
+                        break
+                    if s.reviewer and i % s.checkpoint_interval == 0 and i < s.max_iterations:
+                        r = call(
+                            s.reviewer, int(rng.integers(800, 1500)), int(rng.integers(100, 300))
+                        )
+                        rows.append(
+                            base
+                            | r
+                            | {
+                                "role": "checkpoint",
+                                "iteration": i,
+                                "status": "ok",
+                                "guidance": f"Attempt {i} slices; deduplicate and sort instead.",
+                            }
+                        )
+                attempts = solved_at or s.max_iterations
+                rows.append(
+                    base
+                    | {
+                        "role": "end",
+                        "iteration": attempts,
+                        "passed": bool(solved_at),
+                        "status": "solved" if solved_at else "exhausted",
+                    }
+                )
+                for row in rows:
+                    took = float(row.get("latency_s") or 0.0) + float(row.get("exec_s") or 0.0)
+                    row["started_at"] = clock
+                    clock += dt.timedelta(seconds=took)
+                    row["finished_at"] = clock
+                    yield row
+
+
+def demo_data(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    problems: int = 10,
+    runs: int = 1,
+    samples: int = 1,
+    seed: int = 0,
+) -> Path:
+    """Write a demo data folder (``runs`` runs, each compacted) and return its path.
+
+    Args:
+        data_dir: Where to write; a new temporary folder when None.
+        problems: Problems per strategy and run.
+        runs: Runs, named ``demo-1``, ``demo-2``, ...
+        samples: Experiments per problem, strategy and run.
+        seed: Seed of the outcomes.
+
+    Examples:
+        >>> from koderz.store import load_steps
+        >>> steps = load_steps(demo_data(problems=3))
+        >>> sorted(steps["strategy"].unique())
+        ['cheap_advised', 'frontier_only', 'small_advised']
+    """
+    if data_dir is None:
+        import tempfile
+
+        data_dir = tempfile.mkdtemp(prefix="koderz-demo-")
+    path = Path(data_dir)
+    for r in range(1, runs + 1):
+        run_id = f"demo-{r}"
+        writer = StepWriter(path, run_id)
+        batch: list[dict[str, Any]] = []
+        for row in demo_rows(problems=problems, samples=samples, run_id=run_id, seed=seed + r):
+            batch.append(row)
+            if len(batch) >= 20_000:
+                writer.write_many(batch)
+                batch = []
+        writer.write_many(batch)
+        compact_run(path, run_id)
+    return path

@@ -1,0 +1,416 @@
+"""Analysis against small tables whose answers are worked by hand, intervals included.
+
+The fixture (written with the real StepWriter and read back with load_steps), costs in $:
+
+=========  ==========================================  ==============================
+problem    cheap (local worker, frontier spec/review)  frontier (frontier worker only)
+=========  ==========================================  ==============================
+P1         spec .10, fail 2/4, pass 4/4 -> solved @2   pass (.30) -> solved @1
+P2         spec .10, fail, fail, review .05, pass @3   fail (.30), pass (.30) -> @2
+P3         spec .10, 0/5, 2/5, review .05, 3/5: fails  pass (.30) -> @1
+total      .40, 2 of 3 solved                          1.20, 3 of 3 solved
+=========  ==========================================  ==============================
+
+Every model call has 1000 prompt and 100 generated tokens; the estimate model is priced at
+$100 per million prompt tokens and nothing for output, so each call re-prices at $0.10.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from koderz import ConfigError, prices
+from koderz.analysis import (
+    analyze,
+    bootstrap_ci,
+    cost_breakdown,
+    cost_curve,
+    experiments,
+    headline,
+    pass_at_iteration,
+    pass_at_k,
+    reprice,
+    savings,
+    summarize,
+)
+from koderz.records import Usage
+from koderz.registry import register_model
+from koderz.store import StepWriter, load_steps
+
+LOCAL, FRONTIER = "qwen2.5-coder:7b", "claude-opus-4-5"
+ESTIMATE = "test-estimate-model"
+
+
+def _call(model: str, tier: str, cost: float) -> dict[str, Any]:
+    return {
+        "model": model,
+        "tier": tier,
+        "cost_usd": cost,
+        "input_tokens": 1000,
+        "output_tokens": 100,
+        "latency_s": 1.0,
+    }
+
+
+def _experiment(strategy: str, problem: str, script: list[Any], max_iter: int = 3) -> list[dict]:
+    """script items: ("spec", cost), ("review", cost), (passed, tests_passed, tests_total, cost)."""
+    base = {
+        "strategy": strategy,
+        "problem_id": problem,
+        "experiment_id": f"{strategy}:{problem}",
+        "max_iterations": max_iter,
+    }
+    worker = (LOCAL, "local") if strategy == "cheap" else (FRONTIER, "frontier")
+    rows, i, solved = [], 0, False
+    for item in script:
+        if item[0] == "spec":
+            rows.append(base | _call(FRONTIER, "frontier", item[1]) | {"role": "spec"})
+        elif item[0] == "review":
+            rows.append(
+                base
+                | _call(FRONTIER, "frontier", item[1])
+                | {"role": "checkpoint", "iteration": i, "guidance": "sort it"}
+            )
+        else:
+            i += 1
+            passed, got, total, cost = item
+            solved = passed
+            rows.append(
+                base
+                | _call(*worker, cost)
+                | {
+                    "role": "attempt",
+                    "iteration": i,
+                    "passed": passed,
+                    "tests_passed": got,
+                    "tests_total": total,
+                    "exec_s": 0.5,
+                    "code": f"x = {i}\n",
+                }
+            )
+    status = "solved" if solved else "exhausted"
+    rows.append(base | {"role": "end", "iteration": i, "passed": solved, "status": status})
+    return rows
+
+
+CHEAP = {
+    "P1": [("spec", 0.10), (False, 2, 4, 0.0), (True, 4, 4, 0.0)],
+    "P2": [
+        ("spec", 0.10),
+        (False, 1, 4, 0.0),
+        (False, 1, 4, 0.0),
+        ("review", 0.05),
+        (True, 4, 4, 0.0),
+    ],
+    "P3": [
+        ("spec", 0.10),
+        (False, 0, 5, 0.0),
+        (False, 2, 5, 0.0),
+        ("review", 0.05),
+        (False, 3, 5, 0.0),
+    ],
+}
+FRONT = {
+    "P1": [(True, 4, 4, 0.30)],
+    "P2": [(False, 3, 4, 0.30), (True, 4, 4, 0.30)],
+    "P3": [(True, 5, 5, 0.30)],
+}
+
+
+def _write(data_dir: Path) -> pd.DataFrame:
+    writer = StepWriter(data_dir, "r1")
+    clock = pd.Timestamp("2026-01-05T09:00:00Z")
+    for strategy, scripts in (("cheap", CHEAP), ("frontier", FRONT)):
+        for problem, script in scripts.items():
+            rows = _experiment(strategy, problem, script)
+            for row in rows:  # in time order, one second apart
+                row["started_at"] = clock.to_pydatetime()
+                clock += pd.Timedelta(seconds=1)
+            writer.write_many(rows)
+    return load_steps(data_dir)
+
+
+@pytest.fixture
+def steps(tmp_path: Path) -> pd.DataFrame:
+    return _write(tmp_path)
+
+
+@pytest.fixture
+def estimate_model() -> str:
+    register_model(ESTIMATE, provider="openai", tier="frontier")
+    prices.set_price(ESTIMATE, input_usd_per_mtok=100.0, output_usd_per_mtok=0.0)
+    return ESTIMATE
+
+
+# --------------------------------------------------------------------------- estimators
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (1, 0, 1, 0.0),
+        (1, 1, 1, 1.0),
+        (10, 3, 1, 0.3),  # pass@1 = c / n
+        (4, 1, 2, 0.5),  # 1 - C(3,2)/C(4,2) = 1 - 3/6
+        (5, 2, 2, 0.7),  # 1 - C(3,2)/C(5,2) = 1 - 3/10
+        (5, 4, 2, 1.0),  # n - c < k: any 2 samples include a correct one
+        (200, 0, 100, 0.0),
+    ],
+)
+def test_pass_at_k(n: int, c: int, k: int, expected: float) -> None:
+    assert pass_at_k(n, c, k) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(3, 4, 1), (3, 1, 0), (3, 1, 4), (3, -1, 1)])
+def test_pass_at_k_rejects_impossible_counts(n: int, c: int, k: int) -> None:
+    with pytest.raises(ValueError):
+        pass_at_k(n, c, k)
+
+
+def test_bootstrap_of_a_constant_is_that_constant() -> None:
+    assert bootstrap_ci([np.full(5, 2.5)], lambda x: x.mean(axis=1)) == (2.5, 2.5)
+
+
+def test_bootstrap_is_reproducible_and_empty_safe() -> None:
+    x = np.arange(10.0)
+    one = bootstrap_ci([x], lambda a: a.mean(axis=1), seed=3)
+    assert one == bootstrap_ci([x], lambda a: a.mean(axis=1), seed=3)
+    assert one[0] < 4.5 < one[1]
+    assert all(math.isnan(v) for v in bootstrap_ci([np.array([])], lambda a: a.sum(axis=1)))
+
+
+def test_reprice_matches_price_call_cache_aware() -> None:
+    # (300 uncached * $5 + 600 read * $0.5 + 100 written * $6.25 + 200 out * $25) / 1M
+    rows = pd.DataFrame(
+        {
+            "role": ["attempt", "spec", "end"],
+            "model": [LOCAL, FRONTIER, ""],
+            "spec_reused": [None, True, None],
+            "input_tokens": [1000, 1000, 0],
+            "output_tokens": [200, 200, 0],
+            "cache_read_tokens": [600, 600, 0],
+            "cache_write_tokens": [100, 100, 0],
+        }
+    )
+    got = reprice(rows, FRONTIER).tolist()
+    assert got == pytest.approx([0.007425, 0.0, 0.0])  # a reused spec was no call
+    usage = Usage(1000, 200, 600, 100)
+    assert got[0] == pytest.approx(prices.price_call(FRONTIER, usage).usd)
+
+
+def test_reprice_long_prompts_exactly() -> None:
+    rows = pd.DataFrame(
+        {
+            "role": ["attempt"],
+            "model": [LOCAL],
+            "spec_reused": [None],
+            "input_tokens": [300_000],
+            "output_tokens": [1000],
+            "cache_read_tokens": [0],
+            "cache_write_tokens": [0],
+        }
+    )
+    expected = prices.price_call("claude-sonnet-4-5", Usage(300_000, 1000)).usd
+    assert reprice(rows, "claude-sonnet-4-5").iloc[0] == pytest.approx(expected)
+
+
+def test_reprice_unknown_price_says_how_to_fix() -> None:
+    register_model("no-price-model", provider="openai", tier="frontier")
+    with pytest.raises(ConfigError, match="set_price"):
+        reprice(pd.DataFrame({"role": [], "model": []}), "no-price-model")
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def test_experiments_one_row_each_with_outcomes(steps: pd.DataFrame) -> None:
+    e = experiments(steps).set_index("experiment_id")
+    assert len(e) == 6
+    assert e.loc["cheap:P1", ["solved", "attempts", "solved_at"]].tolist() == [True, 2, 2]
+    assert e.loc["cheap:P2", ["solved", "attempts", "solved_at"]].tolist() == [True, 3, 3]
+    p3 = e.loc["cheap:P3"]
+    assert (p3["solved"], p3["attempts"], p3["status"]) == (False, 3, "exhausted")
+    assert pd.isna(p3["solved_at"])
+    assert (p3["tests_passed"], p3["tests_total"]) == (3, 5)  # the last attempt
+    assert p3["cost_usd"] == pytest.approx(0.15)
+    assert (p3["calls"], p3["calls_local"], p3["calls_frontier"]) == (5, 3, 2)
+    assert p3["cost_checkpoint"] == pytest.approx(0.05)
+    assert p3["wall_s"] == pytest.approx(5 * 1.0 + 3 * 0.5)
+
+
+def test_summary_by_hand(steps: pd.DataFrame) -> None:
+    s = summarize(experiments(steps)).set_index("strategy")
+    cheap, front = s.loc["cheap"], s.loc["frontier"]
+    assert (cheap["problems"], cheap["solved"], cheap["experiments"]) == (3, 2, 3)
+    assert cheap["pass_rate"] == pytest.approx(2 / 3)
+    # Per-problem rates (1, 1, 0): the extreme resamples (all 0, all 1) each have chance >= 1/27.
+    assert cheap["pass_rate_ci95"] == (0.0, 1.0)
+    assert front["pass_rate_ci95"] == (1.0, 1.0)
+    assert cheap["pass@1"] == pytest.approx(2 / 3)
+    assert cheap["mean_attempts_to_solve"] == pytest.approx(2.5)
+    assert front["mean_attempts_to_solve"] == pytest.approx(4 / 3)
+    assert cheap["tests_passed_share"] == pytest.approx((1 + 1 + 3 / 5) / 3)
+    assert cheap["cost_usd"] == pytest.approx(0.40)
+    assert cheap["cost_per_solved"] == pytest.approx(0.20)
+    assert front["cost_per_solved"] == pytest.approx(0.40)
+    assert (cheap["calls_local"], cheap["calls_frontier"], cheap["calls_spec"]) == (8, 5, 3)
+    assert cheap["cost_spec"] == pytest.approx(0.30)
+    assert cheap["wall_s"] == pytest.approx(13 * 1.0 + 8 * 0.5)
+
+
+def test_cost_breakdown_by_tier_and_role(steps: pd.DataFrame) -> None:
+    e = experiments(steps)
+    tiers = cost_breakdown(e, by="tier").set_index(["strategy", "tier"])
+    assert tiers.loc[("cheap", "local"), "calls"] == 8
+    assert tiers.loc[("cheap", "frontier"), "cost_usd"] == pytest.approx(0.40)
+    assert tiers.loc[("cheap", "small_frontier"), "calls"] == 0
+    assert tiers.loc[("frontier", "frontier"), ["calls", "share"]].tolist() == [4, 1.0]
+    roles = cost_breakdown(e, by="role").set_index(["strategy", "role"])
+    assert roles.loc[("cheap", "checkpoint"), "cost_usd"] == pytest.approx(0.10)
+    assert roles.loc[("cheap", "spec"), "share"] == pytest.approx(0.75)
+    with pytest.raises(ConfigError):
+        cost_breakdown(e, by="model")
+
+
+def test_pass_at_iteration_by_hand(steps: pd.DataFrame) -> None:
+    curve = pass_at_iteration(experiments(steps))
+    by = {s: g["pass_rate"].tolist() for s, g in curve.groupby("strategy")}
+    assert by["cheap"] == pytest.approx([0.0, 1 / 3, 2 / 3])
+    assert by["frontier"] == pytest.approx([2 / 3, 1.0, 1.0])
+
+
+def test_cost_curve_accumulates_in_run_order(steps: pd.DataFrame) -> None:
+    curve = cost_curve(experiments(steps))
+    cheap = curve[curve["strategy"] == "cheap"]
+    assert cheap["cumulative_cost_usd"].tolist() == pytest.approx([0.10, 0.25, 0.40])
+    assert cheap["solved"].tolist() == [1, 2, 2]
+
+
+# --------------------------------------------------------------------------- savings
+
+
+def test_savings_against_measured_baseline(steps: pd.DataFrame) -> None:
+    row = savings(experiments(steps), baseline="frontier").set_index("strategy").loc["cheap"]
+    assert row["problems_compared"] == 3
+    assert row["savings_usd"] == pytest.approx(0.80)
+    assert row["savings_pct"] == pytest.approx(200 / 3)
+    assert row["cost_ratio"] == pytest.approx(3.0)
+    assert row["pass_rate_pct_of_baseline"] == pytest.approx(200 / 3)
+    # Per problem (strategy, baseline): (.10, .30), (.15, .60), (.15, .30). The lowest saving
+    # is all P3 (1 - .45/.90 = 50%), the highest all P2 (1 - .45/1.8 = 75%); each resample has
+    # chance 1/27 > 2.5%, so they are the interval's ends.
+    assert row["savings_pct_ci95"] == pytest.approx((50.0, 75.0))
+    assert row["savings_usd_ci95"] == pytest.approx((0.45, 1.35))  # 3 x P3 .15, 3 x P2 .45
+    assert row["cost_ratio_ci95"] == pytest.approx((2.0, 4.0))
+    assert row["pass_rate_pct_of_baseline_ci95"] == pytest.approx((0.0, 100.0))
+
+
+def test_savings_compare_only_common_problems(steps: pd.DataFrame, tmp_path: Path) -> None:
+    extra = _experiment("cheap", "P4", [("spec", 5.0), (True, 1, 1, 0.0)])
+    StepWriter(tmp_path, "r1").write_many(extra)
+    row = savings(experiments(load_steps(tmp_path)), baseline="frontier")
+    row = row.set_index("strategy").loc["cheap"]
+    assert row["problems_compared"] == 3
+    assert row["compared_cost_usd"] == pytest.approx(0.40)  # P4's $5 is left out
+
+
+def test_several_runs_average_per_problem(tmp_path: Path) -> None:
+    # P1 run twice by cheap (solved once, $.10 and $.30): mean cost $.20, c/n = 1/2.
+    for run, passed, cost in (("a", True, 0.10), ("b", False, 0.30)):
+        w = StepWriter(tmp_path, run)
+        w.write_many(_experiment("cheap", "P1", [("spec", cost), (passed, 1, 1, 0.0)]))
+        w.write_many(_experiment("frontier", "P1", [(True, 1, 1, 0.40)]))
+    a = analyze(load_steps(tmp_path), baseline="frontier", ks=(1, 2))
+    cheap = a.summary.set_index("strategy").loc["cheap"]
+    assert (cheap["runs"], cheap["problems"], cheap["experiments"]) == (2, 1, 2)
+    assert cheap["pass@1"] == pytest.approx(0.5)
+    assert cheap["pass@2"] == pytest.approx(1.0)
+    assert cheap["compared_cost_usd"] == pytest.approx(0.20)
+    assert cheap["savings_usd"] == pytest.approx(0.20)
+
+
+def test_savings_against_the_estimate(steps: pd.DataFrame, estimate_model: str) -> None:
+    e = experiments(steps, estimate_model=estimate_model)
+    assert e["estimate_usd"].sum() == pytest.approx(17 * 0.10)  # 13 + 4 calls
+    row = savings(e).set_index("strategy").loc["cheap"]
+    assert row["estimate_usd"] == pytest.approx(1.30)
+    assert row["estimate_savings_usd"] == pytest.approx(0.90)
+    assert row["estimate_savings_pct"] == pytest.approx(90 / 1.3)
+    assert "savings_usd" not in row.index  # no measured baseline was named
+
+
+def test_missing_baseline_names_the_strategies(steps: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match=r"'opus_only'.*cheap, frontier"):
+        analyze(steps, baseline="opus_only")
+
+
+def test_headline_in_the_literature_form(steps: pd.DataFrame) -> None:
+    a = analyze(steps, baseline="frontier")
+    text = headline(a.summary.set_index("strategy").loc["cheap"].to_dict() | {"strategy": "cheap"})
+    assert text == (
+        "cheap is 3.0 times cheaper than frontier at 67% of its pass rate "
+        "(95% CI: 2.0-4.0 times cheaper, 0-100% of its pass rate; 3 problems)."
+    )
+    assert headline({"strategy": "frontier"}) == ""
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+def test_empty_frame(tmp_path: Path) -> None:
+    a = analyze(load_steps(tmp_path))
+    assert a.summary.empty and a.by_tier.empty and a.pass_at_iteration.empty
+    assert a.to_dict()["strategies"] == []
+    with pytest.raises(ConfigError, match=r"\(none\)"):
+        analyze(load_steps(tmp_path), baseline="x")
+
+
+def test_zero_solved_is_no_crash(tmp_path: Path) -> None:
+    StepWriter(tmp_path, "r").write_many(_experiment("cheap", "P1", [(False, 0, 1, 0.5)]))
+    a = analyze(load_steps(tmp_path))
+    row = a.summary.iloc[0]
+    assert row["solved"] == 0 and math.isinf(row["cost_per_solved"])
+    assert math.isnan(row["mean_attempts_to_solve"])
+    data = a.to_dict()["strategies"][0]
+    assert data["cost_per_solved"] is None
+    json.dumps(a.to_dict(), allow_nan=False)  # strict JSON: no NaN or Infinity
+
+
+def test_unfinished_experiments_are_counted_apart(steps: pd.DataFrame, tmp_path: Path) -> None:
+    rows = _experiment("cheap", "P9", [("spec", 1.0), (False, 0, 1, 0.0)])[:-1]  # no end row
+    StepWriter(tmp_path, "r1").write_many(rows)
+    s = summarize(experiments(load_steps(tmp_path))).set_index("strategy").loc["cheap"]
+    assert (s["unfinished"], s["problems"]) == (1, 3)
+    assert s["cost_usd"] == pytest.approx(0.40)
+
+
+def test_to_dict_has_the_documented_keys(steps: pd.DataFrame, estimate_model: str) -> None:
+    data = analyze(steps, baseline="frontier", estimate_model=estimate_model).to_dict()
+    json.dumps(data, allow_nan=False)
+    cheap = next(s for s in data["strategies"] if s["strategy"] == "cheap")
+    for key in (
+        "strategy",
+        "problems",
+        "solved",
+        "pass_rate",
+        "cost_usd",
+        "cost_by_tier",
+        "calls_by_tier",
+        "cost_per_solved",
+        "frontier_only_estimate_usd",
+        "savings_usd",
+        "savings_pct",
+        "savings_pct_ci95",
+    ):
+        assert key in cheap, key
+    assert cheap["calls_by_tier"] == {"local": 8, "small_frontier": 0, "frontier": 5}
+    assert cheap["frontier_only_estimate_usd"] == pytest.approx(1.30)
+    assert cheap["savings_pct_ci95"] == pytest.approx([50.0, 75.0])
+    assert data["estimate_note"].startswith("an estimate")
