@@ -1,0 +1,658 @@
+"""The trusted test runner that Koderz starts *inside* the sandbox (see ``koderz/sandbox.py``).
+
+It is run as ``python -I -S _harness.py`` and must import nothing from Koderz and nothing
+slow: its start-up time is paid once per candidate.
+
+Two processes, so that the candidate never shares memory with the code that judges it:
+
+* the **judge** (this process, trusted) reads the problem's tests, runs each test case and
+  reports every outcome over a private pipe (``RESULT_FD``) that only it holds, tagged with a nonce
+  the host chose;
+* the **candidate** process (forked *before* the tests are read, so the hidden tests are not
+  in its memory; re-started by ``exec`` after a timeout or crash) runs the generated program
+  and answers calls ``name(*args)`` over a pair of pipes. Only ``marshal`` data crosses back,
+  and the judge accepts a value only if it is built from exact builtin types, so an object
+  whose ``__eq__`` always answers True can never reach a comparison.
+
+Whatever the candidate does - ``exit(0)``, ``os._exit(0)``, ``SystemExit``, exit or
+exception hooks, patching ``builtins``/``AssertionError``/``isinstance``, printing
+"passed", killing the judge - it cannot produce a pass record: it has no handle on the
+result pipe, the judge is not dumpable (no ptrace, no ``/proc/PID/mem`` or ``fd``), and a
+pass needs every test's record *and* the final ``done`` record with the right nonce.
+
+Protocol: frames are a 4-byte big-endian length and a ``marshal`` payload. The host writes
+two frames on stdin: the set-up (candidate code, limits) and, once the candidate process has
+been forked, the tests (nonce, prelude, items, time limits). Records to the host are lines of
+``repr(tuple)`` read back with ``ast.literal_eval`` (no imports needed here, nothing
+executable on the host's side).
+"""
+
+from __future__ import annotations
+
+import builtins
+import marshal
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+RESULT_FD = -1  # set from the set-up frame: the host chooses the number
+FRAME_CAP = 64 << 20
+TEXT_CAP = 2000
+PLAIN = frozenset(
+    (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
+)
+
+
+# ----------------------------------------------------------------------------- framing
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int) -> Any:
+    head = _read_exact(fd, 4)
+    if head is None:
+        return None
+    n = int.from_bytes(head, "big")
+    if n > FRAME_CAP:
+        raise _BadReply(f"a reply of {n} bytes exceeds the {FRAME_CAP}-byte cap")
+    data = _read_exact(fd, n)
+    if data is None:
+        return None
+    return marshal.loads(data)
+
+
+def _write_frame(fd: int, obj: Any) -> None:
+    data = marshal.dumps(obj)
+    data = len(data).to_bytes(4, "big") + data
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _clip(text: object, cap: int = TEXT_CAP) -> str:
+    text = str(text)
+    return text if len(text) <= cap else "..." + text[-cap:]
+
+
+def _exc_text(e: BaseException) -> str:
+    try:
+        msg = str(e)
+    except BaseException:  # a candidate's __str__ may raise anything
+        msg = "<unprintable>"
+    name = type(e).__name__
+    return _clip(f"{name}: {msg}" if msg else name)
+
+
+def _tb_text(e: BaseException) -> str:
+    try:
+        import traceback  # only on failure: keeps start-up fast
+
+        return _clip("".join(traceback.format_exception(e)))
+    except BaseException:
+        return ""
+
+
+# ----------------------------------------------------------------------------- candidate side
+
+
+def _describe(ns: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """What the judge may use from the candidate's globals: functions, plain values, modules."""
+    names: dict[str, tuple[str, Any]] = {}
+    for key, value in list(ns.items()):
+        if key.startswith("__"):
+            continue
+        try:
+            if isinstance(value, type(sys)):
+                names[key] = ("module", value.__name__)
+            elif callable(value):
+                names[key] = ("call", None)
+            else:
+                marshal.dumps(value)
+                names[key] = ("value", value)
+        except BaseException:
+            continue
+    return names
+
+
+def _serve(code: str, req_fd: int, resp_fd: int, extra_path: list[str]) -> None:
+    """Run the candidate program, then answer calls. Everything here is untrusted after exec."""
+    sys.path.extend(extra_path)
+    ns: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
+    try:
+        compiled = compile(code, "<candidate>", "exec")
+    except BaseException as e:  # SyntaxError, ValueError (null bytes), MemoryError, ...
+        kind = "syntax_error" if isinstance(e, SyntaxError) else "error"
+        _write_frame(resp_fd, ("load", kind, _exc_text(e), _tb_text(e)))
+        return
+    try:
+        exec(compiled, ns)
+    except BaseException as e:
+        kind = "memory" if isinstance(e, MemoryError) else "error"
+        _write_frame(resp_fd, ("load", kind, _exc_text(e), _tb_text(e)))
+        return
+    _write_frame(resp_fd, ("ready", _describe(ns)))
+    while True:
+        request = _read_frame(req_fd)
+        if request is None:
+            return
+        name, args, kwargs = request
+        try:
+            value = ns[name](*args, **kwargs)
+        except BaseException as e:
+            reply: tuple[Any, ...] = ("err", type(e).__name__, _exc_text(e), _tb_text(e))
+        else:
+            try:
+                marshal.dumps(value)
+                reply = ("ok", value)
+            except BaseException:
+                reply = ("bad", type(value).__qualname__)
+        try:
+            _write_frame(resp_fd, reply)
+        except ValueError:  # e.g. a value that marshal accepts but not nested in a tuple
+            _write_frame(resp_fd, ("bad", type(value).__qualname__))
+
+
+def _child_main(argv: list[str]) -> None:
+    """Entry of a candidate process re-started by exec: ``--child REQ_FD RESP_FD``."""
+    req_fd, resp_fd = int(argv[2]), int(argv[3])
+    setup = _read_frame(req_fd)
+    _serve(setup["code"], req_fd, resp_fd, setup["path"])
+    os._exit(0)
+
+
+# ----------------------------------------------------------------------------- judge side
+
+
+class _Timeout(BaseException):
+    """The test case ran out of time (BaseException: test code's ``except`` cannot eat it)."""
+
+
+class _ChildDied(BaseException):
+    """The candidate process ended while a call was in flight."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _BadReply(Exception):
+    """The candidate process answered with something that is not a plain value."""
+
+
+class CandidateError(Exception):
+    """The candidate raised an exception that is not a builtin one; carries its text."""
+
+
+def _is_plain(value: object) -> bool:
+    seen: set[int] = set()
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) not in PLAIN:
+            return False
+        if type(v) in (list, tuple, set, frozenset):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.extend(v)
+        elif type(v) is dict:
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.extend(v.keys())
+            stack.extend(v.values())
+    return True
+
+
+class _Judge:
+    def __init__(self, setup: dict[str, Any]) -> None:
+        self.setup = setup
+        self.pid: int | None = None
+        self.req: int | None = None
+        self.resp: int | None = None
+        self.names: dict[Any, Any] = {}
+        self.kill_all: bool = setup["kill_all"]
+
+    # --- the candidate process
+
+    def fork_first(self) -> None:
+        """Fork the first candidate process before the tests are read."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # candidate: drop every handle the judge owns, then run the program
+            try:
+                os.close(RESULT_FD)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.close(devnull)
+                os.close(req_w)
+                os.close(resp_r)
+                if not self.kill_all:
+                    os.setpgid(0, 0)
+                _serve(self.setup["code"], req_r, resp_w, self.setup["path"])
+            finally:
+                os._exit(0)
+        os.close(req_r)
+        os.close(resp_w)
+        self.pid, self.req, self.resp = pid, req_w, resp_r
+
+    def respawn(self) -> None:
+        """Start a fresh candidate process by exec (the judge's memory now holds the tests)."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        os.set_inheritable(req_r, True)
+        os.set_inheritable(resp_w, True)
+        argv = [self.setup["python"], "-I", "-S", self.setup["harness"], "--child"]
+        argv += [str(req_r), str(resp_w)]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.closerange(3, req_r)
+                os.closerange(req_r + 1, resp_w)
+                os.closerange(resp_w + 1, 1 << 16)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                if not self.kill_all:
+                    os.setpgid(0, 0)
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(127)
+        os.close(req_r)
+        os.close(resp_w)
+        self.pid, self.req, self.resp = pid, req_w, resp_r
+        _write_frame(self.req, {"code": self.setup["code"], "path": self.setup["path"]})
+
+    def wait_ready(self) -> tuple[str, str, str] | None:
+        """Read the candidate's load report; returns ``None`` or ``(kind, message, tb)``."""
+        assert self.resp is not None
+        try:
+            reply = _read_frame(self.resp)
+        except _Timeout:
+            self.kill()
+            return ("timeout", "the program did not finish loading in time", "")
+        except Exception as e:
+            self.kill()
+            return ("crash", _exc_text(e), "")
+        if reply is None:
+            return ("crash", self.reap_message("while loading"), "")
+        if type(reply) is tuple and len(reply) == 2 and reply[0] == "ready":
+            if type(reply[1]) is dict:
+                self.names = reply[1]
+            return None
+        if type(reply) is tuple and len(reply) == 4 and reply[0] == "load":
+            return (str(reply[1]), _clip(reply[2]), _clip(reply[3]))
+        self.kill()
+        return ("crash", "the program's process sent an unexpected message", "")
+
+    def reap_message(self, when: str) -> str:
+        pid, self.pid = self.pid, None
+        self._close_pipes()
+        if pid is None:
+            return f"the program's process ended {when}"
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = 0
+        self.kill()
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = str(sig)
+            return f"the program's process was killed by {name} {when}"
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return f"the program's process exited with status {code} {when}"
+
+    def _close_pipes(self) -> None:
+        for fd in (self.req, self.resp):
+            if fd is not None:
+                try:  # noqa: SIM105 - no contextlib: start-up time
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.req = self.resp = None
+
+    def kill(self) -> None:
+        """Kill every candidate process (and anything it started), then reap."""
+        self._close_pipes()
+        pid, self.pid = self.pid, None
+        if self.kill_all:
+            # Alone in a PID namespace, or under a uid of our own: kill(-1) reaches every
+            # process the candidate could have started, daemons included.
+            for _ in range(200):
+                try:  # noqa: SIM105 - no contextlib: start-up time
+                    os.kill(-1, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                _reap()
+                if not _others_alive():
+                    break
+                time.sleep(0.005)
+        elif pid is not None:
+            try:  # noqa: SIM105
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap()
+
+    # --- calls
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            payload = (name, args, kwargs)
+            marshal.dumps(payload)
+        except ValueError:
+            raise TypeError("the test passes a value that is not plain data") from None
+        if self.pid is None:
+            self.respawn()
+            failed = self.wait_ready()
+            if failed is not None:
+                raise _ChildDied(failed[0], "restarting the program failed: " + failed[1])
+        assert self.req is not None and self.resp is not None
+        try:
+            _write_frame(self.req, payload)
+            reply = _read_frame(self.resp)
+        except BrokenPipeError:
+            reply = None
+        except (_BadReply, ValueError, EOFError, TypeError) as e:
+            self.kill()
+            raise _BadReply(f"the program's process sent a malformed reply ({e})") from None
+        if reply is None:
+            message = self.reap_message("during the call")
+            kind = "timeout" if "SIGXCPU" in message else "crash"
+            raise _ChildDied(kind, message)
+        if type(reply) is not tuple or not reply:
+            self.kill()
+            raise _BadReply("the program's process sent a malformed reply")
+        if reply[0] == "ok" and len(reply) == 2:
+            if not _is_plain(reply[1]):
+                raise _BadReply("the program returned a value that is not plain data")
+            return reply[1]
+        if reply[0] == "bad" and len(reply) == 2:
+            raise _BadReply(
+                f"{name} returned a {_clip(reply[1], 100)} object; tests compare plain values "
+                "only (int, float, complex, str, bytes, bool, None, list, tuple, dict, set, "
+                "frozenset)"
+            )
+        if reply[0] == "err" and len(reply) == 4:
+            tname, text, tb = _clip(reply[1], 100), _clip(reply[2]), _clip(reply[3])
+            cls = getattr(builtins, tname, None)
+            if not (isinstance(cls, type) and issubclass(cls, Exception)):
+                cls = CandidateError
+            try:
+                error = cls(text.partition(": ")[2] if ": " in text else text)
+            except Exception:
+                error = CandidateError(text)
+            setattr(error, "_koderz_remote", (tname, text, tb))  # noqa: B010
+            raise error
+        self.kill()
+        raise _BadReply("the program's process sent a malformed reply")
+
+
+class _Remote:
+    """Stands in the judge's namespace for a function of the candidate's."""
+
+    def __init__(self, judge: _Judge, name: str) -> None:
+        self._judge = judge
+        self._name = name
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._judge.call(self._name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<candidate function {self._name}>"
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _others_alive() -> bool:
+    """Whether any process of our uid other than us is alive (zombies don't count)."""
+    me, uid = os.getpid(), os.getuid()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return False
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        state = uid_line = ""
+        for line in status.splitlines():
+            if line.startswith("State:"):
+                state = line.split()[1]
+            elif line.startswith("Uid:"):
+                uid_line = line.split()[1]
+        if uid_line == str(uid) and state not in ("Z", "X"):
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def _set_limits(limits: dict[str, Any]) -> None:
+    import resource
+
+    pairs = [
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_AS, limits["memory_bytes"]),
+        (resource.RLIMIT_FSIZE, limits["file_size_bytes"]),
+        (resource.RLIMIT_CPU, limits["cpu_s"]),
+    ]
+    if limits.get("processes"):
+        pairs.append((resource.RLIMIT_NPROC, limits["processes"]))
+    for what, value in pairs:
+        if value is None:
+            continue
+        try:  # noqa: SIM105
+            resource.setrlimit(what, (value, value))
+        except (ValueError, OSError):  # e.g. macOS refuses RLIMIT_AS; the host says so
+            pass
+
+
+def _not_dumpable() -> None:
+    """No ptrace, no /proc/PID/{mem,fd,environ} for the candidate (same uid as us)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except Exception:
+        pass
+
+
+def _drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise SystemExit("koderz harness: could not drop privileges")
+
+
+class _Run:
+    """Runs the tests in the judge and writes the records."""
+
+    def __init__(self, judge: _Judge, tests: dict[str, Any]) -> None:
+        self.judge = judge
+        self.nonce = tests["nonce"]
+        self.test_timeout = tests["test_timeout"]
+        self.deadline = time.monotonic() + tests["total_timeout"]
+        self.cases = 0
+        self.passed = 0
+
+    def emit(self, *record: Any) -> None:
+        line = (repr((self.nonce, *record)) + "\n").encode("utf-8", "backslashreplace")
+        while line:
+            line = line[os.write(RESULT_FD, line) :]
+
+    def _arm(self, seconds: float) -> None:
+        seconds = max(0.001, min(seconds, self.deadline - time.monotonic()))
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def run_code(self, code: Any, ns: dict[str, Any]) -> tuple[str, str, str] | None:
+        """Run one snippet under the per-test timer; returns ``None`` or (kind, msg, tb)."""
+        try:
+            self._arm(self.test_timeout)
+            try:
+                exec(code, ns)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _Timeout:
+            self.judge.kill()
+            return ("timeout", f"timed out after {self.test_timeout:g} s", "")
+        except _ChildDied as e:
+            return (e.kind, _clip(str(e)), "")
+        except _BadReply as e:
+            return ("exception", _clip(str(e)), "")
+        except MemoryError as e:
+            return ("memory", _exc_text(e), "")
+        except AssertionError as e:
+            remote = getattr(e, "_koderz_remote", None)
+            if remote is not None:
+                return ("exception", remote[1], remote[2])
+            text = str(e)
+            return ("assertion", _clip("AssertionError" + (f": {text}" if text else "")), "")
+        except Exception as e:
+            remote = getattr(e, "_koderz_remote", None)
+            if remote is not None:
+                kind = "memory" if remote[0] == "MemoryError" else "exception"
+                return (kind, remote[1], remote[2])
+            return ("exception", _exc_text(e), _tb_text(e))
+        return None
+
+    def case(self, item: int, iteration: int, code: Any, ns: dict[str, Any]) -> None:
+        failure: tuple[str, str, str] | None
+        if time.monotonic() >= self.deadline:
+            failure = ("timeout", "the candidate's total time ran out before this test", "")
+        else:
+            failure = self.run_code(code, ns)
+        self.cases += 1
+        if failure is None:
+            self.passed += 1
+            self.emit("case", item, iteration, True, "passed", "", "")
+        else:
+            self.emit("case", item, iteration, False, *failure)
+
+
+def _judge_main() -> None:
+    global RESULT_FD
+    setup = _read_frame(0)
+    RESULT_FD = setup["result_fd"]
+    import resource  # noqa: F401 - imported while the Python install is still readable
+
+    if setup["drop_uid"] is not None:
+        _drop_privileges(setup["drop_uid"])
+        try:
+            with open("/proc/sys/fs/suid_dumpable", "rb") as f:
+                dropped_safely = f.read().strip() in (b"0", b"2")
+        except OSError:
+            dropped_safely = False
+        if not dropped_safely:
+            _not_dumpable()
+    else:
+        _not_dumpable()
+    _set_limits(setup["limits"])
+    if setup["cwd"]:
+        os.chdir(setup["cwd"])
+    judge = _Judge(setup)
+    judge.fork_first()
+    tests = _read_frame(0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # keep fd 0 taken: later pipes must not land on it
+    os.close(devnull)
+    sys.path.extend(setup["path"])
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _Timeout()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    run = _Run(judge, tests)
+    run._arm(tests["load_timeout"])
+    try:
+        failed = judge.wait_ready()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    if failed is not None:
+        run.emit("load", *failed)
+        judge.kill()
+        run.emit("done", 0, 0)
+        return
+    run.emit("load", "ok", "", "")
+
+    ns: dict[str, Any] = {"__name__": "__koderz_test__", "__builtins__": builtins}
+    for key, entry in judge.names.items():
+        if type(key) is not str or type(entry) is not tuple or len(entry) != 2:
+            continue
+        kind, value = entry
+        if kind == "call":
+            ns[key] = _Remote(judge, key)
+        elif kind == "value" and _is_plain(value):
+            ns[key] = value
+        elif kind == "module" and type(value) is str:
+            try:  # noqa: SIM105
+                ns[key] = __import__(value, fromlist=["_"])
+            except BaseException:
+                pass
+    ns[tests["param"]] = _Remote(judge, tests["entry_point"])
+
+    failure = run.run_code(compile(tests["prelude"], "<test>", "exec"), ns)
+    if failure is not None:
+        run.emit("setup", -1, *failure)
+    for index, item in enumerate(tests["items"]):
+        kind = item[0]
+        if kind == "setup":
+            failure = run.run_code(compile(item[1], "<test>", "exec"), ns)
+            if failure is not None:
+                run.emit("setup", index, *failure)
+        elif kind == "test":
+            run.case(index, -1, compile(item[1], "<test>", "exec"), ns)
+        elif kind == "loop":
+            _, target, iter_src, body = item
+            values: list[Any] = []
+            try:
+                run._arm(run.test_timeout)
+                try:
+                    values = list(eval(compile(iter_src, "<test>", "eval"), ns))
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except BaseException as e:
+                run.emit("setup", index, "exception", _exc_text(e), "")
+                judge.kill()
+            code = compile(f"{target} = __koderz_item__\n{body}", "<test>", "exec")
+            for iteration, value in enumerate(values):
+                ns["__koderz_item__"] = value
+                run.case(index, iteration, code, ns)
+    judge.kill()
+    run.emit("done", run.cases, run.passed)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _child_main(sys.argv)
+    else:
+        _judge_main()
