@@ -612,7 +612,8 @@ def savings(
     savings_pct_ci95, cost_ratio, cost_ratio_ci95, pass_rate_compared,
     baseline_pass_rate, pass_rate_pct_of_baseline, pass_rate_pct_of_baseline_ci95``) only
     the problems both finished are compared; the baseline's own row has none of these.
-    Against the estimate (``estimate_*`` columns, when the experiments were re-priced) the
+    Against the estimate (``frontier_only_estimate_usd`` and ``estimate_*`` columns, when the
+    experiments were re-priced) the
     strategy's own problems are compared with the same tokens re-priced.
 
     Raises:
@@ -675,7 +676,7 @@ def savings(
             e = mine["estimate_usd"].to_numpy(float)
             cmp = _compare(s, e, s, s, n_boot, seed)
             row |= {
-                "estimate_usd": cmp.baseline_cost,
+                "frontier_only_estimate_usd": cmp.baseline_cost,
                 "estimate_savings_usd": cmp.baseline_cost - cmp.cost,
                 "estimate_savings_usd_ci95": cmp.savings_usd_ci95,
                 "estimate_savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
@@ -768,6 +769,78 @@ class Analysis:
             "strategies": strategies,
         }
 
+    def text(self) -> str:
+        """The summary as text: per strategy, outcomes, the three tiers with call counts,
+        and savings against the measured baseline and against the estimate."""
+        if self.summary.empty:
+            return "No finished experiments in the data.\n"
+        out: list[str] = []
+        for record in self.summary.to_dict("records"):
+            r = {str(k): v for k, v in record.items()}
+            lo, hi = r["pass_rate_ci95"]
+            out.append(
+                f"{r['strategy']}: {r['problems']} problems, {r['solved']} of "
+                f"{r['experiments']} experiments solved, pass rate {_p(r['pass_rate'])} "
+                f"(95% CI {_p(lo)}-{_p(hi)})"
+                + (f"; {r['unfinished']} unfinished, not counted" if r["unfinished"] else "")
+            )
+            out.append(
+                f"  mean attempts to solve {_n(r['mean_attempts_to_solve'])}; tests passed by "
+                f"the last attempt {_p(r['tests_passed_share'])}; model and sandbox time "
+                f"{r['wall_s']:.1f} s"
+            )
+            hardware = (
+                f" (tokens {_usd(r['token_cost_usd'])}, local hardware "
+                f"{_usd(r['hardware_cost_usd'])})"
+                if r["hardware_cost_usd"]
+                else ""
+            )
+            out.append(
+                f"  cost {_usd(r['cost_usd'])}{hardware}; {_usd(r['cost_per_solved'])} per "
+                "solved experiment"
+            )
+            out.append(f"    {'tier':<15} {'calls':>6} {'cost':>12}")
+            for tier in TIERS:
+                out.append(f"    {tier:<15} {r[f'calls_{tier}']:>6} {_usd(r[f'cost_{tier}']):>12}")
+            if isinstance(r.get("baseline"), str):
+                out.append(
+                    f"  vs {r['baseline']} (measured, {r['problems_compared']} problems in "
+                    f"common): {_usd(r['compared_cost_usd'])} against "
+                    f"{_usd(r['baseline_cost_usd'])}, saves {_usd(r['savings_usd'])} "
+                    f"({_pc(r['savings_pct'])}, 95% CI {_pc(r['savings_pct_ci95'][0])} to "
+                    f"{_pc(r['savings_pct_ci95'][1])})"
+                )
+                out.append(f"  {headline(r)}")
+            if self.estimate_model and "estimate_savings_usd" in r:
+                out.append(
+                    f"  vs ESTIMATE (same tokens re-priced at {self.estimate_model}): "
+                    f"{_usd(r['frontier_only_estimate_usd'])}, "
+                    f"saves {_usd(r['estimate_savings_usd'])} "
+                    f"({_pc(r['estimate_savings_pct'])}, 95% CI "
+                    f"{_pc(r['estimate_savings_pct_ci95'][0])} to "
+                    f"{_pc(r['estimate_savings_pct_ci95'][1])})"
+                )
+            out.append("")
+        return "\n".join(out)
+
+
+def _p(share: float) -> str:
+    return "-" if share is None or math.isnan(share) else f"{100 * share:.1f}%"
+
+
+def _pc(pct: float) -> str:
+    return "-" if pct is None or math.isnan(pct) else f"{pct:.1f}%"
+
+
+def _n(value: float) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.2f}"
+
+
+def _usd(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return "n/a (none solved)" if math.isinf(value) else f"${value:,.4f}"
+
 
 def _plain(value: Any) -> Any:
     """JSON-ready: numpy scalars to Python, NaN/inf and pandas NA to None, tuples to lists."""
@@ -818,8 +891,8 @@ def analyze(
     summary = summarize(exps, ks=ks, n_boot=n_boot, seed=seed)
     if len(summary):
         sav = savings(exps, baseline=baseline, n_boot=n_boot, seed=seed)
-        sav = sav.drop(columns=[c for c in ("estimate_usd",) if c in sav.columns])
-        summary = summary.merge(sav, on="strategy", how="left")
+        dup = [c for c in sav.columns if c in summary.columns and c != "strategy"]
+        summary = summary.merge(sav.drop(columns=dup), on="strategy", how="left")
         if "problems_compared" in summary.columns:
             summary["problems_compared"] = summary["problems_compared"].astype("Int64")
     elif baseline is not None:

@@ -116,6 +116,55 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in rows) else 1
 
 
+# --------------------------------------------------------------------------- analysis
+
+
+def _add_analysis_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default="data", metavar="D", help="the data folder")
+    p.add_argument(
+        "--run-id",
+        action="append",
+        metavar="R",
+        help="only this run (repeat for several; default: every run)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="STRATEGY",
+        help="the measured baseline: a strategy run on the same problems",
+    )
+    p.add_argument(
+        "--estimate-model",
+        metavar="MODEL",
+        help="re-price every call's tokens at this model (a frontier-only estimate)",
+    )
+
+
+def _add_analyze(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "analyze",
+        help="pass rates, costs by tier and savings, per strategy",
+        description="Per strategy: problems, solved, pass rate, cost by tier with call counts, "
+        "and savings against a measured baseline and a re-priced estimate (95%% CIs).",
+    )
+    _add_analysis_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from koderz.analysis import analyze
+    from koderz.store import load_steps
+
+    filters = {"run_id": args.run_id} if args.run_id else {}
+    steps = load_steps(args.data_dir, **filters)
+    result = analyze(steps, baseline=args.baseline, estimate_model=args.estimate_model)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        sys.stdout.write(result.text())
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from koderz import __version__
 
@@ -159,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {
     "models": (_add_models, _cmd_models),
     "check": (_add_check, _cmd_check),
+    "analyze": (_add_analyze, _cmd_analyze),
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,9 +46,9 @@ class DemoStrategy:
 
 
 DEMO_STRATEGIES = (
-    DemoStrategy("cheap_advised", "qwen2.5-coder:7b", "claude-opus-4-5", "claude-opus-4-5", 0.35),
-    DemoStrategy("small_advised", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-5", 0.5),
-    DemoStrategy("frontier_only", "claude-opus-4-5", "", "", 0.7),
+    DemoStrategy("cheap_advised", "qwen2.5-coder:7b", "claude-opus-4-5", "claude-opus-4-5", 0.25),
+    DemoStrategy("small_advised", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-5", 0.35),
+    DemoStrategy("frontier_only", "claude-opus-4-5", "", "", 0.5),
 )
 
 _T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)

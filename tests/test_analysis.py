@@ -340,7 +340,7 @@ def test_savings_against_the_estimate(steps: pd.DataFrame, estimate_model: str) 
     e = experiments(steps, estimate_model=estimate_model)
     assert e["estimate_usd"].sum() == pytest.approx(17 * 0.10)  # 13 + 4 calls
     row = savings(e).set_index("strategy").loc["cheap"]
-    assert row["estimate_usd"] == pytest.approx(1.30)
+    assert row["frontier_only_estimate_usd"] == pytest.approx(1.30)
     assert row["estimate_savings_usd"] == pytest.approx(0.90)
     assert row["estimate_savings_pct"] == pytest.approx(90 / 1.3)
     assert "savings_usd" not in row.index  # no measured baseline was named

@@ -1,0 +1,84 @@
+"""`koderz analyze`: the text summary and the JSON, thin over koderz.analysis."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from koderz import analyze, demo_data
+from koderz.cli import main
+from koderz.store import load_steps
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_data(tmp_path_factory.mktemp("data"), problems=6, runs=2)
+
+
+def test_json_has_the_documented_fields(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["analyze", "--data-dir", str(data), "--baseline", "frontier_only"]
+    assert main([*argv, "--estimate-model", "claude-opus-4-5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["baseline"] == "frontier_only"
+    by = {s["strategy"]: s for s in out["strategies"]}
+    assert set(by) == {"cheap_advised", "small_advised", "frontier_only"}
+    cheap = by["cheap_advised"]
+    for key in (
+        "strategy",
+        "problems",
+        "solved",
+        "pass_rate",
+        "cost_usd",
+        "cost_by_tier",
+        "calls_by_tier",
+        "cost_per_solved",
+        "frontier_only_estimate_usd",
+        "savings_usd",
+        "savings_pct",
+        "savings_pct_ci95",
+    ):
+        assert key in cheap, key
+    assert set(cheap["cost_by_tier"]) == {"local", "small_frontier", "frontier"}
+    assert by["frontier_only"]["savings_usd"] is None  # the baseline is not compared to itself
+    # The command adds nothing to the API's numbers.
+    api = analyze(load_steps(data), baseline="frontier_only", estimate_model="claude-opus-4-5")
+    expected = next(s for s in api.to_dict()["strategies"] if s["strategy"] == "cheap_advised")
+    assert cheap == json.loads(json.dumps(expected))
+
+
+def test_run_filter(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data), "--run-id", "demo-1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {s["runs"] for s in out["strategies"]} == {1}
+
+
+def test_text_shows_three_tiers_with_calls(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["analyze", "--data-dir", str(data), "--baseline", "frontier_only"]
+    assert main([*argv, "--estimate-model", "claude-opus-4-5"]) == 0
+    text = capsys.readouterr().out
+    a = analyze(load_steps(data), baseline="frontier_only")
+    cheap = a.summary.set_index("strategy").loc["cheap_advised"]
+    assert re.search(rf"\n    local +{cheap['calls_local']} +\$0\.0000\n", text)
+    for tier in ("small_frontier", "frontier"):
+        assert f"\n    {tier}" in text
+    assert "cheap_advised is " in text and "times" in text
+    assert "ESTIMATE (same tokens re-priced at claude-opus-4-5)" in text
+
+
+def test_unknown_baseline_lists_strategies(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data), "--baseline", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "cheap_advised, frontier_only, small_advised" in err
+
+
+def test_missing_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(tmp_path / "none")]) == 2
+    assert "No data folder" in capsys.readouterr().err
+
+
+def test_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(tmp_path)]) == 0
+    assert "No finished experiments" in capsys.readouterr().out
