@@ -116,6 +116,209 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in rows) else 1
 
 
+# --------------------------------------------------------------------------- the engine
+
+
+def _none(value: str) -> str | None:
+    return None if value.lower() in ("none", "") else value
+
+
+def _in_flight(items: list[str]) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for item in items:
+        provider, _, n = item.partition("=")
+        if not n.isdigit():
+            raise KoderzError(f"--max-in-flight takes PROVIDER=N, e.g. openai=8; got {item!r}.")
+        limits[provider] = int(n)
+    return limits
+
+
+def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
+    roles = p.add_argument_group("roles")
+    roles.add_argument(
+        "--worker",
+        metavar="MODEL",
+        help="the model that writes the code "
+        "(default: the strategies this machine can run; offline, smollm2)",
+    )
+    roles.add_argument(
+        "--spec-model",
+        type=_none,
+        metavar="MODEL|none",
+        help="writes a short spec first (default none)",
+    )
+    roles.add_argument(
+        "--reviewer",
+        type=_none,
+        metavar="MODEL|none",
+        help="reviews every --checkpoint-interval attempts (default none)",
+    )
+    s = p.add_argument_group("strategy")
+    s.add_argument("--strategy", metavar="NAME", help="name of this set of settings")
+    s.add_argument("--max-iterations", type=int, default=5, metavar="N")
+    s.add_argument("--checkpoint-interval", type=int, default=2, metavar="N")
+    s.add_argument(
+        "--feedback",
+        choices=["full", "assertion", "summary"],
+        default="full",
+        help="how much of a failure the worker sees next time",
+    )
+    s.add_argument("--mode", choices=["iterative", "zero_shot"], default="iterative")
+    s.add_argument("--temperature", type=float)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--max-tokens", type=int, default=1024)
+    s.add_argument(
+        "--reuse-spec",
+        action="store_true",
+        help="reuse a spec written earlier by the same spec model (free)",
+    )
+    r = p.add_argument_group("run")
+    r.add_argument(
+        "--problem-file",
+        default="humaneval",
+        metavar="F",
+        help="HumanEval+/MBPP+/custom JSONL (default: bundled HumanEval)",
+    )
+    if many:
+        r.add_argument("--problems", metavar="SPEC", help="0:20 or HumanEval/3,HumanEval/7")
+        r.add_argument("--limit", type=int, metavar="N", help="at most N problems")
+    r.add_argument("--data-dir", default="data", metavar="D")
+    r.add_argument("--run-id", metavar="R", help="resume this run (default: a new one)")
+    r.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="model calls in flight at once (experiments overlap around them)",
+    )
+    r.add_argument("--max-cost", type=float, metavar="USD", help="start no call past this")
+    r.add_argument(
+        "--max-in-flight",
+        action="append",
+        default=[],
+        metavar="PROVIDER=N",
+        help="calls in flight per provider, e.g. openai=8 (repeatable)",
+    )
+    r.add_argument("--timeout", type=float, metavar="S", help="sandbox timeout per test case")
+    r.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    r.add_argument("--no-progress", action="store_true")
+
+
+def _add_run(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "run",
+        help="run one experiment: one problem under one strategy",
+        description="Run one problem under one strategy, every step recorded to Parquet.",
+    )
+    p.add_argument("--problem", required=True, metavar="ID", help="e.g. HumanEval/3")
+    _add_engine_args(p, many=False)
+    return p
+
+
+def _add_benchmark(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "benchmark",
+        help="run strategies over many problems (resumable, budgeted)",
+        description="Run strategies over many problems, every step recorded to Parquet as "
+        "it happens. Give the same --run-id again to resume. With no --worker, runs the "
+        "strategies this machine can reach: offline, the embedded smollm2 alone.",
+    )
+    _add_engine_args(p, many=True)
+    return p
+
+
+def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> int:
+    from koderz.benchmark import run_benchmark
+
+    result = run_benchmark(
+        worker=args.worker,
+        spec_model=args.spec_model,
+        reviewer=args.reviewer,
+        strategy=args.strategy,
+        problems=args.problem_file,
+        select=select,
+        limit=limit,
+        data_dir=args.data_dir,
+        run_id=args.run_id,
+        max_iterations=args.max_iterations,
+        checkpoint_interval=args.checkpoint_interval,
+        feedback=args.feedback,
+        mode=args.mode,
+        temperature=args.temperature,
+        seed=args.seed,
+        max_tokens=args.max_tokens,
+        reuse_spec=args.reuse_spec,
+        workers=args.workers,
+        max_cost=args.max_cost,
+        max_in_flight=_in_flight(args.max_in_flight),
+        sandbox_timeout_s=args.timeout,
+        dask=args.dask,
+        progress=not args.no_progress,
+    )
+    for e in result.experiments:
+        print(f"{e.status:<11} {e.experiment_id}  ({e.attempts} attempt(s), ${e.cost_usd:.6f})")
+    print(result.summary())
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _engine(args, args.problem, None)
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    return _engine(args, args.problems, args.limit)
+
+
+def _add_runs(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser("runs", help="list the runs in a data folder")
+    p.add_argument("--data-dir", default="data", metavar="D")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from koderz.store import load_steps
+    from koderz.story import runs_table
+
+    table = runs_table(load_steps(args.data_dir))
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in table.to_dict("records")
+    ]
+    if args.json:
+        _print_json(rows)
+    elif not rows:
+        print(f"No runs in {args.data_dir}.")
+    else:
+        for r in rows:
+            r["started"] = f"{r['started']:%Y-%m-%d %H:%M}"
+            r["last_step"] = f"{r['last_step']:%Y-%m-%d %H:%M}"
+        _print_table(rows, list(table.columns))
+    return 0
+
+
+def _add_show(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "show", help="print an experiment's story: spec, attempts, results, guidance"
+    )
+    p.add_argument("experiment_id", metavar="EXPERIMENT_ID", help="RUN/STRATEGY/PROBLEM")
+    p.add_argument("--data-dir", default="data", metavar="D")
+    p.add_argument("--export", metavar="DIR", help="also write it as files into DIR")
+    return p
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from koderz.store import load_steps
+    from koderz.story import experiment_story, export_experiment
+
+    run_id = args.experiment_id.split("/", 1)[0]
+    steps = load_steps(args.data_dir, run_id=run_id)
+    print(experiment_story(steps, args.experiment_id), end="")
+    if args.export:
+        paths = export_experiment(steps, args.experiment_id, args.export)
+        print(f"Wrote {len(paths)} files to {args.export}")
+    return 0
+
+
 # --------------------------------------------------------------------------- analysis
 
 
@@ -165,6 +368,39 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_report(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help="render the tier comparison notebook and a self-contained HTML page",
+        description="Run the tier comparison notebook on a data folder with Papermill and "
+        "write the executed notebook and an offline HTML page (images embedded, code hidden).",
+    )
+    _add_analysis_args(p)
+    p.add_argument("--out", default="reports", metavar="DIR", help="where to write (reports/)")
+    p.add_argument(
+        "--notebook",
+        action="append",
+        metavar="NAME",
+        help="which notebook(s) to render (default: tier_comparison)",
+    )
+    return p
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from koderz.reports import render_report
+
+    for report in render_report(
+        args.data_dir,
+        run_ids=args.run_id,
+        out_dir=args.out,
+        baseline=args.baseline,
+        estimate_model=args.estimate_model,
+        notebooks=args.notebook or ("tier_comparison",),
+    ):
+        print(f"{report.notebook}\n{report.html}")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from koderz import __version__
 
@@ -208,7 +444,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {
     "models": (_add_models, _cmd_models),
     "check": (_add_check, _cmd_check),
+    "run": (_add_run, _cmd_run),
+    "benchmark": (_add_benchmark, _cmd_benchmark),
+    "runs": (_add_runs, _cmd_runs),
+    "show": (_add_show, _cmd_show),
     "analyze": (_add_analyze, _cmd_analyze),
+    "report": (_add_report, _cmd_report),
 }
 
 if __name__ == "__main__":  # pragma: no cover

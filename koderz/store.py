@@ -19,9 +19,11 @@ Schema version 1 — one row per step, ``role`` saying which:
 ``attempt``     the worker wrote code (``iteration`` 1, 2, ...) and the sandbox judged it
 ``checkpoint``  the reviewer looked at the attempts so far and wrote ``guidance``
 ``end``         the experiment ended; ``status`` says why: ``solved``, ``exhausted``
-                (max iterations), ``budget`` (the run's --max-cost was reached) or ``error``;
-                ``iteration`` is the number of attempts made, ``passed`` whether it was solved;
-                it costs nothing and makes an experiment count as finished on resume.
+                (max iterations) or ``error`` (final), or ``budget`` (the run's --max-cost
+                was reached) or ``interrupted`` (the run was stopped), which a resumed run
+                continues, writing a later end row. An experiment's *last* end row is its
+                outcome. ``iteration`` is the number of attempts made, ``passed`` whether it
+                was solved; the row costs nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "StepWriter",
     "compact_run",
+    "flag",
     "load_steps",
     "run_ids",
 ]
@@ -156,14 +159,45 @@ def to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.table(columns, schema=SCHEMA)
 
 
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+_KEY_SHAPE = re.compile(r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,})")
+
+
+def _secret_values() -> list[str]:
+    """Values of this process's secret-looking environment variables (and .env entries)."""
+    from koderz.models.base import _dotenv
+
+    values = {
+        v
+        for source in (os.environ, _dotenv())
+        for k, v in source.items()
+        if _SECRET_NAME.search(k) and v and len(v) >= 8
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value, and anything shaped like an API key, replaced."""
+    for value in secrets:
+        if value in text:
+            text = text.replace(value, "[redacted]")
+    return _KEY_SHAPE.sub("[redacted]", text)
+
+
 class StepWriter:
-    """Writes one run's steps into a data folder, one atomic file per step. Thread-safe."""
+    """Writes one run's steps into a data folder, one atomic file per step. Thread-safe.
+
+    No secret reaches a row: the values of secret-looking environment variables (``*KEY*``,
+    ``*TOKEN*``, ``*SECRET*`` ...) and anything shaped like an API key are replaced by
+    ``[redacted]`` in every text column before writing.
+    """
 
     def __init__(self, data_dir: str | os.PathLike[str], run_id: str) -> None:
         self.data_dir = Path(data_dir)
         self.run_id = run_id
         self.folder = _run_dir(self.data_dir, run_id)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._secrets = _secret_values()
 
     def write(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Write one step now; returns the row as stored (with ``step_id`` and ``run_id``)."""
@@ -175,7 +209,7 @@ class StepWriter:
             {
                 "step_id": uuid.uuid4().hex,
                 "schema_version": SCHEMA_VERSION,
-                **r,
+                **{k: redact(v, self._secrets) if isinstance(v, str) else v for k, v in r.items()},
                 "run_id": self.run_id,
             }
             for r in rows
@@ -291,6 +325,18 @@ def load_steps(data_dir: str | os.PathLike[str] = "data", **filters: Any) -> pd.
             df = df[df[col] == value]
     ordered: pd.DataFrame = df.sort_values(["started_at", "step_id"], kind="stable")
     return ordered.reset_index(drop=True)
+
+
+def flag(value: Any) -> bool:
+    """A cell of a nullable boolean column as a plain bool (missing is False).
+
+    Rows from ``itertuples`` hold ``numpy.bool_``, for which ``is True`` is never true.
+
+    Examples:
+        >>> [flag(v) for v in pd.array([True, None, False], dtype="boolean")]
+        [True, False, False]
+    """
+    return bool(value) if not pd.isna(value) else False
 
 
 def _types_mapper(typ: pa.DataType) -> Any:

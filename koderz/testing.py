@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-__all__ = ["Answer", "ProtocolServer", "Recorded", "Reply", "error_reply"]
+from koderz.records import Problem
+
+__all__ = ["Answer", "ProtocolServer", "Recorded", "Reply", "ScriptedCoder", "error_reply"]
 
 Protocol = Literal["openai", "anthropic", "ollama"]
 
@@ -319,3 +321,63 @@ def _make_handler(server: ProtocolServer) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (a timeout test)
 
     return Handler
+
+
+class ScriptedCoder:
+    """A responder that plays every Koderz role for known problems, deterministically.
+
+    As worker it answers wrong code for a problem's first ``fail_first`` attempts, then the
+    problem's canonical solution; as spec model and reviewer it answers short canned texts.
+    Give it to :class:`ProtocolServer` as ``respond``.
+
+    Args:
+        problems: The problems it knows (by prompt text).
+        fail_first: Wrong answers before the right one, per problem (a mapping overrides
+            it per task id).
+        delay_s: Seconds to wait before each answer (a model's latency).
+    """
+
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        *,
+        fail_first: int | dict[str, int] = 2,
+        delay_s: float = 0.0,
+    ) -> None:
+        self.problems = list(problems)
+        self.fail_first = fail_first
+        self.delay_s = delay_s
+        self.attempts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _problem(self, text: str) -> Problem | None:
+        return next((p for p in self.problems if p.prompt.strip() in text), None)
+
+    def __call__(self, request: Recorded) -> Answer:
+        from koderz import prompts
+
+        text = request.prompt
+        if prompts.SPEC_SYSTEM in text:
+            return Answer(
+                "- Return the value the docstring describes.\n- Mind empty input.",
+                delay_s=self.delay_s,
+            )
+        if prompts.REVIEW_SYSTEM in text:
+            return Answer(
+                "- The function returns None; compute the documented result.", delay_s=self.delay_s
+            )
+        problem = self._problem(text)
+        if problem is None:
+            return Answer("I do not know this problem.", delay_s=self.delay_s)
+        with self._lock:
+            n = self.attempts[problem.task_id] = self.attempts.get(problem.task_id, 0) + 1
+        fails = (
+            self.fail_first.get(problem.task_id, 0)
+            if isinstance(self.fail_first, dict)
+            else self.fail_first
+        )
+        if n <= fails:
+            code = f"def {problem.entry_point}(*args, **kwargs):\n    return None"
+        else:
+            code = problem.prompt + problem.canonical_solution
+        return Answer(f"Here it is:\n```python\n{code.rstrip()}\n```", delay_s=self.delay_s)

@@ -1,0 +1,114 @@
+"""Code out of model replies, and the program that the sandbox runs.
+
+Replies come in every shape: a fenced block (or several), bare code, prose around code,
+reasoning in ``<think>`` sections, or just the function body in HumanEval's completion
+style. :func:`extract_code` finds the code; :func:`build_program` puts it together with the
+imports and helper functions of the problem's prompt, so a reply that only rewrites the
+asked-for function still runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+
+__all__ = ["build_program", "extract_code"]
+
+_THINK = re.compile(r"<(think|thinking|reasoning|thought)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_CODE_START = re.compile(r"^(def |async def |class |import |from |@)")
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _defines(code: str, name: str) -> bool:
+    return re.search(rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*\(", code, re.M) is not None
+
+
+def extract_code(reply: str, *, entry_point: str | None = None) -> str:
+    """The code in a model's reply.
+
+    Preference: a fenced block that defines ``entry_point``; else the longest fenced block
+    that parses; else the reply itself if it parses; else the reply from its first line that
+    starts code, with trailing prose removed until it parses.
+
+    Examples:
+        >>> extract_code("Sure!\\n```python\\ndef f(x):\\n    return x\\n```\\nDone.", entry_point="f")
+        'def f(x):\\n    return x'
+        >>> extract_code("<think>def f(): wrong</think>def f():\\n    return 1")
+        'def f():\\n    return 1'
+    """
+    text = _THINK.sub("", reply).strip()
+    blocks: list[str] = [
+        str(body).strip("\n")
+        for lang, body in _FENCE.findall(text)
+        if lang.lower() in ("", "python", "py", "python3")
+    ]
+    blocks = [b for b in blocks if b.strip()]
+    if blocks:
+        if entry_point:
+            defining = [b for b in blocks if _defines(b, entry_point) and _parses(b)]
+            if defining:
+                return max(defining, key=len).rstrip()
+        parsing = [b for b in blocks if _parses(textwrap.dedent(b))]
+        return max(parsing or blocks, key=len).rstrip()
+    if _parses(text):
+        return text.rstrip()
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if _CODE_START.match(line)), None)
+    if start is None:
+        return text.rstrip()
+    candidate = lines[start:]
+    while candidate and not _parses("\n".join(candidate)):
+        candidate.pop()
+    return "\n".join(candidate or lines[start:]).rstrip()
+
+
+def build_program(problem_prompt: str, code: str, entry_point: str) -> str:
+    """The complete program for the sandbox.
+
+    If ``code`` defines ``entry_point``, the program is the prompt's imports and helper
+    definitions (everything but the asked-for function) followed by ``code``. Otherwise
+    ``code`` is taken as the function's body, HumanEval's completion style, and appended to
+    the prompt.
+
+    Examples:
+        >>> p = "import math\\n\\ndef helper():\\n    return 2\\n\\ndef f(x):\\n    '''Doc.'''\\n"
+        >>> print(build_program(p, "def f(x):\\n    return helper() * x", "f"), end="")
+        import math
+        <BLANKLINE>
+        def helper():
+            return 2
+        <BLANKLINE>
+        def f(x):
+            return helper() * x
+    """
+    if not _defines(code, entry_point):
+        body = code if code.startswith((" ", "\t")) else textwrap.indent(code, "    ")
+        return problem_prompt.rstrip("\n") + "\n" + body.rstrip() + "\n"
+    preamble = _preamble(problem_prompt, entry_point)
+    return (preamble + "\n\n" if preamble else "") + code.rstrip() + "\n"
+
+
+def _preamble(prompt: str, entry_point: str) -> str:
+    """The prompt without the definition of ``entry_point``."""
+    try:
+        tree = ast.parse(prompt)
+    except SyntaxError:
+        return ""
+    lines = prompt.splitlines()
+    keep: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry_point:
+            continue
+        start = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+        end = node.end_lineno or node.lineno
+        keep.append("\n".join(lines[start - 1 : end]))
+    return "\n\n".join(keep).strip()

@@ -1,0 +1,124 @@
+"""The prompt texts, in one place and versioned.
+
+Change a text and bump :data:`PROMPTS_VERSION`: rows record the version (in ``koderz_version``'s
+company, via the run manifest) so results from different prompt texts are never mixed up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from koderz.records import Message
+
+__all__ = [
+    "PROMPTS_VERSION",
+    "AttemptSummary",
+    "review_messages",
+    "spec_messages",
+    "worker_messages",
+]
+
+PROMPTS_VERSION = "1"
+
+WORKER_SYSTEM = (
+    "You are an expert Python programmer. Complete the function so that it is correct for "
+    "every input its docstring allows. Reply with one ```python fenced block holding the "
+    "complete function (with any imports and helpers it needs) and nothing else."
+)
+
+SPEC_SYSTEM = (
+    "You are a senior engineer writing a short specification for a junior programmer. Say "
+    "WHAT the function must do: inputs, outputs, edge cases and pitfalls, in at most 12 "
+    "bullet points. Do not write the code and do not say how to implement it."
+)
+
+REVIEW_SYSTEM = (
+    "You are a senior engineer reviewing a junior programmer's failed attempts at a "
+    "function. Diagnose why they fail and give concrete guidance for the next attempt in at "
+    "most 8 bullet points. Do not write the full solution."
+)
+
+
+@dataclass(frozen=True)
+class AttemptSummary:
+    """What the reviewer is shown of one attempt."""
+
+    iteration: int
+    code: str
+    feedback: str
+    tests_passed: int | None
+    tests_total: int | None
+
+
+def spec_messages(problem_prompt: str) -> list[Message]:
+    """Messages asking the spec model for a spec (what, not how)."""
+    return [
+        Message("system", SPEC_SYSTEM),
+        Message(
+            "user",
+            f"Write the specification for this function:\n\n```python\n"
+            f"{problem_prompt.rstrip()}\n```",
+        ),
+    ]
+
+
+def worker_messages(
+    problem_prompt: str,
+    *,
+    spec: str | None = None,
+    previous_code: str | None = None,
+    feedback: str | None = None,
+    guidance: str | None = None,
+) -> list[Message]:
+    """Messages asking the worker for (another) attempt.
+
+    The first attempt sees the problem (and the spec); a later one also sees its previous
+    code, what the tests said of it, and the reviewer's latest guidance.
+    """
+    parts = [f"Complete this Python function:\n\n```python\n{problem_prompt.rstrip()}\n```"]
+    if spec:
+        parts.append(f"Specification from a senior engineer:\n{spec.strip()}")
+    if previous_code is not None:
+        parts.append(f"Your previous attempt:\n\n```python\n{previous_code.rstrip()}\n```")
+        parts.append(f"It failed the tests:\n{(feedback or '(no details)').strip()}")
+    if guidance:
+        parts.append(f"Guidance from a senior engineer's review:\n{guidance.strip()}")
+    if previous_code is not None:
+        parts.append("Fix the function. Reply with the complete corrected function.")
+    return [Message("system", WORKER_SYSTEM), Message("user", "\n\n".join(parts))]
+
+
+def review_messages(
+    problem_prompt: str,
+    attempts: Sequence[AttemptSummary],
+    *,
+    spec: str | None = None,
+    plateau: bool = False,
+) -> list[Message]:
+    """Messages asking the reviewer for guidance on the attempts so far."""
+    parts = [f"The function to implement:\n\n```python\n{problem_prompt.rstrip()}\n```"]
+    if spec:
+        parts.append(f"The specification given:\n{spec.strip()}")
+    for a in attempts:
+        score = (
+            f"{a.tests_passed}/{a.tests_total} tests passed"
+            if a.tests_total
+            else "did not run to the tests"
+        )
+        parts.append(
+            f"Attempt {a.iteration} ({score}):\n```python\n{a.code.rstrip()}\n```\n"
+            f"Test feedback:\n{a.feedback.strip() or '(none)'}"
+        )
+    if plateau:
+        parts.append(
+            "The attempts have plateaued: the same number of tests passed three times "
+            "running. Suggest a different approach, not a small fix."
+        )
+    parts.append("Your guidance for the next attempt:")
+    return [Message("system", REVIEW_SYSTEM), Message("user", "\n\n".join(parts))]
+
+
+def render(messages: Sequence[Message]) -> str:
+    """Messages as one text, for the ``prompt`` column."""
+    return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)

@@ -1,0 +1,224 @@
+"""Many experiments: budget, resume after kill -9, Dask, the offline default, and the
+`runs` / `show` commands, end to end against local protocol servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from koderz.benchmark import run_benchmark
+from koderz.cli import main
+from koderz.store import load_steps
+from koderz.testing import Answer, ProtocolServer, ScriptedCoder
+from tests.engine_helpers import SQUARE, TOYS
+
+
+@pytest.fixture
+def openai_coder(monkeypatch):
+    def start(problems, **kw):
+        server = ProtocolServer("openai", respond=ScriptedCoder(problems, **kw)).start()
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)
+        return server
+
+    servers = []
+    yield lambda problems, **kw: servers.append(start(problems, **kw)) or servers[-1]
+    for s in servers:
+        s.stop()
+
+
+def test_budget_stops_new_calls_and_resume_finishes(monkeypatch, tmp_path):
+    # Each call costs 100k in x $2.50 + 10k out x $10 per million = $0.35 at gpt-4o.
+    coder = ScriptedCoder(TOYS, fail_first=2)
+    with ProtocolServer(
+        "openai",
+        respond=lambda r: Answer(coder(r).text, input_tokens=100_000, output_tokens=10_000),
+    ) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        first = run_benchmark(
+            worker="gpt-4o", problems=TOYS, data_dir=tmp_path, max_cost=0.5, progress=False
+        )
+        assert len(s.requests) == 2  # $0.35, then $0.70 >= $0.50: no third call starts
+        assert first.stopped == "budget"
+        assert first.spent_usd == pytest.approx(0.70)
+        # Experiments under way end as "budget" (resumable); none is started after.
+        assert {e.status for e in first.experiments} == {"budget"}
+        assert "budget (--max-cost) was reached" in first.summary()
+
+        again = run_benchmark(
+            worker="gpt-4o", problems=TOYS, data_dir=tmp_path, run_id=first.run_id, progress=False
+        )
+    assert again.stopped == ""
+    assert sorted(e.status for e in again.experiments) == ["solved"] * 3
+    steps = again.steps
+    attempts = steps[steps["role"] == "attempt"]
+    # Resumed where it stopped: no attempt number twice within an experiment.
+    assert not attempts.duplicated(["experiment_id", "iteration"]).any()
+    assert len(attempts) == 9
+    assert again.spent_usd == pytest.approx(9 * 0.35)
+
+
+def test_resume_after_kill_9(openai_coder, tmp_path):
+    from koderz.problems import load_problems, select_problems
+
+    chosen = select_problems(load_problems("humaneval"), "0:6")
+    server = openai_coder(chosen.values(), fail_first=2, delay_s=0.15)
+    env = {**os.environ, **server.env()}
+    cmd = [
+        sys.executable,
+        "-m",
+        "koderz.cli",
+        "benchmark",
+        "--worker",
+        "gpt-4o-mini",
+        "--problems",
+        "0:6",
+        "--data-dir",
+        str(tmp_path),
+        "--run-id",
+        "r1",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    folder = tmp_path / "steps" / "run=r1"
+    while time.monotonic() < deadline:
+        if folder.is_dir() and len(list(folder.glob("*.parquet"))) >= 5:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = load_steps(tmp_path, run_id="r1")
+    assert 5 <= len(before) < 6 * 4  # killed mid-run, every file readable
+
+    result = run_benchmark(
+        worker="gpt-4o-mini",
+        problems="humaneval",
+        select="0:6",
+        data_dir=tmp_path,
+        run_id="r1",
+        progress=False,
+    )
+    steps = result.steps
+    ends = steps[steps["role"] == "end"].groupby("experiment_id").tail(1)
+    assert len(ends) == 6 and set(ends["status"]) == {"solved"}
+    attempts = steps[steps["role"] == "attempt"]
+    assert not attempts.duplicated(["experiment_id", "iteration"]).any()
+    assert (attempts.groupby("experiment_id")["iteration"].max() == 3).all()
+    assert result.skipped + len(result.experiments) == 6
+
+
+def test_parallel_workers_and_compaction(openai_coder, tmp_path):
+    openai_coder(TOYS, fail_first=1, delay_s=0.05)
+    result = run_benchmark(
+        worker="gpt-4o-mini",
+        problems=TOYS,
+        data_dir=tmp_path,
+        workers=3,
+        max_in_flight={"openai": 2},
+        progress=False,
+    )
+    assert sorted(e.status for e in result.experiments) == ["solved"] * 3
+    files = list((tmp_path / "steps" / f"run={result.run_id}").glob("*.parquet"))
+    assert len(files) == 1  # compacted when the run ended
+    assert len(result.steps) == 3 * (2 + 1)
+
+
+def test_dask_local_cluster(openai_coder, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    openai_coder(TOYS, fail_first=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = run_benchmark(
+            worker="gpt-4o-mini", problems=TOYS, data_dir=tmp_path, dask=client, progress=False
+        )
+    assert sorted(e.problem_id for e in result.experiments) == sorted(p.task_id for p in TOYS)
+    assert {e.status for e in result.experiments} == {"solved"}
+    steps = result.steps
+    assert len(steps[steps["role"] == "attempt"]) == 6
+
+
+def test_offline_default_runs_the_embedded_model(tmp_path, capsys, tmp_cwd):
+    pytest.importorskip("llama_cpp")
+    status = main(
+        [
+            "benchmark",
+            "--limit",
+            "1",
+            "--max-iterations",
+            "1",
+            "--max-tokens",
+            "128",
+            "--data-dir",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0, out
+    steps = load_steps(tmp_path)
+    attempt = steps[steps["role"] == "attempt"].iloc[0]
+    assert (attempt["model"], attempt["tier"], attempt["strategy"]) == (
+        "smollm2",
+        "local",
+        "local-only",
+    )
+    assert attempt["output_tokens"] > 0 and attempt["tests_total"] > 0
+    assert steps.iloc[-1]["role"] == "end"
+    assert "1 experiment(s) run" in out
+
+    assert main(["runs", "--data-dir", str(tmp_path)]) == 0
+    listing = capsys.readouterr().out
+    assert "local-only" in listing and attempt["run_id"] in listing
+
+    exp = attempt["experiment_id"]
+    assert main(["show", exp, "--data-dir", str(tmp_path), "--export", str(tmp_path / "x")]) == 0
+    story = capsys.readouterr().out
+    assert "ATTEMPT 1" in story and "END" in story
+    names = sorted(p.name for p in (tmp_path / "x").iterdir())
+    stem = exp.replace("/", "_")
+    assert f"{stem}_iter01_code.py" in names and f"{stem}_iter01_response.txt" in names
+
+
+def test_checkpoint_guidance_export(openai_coder, tmp_path, monkeypatch):
+    coder = ScriptedCoder([SQUARE], fail_first=2)
+    with ProtocolServer("anthropic", respond=coder) as a:
+        for k, v in a.env().items():
+            monkeypatch.setenv(k, v)
+        openai_coder([SQUARE], fail_first=2)
+        result = run_benchmark(
+            worker="gpt-4o-mini",
+            reviewer="claude-haiku-4-5",
+            problems=[SQUARE],
+            data_dir=tmp_path,
+            progress=False,
+        )
+    exp = result.experiments[0].experiment_id
+    assert main(["show", exp, "--data-dir", str(tmp_path), "--export", str(tmp_path / "e")]) == 0
+    guidance = tmp_path / "e" / f"{exp.replace('/', '_')}_checkpoint02_guidance.txt"
+    assert "returns None" in guidance.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["benchmark", "--worker", "gpt-9-ultra"], "Unknown model 'gpt-9-ultra'"),
+        (["benchmark", "--worker", "gpt-4o-mini"], "set the OPENAI_API_KEY"),
+        (["benchmark", "--reviewer", "gpt-4o"], "Give --worker too"),
+        (["show", "nope/x/y"], "No data folder"),
+    ],
+)
+def test_user_mistakes_are_one_line_without_traceback(argv, message, tmp_cwd, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
