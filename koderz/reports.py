@@ -1,0 +1,265 @@
+"""Reports: run a notebook on a data folder with Papermill, then write the executed notebook
+and a self-contained HTML page.
+
+The HTML page works offline, as a file sent by mail: images are embedded as data URIs, the
+styles are inline, code cells are hidden, and every script or stylesheet the templates would
+fetch from a CDN (require.js, MathJax, the widget manager) is removed; :func:`to_html` checks
+that no ``src``/``href`` pointing at the network is left.
+
+No secret can reach a report. Keys are never parameters (a notebook's parameters are its data
+folder, runs, baseline and estimate model); the kernel runs without the environment's
+``*_KEY``/``*_TOKEN``/``*_SECRET``/``*_PASSWORD`` variables; and the executed notebook and the
+page are scanned for those variables' values and for API-key shapes before anything is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from koderz.errors import ConfigError, DataError, KoderzError
+
+__all__ = [
+    "NOTEBOOKS",
+    "Report",
+    "external_references",
+    "find_secrets",
+    "notebook_path",
+    "render_report",
+    "to_html",
+]
+
+NOTEBOOKS = ("tier_comparison", "explore")
+"""The notebooks a report can be made of, in ``notebooks/``."""
+
+_SECRET_NAME = re.compile(r"(API_?KEY|_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
+_KEY_SHAPES = (
+    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"),  # OpenAI, Anthropic
+    re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"),  # Google
+    re.compile(r"\bhf_[A-Za-z0-9]{30,}"),  # Hugging Face
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub
+)
+# A tag that loads something: <script src=...>, <link href=...>, <img src=...>, @import url(...).
+_EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href)\s*=\s*["']?|@import\s+(?:url\()?["']?|url\(["']?)(?:https?:)?//""",
+    re.IGNORECASE,
+)
+# The page is static (images and tables): every script goes, with what it would have loaded
+# (require.js, MathJax, mermaid, the widget manager), and so does any remote stylesheet.
+_SCRIPT_TAG = re.compile(r"<script\b", re.IGNORECASE)
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_REMOTE_LINK = re.compile(r"""<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?//[^>]*>""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The files of one rendered report."""
+
+    notebook: Path
+    """The executed notebook, outputs included."""
+    html: Path
+    """The self-contained HTML page (code hidden, images embedded)."""
+
+
+def notebook_path(name: str, notebook_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where the notebook ``name`` (e.g. ``tier_comparison``) is.
+
+    Raises:
+        ConfigError: No such notebook; the message lists the ones there are.
+    """
+    folder = (
+        Path(notebook_dir) if notebook_dir else Path(__file__).resolve().parents[1] / "notebooks"
+    )
+    path = folder / f"{name.removesuffix('.ipynb')}.ipynb"
+    if not path.is_file():
+        there = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+        raise ConfigError(
+            f"No notebook {name!r} in {folder}; there are: {', '.join(there) or '(none)'}. "
+            "Run from a Koderz source tree or pass notebook_dir."
+        )
+    return path
+
+
+def find_secrets(text: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """What in ``text`` looks like a secret: the value of a ``*_KEY``-like environment
+    variable (named, not shown) or a string shaped like an API key (shown cut short).
+
+    Examples:
+        >>> find_secrets("key: sk-" + "a" * 30, environ={})
+        ['a string shaped like an API key (sk-aaa...)']
+        >>> find_secrets("token xyz-123456789", environ={"MY_TOKEN": "xyz-123456789"})
+        ['the value of $MY_TOKEN']
+        >>> find_secrets("nothing to see", environ={})
+        []
+    """
+    env = os.environ if environ is None else environ
+    found = [
+        f"the value of ${name}"
+        for name, value in env.items()
+        if _SECRET_NAME.search(name) and len(value) >= 8 and value in text
+    ]
+    for shape in _KEY_SHAPES:
+        found += [
+            f"a string shaped like an API key ({m.group()[:6]}...)" for m in shape.finditer(text)
+        ]
+    return found
+
+
+def external_references(page: str) -> list[str]:
+    """The places in an HTML page that would fetch something from the network (and any
+    script, which could).
+
+    Examples:
+        >>> external_references('<link rel="stylesheet" href="https://cdn.example/x.css">')
+        ['<link rel="stylesheet" href="https://cdn.example/x.css">']
+        >>> external_references('<img src="data:image/png;base64,AAAA">')
+        []
+    """
+    found = [m for pattern in (_EXTERNAL, _SCRIPT_TAG) for m in pattern.finditer(page)]
+    return [page[max(0, m.start() - 40) : m.end() + 40] for m in found]
+
+
+def to_html(notebook: Any) -> str:
+    """An executed notebook as one offline HTML page: code hidden, images inline, no CDN.
+
+    Raises:
+        KoderzError: Something in the page would still load from the network.
+    """
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    page, _ = exporter.from_notebook_node(notebook)
+    page = _REMOTE_LINK.sub("", _SCRIPT.sub("", page))
+    left = external_references(page)
+    if left:
+        raise KoderzError(f"The HTML report would load from the network: {left[0]!r}.")
+    return str(page)
+
+
+@contextlib.contextmanager
+def _without_secrets() -> Iterator[None]:
+    """Run the block (and the kernels it starts) without the environment's secrets."""
+    saved = {k: v for k, v in os.environ.items() if _SECRET_NAME.search(k)}
+    for k in saved:
+        del os.environ[k]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _tag(run_ids: Sequence[str] | None) -> str:
+    if not run_ids:
+        return "all-runs"
+    runs = list(run_ids)
+    tag = "_".join(runs) if len(runs) <= 3 else f"{runs[0]}_and_{len(runs) - 1}_more"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", tag)[:80]
+
+
+def _outputs_text(notebook: Any) -> str:
+    parts: list[str] = []
+    for cell in notebook.cells:
+        parts.append(str(cell.get("source", "")))
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("text", "")))
+            parts.extend(
+                str(v) for k, v in out.get("data", {}).items() if not k.startswith("image/")
+            )
+            parts.append(str(out.get("evalue", "")))
+    return "\n".join(parts)
+
+
+def render_report(
+    data_dir: str | os.PathLike[str] = "data",
+    *,
+    run_ids: Sequence[str] | None = None,
+    out_dir: str | os.PathLike[str] = "reports",
+    baseline: str | None = None,
+    estimate_model: str | None = None,
+    notebooks: Sequence[str] = ("tier_comparison",),
+    notebook_dir: str | os.PathLike[str] | None = None,
+    date: dt.date | None = None,
+    timeout_s: float = 600,
+) -> list[Report]:
+    """Run each notebook on ``data_dir`` and write ``NAME_RUNS_DATE.ipynb`` and ``.html``.
+
+    Args:
+        data_dir: The data folder.
+        run_ids: Only these runs (default: every run); they name the report.
+        out_dir: Where to write.
+        baseline: The measured baseline strategy.
+        estimate_model: The model the frontier-only estimate re-prices at.
+        notebooks: Which notebooks (see :data:`NOTEBOOKS`).
+        notebook_dir: Where the notebooks are (default: the source tree's ``notebooks/``).
+        date: The date in the names (default: today, UTC).
+        timeout_s: Longest a cell may run.
+
+    Raises:
+        DataError: No data folder.
+        KoderzError: A cell failed (the message gives the notebook, the cell and the error),
+            or a secret was found in the outputs (then nothing is kept).
+    """
+    import nbformat
+    import papermill as pm
+
+    data = Path(data_dir).resolve()
+    if not data.is_dir():
+        raise DataError(
+            f"No data folder at {data}. Run `koderz benchmark` first, or pass --data-dir."
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    day = (date or dt.datetime.now(dt.UTC).date()).isoformat()
+    values: dict[str, Any] = {
+        "data_dir": str(data),
+        "run_ids": list(run_ids or []),
+        "baseline": baseline,
+        "estimate_model": estimate_model,
+    }
+    reports = []
+    for name in notebooks:
+        source = notebook_path(name, notebook_dir)
+        declared = pm.inspect_notebook(str(source))
+        parameters = {k: v for k, v in values.items() if k in declared}
+        stem = f"{source.stem}_{_tag(run_ids)}_{day}"
+        executed, page_path = out / f"{stem}.ipynb", out / f"{stem}.html"
+        try:
+            with _without_secrets():
+                pm.execute_notebook(
+                    str(source),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=str(source.parent),
+                    execution_timeout=timeout_s,
+                )
+        except pm.PapermillExecutionError as e:
+            raise KoderzError(
+                f"{source.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
+                f"(the executed notebook, with the error, is {executed})."
+            ) from e
+        notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+        page = to_html(notebook)
+        leaks = find_secrets(_outputs_text(notebook)) + find_secrets(page)
+        if leaks:
+            executed.unlink(missing_ok=True)
+            raise KoderzError(
+                f"Not writing the {source.stem} report: its outputs contain {leaks[0]}. "
+                "Remove the secret from the data (or the environment) and render again."
+            )
+        page_path.write_text(page, encoding="utf-8")
+        reports.append(Report(notebook=executed, html=page_path))
+    return reports
