@@ -488,9 +488,9 @@ _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] =
     "benchmark": (_add_benchmark, _cmd_benchmark),
     "runs": (_add_runs, _cmd_runs),
     "show": (_add_show, _cmd_show),
-    "evaluate": (_add_evaluate, _cmd_evaluate),
     "analyze": (_add_analyze, _cmd_analyze),
     "report": (_add_report, _cmd_report),
+    "evaluate": (_add_evaluate, _cmd_evaluate),
 }
 
 if __name__ == "__main__":  # pragma: no cover
