@@ -1,0 +1,122 @@
+"""How close the engine gets to the ideal wall time, and its own overhead per step.
+
+A local server speaking the OpenAI protocol answers every call after 200 ms; 40 HumanEval
+problems each need 3 attempts (wrong, wrong, then the canonical solution), so 120 calls. With
+``--workers 16`` the ideal wall time is 120 x 0.2 s / 16 = 1.5 s; the target is within 1.3x.
+Every attempt really runs in the sandbox. Then the same run against an instant server, with
+one worker, gives the engine's own overhead per step: wall time per step less the model
+call and the sandbox run. The server runs in a process of its own, as a real one would.
+
+    python benchmarks/bench_engine.py [--problems 40] [--workers 16] [--delay 0.2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import tempfile
+import time
+from typing import Any
+
+from koderz.benchmark import run_benchmark
+from koderz.experiment import Strategy, run_experiment
+from koderz.problems import load_problems, select_problems
+from koderz.records import Problem
+from koderz.sandbox import isolation
+from koderz.store import StepWriter, load_steps
+from koderz.testing import ProtocolServer, ScriptedCoder
+
+
+def _serve(problems: list[Problem], delay: float, out: Any, stop: Any) -> None:
+    coder = ScriptedCoder(problems, fail_first=2, delay_s=delay)
+    with ProtocolServer("openai", respond=coder) as server:
+        out.put(server.env())
+        stop.wait()
+        out.put(len(server.requests))
+
+
+def timed_run(problems: dict[str, Problem], *, delay: float, workers: int) -> dict[str, Any]:
+    ctx = mp.get_context("fork")
+    out, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_serve, args=(list(problems.values()), delay, out, stop))
+    server.start()
+    os.environ.update(out.get(timeout=30))
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            started = time.perf_counter()
+            result = run_benchmark(
+                worker="gpt-4o-mini",
+                problems=problems,
+                data_dir=d,
+                workers=workers,
+                max_iterations=5,
+                progress=False,
+            )
+            wall = time.perf_counter() - started
+            steps = result.steps
+    finally:
+        stop.set()
+        calls = out.get(timeout=30)
+        server.join()
+    return {"wall": wall, "result": result, "steps": steps, "calls": calls}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--problems", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=16)
+    ap.add_argument("--delay", type=float, default=0.2)
+    args = ap.parse_args()
+
+    problems = select_problems(load_problems("humaneval"), f"0:{args.problems}")
+    print(f"sandbox isolation: {isolation()}; cores: {os.cpu_count()}")
+
+    run = timed_run(problems, delay=args.delay, workers=args.workers)
+    solved = sum(e.status == "solved" for e in run["result"].experiments)
+    ideal = run["calls"] * args.delay / args.workers
+    print(
+        f"{args.problems} problems, {run['calls']} calls of {args.delay * 1000:.0f} ms, "
+        f"--workers {args.workers}: {run['wall']:.2f} s wall; ideal {ideal:.2f} s; "
+        f"ratio {run['wall'] / ideal:.2f}x (target <= 1.3x); solved {solved}/{args.problems}"
+    )
+
+    overhead(problems)
+
+
+def overhead(problems: dict[str, Problem]) -> None:
+    """One experiment after another against an instant server: per attempt, wall time less
+    the model call and the sandbox run is the engine's own work."""
+    ctx = mp.get_context("fork")
+    out, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_serve, args=(list(problems.values()), 0.0, out, stop))
+    server.start()
+    os.environ.update(out.get(timeout=30))
+    strategy = Strategy("overhead", worker="gpt-4o-mini")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            writer = StepWriter(d, "overhead")
+            started = time.perf_counter()
+            for p in problems.values():
+                run_experiment(p, strategy, writer=writer)
+            wall = time.perf_counter() - started
+            steps = load_steps(d)
+    finally:
+        stop.set()
+        out.get(timeout=30)
+        server.join()
+    attempts = steps[steps["role"] == "attempt"]
+    n = len(attempts)
+    model = attempts["latency_s"].sum() / n
+    sandbox = attempts["exec_s"].sum() / n
+    per = wall / n
+    print(
+        f"instant server, serial: {n} attempts in {wall:.2f} s = {per * 1000:.1f} ms each: "
+        f"model call {model * 1000:.1f} ms, sandbox {sandbox * 1000:.1f} ms, engine overhead "
+        f"{(per - model - sandbox) * 1000:.1f} ms per attempt (prompt, extraction, pricing, "
+        "Parquet writes; the end rows included)"
+    )
+
+
+if __name__ == "__main__":
+    main()
