@@ -516,12 +516,17 @@ def explorer(steps: pd.DataFrame) -> Any:
     problem = w.Dropdown(description="problem")
     view = w.HTML()
 
+    def offer(box: Any, choices: list[str]) -> None:
+        keep = box.value if box.value in choices else (choices[0] if choices else None)
+        box.options = choices
+        box.value = keep
+
     def pick_strategy(*_: Any) -> None:
-        strategy.options = options(steps[steps["run_id"] == run.value], "strategy")
+        offer(strategy, options(steps[steps["run_id"] == run.value], "strategy"))
 
     def pick_problem(*_: Any) -> None:
         chosen = steps[(steps["run_id"] == run.value) & (steps["strategy"] == strategy.value)]
-        problem.options = options(chosen, "problem_id")
+        offer(problem, options(chosen, "problem_id"))
 
     def show(*_: Any) -> None:
         chosen = steps[
@@ -532,10 +537,13 @@ def explorer(steps: pd.DataFrame) -> Any:
         ids = chosen["experiment_id"].dropna().unique().tolist()
         view.value = story_html(steps, str(ids[0])) if ids else "<p>No experiment.</p>"
 
-    run.observe(pick_strategy, names="value")
-    strategy.observe(pick_problem, names="value")
-    problem.observe(show, names="value")
-    pick_strategy()
-    pick_problem()
-    show()
+    def refresh(*_: Any) -> None:
+        # Any choice re-derives the ones after it, then shows the story.
+        pick_strategy()
+        pick_problem()
+        show()
+
+    for box in (run, strategy, problem):
+        box.observe(refresh, names="value")
+    refresh()
     return w.VBox([w.HBox([run, strategy, problem]), view])

@@ -1,0 +1,151 @@
+"""Each figure and table function on fixture data: what it draws, labels and colours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.colors as mcolors
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from koderz import analyze, cost_curve, demo_data, plots
+from koderz.analysis import Analysis
+from koderz.store import load_steps
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
+    data = demo_data(tmp_path_factory.mktemp("demo"), problems=12, runs=2)
+    return analyze(load_steps(data), baseline="frontier_only", estimate_model="claude-opus-4-5")
+
+
+@pytest.fixture(scope="module")
+def empty() -> Analysis:
+    return analyze(pd.DataFrame({"role": [], "run_id": [], "experiment_id": []}))
+
+
+def _hex(color: object) -> str:
+    return mcolors.to_hex(color)  # type: ignore[arg-type]
+
+
+def test_pass_rate_has_bars_and_ci_error_bars(analysis: Analysis) -> None:
+    fig = plots.plot_pass_rate(analysis.summary)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == analysis.summary["strategy"].tolist()
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx((analysis.summary["pass_rate"] * 100).tolist())
+    (bars,) = [c for c in ax.containers if c.__class__.__name__ == "ErrorbarContainer"]
+    segments = bars.lines[2][0].get_segments()
+    lows = [s[0][1] for s in segments]
+    assert lows == pytest.approx([c[0] * 100 for c in analysis.summary["pass_rate_ci95"]])
+    assert "95%" in ax.get_title() and "%" in ax.get_ylabel()
+
+
+def test_cost_by_tier_stacks_tiers_in_their_colours(analysis: Analysis) -> None:
+    ax = plots.plot_cost_by_tier(analysis.summary).axes[0]
+    legend = {
+        t.get_text(): _hex(h.get_facecolor())
+        for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles, strict=True)
+    }
+    assert legend == {
+        plots.TIER_LABELS[t]: plots.TIER_COLORS[t].lower()
+        for t in ("local", "small_frontier", "frontier")
+    }
+    s = analysis.summary.set_index("strategy")
+    n = len(s)
+    frontier_bars = ax.patches[2 * n : 3 * n]  # drawn tier by tier
+    expected = (s["cost_frontier"] / s["solved"]).tolist()
+    assert [p.get_height() for p in frontier_bars] == pytest.approx(expected)
+    assert ax.get_ylabel() == "US$ per solved problem"
+
+
+def test_cost_frontier_one_line_per_strategy(analysis: Analysis) -> None:
+    curve = cost_curve(analysis.experiments)
+    ax = plots.plot_cost_frontier(curve).axes[0]
+    lines = [line for line in ax.get_lines() if line.get_label() in set(curve["strategy"])]
+    assert len(lines) == curve["strategy"].nunique()
+    cheap = next(line for line in lines if line.get_label() == "cheap_advised")
+    total = curve[curve["strategy"] == "cheap_advised"]["cumulative_cost_usd"].iloc[-1]
+    assert cheap.get_ydata()[-1] == pytest.approx(total)
+    assert "US$" in ax.get_ylabel()
+
+
+def test_attempts_distribution_sums_to_100_per_strategy(analysis: Analysis) -> None:
+    ax = plots.plot_attempts(analysis.experiments).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(labels) == 3 and all("(n=" in label for label in labels)
+    heights = pd.Series([p.get_height() for p in ax.patches])
+    per = len(heights) // 3
+    for i in range(3):
+        assert heights[i * per : (i + 1) * per].sum() == pytest.approx(100)
+
+
+def test_pass_at_iteration_ends_at_the_pass_rate(analysis: Analysis) -> None:
+    ax = plots.plot_pass_at_iteration(analysis.pass_at_iteration).axes[0]
+    rates = analysis.summary.set_index("strategy")["pass_rate"]
+    for line in ax.get_lines():
+        assert line.get_ydata()[-1] == pytest.approx(rates[line.get_label()] * 100)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda a: plots.plot_pass_rate(a.summary),
+        lambda a: plots.plot_cost_by_tier(a.summary),
+        lambda a: plots.plot_cost_frontier(cost_curve(a.experiments)),
+        lambda a: plots.plot_attempts(a.experiments),
+        lambda a: plots.plot_pass_at_iteration(a.pass_at_iteration),
+    ],
+)
+def test_every_figure_survives_empty_data(draw, empty: Analysis) -> None:  # type: ignore[no-untyped-def]
+    fig = draw(empty)
+    assert isinstance(fig, Figure)
+    assert "no finished experiments" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_savings_table_labels_the_estimate(analysis: Analysis) -> None:
+    table = plots.savings_table(analysis.summary)
+    assert list(table.index) == ["cheap_advised", "frontier_only", "small_advised"]
+    assert "frontier-only ESTIMATE" in table.columns
+    assert table.loc["frontier_only", "savings"] == "-"  # the baseline itself
+    cheap = analysis.summary.set_index("strategy").loc["cheap_advised"]
+    assert table.loc["cheap_advised", "savings %"] == f"{cheap['savings_pct']:.1f}%"
+    lo, hi = cheap["savings_pct_ci95"]
+    assert table.loc["cheap_advised", "savings % 95% CI"] == f"{lo:.1f}% to {hi:.1f}%"
+
+
+def test_cost_table_by_tier_and_role(analysis: Analysis) -> None:
+    table = plots.cost_table(analysis.by_tier, analysis.by_role)
+    assert table.loc["cheap_advised", ("tier: local", "calls")] > 0
+    assert table.loc["frontier_only", ("role: spec", "calls")] == 0
+    assert plots.cost_table(analysis.by_tier.iloc[:0], analysis.by_role.iloc[:0]).empty
+
+
+def test_save_figures(analysis: Analysis, tmp_path: Path) -> None:
+    paths = plots.save_figures({"pass": plots.plot_pass_rate(analysis.summary)}, tmp_path)
+    assert [p.name for p in paths] == ["pass.pdf", "pass.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_story_escapes_code_and_shows_diffs(tmp_path: Path) -> None:
+    steps = load_steps(demo_data(tmp_path, problems=4))
+    exp = steps[(steps["role"] == "attempt") & (steps["iteration"] == 2)]["experiment_id"].iloc[0]
+    page = plots.story_html(steps, exp)
+    assert "Attempt 1" in page and "Attempt 2" in page and "&rarr; attempt 2" in page
+    assert page._repr_html_() == str(page)
+    hostile = steps.copy()
+    hostile.loc[hostile["role"] == "attempt", "code"] = "<script>alert(1)</script>"
+    assert "<script>" not in plots.story_html(hostile, exp)
+
+
+def test_explorer_follows_the_choices(tmp_path: Path) -> None:
+    steps = load_steps(demo_data(tmp_path, problems=3))
+    box = plots.explorer(steps)
+    run, strategy, problem = box.children[0].children
+    view = box.children[1]
+    assert run.value == "demo-1" and strategy.value == "cheap_advised"
+    problem.value = "HumanEval/2"
+    assert "problem HumanEval/2, strategy cheap_advised" in view.value
+    strategy.value = "frontier_only"
+    assert "strategy frontier_only" in view.value

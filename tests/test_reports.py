@@ -1,0 +1,250 @@
+"""Reports: Papermill + nbconvert on a data folder written by a real engine run, an offline HTML
+page checked in headless Chromium, no secrets, and notebooks fit for git."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from koderz import KoderzError, demo_data
+from koderz.cli import main
+from koderz.reports import (
+    Report,
+    external_references,
+    find_secrets,
+    notebook_path,
+    render_report,
+)
+from tests.report_data import RUN_ID, engine_data
+
+DAY = dt.date(2026, 1, 5)
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return engine_data(tmp_path_factory.mktemp("engine"))
+
+
+@pytest.fixture(scope="module")
+def rendered(data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
+    reports = render_report(
+        data,
+        run_ids=[RUN_ID],
+        out_dir=tmp_path_factory.mktemp("reports"),
+        baseline="frontier_only",
+        estimate_model="claude-opus-4-5",
+        notebooks=["tier_comparison", "explore"],
+        date=DAY,
+    )
+    return {r.notebook.name.split("_" + RUN_ID)[0]: r for r in reports}
+
+
+# --------------------------------------------------------------------------- the notebooks
+
+
+@pytest.mark.parametrize("name", ["tier_comparison", "explore"])
+def test_notebooks_in_git_are_clean(name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "commit no outputs"
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for node in ast.parse(params[0].source).body:  # literals only
+        assert isinstance(node, ast.Assign)
+        ast.literal_eval(node.value)
+    for cell in code:
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                assert all(a.name.split(".")[0] == "koderz" for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] == "koderz"
+    assert not {"key", "api_key", "token"} & set(params[0].source.lower().split())
+
+
+def test_unknown_notebook_lists_the_known_ones() -> None:
+    with pytest.raises(KoderzError, match="explore, tier_comparison"):
+        notebook_path("nope")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_report_files_are_named_by_run_and_date(rendered: dict[str, Report]) -> None:
+    report = rendered["tier_comparison"]
+    assert report.notebook.name == f"tier_comparison_{RUN_ID}_2026-01-05.ipynb"
+    assert report.html.name == f"tier_comparison_{RUN_ID}_2026-01-05.html"
+    executed = nbformat.read(report.notebook, as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "frontier_only" in injected[0].source
+    errors = [
+        o
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert errors == []
+
+
+def test_html_is_self_contained_with_code_hidden(rendered: dict[str, Report]) -> None:
+    page = rendered["tier_comparison"].html.read_text()
+    assert external_references(page) == []
+    assert "<script" not in page.lower()
+    images = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]{0,40})", page)
+    assert len(images) == 5 and all(s.startswith("data:image/png;base64,") for s in images)
+    assert page.count("<table") >= 2
+    assert "cheap_advised is " in page and "times cheaper than frontier_only" in page
+    assert "load_steps(" not in page and "import" not in page.split("<body")[1][:20000]
+
+
+def test_explore_page_keeps_a_static_story(rendered: dict[str, Report]) -> None:
+    page = rendered["explore"].html.read_text()
+    assert external_references(page) == []
+    assert "Attempt 1 — failed" in page and "Spec — claude-opus-4-5" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
+def test_html_renders_offline_in_headless_chromium(
+    rendered: dict[str, Report], tmp_path: Path
+) -> None:
+    # A copy with a probe script that records, once the page has loaded, how many images
+    # decoded; the network is unreachable (every host resolves to nothing).
+    probe = (
+        "<script>window.addEventListener('load', () => {"
+        "const imgs = [...document.images];"
+        "document.body.setAttribute('data-check', JSON.stringify({images: imgs.length,"
+        " decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,"
+        " tables: document.querySelectorAll('table').length}));});</script>"
+    )
+    page = rendered["tier_comparison"].html.read_text().replace("</body>", probe + "</body>")
+    copy = tmp_path / "page.html"
+    copy.write_text(page)
+    dom = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            copy.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    found = re.search(r'data-check="([^"]*)"', dom)
+    assert found, "the page did not finish loading"
+    check = json.loads(html.unescape(found.group(1)))
+    assert check["images"] == 5
+    assert check["decoded"] == check["images"]
+    assert check["tables"] >= 2
+
+
+def test_cli_report(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["report", "--data-dir", str(data), "--run-id", RUN_ID, "--out", str(tmp_path)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == 2 and all(Path(p).is_file() for p in printed)
+    assert printed[1].endswith(".html") and f"_{RUN_ID}_" in printed[1]
+
+
+def test_a_failing_cell_is_reported_with_its_error(data: Path, tmp_path: Path) -> None:
+    with pytest.raises(KoderzError, match=r"tier_comparison.ipynb failed in cell .*'nope'"):
+        render_report(data, out_dir=tmp_path, baseline="nope")
+
+
+def test_missing_data_folder(tmp_path: Path) -> None:
+    with pytest.raises(KoderzError, match="No data folder"):
+        render_report(tmp_path / "none", out_dir=tmp_path)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_find_secrets() -> None:
+    key = "sk-ant-" + "x" * 40
+    assert find_secrets(f"reply: {key}", environ={}) == [
+        "a string shaped like an API key (sk-ant...)"
+    ]
+    assert find_secrets("abc hunter2hunter2", environ={"DB_PASSWORD": "hunter2hunter2"}) == [
+        "the value of $DB_PASSWORD"
+    ]
+    assert find_secrets("short", environ={"X_KEY": "short"}) == []  # too short to be a key
+
+
+@pytest.mark.parametrize(
+    ("secret", "env", "message"),
+    [
+        # The writer redacts sk- keys and the secrets of its own environment; these got past
+        # it: a token of a service it did not know, and a variable set after the run.
+        ("hf_" + "Q" * 34, None, "a string shaped like an API key"),
+        ("correct-horse-battery-staple", "SERVICE_TOKEN", "the value of $SERVICE_TOKEN"),
+    ],
+)
+def test_a_secret_in_the_outputs_stops_the_report(
+    secret: str, env: str | None, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from koderz.store import StepWriter
+
+    data = demo_data(tmp_path / "data", problems=1)
+    row = {
+        "experiment_id": "!leak",
+        "strategy": "x",
+        "problem_id": "P",
+        "role": "attempt",
+        "iteration": 1,
+        "code": f"KEY = {secret!r}\n",
+        # first in time, so the notebook's static story shows it
+        "started_at": dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    }
+    StepWriter(data, "demo-1").write_many([row])
+    if env:
+        monkeypatch.setenv(env, secret)
+    out = tmp_path / "reports"
+    with pytest.raises(KoderzError, match=re.escape(f"outputs contain {message}")):
+        render_report(data, out_dir=out, notebooks=["explore"], date=DAY)
+    assert list(out.iterdir()) == []  # nothing kept
+
+
+def test_kernels_do_not_see_the_environment_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-shaped-like-a-key-1234")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data_dir = "data"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import os\nos.environ.get('ANTHROPIC_API_KEY')")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    (tmp_path / "nbs").mkdir()
+    nbformat.write(nb, tmp_path / "nbs" / "probe.ipynb")
+    (report,) = render_report(
+        tmp_path, out_dir=tmp_path / "out", notebooks=["probe"], notebook_dir=tmp_path / "nbs"
+    )
+    executed = nbformat.read(report.notebook, as_version=4)
+    assert executed.cells[-1].outputs == []  # None: the variable was not there
+    import os
+
+    assert os.environ["ANTHROPIC_API_KEY"] == "not-shaped-like-a-key-1234"  # restored
