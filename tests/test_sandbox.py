@@ -262,6 +262,36 @@ def test_daemon_left_behind(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
+def test_leftovers_do_not_reach_the_next_candidate() -> None:
+    # Tries: leave files in the scratch folder (one of them unreadable to others) and a
+    # daemon behind, for the next candidate judged in the same sandbox to find. Must: the
+    # next candidate sees a clean folder and no process of the previous one.
+    attack(
+        """
+        import os, time
+        def f():
+            open("/tmp/left-behind", "w").write("x")
+            os.makedirs("/tmp/locked/inner")
+            os.chmod("/tmp/locked", 0)
+            if os.fork() == 0:
+                os.setsid()
+                time.sleep(60)
+            return "planted"
+        """
+    )
+    attack(
+        """
+        import os
+        def f():
+            seen = os.listdir("/tmp") + os.listdir(".")
+            procs = [p for p in os.listdir("/proc") if p.isdigit()]
+            print(seen, procs)
+            return "pwned" if any("left" in s or "locked" in s for s in seen) else "clean"
+        """
+    )
+
+
+@pytest.mark.timeout(60)
 def test_stdout_flood() -> None:
     # Tries: print hundreds of MB to exhaust the host's memory. Must: tail kept capped,
     # the rest dropped; the run still ends.
