@@ -20,6 +20,9 @@ __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
 
+# What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
+DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-5"
+
 
 def _print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=str)
@@ -224,6 +227,11 @@ def _add_benchmark(sub: Any) -> argparse.ArgumentParser:
         "strategies this machine can reach: offline, the embedded smollm2 alone.",
     )
     _add_engine_args(p, many=True)
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="then render the run's tier comparison report into reports/ (notebook + HTML)",
+    )
     return p
 
 
@@ -258,6 +266,17 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     for e in result.experiments:
         print(f"{e.status:<11} {e.experiment_id}  ({e.attempts} attempt(s), ${e.cost_usd:.6f})")
     print(result.summary())
+    if getattr(args, "report", False):
+        from koderz.reports import render_report
+
+        strategies = {e.strategy for e in result.experiments}
+        for report in render_report(
+            args.data_dir,
+            run_ids=[result.run_id],
+            baseline="frontier-only" if "frontier-only" in strategies else None,
+            estimate_model=DEFAULT_ESTIMATE_MODEL,
+        ):
+            print(f"Report: {report.html}")
     return 0
 
 

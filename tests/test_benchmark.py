@@ -222,3 +222,26 @@ def test_user_mistakes_are_one_line_without_traceback(argv, message, tmp_cwd, ca
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_benchmark_then_report(openai_coder, tmp_cwd, capsys):
+    from koderz.problems import load_problems, select_problems
+
+    openai_coder(select_problems(load_problems("humaneval"), "0:2").values(), fail_first=1)
+    argv = [
+        "benchmark",
+        "--worker",
+        "gpt-4o-mini",
+        "--problems",
+        "0:2",
+        "--no-progress",
+        "--report",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    html = [
+        line.removeprefix("Report: ") for line in out.splitlines() if line.startswith("Report: ")
+    ]
+    assert len(html) == 1
+    page = (tmp_cwd / html[0]).read_text()
+    assert "<table" in page and "data:image/png;base64" in page
