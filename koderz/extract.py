@@ -40,7 +40,8 @@ def extract_code(reply: str, *, entry_point: str | None = None) -> str:
     starts code, with trailing prose removed until it parses.
 
     Examples:
-        >>> extract_code("Sure!\\n```python\\ndef f(x):\\n    return x\\n```\\nDone.", entry_point="f")
+        >>> reply = "Sure!\\n```python\\ndef f(x):\\n    return x\\n```\\nDone."
+        >>> extract_code(reply, entry_point="f")
         'def f(x):\\n    return x'
         >>> extract_code("<think>def f(): wrong</think>def f():\\n    return 1")
         'def f():\\n    return 1'

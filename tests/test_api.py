@@ -1,0 +1,45 @@
+"""The public API is what the README promises, and every exported name resolves."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import koderz
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.parametrize("name", koderz.__all__)
+def test_every_exported_name_resolves(name):
+    value = getattr(koderz, name)
+    assert value is not None
+    if name != "__version__":
+        assert getattr(value, "__module__", "koderz").startswith("koderz")
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        koderz.nope  # noqa: B018
+
+
+def test_readme_documents_exactly_the_exports():
+    section = README.read_text().split("## Python API", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Za-z_]+)`", section))
+    exported = set(koderz.__all__) - {"__version__"}
+    assert exported - documented == set(), "exported but not in the README's Python API"
+    assert documented - exported == set(), "in the README's Python API but not exported"
+
+
+def test_import_is_light():
+    # The command line starts fast: importing koderz pulls in neither pandas nor an SDK.
+    code = (
+        "import sys, koderz\n"
+        "print(sorted(m for m in ('pandas', 'openai', 'anthropic') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
