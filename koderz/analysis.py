@@ -275,10 +275,7 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         }
     )
     out["max_iterations"] = head["max_iterations"].to_numpy(dtype=float, na_value=np.nan)
-    started = steps["started_at"]
-    out["started_at"] = (
-        pd.Series(started.to_numpy(), index=codes).groupby(level=0).min().reindex(range(n))
-    ).to_numpy()
+    out["started_at"] = _first_time(steps["started_at"], codes, n)
 
     # The end row (the last one, should a resumed experiment have two) decides the outcome.
     end_rows = np.flatnonzero(is_end)
@@ -331,6 +328,20 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         out["estimate_usd"] = _sum_by(codes, n, reprice(steps, estimate_model).to_numpy())
     del runs
     return out
+
+
+def _first_time(started: pd.Series, codes: _IntArray, n: int) -> Any:
+    """The earliest value of ``started`` per experiment (NaT where it has none)."""
+    if not isinstance(started.dtype, pd.DatetimeTZDtype):  # a hand-made frame
+        return pd.Series(started.to_numpy(), index=codes).groupby(level=0).min().reindex(range(n))
+    # As integers: a million timestamps as objects would take seconds.
+    ints = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+    ints = ints.view(np.int64)
+    nat, top = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    first = np.full(n, top, dtype=np.int64)
+    np.minimum.at(first, codes, np.where(ints == nat, top, ints))
+    first[first == top] = nat
+    return pd.DatetimeIndex(first.view("datetime64[us]")).tz_localize("UTC")
 
 
 def _complete(steps: pd.DataFrame) -> pd.DataFrame:

@@ -66,8 +66,10 @@ def demo_rows(
     run_id: str = "demo",
     strategies: tuple[DemoStrategy, ...] = DEMO_STRATEGIES,
     seed: int = 0,
+    start: dt.datetime = _T0,
 ) -> Iterator[dict[str, Any]]:
-    """The rows of one demo run: every strategy on ``problems`` problems, ``samples`` times.
+    """The rows of one demo run: every strategy on ``problems`` problems, ``samples`` times,
+    one step after another from ``start``.
 
     Examples:
         >>> rows = list(demo_rows(problems=2))
@@ -75,7 +77,7 @@ def demo_rows(
         ['attempt', 'checkpoint', 'end', 'spec']
     """
     rng = np.random.default_rng(seed)
-    clock = _T0
+    clock = start
     prices: dict[tuple[str, Usage], float] = {}
 
     def call(model: str, tin: int, tout: int, cached: int = 0) -> dict[str, Any]:
@@ -220,11 +222,16 @@ def demo_data(
 
         data_dir = tempfile.mkdtemp(prefix="koderz-demo-")
     path = Path(data_dir)
+    clock = _T0
     for r in range(1, runs + 1):
         run_id = f"demo-{r}"
         writer = StepWriter(path, run_id)
         batch: list[dict[str, Any]] = []
-        for row in demo_rows(problems=problems, samples=samples, run_id=run_id, seed=seed + r):
+        rows = demo_rows(
+            problems=problems, samples=samples, run_id=run_id, seed=seed + r, start=clock
+        )
+        for row in rows:  # runs one after another, as a user makes them
+            clock = row["finished_at"]
             batch.append(row)
             if len(batch) >= 20_000:
                 writer.write_many(batch)
