@@ -172,6 +172,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class _Stopped(Exception):
+    """The budget ran out (or the run halted) before a call could start."""
+
+
 class _Experiment:
     """The state of one experiment while it runs (rebuilt from rows on resume)."""
 
@@ -268,6 +272,10 @@ class _Experiment:
         }
         try:
             with self.limiter(spec.provider):
+                # Checked again once a call slot is ours: the money may have run out while
+                # this experiment waited for it.
+                if self.budget.exhausted():
+                    raise _Stopped
                 completion = get_model(model_name).complete(messages, config=config)
             cost = price_call(spec, completion.usage, latency_s=completion.latency_s)
         except KoderzError as e:
@@ -334,8 +342,8 @@ class _Experiment:
             self.write({**row, "guidance": self.spec or "", "spec_reused": False})
         self.spec_done = True
 
-    def do_attempt(self, iteration: int) -> bool:
-        """One attempt; returns whether it passed."""
+    def do_attempt(self, iteration: int) -> tuple[dict[str, Any], bool]:
+        """One attempt; returns its row (for the caller to write) and whether it passed."""
         s = self.strategy
         previous = self.attempts[-1] if self.attempts and s.mode == "iterative" else None
         messages = prompts.worker_messages(
@@ -348,9 +356,8 @@ class _Experiment:
         completion, row = self.call("attempt", s.worker, messages, iteration)
         if completion is None:
             self.last_provider_error = row["error"]
-            self.write(row)
             self.attempts.append(prompts.AttemptSummary(iteration, "", "", None, None))
-            return False
+            return row, False
         self.last_provider_error = ""
         code = extract_code(completion.text, entry_point=self.problem.entry_point)
         program = build_program(self.problem.prompt, code, self.problem.entry_point)
@@ -368,13 +375,12 @@ class _Experiment:
             feedback=feedback,
             finished_at=_now(),
         )
-        self.write(row)
         self.attempts.append(
             prompts.AttemptSummary(
                 iteration, program, feedback, result.tests_passed, result.tests_total
             )
         )
-        return bool(result.passed)
+        return row, bool(result.passed)
 
     def plateau(self) -> bool:
         last = [a.tests_passed for a in self.attempts[-PLATEAU_RUN:]]
@@ -395,10 +401,14 @@ class _Experiment:
         self.write(row)
         self.reviewed_at.add(after)
 
-    def end(self, status: str, *, error: str = "") -> ExperimentResult:
+    def end(
+        self, status: str, *, error: str = "", last: dict[str, Any] | None = None
+    ) -> ExperimentResult:
+        """Write the end row, with the last attempt's row when given: one file for both."""
         now = _now()
         made = len(self.attempts)
-        self.write(
+        rows = [] if last is None else [last]
+        rows.append(
             {
                 "role": "end",
                 "iteration": made,
@@ -411,6 +421,7 @@ class _Experiment:
                 "finished_at": now,
             }
         )
+        self.writer.write_many([{**self.base, **r} for r in rows])
         return ExperimentResult(
             self.id, self.problem.task_id, self.strategy.name, status, made, self.cost
         )
@@ -445,6 +456,12 @@ class _Experiment:
         return self.end("interrupted" if self.budget.halted else "budget")
 
     def run(self) -> ExperimentResult:
+        try:
+            return self._run()
+        except _Stopped:
+            return self.stopped()
+
+    def _run(self) -> ExperimentResult:
         s = self.strategy
         if self.solved_before:
             return self.end("solved")
@@ -465,8 +482,16 @@ class _Experiment:
                 self.do_checkpoint(previous)
             if self.budget.exhausted():
                 return self.stopped()
-            if self.do_attempt(i):
-                return self.end("solved")
+            row, passed = self.do_attempt(i)
+            if passed:
+                return self.end("solved", last=row)
+            if i < s.max_iterations:
+                self.write(row)
+                continue
+            # The last attempt's row goes out with the end row, in one atomic file.
+            if self.last_provider_error:
+                return self.end("error", error=self.last_provider_error, last=row)
+            return self.end("exhausted", last=row)
         if self.last_provider_error:
             return self.end("error", error=self.last_provider_error)
         return self.end("exhausted")

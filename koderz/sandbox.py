@@ -795,39 +795,73 @@ def _read_some(fd: int) -> bytes | None:
 
 
 class _ZygotePool:
-    """Idle zygotes, reused by whichever thread runs the next candidate."""
+    """Zygotes shared by the threads that run candidates: at most ``limit`` alive at once.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    More sandboxes than cores add no throughput, while each costs a start-up; callers past
+    the limit wait for a zygote to come free.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._cond = threading.Condition()
         self._idle: list[_Zygote] = []
+        self._alive = 0
 
     def acquire(self, disk_bytes: int) -> _Zygote:
-        with self._lock:
-            dead = [z for z in self._idle if z.proc.poll() is not None]
-            self._idle = [z for z in self._idle if z not in dead]
-            found = next((z for z in self._idle if z.disk_bytes == disk_bytes), None)
-            if found is not None:
-                self._idle.remove(found)
-        for zygote in dead:
+        retire: list[_Zygote] = []
+        with self._cond:
+            while True:
+                dead = [z for z in self._idle if z.proc.poll() is not None]
+                for z in dead:
+                    self._idle.remove(z)
+                    self._alive -= 1
+                retire.extend(dead)
+                found = next((z for z in self._idle if z.disk_bytes == disk_bytes), None)
+                if found is not None:
+                    self._idle.remove(found)
+                    break
+                if self._alive >= self.limit and self._idle:
+                    # Only zygotes of another size are idle: retire one to make room.
+                    retire.append(self._idle.pop(0))
+                    self._alive -= 1
+                if self._alive < self.limit:
+                    self._alive += 1
+                    break
+                self._cond.wait()
+        for zygote in retire:
             zygote.close()
-        return found if found is not None else _Zygote(disk_bytes)
+        if found is not None:
+            return found
+        try:
+            return _Zygote(disk_bytes)
+        except BaseException:
+            with self._cond:
+                self._alive -= 1
+                self._cond.notify()
+            raise
 
     def release(self, zygote: _Zygote) -> None:
-        if zygote.alive and zygote.proc.poll() is None:
-            with self._lock:
+        keep = zygote.alive and zygote.proc.poll() is None
+        with self._cond:
+            if keep:
                 self._idle.append(zygote)
-        else:
+            else:
+                self._alive -= 1
+            self._cond.notify()
+        if not keep:
             zygote.close()
 
     def close_all(self) -> None:
         """Stop every idle zygote (at exit, or to free their uids)."""
-        with self._lock:
+        with self._cond:
             idle, self._idle = self._idle, []
+            self._alive -= len(idle)
+            self._cond.notify_all()
         for zygote in idle:
             zygote.close()
 
 
-_ZYGOTES = _ZygotePool()
+_ZYGOTES = _ZygotePool(int(os.environ.get("KODERZ_SANDBOXES", 2 * (os.cpu_count() or 1))))
 atexit.register(_ZYGOTES.close_all)
 
 

@@ -136,10 +136,10 @@ def _now_tag() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
 
 
-def _atomic_write(table: pa.Table, path: Path) -> None:
+def _atomic_write(table: pa.Table, path: Path, *, compression: str = "zstd") -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with open(tmp, "wb") as f:
-        pq.write_table(table, f, compression="zstd")
+        pq.write_table(table, f, compression=compression)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -216,7 +216,9 @@ class StepWriter:
         ]
         if full:
             path = self.folder / f"part-{_now_tag()}-{full[0]['step_id']}.parquet"
-            _atomic_write(to_table(full), path)
+            # Part files live until compaction; compressing a row or two costs more than
+            # it saves (0.8 of 2.5 ms per step).
+            _atomic_write(to_table(full), path, compression="none")
         return full
 
 
@@ -226,22 +228,21 @@ def compact_run(data_dir: str | os.PathLike[str], run_id: str) -> Path | None:
     files = sorted(folder.glob("*.parquet"))
     if len(files) <= 1:
         return files[0] if files else None
-    tables = [t for t in (_read_file(f) for f in files) if t is not None]
-    if not tables:
+    read = [(f, _read_file(f)) for f in files]
+    good = [(f, t) for f, t in read if t is not None]
+    if not good:
         return None
-    merged = pa.concat_tables(tables)
     target = folder / f"compact-{_now_tag()}-{uuid.uuid4().hex[:8]}.parquet"
-    _atomic_write(merged, target)
-    for f in files:
-        # A file that could not be read is left where it is, for the user to inspect.
-        if _read_file(f, quiet=True) is not None:
-            f.unlink(missing_ok=True)
+    _atomic_write(pa.concat_tables([t for _, t in good]), target)
+    # A file that could not be read is left where it is, for the user to inspect.
+    for f, _ in good:
+        f.unlink(missing_ok=True)
     return target
 
 
 def _read_file(path: Path, *, quiet: bool = False) -> pa.Table | None:
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()
     except Exception as e:  # corrupt, truncated or not Parquet at all
         if not quiet:
             warnings.warn(
@@ -257,6 +258,8 @@ def _read_file(path: Path, *, quiet: bool = False) -> pa.Table | None:
                 stacklevel=3,
             )
         return None
+    if table.schema.equals(SCHEMA):  # the common case: written by this version
+        return table
     missing = [f for f in SCHEMA if f.name not in table.column_names]
     for f in missing:  # an older schema: add newer columns as nulls
         table = table.append_column(f, pa.nulls(len(table), f.type))
