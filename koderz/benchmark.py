@@ -27,7 +27,7 @@ from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
 from koderz.records import Problem
 from koderz.registry import resolve_model
-from koderz.store import StepWriter, compact_run, load_steps
+from koderz.store import StepWriter, load_steps
 
 __all__ = [
     "BenchmarkResult",
@@ -149,8 +149,11 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
 
 
 def _preflight(strategies: Sequence[Strategy]) -> None:
-    """Fail before any money is spent if a model is unknown or its key is missing."""
+    """Fail before any money is spent if a model is unknown, has no price, or its key is
+    missing."""
     from koderz.models.base import api_key
+    from koderz.prices import price_call
+    from koderz.records import Usage
 
     names = [s.name for s in strategies]
     if len(set(names)) != len(names):
@@ -158,6 +161,7 @@ def _preflight(strategies: Sequence[Strategy]) -> None:
     for s in strategies:
         for name in s.models():
             spec = resolve_model(name)
+            price_call(spec, Usage())
             if spec.provider == "anthropic":
                 api_key("anthropic", "ANTHROPIC_API_KEY")
             elif spec.provider == "openai" and spec.base_url is None:
@@ -337,6 +341,7 @@ def run_benchmark(
             f"solved {result.solved}/{len(result.experiments)} | ${budget.spent:.4f}"
         )
 
+    writer = StepWriter(data, run)
     try:
         if dask is not None:
             _run_on_dask(
@@ -346,7 +351,7 @@ def run_benchmark(
             _run_on_threads(
                 tasks,
                 histories,
-                run,
+                writer,
                 data,
                 budget,
                 sandbox_timeout_s,
@@ -362,7 +367,7 @@ def run_benchmark(
         bar.close()
         result.spent_usd = budget.spent
         with contextlib.suppress(KoderzError, OSError):
-            compact_run(data, run)
+            writer.compact()
     if budget.over() and (
         len(result.experiments) < len(tasks)
         or any(e.status == "budget" for e in result.experiments)
@@ -380,7 +385,7 @@ def _strategy_name(worker: str, spec_model: str | None, reviewer: str | None) ->
 def _run_on_threads(
     tasks: list[tuple[Problem, Strategy]],
     histories: dict[str, pd.DataFrame],
-    run: str,
+    writer: StepWriter,
     data: Path,
     budget: Budget,
     sandbox_timeout_s: float | None,
@@ -388,7 +393,7 @@ def _run_on_threads(
     limiter: InFlight,
     done: Any,
 ) -> None:
-    writer = StepWriter(data, run)
+    run = writer.run_id
     pending = iter(tasks)
     # More experiments than call slots: the limiter caps calls at ``workers``, and the spare
     # experiments run their sandboxes while the others wait on models (3x measured best in

@@ -277,7 +277,10 @@ class _Experiment:
                 if self.budget.exhausted():
                     raise _Stopped
                 completion = get_model(model_name).complete(messages, config=config)
-            cost = price_call(spec, completion.usage, latency_s=completion.latency_s)
+                cost = price_call(spec, completion.usage, latency_s=completion.latency_s)
+                # Booked before the slot is released, so the next holder sees the money.
+                spent = cost.usd + cost.hardware_usd
+                self.budget.add(spent)
         except KoderzError as e:
             row.update(
                 status="provider_error",
@@ -304,8 +307,6 @@ class _Experiment:
             status="ok",
             finished_at=_now(),
         )
-        spent = cost.usd + cost.hardware_usd
-        self.budget.add(spent)
         self.cost += spent
         return completion, row
 
