@@ -266,9 +266,23 @@ def compact_run(
     return target
 
 
-def _read_file(path: Path, *, quiet: bool = False) -> pa.Table | None:
+def _read_file(
+    path: Path, *, columns: list[str] | None = None, quiet: bool = False
+) -> pa.Table | None:
+    """One steps file as a table of the schema (or of ``columns`` of it); None if it is
+    corrupt or foreign, with a warning naming it unless ``quiet``."""
+    want = columns or COLUMNS
     try:
-        table = pq.ParquetFile(path).read()
+        pf = pq.ParquetFile(path)
+        names = set(pf.schema_arrow.names)
+        if "step_id" not in names or "role" not in names:
+            if not quiet:
+                warnings.warn(
+                    f"Skipping {path}: not a Koderz steps file (no step_id/role columns).",
+                    stacklevel=3,
+                )
+            return None
+        table = pf.read(columns=[c for c in want if c in names])
     except Exception as e:  # corrupt, truncated or not Parquet at all
         if not quiet:
             warnings.warn(
@@ -277,20 +291,15 @@ def _read_file(path: Path, *, quiet: bool = False) -> pa.Table | None:
                 stacklevel=3,
             )
         return None
-    if "step_id" not in table.column_names or "role" not in table.column_names:
-        if not quiet:
-            warnings.warn(
-                f"Skipping {path}: not a Koderz steps file (no step_id/role columns).",
-                stacklevel=3,
-            )
-        return None
-    if table.schema.equals(SCHEMA):  # the common case: written by this version
+    target = SCHEMA if columns is None else pa.schema([SCHEMA.field(c) for c in want])
+    if table.schema.equals(target):  # the common case: written by this version
         return table
-    missing = [f for f in SCHEMA if f.name not in table.column_names]
-    for f in missing:  # an older schema: add newer columns as nulls
-        table = table.append_column(f, pa.nulls(len(table), f.type))
+    for name in want:  # an older schema: newer columns are nulls
+        if name not in table.column_names:
+            f = SCHEMA.field(name)
+            table = table.append_column(f, pa.nulls(len(table), f.type))
     try:
-        return table.select(COLUMNS).cast(SCHEMA)
+        return table.select(want).cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
         if not quiet:
             warnings.warn(
@@ -309,11 +318,19 @@ def run_ids(data_dir: str | os.PathLike[str]) -> list[str]:
     return [d.name.removeprefix("run=") for d in dirs]
 
 
-def load_steps(data_dir: str | os.PathLike[str] = "data", **filters: Any) -> pd.DataFrame:
+def load_steps(
+    data_dir: str | os.PathLike[str] = "data",
+    *,
+    columns: Iterable[str] | None = None,
+    **filters: Any,
+) -> pd.DataFrame:
     """The recorded steps as a DataFrame, one row per step, in time order.
 
     Args:
         data_dir: The data folder.
+        columns: Read only these columns (and those the filters, order and dedupe need);
+            the text columns (prompts, replies, code) are most of the memory, so analyses
+            of large folders should leave them out.
         **filters: Column equalities, e.g. ``run_id="r1"``, ``strategy="cheap"``; a list or
             tuple value matches any of its items.
 
@@ -336,24 +353,35 @@ def load_steps(data_dir: str | os.PathLike[str] = "data", **filters: Any) -> pd.
     if wanted_runs is not None:
         wanted = {wanted_runs} if isinstance(wanted_runs, str) else set(wanted_runs)
         runs = [r for r in runs if r in wanted]
+    for col in [*filters, *(columns or [])]:
+        if col not in COLUMNS:
+            raise DataError(f"No column {col!r} in the steps table; see koderz/store.py.")
+    wanted_cols = None
+    if columns is not None:
+        needed = {"step_id", "role", "started_at", *filters, *columns}
+        wanted_cols = [c for c in COLUMNS if c in needed]
     tables = []
     for run in runs:
         for f in sorted(_run_dir(root, run).glob("*.parquet")):
-            t = _read_file(f)
+            t = _read_file(f, columns=wanted_cols)
             if t is not None:
                 tables.append(t)
-    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    schema = SCHEMA if wanted_cols is None else pa.schema([SCHEMA.field(c) for c in wanted_cols])
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
     df = table.to_pandas(types_mapper=_types_mapper)
-    df = df.drop_duplicates("step_id", keep="first")
+    # Each of these copies the frame, so only when there is something to do.
+    repeated = df["step_id"].duplicated()
+    if repeated.any():  # a crash during compaction left a row in two files
+        df = df[~repeated]
     for col, value in filters.items():
-        if col not in df.columns:
-            raise DataError(f"Cannot filter on {col!r}: not a column of the steps table.")
         if isinstance(value, list | tuple | set):
             df = df[df[col].isin(list(value))]
         else:
             df = df[df[col] == value]
-    ordered: pd.DataFrame = df.sort_values(["started_at", "step_id"], kind="stable")
-    return ordered.reset_index(drop=True)
+    if not df["started_at"].is_monotonic_increasing:
+        df = df.sort_values(["started_at", "step_id"], kind="stable")
+    result: pd.DataFrame = df.reset_index(drop=True)
+    return result
 
 
 def flag(value: Any) -> bool:
