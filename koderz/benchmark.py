@@ -342,23 +342,12 @@ def run_benchmark(
         )
 
     writer = StepWriter(data, run)
+    feed = _Feed(tasks, histories, run, data, budget, sandbox_timeout_s, done)
     try:
         if dask is not None:
-            _run_on_dask(
-                dask, tasks, histories, run, data, budget, sandbox_timeout_s, workers, done
-            )
+            _run_on_dask(dask, feed, workers)
         else:
-            _run_on_threads(
-                tasks,
-                histories,
-                writer,
-                data,
-                budget,
-                sandbox_timeout_s,
-                workers,
-                InFlight(workers, max_in_flight),
-                done,
-            )
+            _run_on_threads(feed, writer, workers, InFlight(workers, max_in_flight))
     except KeyboardInterrupt:
         budget.halt()
         result.stopped = "interrupted"
@@ -382,19 +371,30 @@ def _strategy_name(worker: str, spec_model: str | None, reviewer: str | None) ->
     return name.replace("/", "_")
 
 
-def _run_on_threads(
-    tasks: list[tuple[Problem, Strategy]],
-    histories: dict[str, pd.DataFrame],
-    writer: StepWriter,
-    data: Path,
-    budget: Budget,
-    sandbox_timeout_s: float | None,
-    workers: int,
-    limiter: InFlight,
-    done: Any,
-) -> None:
-    run = writer.run_id
-    pending = iter(tasks)
+@dataclass
+class _Feed:
+    """The experiments still to run, handed out one at a time while money is left."""
+
+    tasks: list[tuple[Problem, Strategy]]
+    histories: dict[str, pd.DataFrame]
+    run: str
+    data: Path
+    budget: Budget
+    sandbox_timeout_s: float | None
+    done: Any
+    _next: int = 0
+
+    def take(self) -> tuple[Problem, Strategy, pd.DataFrame | None] | None:
+        """The next experiment, or None when there is none or the money is spent."""
+        if self.budget.exhausted() or self._next >= len(self.tasks):
+            return None
+        problem, strategy = self.tasks[self._next]
+        self._next += 1
+        history = self.histories.get(experiment_id(self.run, strategy.name, problem.task_id))
+        return problem, strategy, history
+
+
+def _run_on_threads(feed: _Feed, writer: StepWriter, workers: int, limiter: InFlight) -> None:
     # More experiments than call slots: the limiter caps calls at ``workers``, and the spare
     # experiments run their sandboxes while the others wait on models (3x measured best in
     # benchmarks/bench_engine.py: 1x 3.05 s, 2x 2.86 s, 3x 2.43 s, 4x 2.59 s).
@@ -403,26 +403,23 @@ def _run_on_threads(
         running: set[Future[ExperimentResult]] = set()
 
         def submit_next() -> bool:
-            if budget.exhausted():
-                return False  # start no new experiment once the money is spent
-            item = next(pending, None)
-            if item is None:
-                return False
-            problem, strategy = item
-            running.add(
-                pool.submit(
-                    run_experiment,
-                    problem,
-                    strategy,
-                    writer=writer,
-                    budget=budget,
-                    history=histories.get(experiment_id(run, strategy.name, problem.task_id)),
-                    limiter=limiter,
-                    spec_cache=data / "specs",
-                    sandbox_timeout_s=sandbox_timeout_s,
+            item = feed.take()
+            if item is not None:
+                problem, strategy, history = item
+                running.add(
+                    pool.submit(
+                        run_experiment,
+                        problem,
+                        strategy,
+                        writer=writer,
+                        budget=feed.budget,
+                        history=history,
+                        limiter=limiter,
+                        spec_cache=feed.data / "specs",
+                        sandbox_timeout_s=feed.sandbox_timeout_s,
+                    )
                 )
-            )
-            return True
+            return item is not None
 
         try:
             while len(running) < experiments_at_once and submit_next():
@@ -431,10 +428,10 @@ def _run_on_threads(
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for f in finished:
                     running.discard(f)
-                    done(f.result())
+                    feed.done(f.result())
                     submit_next()
         except BaseException:
-            budget.halt()  # running experiments end at their next step
+            feed.budget.halt()  # running experiments end at their next step
             for f in running:
                 f.cancel()
             raise
@@ -461,17 +458,7 @@ def _dask_experiment(
     )
 
 
-def _run_on_dask(
-    dask: Any,
-    tasks: list[tuple[Problem, Strategy]],
-    histories: dict[str, pd.DataFrame],
-    run: str,
-    data: Path,
-    budget: Budget,
-    sandbox_timeout_s: float | None,
-    workers: int,
-    done: Any,
-) -> None:
+def _run_on_dask(dask: Any, feed: _Feed, workers: int) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError as e:
@@ -479,36 +466,33 @@ def _run_on_dask(
             "Running on Dask needs the 'dask' extra: pip install 'koderz[dask]'."
         ) from e
     client = dask if isinstance(dask, Client) else Client(dask)
+    budget = feed.budget
     try:
         # A bounded window of tasks in flight, so the budget is checked between experiments:
         # each task gets the money left when it starts, so the run can overshoot by at most
         # what the experiments in flight spend.
         window = max(workers, sum(client.nthreads().values()))
-        pending = iter(tasks)
         futures = as_completed()
 
         def submit_next() -> bool:
-            if budget.exhausted():
-                return False
-            item = next(pending, None)
-            if item is None:
-                return False
-            problem, strategy = item
-            remaining = None if budget.max_cost is None else budget.max_cost - budget.spent
-            futures.add(
-                client.submit(
-                    _dask_experiment,
-                    problem,
-                    strategy,
-                    run,
-                    str(data.resolve()),
-                    histories.get(experiment_id(run, strategy.name, problem.task_id)),
-                    remaining,
-                    sandbox_timeout_s,
-                    pure=False,
+            item = feed.take()
+            if item is not None:
+                problem, strategy, history = item
+                remaining = None if budget.max_cost is None else budget.max_cost - budget.spent
+                futures.add(
+                    client.submit(
+                        _dask_experiment,
+                        problem,
+                        strategy,
+                        feed.run,
+                        str(feed.data.resolve()),
+                        history,
+                        remaining,
+                        feed.sandbox_timeout_s,
+                        pure=False,
+                    )
                 )
-            )
-            return True
+            return item is not None
 
         for _ in range(window):
             if not submit_next():
@@ -516,7 +500,7 @@ def _run_on_dask(
         for future in futures:
             r: ExperimentResult = future.result()
             budget.add(r.cost_usd)
-            done(r)
+            feed.done(r)
             submit_next()
     finally:
         if client is not dask:

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from koderz.errors import ProviderError
-from koderz.models.base import GenerateConfig, api_key, http_error, kind_for_status
-from koderz.models.base import parse_retry_after as _retry_after
+from koderz.models.base import GenerateConfig, api_key, error_body, translate_sdk_error
 from koderz.records import Completion, Message, Usage
 from koderz.registry import ModelSpec
 
@@ -94,39 +93,12 @@ class AnthropicClient:
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         import anthropic
 
-        if isinstance(exc, anthropic.APITimeoutError):
-            return http_error(PROVIDER, spec, status=None, kind="timeout", detail=str(exc))
-        if isinstance(exc, anthropic.APIConnectionError):
-            return http_error(PROVIDER, spec, status=None, kind="connection", detail=str(exc))
-        if isinstance(exc, anthropic.APIStatusError):
-            detail = _message(exc)
-            kind = kind_for_status(exc.status_code)
-            if kind == "bad_request" and "prompt is too long" in detail.lower():
-                kind = "context_overflow"
-            if _error_type(exc) == "overloaded_error":
-                kind = "overloaded"
-            return http_error(
-                PROVIDER,
-                spec,
-                status=exc.status_code,
-                kind=kind,
-                detail=detail,
-                retry_after_s=_retry_after(exc.response.headers),
-            )
-        return None
+        return translate_sdk_error(anthropic, exc, PROVIDER, spec, refine=_refine)
 
 
-def _error_type(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict):
-            return str(err.get("type", ""))
-    return ""
-
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("message", exc))
-    return str(getattr(exc, "message", exc))
+def _refine(exc: Any, kind: str, detail: str) -> str:
+    if error_body(exc).get("type") == "overloaded_error":
+        return "overloaded"
+    if kind == "bad_request" and "prompt is too long" in detail.lower():
+        return "context_overflow"
+    return kind

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from koderz.errors import ProviderError
-from koderz.models.base import GenerateConfig, api_key, http_error, kind_for_status
-from koderz.models.base import parse_retry_after as _retry_after
+from koderz.models.base import GenerateConfig, api_key, error_body, translate_sdk_error
 from koderz.records import Completion, Message, Usage
 from koderz.registry import ModelSpec
 
@@ -95,24 +94,13 @@ class OpenAIClient:
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         import openai
 
-        if isinstance(exc, openai.APITimeoutError):
-            return http_error(PROVIDER, spec, status=None, kind="timeout", detail=str(exc))
-        if isinstance(exc, openai.APIConnectionError):
-            return http_error(PROVIDER, spec, status=None, kind="connection", detail=str(exc))
-        if isinstance(exc, openai.APIStatusError):
-            detail = str(getattr(exc, "message", exc))
-            kind = kind_for_status(exc.status_code)
-            code = getattr(exc, "code", None)
-            if code == "context_length_exceeded" or (
-                kind == "bad_request" and "maximum context length" in detail.lower()
-            ):
-                kind = "context_overflow"
-            return http_error(
-                PROVIDER,
-                spec,
-                status=exc.status_code,
-                kind=kind,
-                detail=detail,
-                retry_after_s=_retry_after(exc.response.headers),
-            )
-        return None
+        return translate_sdk_error(openai, exc, PROVIDER, spec, refine=_refine)
+
+
+def _refine(exc: Any, kind: str, detail: str) -> str:
+    code = getattr(exc, "code", None) or error_body(exc).get("code")
+    if code == "context_length_exceeded" or (
+        kind == "bad_request" and "maximum context length" in detail.lower()
+    ):
+        return "context_overflow"
+    return kind
