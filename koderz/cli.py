@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -296,6 +297,8 @@ def _add_runs(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from koderz.store import load_steps
     from koderz.story import runs_table
 
@@ -309,8 +312,8 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         print(f"No runs in {args.data_dir}.")
     else:
         for r in rows:
-            r["started"] = f"{r['started']:%Y-%m-%d %H:%M}"
-            r["last_step"] = f"{r['last_step']:%Y-%m-%d %H:%M}"
+            for key in ("started", "last_step"):
+                r[key] = None if pd.isna(r[key]) else f"{r[key]:%Y-%m-%d %H:%M}"
         _print_table(rows, list(table.columns))
     return 0
 
@@ -482,8 +485,16 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warning_line(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> str:
+    # A warning is for the user here (a skipped file, a weaker sandbox): one line, no source.
+    return f"koderz: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    warnings.formatwarning = _warning_line
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

@@ -93,3 +93,20 @@ def test_bad_price_file_is_one_line_on_stderr(tmp_path):
     assert proc.returncode == 2
     assert "not valid TOML" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_corrupt_file_is_one_warning_line_and_the_rest_is_shown(tmp_path):
+    from koderz.store import StepWriter
+
+    StepWriter(tmp_path, "r1").write({"role": "end", "strategy": "s", "experiment_id": "r1/s/P"})
+    (tmp_path / "steps" / "run=r1" / "bad.parquet").write_text("not parquet")
+    proc = subprocess.run(
+        [sys.executable, "-m", "koderz.cli", "runs", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("koderz: warning: Skipping ") and "bad.parquet" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "r1" in proc.stdout
