@@ -26,7 +26,7 @@ import pandas as pd
 from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
 from koderz.records import Problem
-from koderz.registry import resolve_model
+from koderz.registry import ModelSpec, resolve_model
 from koderz.store import StepWriter, load_steps
 
 __all__ = [
@@ -158,10 +158,13 @@ def _preflight(strategies: Sequence[Strategy]) -> None:
     names = [s.name for s in strategies]
     if len(set(names)) != len(names):
         raise ConfigError(f"Strategy names must be unique; got {names}.")
+    probed: set[str] = set()
     for s in strategies:
         for name in s.models():
             spec = resolve_model(name)
             price_call(spec, Usage())
+            if spec.provider == "ollama" or spec.base_url is not None:
+                _probe_server(spec, probed)
             if spec.provider == "anthropic":
                 api_key("anthropic", "ANTHROPIC_API_KEY")
             elif spec.provider == "openai" and spec.base_url is None:
@@ -174,6 +177,28 @@ def _preflight(strategies: Sequence[Strategy]) -> None:
                         f"{name!r} runs in-process and needs llama-cpp-python: "
                         "pip install 'koderz[embedded]'."
                     ) from e
+
+
+def _probe_server(spec: ModelSpec, probed: set[str]) -> None:
+    """A local server that does not answer at all is a setup mistake, not a passing fault:
+    say so now rather than after every call's retries."""
+    import httpx
+
+    if spec.provider == "ollama":
+        url = os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+        if "://" not in url:
+            url = "http://" + url
+        fix = "start it with `ollama serve`, or set OLLAMA_HOST to where it runs"
+    else:
+        url = str(spec.base_url)
+        fix = "start the server, or correct the URL in NAME@URL"
+    if url in probed:
+        return
+    probed.add(url)
+    try:
+        httpx.get(url, timeout=5.0)
+    except httpx.HTTPError as e:
+        raise ConfigError(f"No server answers at {url} for {spec.name!r} ({e}); {fix}.") from e
 
 
 def _manifest(data_dir: Path, run_id: str, strategies: Sequence[Strategy], problems: str) -> None:

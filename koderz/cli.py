@@ -265,7 +265,10 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         progress=not args.no_progress,
     )
     for e in result.experiments:
-        print(f"{e.status:<11} {e.experiment_id}  ({e.attempts} attempt(s), ${e.cost_usd:.6f})")
+        why = f" - {e.error}" if e.error else ""
+        print(
+            f"{e.status:<11} {e.experiment_id}  ({e.attempts} attempt(s), ${e.cost_usd:.6f}){why}"
+        )
     print(result.summary())
     if getattr(args, "report", False):
         from koderz.reports import render_report

@@ -158,6 +158,8 @@ class ExperimentResult:
     attempts: int
     cost_usd: float
     """Money spent by this experiment in this session (tokens + hardware)."""
+    error: str = ""
+    """Why it ended as ``error`` (empty otherwise)."""
 
 
 def experiment_id(run_id: str, strategy: str, problem_id: str) -> str:
@@ -424,7 +426,7 @@ class _Experiment:
         )
         self.writer.write_many([{**self.base, **r} for r in rows])
         return ExperimentResult(
-            self.id, self.problem.task_id, self.strategy.name, status, made, self.cost
+            self.id, self.problem.task_id, self.strategy.name, status, made, self.cost, error
         )
 
     # ------------------------------------------------------------------ spec cache

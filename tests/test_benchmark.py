@@ -219,9 +219,13 @@ def test_checkpoint_guidance_export(openai_coder, tmp_path, monkeypatch):
         (["benchmark", "--worker", "gpt-4o-mini"], "set the OPENAI_API_KEY"),
         (["benchmark", "--reviewer", "gpt-4o"], "Give --worker too"),
         (["show", "nope/x/y"], "No data folder"),
+        (["benchmark", "--worker", "qwen2.5-coder:7b"], "start it with `ollama serve`"),
+        (["benchmark", "--worker", "q@http://127.0.0.1:9/v1"], "No server answers at"),
+        (["run", "--problem", "HumanEval/999", "--worker", "smollm2"], "HumanEval/99"),
     ],
 )
-def test_user_mistakes_are_one_line_without_traceback(argv, message, tmp_cwd, capsys):
+def test_user_mistakes_are_one_line_without_traceback(argv, message, tmp_cwd, capsys, monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
