@@ -82,15 +82,15 @@ _EXPORTS: dict[str, str] = {
     # analysis, plots, reports
     "Analysis": "analysis",
     "analyze": "analysis",
-    "bootstrap_ci": "analysis",
+    "bootstrap_ci": "cost_savings",
     "cost_breakdown": "analysis",
     "cost_curve": "analysis",
     "experiments": "analysis",
-    "headline": "analysis",
+    "headline": "cost_savings",
     "pass_at_iteration": "analysis",
     "pass_at_k": "analysis",
     "reprice": "analysis",
-    "savings": "analysis",
+    "savings": "cost_savings",
     "summarize": "analysis",
     "demo_data": "demo",
     "render_report": "reports",
@@ -116,18 +116,16 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.analysis import (
         Analysis,
         analyze,
-        bootstrap_ci,
         cost_breakdown,
         cost_curve,
         experiments,
-        headline,
         pass_at_iteration,
         pass_at_k,
         reprice,
-        savings,
         summarize,
     )
     from koderz.benchmark import BenchmarkResult, default_strategies, run_benchmark
+    from koderz.cost_savings import bootstrap_ci, headline, savings
     from koderz.demo import demo_data
     from koderz.errors import (
         ConfigError,

@@ -28,12 +28,15 @@ How rows are aggregated (every table below follows these definitions):
 - **Intervals** are 95% percentile bootstrap intervals resampling problems (paired: both
   strategies are resampled on the same problems), with a fixed seed so a report is
   reproducible.
+
+Savings and intervals are computed in :mod:`koderz.cost_savings`; the text and JSON of
+``koderz analyze`` are written by :mod:`koderz.analysis_output`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -41,34 +44,61 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from koderz.cost_savings import N_BOOT, bootstrap_ci, finished, nan_ratio, per_problem, savings
 from koderz.errors import ConfigError
 from koderz.prices import list_price, price_call
 from koderz.records import Usage
 from koderz.registry import TIERS, resolve_model
-from koderz.store import SCHEMA
 
 __all__ = [
+    "ANALYSIS_COLUMNS",
     "CALL_ROLES",
     "Analysis",
     "analyze",
-    "bootstrap_ci",
     "cost_breakdown",
     "cost_curve",
     "experiments",
-    "headline",
     "pass_at_iteration",
     "pass_at_k",
     "reprice",
-    "savings",
     "summarize",
 ]
 
 CALL_ROLES = ("spec", "attempt", "checkpoint")
 """Roles of rows that are model calls."""
 
+ANALYSIS_COLUMNS = (
+    "run_id",
+    "strategy",
+    "experiment_id",
+    "problem_id",
+    "role",
+    "iteration",
+    "model",
+    "tier",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "hardware_cost_usd",
+    "latency_s",
+    "passed",
+    "tests_passed",
+    "tests_total",
+    "exec_s",
+    "status",
+    "spec_reused",
+    "started_at",
+    "worker_model",
+    "max_iterations",
+)
+"""The columns of the steps table that the analysis reads. Load with
+``load_steps(data_dir, columns=ANALYSIS_COLUMNS)`` when analysing only: the text columns
+(prompts, replies, code) left out are most of the memory."""
+
 _FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 _IntArray = np.ndarray[Any, np.dtype[np.int64]]
-_N_BOOT = 2000
 # Long-context price tiers start at 200k prompt tokens; rows above this are priced one by one.
 _LONG_CONTEXT = 128_000
 
@@ -100,54 +130,6 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         return 1.0
     # The product form of Chen et al., numerically stable for large n.
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
-
-
-def bootstrap_ci(
-    columns: Sequence[_FloatArray],
-    statistic: Callable[..., _FloatArray],
-    *,
-    n_boot: int = _N_BOOT,
-    seed: int = 0,
-    level: float = 0.95,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of a statistic of per-problem values.
-
-    Problems (the positions of the arrays in ``columns``, all of one length) are resampled
-    with replacement, the same draw for every column, so paired comparisons stay paired.
-
-    Args:
-        columns: Per-problem values, e.g. ``[strategy_cost, baseline_cost]``.
-        statistic: Called with one 2-D array per column, a resample per row; returns one value
-            per row. NaN values (e.g. 0/0) are dropped from the percentiles.
-        n_boot: Resamples.
-        seed: Seed of the generator, so a report is reproducible.
-        level: Coverage of the interval.
-
-    Examples:
-        Two problems: the resamples are {1, 1}, {1, 3} and {3, 3}, so the mean's 95%
-        interval runs from the smallest mean to the largest.
-
-        >>> bootstrap_ci([np.array([1.0, 3.0])], lambda x: x.mean(axis=1))
-        (1.0, 3.0)
-    """
-    arrays = [np.asarray(c, dtype=float) for c in columns]
-    size = len(arrays[0])
-    if size == 0:
-        return (math.nan, math.nan)
-    rng = np.random.default_rng(seed)
-    # Chunks of resamples keep memory flat however many problems there are.
-    chunk = max(1, min(n_boot, 2_000_000 // size))
-    values: list[_FloatArray] = []
-    for start in range(0, n_boot, chunk):
-        idx = rng.integers(0, size, size=(min(chunk, n_boot - start), size))
-        values.append(np.asarray(statistic(*(a[idx] for a in arrays)), dtype=float))
-    stats = np.concatenate(values)
-    stats = stats[~np.isnan(stats)]
-    if len(stats) == 0:
-        return (math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(stats, [tail, 100 - tail])
-    return (float(lo), float(hi))
 
 
 # --------------------------------------------------------------------------- re-pricing
@@ -346,7 +328,7 @@ def _first_time(started: pd.Series, codes: _IntArray, n: int) -> Any:
 
 def _complete(steps: pd.DataFrame) -> pd.DataFrame:
     """The columns this module reads, added as nulls where a hand-made frame lacks them."""
-    missing = [f.name for f in SCHEMA if f.name not in steps.columns]
+    missing = [c for c in ANALYSIS_COLUMNS if c not in steps.columns]
     if not missing:
         return steps
     steps = steps.copy()
@@ -358,25 +340,11 @@ def _complete(steps: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- per strategy
 
 
-def _finished(exps: pd.DataFrame) -> pd.DataFrame:
-    return exps[exps["finished"]]
-
-
-def _per_problem(exps: pd.DataFrame, value_cols: Sequence[str] = ()) -> pd.DataFrame:
-    """Per strategy and problem: n, c, the pass share c/n and the mean of ``value_cols``."""
-    g = _finished(exps).groupby(["strategy", "problem_id"], sort=True)
-    out = g.agg(n=("solved", "size"), c=("solved", "sum"))
-    for col in value_cols:
-        out[col] = g[col].mean()
-    out["rate"] = out["c"] / out["n"]
-    return out.reset_index()
-
-
 def summarize(
     exps: pd.DataFrame,
     *,
     ks: Sequence[int] = (1,),
-    n_boot: int = _N_BOOT,
+    n_boot: int = N_BOOT,
     seed: int = 0,
 ) -> pd.DataFrame:
     """One row per strategy: outcomes, pass@k, attempts, time and costs by tier and role.
@@ -397,7 +365,7 @@ def summarize(
     """
     exps = _complete_exps(exps)
     rows: list[dict[str, Any]] = []
-    per_problem = _per_problem(exps)
+    problems = per_problem(exps)
     sum_cols = [
         c
         for c in exps.columns
@@ -405,8 +373,8 @@ def summarize(
         or c in ("token_cost_usd", "hardware_cost_usd", "calls", "wall_s", "estimate_usd")
     ]
     for strategy, group in exps.groupby("strategy", sort=True):
-        done = _finished(group)
-        pp = per_problem[per_problem["strategy"] == strategy]
+        done = finished(group)
+        pp = problems[problems["strategy"] == strategy]
         rates = pp["rate"].to_numpy(dtype=float)
         solved = int(done["solved"].sum())
         row: dict[str, Any] = {
@@ -437,7 +405,7 @@ def summarize(
             )
         won = done[done["solved"]]
         row["mean_attempts_to_solve"] = _nanmean(_floats(won["solved_at"]))
-        share = _ratio(_floats(done["tests_passed"]), _floats(done["tests_total"]))
+        share = nan_ratio(_floats(done["tests_passed"]), _floats(done["tests_total"]))
         row["tests_passed_share"] = _nanmean(share)
         for col in sum_cols:
             row[col] = done[col].sum()
@@ -487,7 +455,7 @@ def pass_at_iteration(exps: pd.DataFrame) -> pd.DataFrame:
         [0.0, 0.5, 0.5]
     """
     rows = []
-    for strategy, group in _finished(exps).groupby("strategy", sort=True):
+    for strategy, group in finished(exps).groupby("strategy", sort=True):
         top = int(
             np.nanmax(
                 [group["attempts"].max(), group.get("max_iterations", group["attempts"]).max(), 1]
@@ -518,7 +486,7 @@ def cost_breakdown(exps: pd.DataFrame, *, by: str = "tier") -> pd.DataFrame:
         raise ConfigError(f"cost_breakdown by {by!r}: use by='tier' or by='role'.")
     keys: Sequence[str] = TIERS if by == "tier" else CALL_ROLES
     rows = []
-    for strategy, group in _finished(exps).groupby("strategy", sort=True):
+    for strategy, group in finished(exps).groupby("strategy", sort=True):
         total = sum(float(group[f"cost_{k}"].sum()) for k in keys)
         for k in keys:
             cost = float(group[f"cost_{k}"].sum())
@@ -546,7 +514,7 @@ def cost_curve(exps: pd.DataFrame) -> pd.DataFrame:
         >>> cost_curve(exps)[["cumulative_cost_usd", "solved"]].values.tolist()
         [[1.0, 1.0], [3.0, 1.0]]
     """
-    done = _finished(exps)
+    done = finished(exps)
     sort = ["strategy", "started_at"] if "started_at" in done.columns else ["strategy"]
     done = done.sort_values(sort, kind="stable")
     out = pd.DataFrame({"strategy": done["strategy"].to_numpy()})
@@ -555,182 +523,6 @@ def cost_curve(exps: pd.DataFrame) -> pd.DataFrame:
     out["cumulative_cost_usd"] = g["cost_usd"].cumsum().to_numpy(dtype=float)
     out["solved"] = g["solved"].cumsum().to_numpy(dtype=float)
     return out
-
-
-# --------------------------------------------------------------------------- savings
-
-
-@dataclass(frozen=True)
-class _Comparison:
-    problems: int
-    cost: float
-    baseline_cost: float
-    pass_rate: float
-    baseline_pass_rate: float
-    savings_usd_ci95: tuple[float, float]
-    savings_pct_ci95: tuple[float, float]
-    cost_ratio_ci95: tuple[float, float]
-    pass_ratio_ci95: tuple[float, float]
-
-
-def _ratio(num: _FloatArray, den: _FloatArray) -> _FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(num / den, dtype=float)
-
-
-def _compare(
-    s: _FloatArray, b: _FloatArray, rs: _FloatArray, rb: _FloatArray, n_boot: int, seed: int
-) -> _Comparison:
-    def sums(x: _FloatArray) -> _FloatArray:
-        return np.asarray(x.sum(axis=1), dtype=float)
-
-    def ci(f: Callable[..., _FloatArray]) -> tuple[float, float]:
-        return bootstrap_ci([s, b, rs, rb], f, n_boot=n_boot, seed=seed)
-
-    return _Comparison(
-        problems=len(s),
-        cost=float(s.sum()),
-        baseline_cost=float(b.sum()),
-        pass_rate=float(rs.mean()) if len(rs) else math.nan,
-        baseline_pass_rate=float(rb.mean()) if len(rb) else math.nan,
-        savings_usd_ci95=ci(lambda s_, b_, *_: sums(b_) - sums(s_)),
-        savings_pct_ci95=ci(lambda s_, b_, *_: 100 * _ratio(sums(b_) - sums(s_), sums(b_))),
-        cost_ratio_ci95=ci(lambda s_, b_, *_: _ratio(sums(b_), sums(s_))),
-        pass_ratio_ci95=ci(lambda _s, _b, rs_, rb_: 100 * _ratio(sums(rs_), sums(rb_))),
-    )
-
-
-def _pct(part: float, whole: float) -> float:
-    return 100 * part / whole if whole else math.nan
-
-
-def _cheaper(base: float, cost: float) -> float:
-    return base / cost if cost else (math.inf if base else math.nan)
-
-
-def savings(
-    exps: pd.DataFrame,
-    *,
-    baseline: str | None = None,
-    estimate: bool = True,
-    n_boot: int = _N_BOOT,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Per strategy, its savings against a measured baseline and against the estimate.
-
-    Against ``baseline`` (a strategy's name; columns ``baseline, problems_compared,
-    compared_cost_usd, baseline_cost_usd, savings_usd, savings_usd_ci95, savings_pct,
-    savings_pct_ci95, cost_ratio, cost_ratio_ci95, pass_rate_compared,
-    baseline_pass_rate, pass_rate_pct_of_baseline, pass_rate_pct_of_baseline_ci95``) only
-    the problems both finished are compared; the baseline's own row has none of these.
-    Against the estimate (``frontier_only_estimate_usd`` and ``estimate_*`` columns, when the
-    experiments were re-priced) the
-    strategy's own problems are compared with the same tokens re-priced.
-
-    Raises:
-        ConfigError: ``baseline`` names no strategy in the table; the message lists them.
-
-    Examples:
-        Per problem (cost of the strategy, of the baseline): a (1, 2) and b (1, 4). The saving
-        is (6 - 2) / 6 = 66.7%; resampling problems gives {a, a}: 50%, {b, b}: 75%.
-
-        >>> exps = pd.DataFrame({"strategy": ["cheap"] * 2 + ["frontier"] * 2,
-        ...     "problem_id": ["a", "b"] * 2, "finished": True, "solved": True,
-        ...     "cost_usd": [1.0, 1.0, 2.0, 4.0]})
-        >>> row = savings(exps, baseline="frontier").set_index("strategy").loc["cheap"]
-        >>> round(float(row["savings_pct"]), 1), row["savings_pct_ci95"], float(row["cost_ratio"])
-        (66.7, (50.0, 75.0), 3.0)
-    """
-    strategies = sorted(exps["strategy"].unique().tolist())
-    if baseline is not None and baseline not in strategies:
-        raise ConfigError(
-            f"No strategy {baseline!r} in the data to use as the baseline; the strategies are: "
-            f"{', '.join(strategies) or '(none)'}."
-        )
-    has_estimate = estimate and "estimate_usd" in exps.columns
-    cols = ["cost_usd", "estimate_usd"] if has_estimate else ["cost_usd"]
-    pp = _per_problem(exps, cols).set_index(["strategy", "problem_id"])
-    rows: list[dict[str, Any]] = []
-    for strategy in strategies:
-        row: dict[str, Any] = {"strategy": strategy}
-        mine = pp.loc[strategy] if strategy in pp.index.get_level_values(0) else pp.iloc[:0]
-        if baseline is not None and strategy != baseline:
-            theirs = pp.loc[baseline]
-            common = mine.index.intersection(theirs.index)
-            a, b = mine.loc[common], theirs.loc[common]
-            cmp = _compare(
-                a["cost_usd"].to_numpy(float),
-                b["cost_usd"].to_numpy(float),
-                a["rate"].to_numpy(float),
-                b["rate"].to_numpy(float),
-                n_boot,
-                seed,
-            )
-            row |= {
-                "baseline": baseline,
-                "problems_compared": cmp.problems,
-                "compared_cost_usd": cmp.cost,
-                "baseline_cost_usd": cmp.baseline_cost,
-                "savings_usd": cmp.baseline_cost - cmp.cost,
-                "savings_usd_ci95": cmp.savings_usd_ci95,
-                "savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
-                "savings_pct_ci95": cmp.savings_pct_ci95,
-                "cost_ratio": _cheaper(cmp.baseline_cost, cmp.cost),
-                "cost_ratio_ci95": cmp.cost_ratio_ci95,
-                "pass_rate_compared": cmp.pass_rate,
-                "baseline_pass_rate": cmp.baseline_pass_rate,
-                "pass_rate_pct_of_baseline": _pct(cmp.pass_rate, cmp.baseline_pass_rate),
-                "pass_rate_pct_of_baseline_ci95": cmp.pass_ratio_ci95,
-            }
-        if has_estimate:
-            s = mine["cost_usd"].to_numpy(float)
-            e = mine["estimate_usd"].to_numpy(float)
-            cmp = _compare(s, e, s, s, n_boot, seed)
-            row |= {
-                "frontier_only_estimate_usd": cmp.baseline_cost,
-                "estimate_savings_usd": cmp.baseline_cost - cmp.cost,
-                "estimate_savings_usd_ci95": cmp.savings_usd_ci95,
-                "estimate_savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
-                "estimate_savings_pct_ci95": cmp.savings_pct_ci95,
-                "estimate_cost_ratio": _cheaper(cmp.baseline_cost, cmp.cost),
-                "estimate_cost_ratio_ci95": cmp.cost_ratio_ci95,
-            }
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def headline(row: pd.Series | dict[str, Any]) -> str:
-    """The comparison in the literature's form, from a row of :func:`savings`.
-
-    Examples:
-        >>> print(headline({"strategy": "cheap", "baseline": "opus", "problems_compared": 164,
-        ...     "cost_ratio": 4.02, "cost_ratio_ci95": (3.5, 4.6),
-        ...     "pass_rate_pct_of_baseline": 93.1,
-        ...     "pass_rate_pct_of_baseline_ci95": (88.0, 98.2)}))  # doctest: +NORMALIZE_WHITESPACE
-        cheap is 4.0 times cheaper than opus at 93% of its pass rate
-        (95% CI: 3.5-4.6 times cheaper, 88-98% of its pass rate; 164 problems).
-    """
-    r = dict(row)
-    baseline = r.get("baseline")
-    if not isinstance(baseline, str) or not r.get("problems_compared"):
-        return ""
-    ratio = float(r["cost_ratio"])
-    lo, hi = r["cost_ratio_ci95"]
-    plo, phi = r["pass_rate_pct_of_baseline_ci95"]
-    if math.isinf(ratio):
-        cheaper = "costs nothing, unlike"
-        ci_cost = ""
-    elif ratio >= 1:
-        cheaper = f"is {ratio:.1f} times cheaper than"
-        ci_cost = f"{lo:.1f}-{hi:.1f} times cheaper, "
-    else:
-        cheaper = f"is {1 / ratio:.1f} times as expensive as"
-        ci_cost = f"{1 / hi:.1f}-{1 / lo:.1f} times as expensive, "
-    return (
-        f"{r['strategy']} {cheaper} {baseline} at {r['pass_rate_pct_of_baseline']:.0f}% of its "
-        f"pass rate (95% CI: {ci_cost}{plo:.0f}-{phi:.0f}% of its pass rate; "
-        f"{int(r['problems_compared'])} problems)."
-    )
 
 
 # --------------------------------------------------------------------------- one call
@@ -756,114 +548,19 @@ class Analysis:
     """The model the estimate re-prices at, if one was named."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``."""
-        strategies = []
-        for record in self.summary.to_dict("records"):
-            rec = {str(k): v for k, v in record.items()}
-            item = {k: _plain(v) for k, v in rec.items() if not k.startswith(("cost_", "calls_"))}
-            item["cost_usd"] = _plain(rec["cost_usd"])
-            for group, keys in (("tier", TIERS), ("role", CALL_ROLES)):
-                item[f"cost_by_{group}"] = {k: _plain(rec.get(f"cost_{k}", 0.0)) for k in keys}
-                item[f"calls_by_{group}"] = {k: _plain(rec.get(f"calls_{k}", 0)) for k in keys}
-            item["cost_per_solved"] = _plain(rec["cost_per_solved"])
-            item.setdefault("frontier_only_estimate_usd", None)
-            for key in ("savings_usd", "savings_pct", "savings_pct_ci95"):
-                item.setdefault(key, None)
-            item["headline"] = headline(rec) or None
-            strategies.append(item)
-        return {
-            "baseline": self.baseline,
-            "estimate_model": self.estimate_model,
-            "estimate_note": "an estimate: each call's tokens re-priced at the estimate model"
-            if self.estimate_model
-            else None,
-            "strategies": strategies,
-        }
+        """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
+        (:func:`koderz.analysis_output.analysis_dict`)."""
+        from koderz.analysis_output import analysis_dict
+
+        return analysis_dict(self)
 
     def text(self) -> str:
         """The summary as text: per strategy, outcomes, the three tiers with call counts,
-        and savings against the measured baseline and against the estimate."""
-        if self.summary.empty:
-            return "No finished experiments in the data.\n"
-        out: list[str] = []
-        for record in self.summary.to_dict("records"):
-            r = {str(k): v for k, v in record.items()}
-            lo, hi = r["pass_rate_ci95"]
-            out.append(
-                f"{r['strategy']}: {r['problems']} problems, {r['solved']} of "
-                f"{r['experiments']} experiments solved, pass rate {_p(r['pass_rate'])} "
-                f"(95% CI {_p(lo)}-{_p(hi)})"
-                + (f"; {r['unfinished']} unfinished, not counted" if r["unfinished"] else "")
-            )
-            out.append(
-                f"  mean attempts to solve {_n(r['mean_attempts_to_solve'])}; tests passed by "
-                f"the last attempt {_p(r['tests_passed_share'])}; model and sandbox time "
-                f"{r['wall_s']:.1f} s"
-            )
-            hardware = (
-                f" (tokens {_usd(r['token_cost_usd'])}, local hardware "
-                f"{_usd(r['hardware_cost_usd'])})"
-                if r["hardware_cost_usd"]
-                else ""
-            )
-            out.append(
-                f"  cost {_usd(r['cost_usd'])}{hardware}; {_usd(r['cost_per_solved'])} per "
-                "solved experiment"
-            )
-            out.append(f"    {'tier':<15} {'calls':>6} {'cost':>12}")
-            for tier in TIERS:
-                out.append(f"    {tier:<15} {r[f'calls_{tier}']:>6} {_usd(r[f'cost_{tier}']):>12}")
-            if isinstance(r.get("baseline"), str):
-                out.append(
-                    f"  vs {r['baseline']} (measured, {r['problems_compared']} problems in "
-                    f"common): {_usd(r['compared_cost_usd'])} against "
-                    f"{_usd(r['baseline_cost_usd'])}, saves {_usd(r['savings_usd'])} "
-                    f"({_pc(r['savings_pct'])}, 95% CI {_pc(r['savings_pct_ci95'][0])} to "
-                    f"{_pc(r['savings_pct_ci95'][1])})"
-                )
-                out.append(f"  {headline(r)}")
-            if self.estimate_model and "estimate_savings_usd" in r:
-                out.append(
-                    f"  vs ESTIMATE (same tokens re-priced at {self.estimate_model}): "
-                    f"{_usd(r['frontier_only_estimate_usd'])}, "
-                    f"saves {_usd(r['estimate_savings_usd'])} "
-                    f"({_pc(r['estimate_savings_pct'])}, 95% CI "
-                    f"{_pc(r['estimate_savings_pct_ci95'][0])} to "
-                    f"{_pc(r['estimate_savings_pct_ci95'][1])})"
-                )
-            out.append("")
-        return "\n".join(out)
+        and savings against the measured baseline and against the estimate
+        (:func:`koderz.analysis_output.analysis_text`)."""
+        from koderz.analysis_output import analysis_text
 
-
-def _p(share: float) -> str:
-    return "-" if share is None or math.isnan(share) else f"{100 * share:.1f}%"
-
-
-def _pc(pct: float) -> str:
-    return "-" if pct is None or math.isnan(pct) else f"{pct:.1f}%"
-
-
-def _n(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.2f}"
-
-
-def _usd(value: float) -> str:
-    if value is None or math.isnan(value):
-        return "-"
-    return "n/a (none solved)" if math.isinf(value) else f"${value:,.4f}"
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: numpy scalars to Python, NaN/inf and pandas NA to None, tuples to lists."""
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+        return analysis_text(self)
 
 
 def analyze(
@@ -872,13 +569,14 @@ def analyze(
     baseline: str | None = None,
     estimate_model: str | None = None,
     ks: Sequence[int] = (1,),
-    n_boot: int = _N_BOOT,
+    n_boot: int = N_BOOT,
     seed: int = 0,
 ) -> Analysis:
     """Everything at once: per-strategy summary with savings, costs by tier and role, curves.
 
     Args:
-        steps: The steps table (:func:`koderz.load_steps`).
+        steps: The steps table (:func:`koderz.load_steps`; of its columns, only
+            :data:`ANALYSIS_COLUMNS` are read).
         baseline: The strategy to measure savings against (the measured baseline).
         estimate_model: The model to re-price every call's tokens at (the estimate).
         ks: The k of each pass@k to report.
@@ -892,7 +590,8 @@ def analyze(
     Examples:
         >>> from koderz.demo import demo_data
         >>> from koderz.store import load_steps
-        >>> a = analyze(load_steps(demo_data(problems=3)), baseline="frontier_only")
+        >>> steps = load_steps(demo_data(problems=3), columns=ANALYSIS_COLUMNS)
+        >>> a = analyze(steps, baseline="frontier_only")
         >>> a.summary[["strategy", "problems", "solved"]].values.tolist()
         [['cheap_advised', 3, 3], ['frontier_only', 3, 3], ['small_advised', 3, 3]]
     """

@@ -28,18 +28,17 @@ import pytest
 
 from koderz import ConfigError, prices
 from koderz.analysis import (
+    ANALYSIS_COLUMNS,
     analyze,
-    bootstrap_ci,
     cost_breakdown,
     cost_curve,
     experiments,
-    headline,
     pass_at_iteration,
     pass_at_k,
     reprice,
-    savings,
     summarize,
 )
+from koderz.cost_savings import bootstrap_ci, headline, savings
 from koderz.records import Usage
 from koderz.registry import register_model
 from koderz.store import StepWriter, load_steps
@@ -344,6 +343,17 @@ def test_savings_against_the_estimate(steps: pd.DataFrame, estimate_model: str) 
     assert row["estimate_savings_usd"] == pytest.approx(0.90)
     assert row["estimate_savings_pct"] == pytest.approx(90 / 1.3)
     assert "savings_usd" not in row.index  # no measured baseline was named
+
+
+def test_analysis_columns_are_all_it_reads(tmp_path: Path, estimate_model: str) -> None:
+    _write(tmp_path)
+    lean_steps = load_steps(tmp_path, columns=ANALYSIS_COLUMNS)
+    assert "code" not in lean_steps.columns
+    full = analyze(load_steps(tmp_path), baseline="frontier", estimate_model=estimate_model)
+    lean = analyze(lean_steps, baseline="frontier", estimate_model=estimate_model)
+    pd.testing.assert_frame_equal(lean.summary, full.summary)
+    pd.testing.assert_frame_equal(lean.experiments, full.experiments)
+    assert lean.to_dict() == full.to_dict()
 
 
 def test_missing_baseline_names_the_strategies(steps: pd.DataFrame) -> None:

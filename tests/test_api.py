@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import re
 import subprocess
 import sys
@@ -43,3 +44,9 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_no_module_is_named_like_an_exported_name():
+    # Importing koderz.X sets the attribute koderz.X to that module, hiding a function X.
+    modules = {m.name for m in pkgutil.iter_modules(koderz.__path__)}
+    assert modules & set(koderz.__all__) == set()
