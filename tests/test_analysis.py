@@ -46,6 +46,22 @@ from koderz.store import StepWriter, load_steps
 LOCAL, FRONTIER = "qwen2.5-coder:7b", "claude-opus-4-5"
 ESTIMATE = "test-estimate-model"
 
+# The documented fields of each strategy in Analysis.to_dict() and `koderz analyze --json`.
+JSON_FIELDS = (
+    "strategy",
+    "problems",
+    "solved",
+    "pass_rate",
+    "cost_usd",
+    "cost_by_tier",
+    "calls_by_tier",
+    "cost_per_solved",
+    "frontier_only_estimate_usd",
+    "savings_usd",
+    "savings_pct",
+    "savings_pct_ci95",
+)
+
 
 def _call(model: str, tier: str, cost: float) -> dict[str, Any]:
     return {
@@ -405,20 +421,7 @@ def test_to_dict_has_the_documented_keys(steps: pd.DataFrame, estimate_model: st
     data = analyze(steps, baseline="frontier", estimate_model=estimate_model).to_dict()
     json.dumps(data, allow_nan=False)
     cheap = next(s for s in data["strategies"] if s["strategy"] == "cheap")
-    for key in (
-        "strategy",
-        "problems",
-        "solved",
-        "pass_rate",
-        "cost_usd",
-        "cost_by_tier",
-        "calls_by_tier",
-        "cost_per_solved",
-        "frontier_only_estimate_usd",
-        "savings_usd",
-        "savings_pct",
-        "savings_pct_ci95",
-    ):
+    for key in JSON_FIELDS:
         assert key in cheap, key
     assert cheap["calls_by_tier"] == {"local": 8, "small_frontier": 0, "frontier": 5}
     assert cheap["frontier_only_estimate_usd"] == pytest.approx(1.30)

@@ -11,6 +11,7 @@ import pytest
 from koderz import analyze, demo_data
 from koderz.cli import main
 from koderz.store import load_steps
+from tests.test_analysis import JSON_FIELDS
 
 
 @pytest.fixture(scope="module")
@@ -26,20 +27,7 @@ def test_json_has_the_documented_fields(data: Path, capsys: pytest.CaptureFixtur
     by = {s["strategy"]: s for s in out["strategies"]}
     assert set(by) == {"cheap_advised", "small_advised", "frontier_only"}
     cheap = by["cheap_advised"]
-    for key in (
-        "strategy",
-        "problems",
-        "solved",
-        "pass_rate",
-        "cost_usd",
-        "cost_by_tier",
-        "calls_by_tier",
-        "cost_per_solved",
-        "frontier_only_estimate_usd",
-        "savings_usd",
-        "savings_pct",
-        "savings_pct_ci95",
-    ):
+    for key in JSON_FIELDS:
         assert key in cheap, key
     assert set(cheap["cost_by_tier"]) == {"local", "small_frontier", "frontier"}
     assert by["frontier_only"]["savings_usd"] is None  # the baseline is not compared to itself
