@@ -40,7 +40,7 @@ PWNED = problem(
 
 def _sandbox_processes() -> list[tuple[int, str, str]]:
     """Pids of processes running under the sandbox's uid range (root runs only)."""
-    from koderz.sandbox import _POOL, _UID_SLOTS
+    from koderz._sandbox_proc import _POOL, _UID_SLOTS
 
     uids = {str(u) for u in range(_POOL.base, _POOL.base + _UID_SLOTS)}
     found = []
@@ -63,7 +63,7 @@ def _sandbox_processes() -> list[tuple[int, str, str]]:
 def private_uid_range() -> Iterator[None]:
     """A uid range of this test process's own, so another Koderz run on the machine (the
     pool is shared through lock files) cannot be mistaken for a leftover of ours."""
-    from koderz.sandbox import _POOL
+    from koderz._sandbox_proc import _POOL
 
     old = _POOL.base
     _POOL.base = 1_700_000 + (os.getpid() % 4096) * 256

