@@ -64,10 +64,11 @@ def write_steps(data_dir: Path, steps: int, *, text_bytes: int, seed: int = 0) -
 def measure(data_dir: str) -> dict[str, float]:
     """Load and analyse once; this process's figures."""
     from koderz import analyze
+    from koderz.analysis import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     t0 = time.perf_counter()
-    steps = load_steps(data_dir)
+    steps = load_steps(data_dir, columns=ANALYSIS_COLUMNS)
     t1 = time.perf_counter()
     result = analyze(steps, baseline="frontier_only", estimate_model="claude-opus-4-5")
     t2 = time.perf_counter()
