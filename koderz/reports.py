@@ -7,9 +7,10 @@ fetch from a CDN (require.js, MathJax, the widget manager) is removed; :func:`to
 that no ``src``/``href`` pointing at the network is left.
 
 No secret can reach a report. Keys are never parameters (a notebook's parameters are its data
-folder, runs, baseline and estimate model); the kernel runs without the environment's
-``*_KEY``/``*_TOKEN``/``*_SECRET``/``*_PASSWORD`` variables; and the executed notebook and the
-page are scanned for those variables' values and for API-key shapes before anything is kept.
+folder, runs, baseline and estimate model); the kernel runs without the environment's secret
+variables (``*KEY*``, ``*TOKEN*``, ``*SECRET*`` ...); and the executed notebook and the page
+are scanned for those variables' values and for API-key shapes before anything is kept (see
+:mod:`koderz.redaction`, which also keeps them out of the data).
 """
 
 from __future__ import annotations
@@ -18,18 +19,18 @@ import contextlib
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from koderz.errors import ConfigError, DataError, KoderzError
+from koderz.redaction import find_secrets, is_secret_name
 
 __all__ = [
     "NOTEBOOKS",
     "Report",
     "external_references",
-    "find_secrets",
     "notebook_path",
     "render_report",
     "to_html",
@@ -38,13 +39,6 @@ __all__ = [
 NOTEBOOKS = ("tier_comparison", "explore")
 """The notebooks a report can be made of, in ``notebooks/``."""
 
-_SECRET_NAME = re.compile(r"(API_?KEY|_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
-_KEY_SHAPES = (
-    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"),  # OpenAI, Anthropic
-    re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"),  # Google
-    re.compile(r"\bhf_[A-Za-z0-9]{30,}"),  # Hugging Face
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub
-)
 # A tag that loads something: <script src=...>, <link href=...>, <img src=...>, @import url(...).
 _EXTERNAL = re.compile(
     r"""(?:\b(?:src|href)\s*=\s*["']?|@import\s+(?:url\()?["']?|url\(["']?)(?:https?:)?//""",
@@ -84,31 +78,6 @@ def notebook_path(name: str, notebook_dir: str | os.PathLike[str] | None = None)
             "Run from a Koderz source tree or pass notebook_dir."
         )
     return path
-
-
-def find_secrets(text: str, environ: Mapping[str, str] | None = None) -> list[str]:
-    """What in ``text`` looks like a secret: the value of a ``*_KEY``-like environment
-    variable (named, not shown) or a string shaped like an API key (shown cut short).
-
-    Examples:
-        >>> find_secrets("key: sk-" + "a" * 30, environ={})
-        ['a string shaped like an API key (sk-aaa...)']
-        >>> find_secrets("token xyz-123456789", environ={"MY_TOKEN": "xyz-123456789"})
-        ['the value of $MY_TOKEN']
-        >>> find_secrets("nothing to see", environ={})
-        []
-    """
-    env = os.environ if environ is None else environ
-    found = [
-        f"the value of ${name}"
-        for name, value in env.items()
-        if _SECRET_NAME.search(name) and len(value) >= 8 and value in text
-    ]
-    for shape in _KEY_SHAPES:
-        found += [
-            f"a string shaped like an API key ({m.group()[:6]}...)" for m in shape.finditer(text)
-        ]
-    return found
 
 
 def external_references(page: str) -> list[str]:
@@ -151,7 +120,7 @@ def to_html(notebook: Any) -> str:
 @contextlib.contextmanager
 def _without_secrets() -> Iterator[None]:
     """Run the block (and the kernels it starts) without the environment's secrets."""
-    saved = {k: v for k, v in os.environ.items() if _SECRET_NAME.search(k)}
+    saved = {k: v for k, v in os.environ.items() if is_secret_name(k)}
     for k in saved:
         del os.environ[k]
     try:

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from koderz.errors import DataError
+from koderz.redaction import redact, secret_values
 
 __all__ = [
     "ROLES",
@@ -160,37 +161,12 @@ def to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.table(columns, schema=SCHEMA)
 
 
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
-_KEY_SHAPE = re.compile(r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,})")
-
-
-def _secret_values() -> list[str]:
-    """Values of this process's secret-looking environment variables (and .env entries)."""
-    from koderz.models.base import _dotenv
-
-    values = {
-        v
-        for source in (os.environ, _dotenv())
-        for k, v in source.items()
-        if _SECRET_NAME.search(k) and v and len(v) >= 8
-    }
-    return sorted(values, key=len, reverse=True)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value, and anything shaped like an API key, replaced."""
-    for value in secrets:
-        if value in text:
-            text = text.replace(value, "[redacted]")
-    return _KEY_SHAPE.sub("[redacted]", text)
-
-
 class StepWriter:
     """Writes one run's steps into a data folder, one atomic file per step. Thread-safe.
 
     No secret reaches a row: the values of secret-looking environment variables (``*KEY*``,
     ``*TOKEN*``, ``*SECRET*`` ...) and anything shaped like an API key are replaced by
-    ``[redacted]`` in every text column before writing.
+    ``[redacted]`` in every text column before writing (:func:`koderz.redaction.redact`).
     """
 
     # Tables this writer wrote, kept (up to this many bytes) so that compaction need not
@@ -202,7 +178,7 @@ class StepWriter:
         self.run_id = run_id
         self.folder = _run_dir(self.data_dir, run_id)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._secrets = _secret_values()
+        self._secrets = list(secret_values())  # read once, not per row
         self._lock = threading.Lock()
         self._written: dict[Path, pa.Table] = {}
         self._cached_bytes = 0

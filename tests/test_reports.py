@@ -20,7 +20,6 @@ from koderz.cli import main
 from koderz.reports import (
     Report,
     external_references,
-    find_secrets,
     notebook_path,
     render_report,
 )
@@ -180,22 +179,11 @@ def test_missing_data_folder(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- secrets
 
 
-def test_find_secrets() -> None:
-    key = "sk-ant-" + "x" * 40
-    assert find_secrets(f"reply: {key}", environ={}) == [
-        "a string shaped like an API key (sk-ant...)"
-    ]
-    assert find_secrets("abc hunter2hunter2", environ={"DB_PASSWORD": "hunter2hunter2"}) == [
-        "the value of $DB_PASSWORD"
-    ]
-    assert find_secrets("short", environ={"X_KEY": "short"}) == []  # too short to be a key
-
-
 @pytest.mark.parametrize(
     ("secret", "env", "message"),
     [
-        # The writer redacts sk- keys and the secrets of its own environment; these got past
-        # it: a token of a service it did not know, and a variable set after the run.
+        # The writer redacts key shapes and the secrets of its own environment; these got
+        # past it: a file it never wrote, and a variable set after the run.
         ("hf_" + "Q" * 34, None, "a string shaped like an API key"),
         ("correct-horse-battery-staple", "SERVICE_TOKEN", "the value of $SERVICE_TOKEN"),
     ],
@@ -203,7 +191,9 @@ def test_find_secrets() -> None:
 def test_a_secret_in_the_outputs_stops_the_report(
     secret: str, env: str | None, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from koderz.store import StepWriter
+    import pyarrow.parquet as pq
+
+    from koderz.store import StepWriter, to_table
 
     data = demo_data(tmp_path / "data", problems=1)
     row = {
@@ -216,9 +206,12 @@ def test_a_secret_in_the_outputs_stops_the_report(
         # first in time, so the notebook's static story shows it
         "started_at": dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
     }
-    StepWriter(data, "demo-1").write_many([row])
-    if env:
+    if env:  # set after the run: the writer could not know it
+        StepWriter(data, "demo-1").write_many([row])
         monkeypatch.setenv(env, secret)
+    else:  # a file the writer never saw (an older version's, or edited by hand)
+        table = to_table([{"step_id": "leak", "run_id": "demo-1", **row}])
+        pq.write_table(table, data / "steps" / "run=demo-1" / "part-leak.parquet")
     out = tmp_path / "reports"
     with pytest.raises(KoderzError, match=re.escape(f"outputs contain {message}")):
         render_report(data, out_dir=out, notebooks=["explore"], date=DAY)

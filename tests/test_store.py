@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from koderz.errors import DataError
-from koderz.store import SCHEMA, StepWriter, compact_run, load_steps, redact, run_ids
+from koderz.redaction import redact
+from koderz.store import SCHEMA, StepWriter, compact_run, load_steps, run_ids
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
