@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from koderz.registry import TIERS
+from koderz.store import flag
 
 __all__ = [
     "TIER_COLORS",
@@ -462,7 +463,7 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
             parts.append(_pre(str(r.get("guidance") or "")))
         elif role == "attempt":
             it = int(r.get("iteration") or 0)
-            verdict = "passed" if r.get("passed") is True else "failed"
+            verdict = "passed" if flag(r.get("passed")) else "failed"
             tests = (
                 f"{r.get('tests_passed')}/{r.get('tests_total')} tests"
                 if pd.notna(r.get("tests_total"))
@@ -478,7 +479,7 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
                 parts.append(
                     _diff_html(previous[1], code, f"attempt {previous[0]}", f"attempt {it}")
                 )
-            if r.get("passed") is not True and r.get("feedback"):
+            if not flag(r.get("passed")) and r.get("feedback"):
                 parts.append("<p>Feedback shown to the worker:</p>" + _pre(str(r["feedback"])))
             previous = (it, code)
         elif role == "checkpoint":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.colors as mcolors
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -149,3 +150,30 @@ def test_explorer_follows_the_choices(tmp_path: Path) -> None:
     assert "problem HumanEval/2, strategy cheap_advised" in view.value
     strategy.value = "frontier_only"
     assert "strategy frontier_only" in view.value
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        pd.array([False, True], dtype="boolean"),  # as load_steps gives it
+        np.array([False, True]),  # numpy.bool_ cells
+        pd.Series([0, 1]),  # 0/1, as a CSV or SQL copy of the steps holds it
+        pd.Series([np.nan, 1.0]),  # a boolean column that went through a join with gaps
+    ],
+    ids=["boolean", "numpy", "int", "float"],
+)
+def test_story_tells_a_pass_whatever_the_dtype(passed: object) -> None:
+    steps = pd.DataFrame(
+        {
+            "experiment_id": "e",
+            "role": ["attempt", "attempt"],
+            "iteration": [1, 2],
+            "code": ["x = 1\n", "x = 2\n"],
+            "passed": passed,
+            "feedback": ["wrong: x is 1", "all tests passed"],
+            "started_at": [1, 2],
+        }
+    )
+    page = plots.story_html(steps, "e")
+    assert "Attempt 1 &mdash; failed" in page and "wrong: x is 1" in page
+    assert "Attempt 2 &mdash; passed" in page and "all tests passed" not in page
