@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import textwrap
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from koderz import records
-from koderz.errors import ConfigError
+from koderz.errors import ConfigError, SandboxError
 from koderz.records import ExecResult, Problem
 from koderz.sandbox import Limits, format_feedback, isolation, run_tests, sandbox_info
 
@@ -601,3 +603,133 @@ def test_feedback_levels(level: str, shows: list[str], hides: list[str]) -> None
 def test_feedback_level_unknown() -> None:
     with pytest.raises(ConfigError, match="full, assertion, summary"):
         format_feedback(FAILED, "everything")
+
+
+# --------------------------------------------------------------------- rlimits-only fallback
+
+
+def _readable_by_others(path: str) -> bool:
+    from koderz.sandbox import _world_readable
+
+    real = os.path.realpath(path)
+    return _world_readable(os.path.dirname(real)) and bool(os.stat(real).st_mode & 0o004)
+
+
+def _readable_python() -> str | None:
+    """An interpreter of this version that a sandbox uid can read and run, if there is one."""
+    v = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for path in (f"/usr/bin/python{v}", f"/usr/local/bin/python{v}"):
+        if os.access(path, os.X_OK) and _readable_by_others(path):
+            return path
+    return None
+
+
+@pytest.fixture(params=["bwrap_missing", "forced_by_env"])
+def fallback(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """No bubblewrap: the next sandbox_info() probes afresh and must fall back.
+
+    Returns the reason the warning and errors must name.
+    """
+    from koderz import sandbox
+
+    monkeypatch.setattr(sandbox, "_info", None)  # forget the probe of earlier tests
+    if request.param == "forced_by_env":
+        monkeypatch.setenv("KODERZ_SANDBOX", "rlimits")
+        return "KODERZ_SANDBOX=rlimits"
+    # What _self_test finds where bwrap is not installed (shutil.which("bwrap") is None).
+    monkeypatch.setattr(sandbox, "_self_test", lambda: "bwrap is not installed")
+    return "bwrap is not installed"
+
+
+def _root_with_unreadable_python() -> bool:
+    from koderz.sandbox import _world_readable
+
+    return os.geteuid() == 0 and not _world_readable(sys.base_prefix)
+
+
+@pytest.mark.skipif(
+    not _root_with_unreadable_python(),
+    reason="only as root with a Python install a sandbox uid cannot read",
+)
+def test_fallback_refuses_root_when_the_sandbox_uid_cannot_read_python(fallback: str) -> None:
+    # Without bwrap the candidate would have to run as root (no RLIMIT_NPROC) or under a
+    # uid that cannot start Python. Must: refuse with a message that says why and the fix,
+    # on every call (nothing weaker is cached as the answer).
+    for _ in range(2):
+        with pytest.raises(SandboxError) as e:
+            run_tests(PWNED, 'def f():\n    return "pwned"\n', limits=FAST)
+        message = str(e.value)
+        for part in (
+            "runs as root without a working bubblewrap",
+            "not readable by an unprivileged uid",
+            "apt-get install bubblewrap",
+            "run Koderz as a normal user",
+        ):
+            assert part in message
+        if fallback == "bwrap is not installed":
+            assert "(bwrap is not installed)" in message
+
+
+DAEMON = """
+import os, time
+def f():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(5)
+        os._exit(0)
+    return "started"
+"""
+
+
+@pytest.mark.timeout(60)
+def test_fallback_warns_once_and_still_judges(
+    fallback: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from koderz import _sandbox_proc, sandbox
+
+    if _root_with_unreadable_python():
+        # The case above refuses; to check what does hold when the fallback can run, the
+        # candidate gets a system interpreter its uid can read (the install's site-packages
+        # are unreadable to it, so none).
+        python = _readable_python()
+        if python is None or not _readable_by_others(str(_sandbox_proc._HARNESS)):
+            pytest.skip("no interpreter or harness a sandbox uid can read")
+        monkeypatch.setattr(_sandbox_proc, "_python", lambda: python)
+        monkeypatch.setattr(_sandbox_proc, "_site_dirs", lambda: [])
+        monkeypatch.setattr(sandbox, "_world_readable", lambda path: True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = sandbox_info()
+        again = sandbox_info()
+    assert info is again and info.mode == isolation() == "rlimits-only"
+    assert info.drops_privileges == (os.geteuid() == 0)
+    texts = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(texts) == 1, texts  # once per process, not once per call
+    text = texts[0]
+    # What isolation remains, what does not, and how to get the rest.
+    for part in (
+        fallback,
+        "rlimits-only",
+        "CPU/memory/file-size/process rlimits",
+        "clean environment",
+        "new session",
+        "fresh temporary folder",
+        "NOT isolated",
+        "network connections",
+        "For full isolation install bubblewrap",
+        "apt-get install bubblewrap",
+    ):
+        assert part in text, part
+    if os.geteuid() == 0:
+        assert "unprivileged uid per candidate" in text
+    else:
+        assert "daemons it starts may outlive it" in text
+
+    honest = run_tests(PWNED, 'def f():\n    return "pwned"\n', limits=FAST)
+    assert honest.passed and honest.isolation == "rlimits-only"
+    for name in ("os_exit_in_call", "forge_records", "eq_always_true"):
+        assert attack(FAKES[name]).isolation == "rlimits-only"
+    # Must fail; as root (own uid, kill(-1) and a sweep of the uid) attack() also checks
+    # that no process of the daemon survives. As a normal user it may, as the warning says.
+    attack(DAEMON)
