@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from koderz._sandbox_proc import _Raw, _run_rlimits
+from koderz._sandbox_proc import _HARNESS, _Raw, _run_rlimits
 from koderz._testplan import TestPlan, plan_tests
 from koderz._zygote import _run_in_zygote
 from koderz.errors import ConfigError, SandboxError
@@ -188,11 +188,12 @@ def _probe() -> SandboxInfo:
                 f"KODERZ_SANDBOX=bwrap but bubblewrap does not work here: {problem}. "
                 "Install it (`apt-get install bubblewrap`) and allow user namespaces."
             )
-    if root and not _world_readable(sys.base_prefix):
+    unreadable = [p for p in (sys.base_prefix, str(_HARNESS)) if not _world_readable(p)]
+    if root and unreadable:
         raise SandboxError(
             "Koderz runs as root without a working bubblewrap"
             + (f" ({problem})" if problem else "")
-            + ", and the Python install is not readable by an unprivileged uid, so "
+            + f", and {' and '.join(unreadable)} cannot be read by an unprivileged uid, so "
             "candidates would run as root, where the process limit does not hold. Install "
             "bubblewrap (`apt-get install bubblewrap`) or run Koderz as a normal user."
         )
@@ -217,15 +218,18 @@ def _probe() -> SandboxInfo:
 
 
 def _world_readable(path: str) -> bool:
-    parts = Path(path).resolve()
-    for p in [*reversed(parts.parents), parts]:
-        try:
-            mode = p.stat().st_mode
-        except OSError:
-            return False
-        if not mode & 0o001:
-            return False
-    return True
+    """Whether any user can reach ``path`` (others may enter every folder above it) and read
+    it (and enter it, if it is a folder)."""
+    target = Path(path).resolve()
+    try:
+        for folder in target.parents:
+            if not folder.stat().st_mode & 0o001:
+                return False
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    need = 0o005 if target.is_dir() else 0o004
+    return mode & need == need
 
 
 def _self_test() -> str | None:
