@@ -661,7 +661,7 @@ def test_fallback_refuses_root_when_the_sandbox_uid_cannot_read_python(fallback:
         message = str(e.value)
         for part in (
             "runs as root without a working bubblewrap",
-            "not readable by an unprivileged uid",
+            "cannot be read by an unprivileged uid",
             "apt-get install bubblewrap",
             "run Koderz as a normal user",
         ):
