@@ -4,8 +4,8 @@ Two strategies on the first HumanEval problems, with the real SDKs, sandbox and 
 
 ``cheap_advised``  a local worker (an OpenAI-compatible server, ``qwen@URL``) that fails its
                    first two attempts (one problem it never solves), a frontier spec model and
-                   a frontier reviewer (Anthropic protocol, claude-opus-4-5);
-``frontier_only``  claude-opus-4-5 alone, wrong once on one problem.
+                   a frontier reviewer (Anthropic protocol, claude-opus-4-6);
+``frontier_only``  claude-opus-4-6 alone, wrong once on one problem.
 
 The notebooks' nbval run (notebooks/conftest.py) and the report tests both use it.
 """
@@ -58,11 +58,11 @@ def engine_data(data_dir: str | os.PathLike[str]) -> Path:
             Strategy(
                 "cheap_advised",
                 worker=f"qwen2.5-coder@{worker_server.url}",
-                spec_model="claude-opus-4-5",
-                reviewer="claude-opus-4-5",
+                spec_model="claude-opus-4-6",
+                reviewer="claude-opus-4-6",
                 max_iterations=4,
             ),
-            Strategy("frontier_only", worker="claude-opus-4-5", max_iterations=4),
+            Strategy("frontier_only", worker="claude-opus-4-6", max_iterations=4),
         ]
         run_benchmark(
             strategies=strategies,

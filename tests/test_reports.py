@@ -110,7 +110,7 @@ def test_html_is_self_contained_with_code_hidden(rendered: dict[str, Report]) ->
 def test_explore_page_keeps_a_static_story(rendered: dict[str, Report]) -> None:
     page = rendered["explore"].html.read_text()
     assert external_references(page) == []
-    assert "Attempt 1 — failed" in page and "Spec — claude-opus-4-5" in page
+    assert "Attempt 1 — failed" in page and "Spec — claude-opus-4-6" in page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
