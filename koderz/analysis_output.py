@@ -58,19 +58,18 @@ def analysis_text(analysis: Analysis) -> str:
             out.append(
                 f"  vs {r['baseline']} (measured, {r['problems_compared']} problems in "
                 f"common): {_usd(r['compared_cost_usd'])} against "
-                f"{_usd(r['baseline_cost_usd'])}, saves {_usd(r['savings_usd'])} "
-                f"({_pc(r['savings_pct'])}, 95% CI {_pc(r['savings_pct_ci95'][0])} to "
-                f"{_pc(r['savings_pct_ci95'][1])})"
+                f"{_usd(r['baseline_cost_usd'])}, "
+                f"{_saves(r['savings_usd'], r['savings_pct'])} (95% CI "
+                f"{_pc(r['savings_pct_ci95'][0])} to {_pc(r['savings_pct_ci95'][1])} saved)"
             )
             out.append(f"  {headline(r)}")
         if analysis.estimate_model and "estimate_savings_usd" in r:
             out.append(
                 f"  vs ESTIMATE (same tokens re-priced at {analysis.estimate_model}): "
                 f"{_usd(r['frontier_only_estimate_usd'])}, "
-                f"saves {_usd(r['estimate_savings_usd'])} "
-                f"({_pc(r['estimate_savings_pct'])}, 95% CI "
+                f"{_saves(r['estimate_savings_usd'], r['estimate_savings_pct'])} (95% CI "
                 f"{_pc(r['estimate_savings_pct_ci95'][0])} to "
-                f"{_pc(r['estimate_savings_pct_ci95'][1])})"
+                f"{_pc(r['estimate_savings_pct_ci95'][1])} saved)"
             )
         out.append("")
     return "\n".join(out)
@@ -109,6 +108,13 @@ def _p(share: float) -> str:
 
 def _pc(pct: float) -> str:
     return "-" if pct is None or math.isnan(pct) else f"{pct:.1f}%"
+
+
+def _saves(usd: float, pct: float) -> str:
+    """``saves $X (Y%)``, or ``costs $X (Y%) more`` when the saving is negative."""
+    if usd is None or math.isnan(usd) or usd >= 0:
+        return f"saves {_usd(usd)} ({_pc(pct)})"
+    return f"costs {_usd(-usd)} ({_pc(-pct)}) more"
 
 
 def _n(value: float) -> str:

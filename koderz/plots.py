@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from koderz.registry import TIERS
 from koderz.store import flag
@@ -207,6 +207,7 @@ def plot_cost_frontier(curve: pd.DataFrame) -> Figure:
         ax.step(x, y, where="post", color=colors[str(strategy)], label=str(strategy), lw=1.6)
         ax.plot(x[-1], y[-1], "o", color=colors[str(strategy)], ms=4)
     ax.yaxis.set_major_formatter(_USD)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # problems come whole
     ax.set_xlabel("problems solved (cumulative)")
     ax.set_ylabel("cumulative cost (US$)")
     ax.set_title(title + " (in run order)")
@@ -282,7 +283,8 @@ def plot_pass_at_iteration(curve: pd.DataFrame) -> Figure:
     ax.set_xlabel("attempts allowed (n)")
     ax.set_ylabel("solved within n attempts (%)")
     ax.set_title(title)
-    ax.legend(title="strategy")
+    # Outside the axes: the lines span the whole plot, so no corner is free.
+    ax.legend(title="strategy", loc="upper left", bbox_to_anchor=(1, 1))
     return _done(fig)
 
 
