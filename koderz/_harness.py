@@ -93,11 +93,21 @@ def _exc_text(e: BaseException) -> str:
     return _clip(f"{name}: {msg}" if msg else name)
 
 
+_SOURCE = ""  # the candidate's program, in the candidate's process
+
+
 def _tb_text(e: BaseException) -> str:
+    """The traceback as the model should see it: the candidate's frames (and the library
+    frames it called into), never this harness's own."""
     try:
+        import linecache
         import traceback  # only on failure: keeps start-up fast
 
-        return _clip("".join(traceback.format_exception(e)))
+        if _SOURCE:  # so that the candidate's frames show their lines
+            linecache.cache["<candidate>"] = (len(_SOURCE), None, _SOURCE.splitlines(True), "")
+        te = traceback.TracebackException.from_exception(e)
+        te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename != __file__])
+        return _clip("".join(te.format()))
     except BaseException:
         return ""
 
@@ -135,6 +145,8 @@ def _describe(ns: dict[str, Any]) -> dict[str, tuple[str, Any]]:
 
 def _serve(code: str, req_fd: int, resp_fd: int, extra_path: list[str]) -> None:
     """Run the candidate program, then answer calls. Everything here is untrusted after exec."""
+    global _SOURCE
+    _SOURCE = code
     sys.path.extend(extra_path)
     ns: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
     try:

@@ -733,3 +733,21 @@ def test_fallback_warns_once_and_still_judges(
     # Must fail; as root (own uid, kill(-1) and a sweep of the uid) attack() also checks
     # that no process of the daemon survives. As a normal user it may, as the warning says.
     attack(DAEMON)
+
+
+def test_full_feedback_shows_the_candidates_lines_not_the_harness():
+    # What the worker model is shown of an exception: its own code, line by line; the
+    # sandbox's internals are noise to it and would leak how the tests are run.
+    problem = Problem(
+        "T/tb",
+        "def f(x):\n    '''Doc.'''\n",
+        "f",
+        "def check(candidate):\n    assert candidate(1) == 2\n",
+    )
+    crash = run_tests(problem, "def f(x):\n    return g(x)\n\ndef g(x):\n    return 1 / 0\n")
+    text = format_feedback(crash, "full")
+    assert 'File "<candidate>", line 5, in g' in text and "return 1 / 0" in text
+    syntax = format_feedback(run_tests(problem, "def f(x):\n    return x[]\n"), "full")
+    assert "return x[]" in syntax
+    for shown in (text, syntax):
+        assert "harness" not in shown and "_serve" not in shown
