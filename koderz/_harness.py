@@ -628,6 +628,10 @@ def _judge_main() -> None:
     for key, entry in judge.names.items():
         if type(key) is not str or type(entry) is not tuple or len(entry) != 2:
             continue
+        if hasattr(builtins, key):
+            # A candidate's top-level `abs` or `range` must not replace the one the tests
+            # call (`assert abs(candidate(x) - y) < 1e-6` would pass anything).
+            continue
         kind, value = entry
         if kind == "call":
             ns[key] = _Remote(judge, key)
@@ -638,6 +642,9 @@ def _judge_main() -> None:
                 ns[key] = __import__(value, fromlist=["_"])
             except BaseException:
                 pass
+    if tests.get("context"):
+        # Trusted problem code: its definitions replace any candidate name they share.
+        run.run_code(compile(tests["context"], "<prompt>", "exec"), ns)
     ns[tests["param"]] = _Remote(judge, tests["entry_point"])
 
     failure = run.run_code(compile(tests["prelude"], "<test>", "exec"), ns)
@@ -740,10 +747,19 @@ def _wipe(folder: str) -> None:
 
 
 def _zygote_main() -> None:
+    # What problem prompts import (HumanEval: typing on most, math, re, collections ...),
+    # loaded once so the judge running the prompt's imports, and the candidate, fork with
+    # them in memory: typing alone costs ~7 ms in a fresh interpreter.
+    import collections  # noqa: F401
+    import functools  # noqa: F401
+    import itertools  # noqa: F401
+    import math  # noqa: F401
+    import re  # noqa: F401
     import resource  # noqa: F401 - loaded once here, inherited by every judge
     import select
     import shutil  # noqa: F401 - for _wipe
     import traceback  # for failure reports, loaded before any uid drop
+    import typing  # noqa: F401
 
     if os.getuid() != 0:
         _not_dumpable()  # same uid as the candidates: no ptrace, no /proc/PID/mem

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from koderz.errors import SandboxError
+from koderz.extract import prompt_context
 
 if TYPE_CHECKING:
     from koderz._testplan import TestPlan
@@ -299,6 +300,10 @@ def _frames(
     tests = {
         "nonce": nonce,
         "prelude": plan.prelude,
+        # The problem's own imports and helpers, run by the judge after it takes the
+        # candidate's names: a test that calls a prompt helper (HumanEval/32's poly) must
+        # get the prompt's, not one the candidate redefined to fake a pass.
+        "context": prompt_context(problem.prompt, problem.entry_point),
         "items": list(plan.items),
         "param": plan.param,
         "entry_point": problem.entry_point,

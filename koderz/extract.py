@@ -13,7 +13,7 @@ import ast
 import re
 import textwrap
 
-__all__ = ["build_program", "extract_code"]
+__all__ = ["build_program", "extract_code", "prompt_context"]
 
 _THINK = re.compile(r"<(think|thinking|reasoning|thought)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -94,12 +94,17 @@ def build_program(problem_prompt: str, code: str, entry_point: str) -> str:
     if not _defines(code, entry_point):
         body = code if code.startswith((" ", "\t")) else textwrap.indent(code, "    ")
         return problem_prompt.rstrip("\n") + "\n" + body.rstrip() + "\n"
-    preamble = _preamble(problem_prompt, entry_point)
+    preamble = prompt_context(problem_prompt, entry_point)
     return (preamble + "\n\n" if preamble else "") + code.rstrip() + "\n"
 
 
-def _preamble(prompt: str, entry_point: str) -> str:
-    """The prompt without the definition of ``entry_point``."""
+def prompt_context(prompt: str, entry_point: str) -> str:
+    """The prompt without the definition of ``entry_point``: its imports and helpers.
+
+    Examples:
+        >>> prompt_context("import math\\n\\ndef f(x):\\n    return x\\n", "f")
+        'import math'
+    """
     try:
         tree = ast.parse(prompt)
     except SyntaxError:

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from koderz._testplan import plan_tests
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.records import Problem
 
@@ -130,6 +131,12 @@ def _parse_line(line: str, number: int, path: str, origin: str) -> Problem:
     if not row["entry_point"].isidentifier():
         raise fail("must be a Python function name", "entry_point")
     test = _test_source(row, fail)
+    try:
+        cases = plan_tests(test).static_total
+    except ConfigError as e:
+        raise fail(str(e), "test") from e
+    if cases == 0:
+        raise fail("has no assertion, so every program would pass; add at least one", "test")
     solution = row.get("canonical_solution", "")
     if not isinstance(solution, str):
         raise fail("must be a string", "canonical_solution")

@@ -293,6 +293,11 @@ def _replace(limits: Limits, **changes: Any) -> Limits:
 
 def _run(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
     plan = plan_tests(problem.test)
+    if plan.static_total == 0:
+        raise ConfigError(
+            f"The tests of {problem.task_id} contain no assertion, so every program would "
+            "pass; give the problem at least one assert."
+        )
     if mode == "bwrap":
         return _verdict(_run_in_zygote(plan, problem, code, limits), plan, "bwrap")
     return _verdict(_run_rlimits(plan, problem, code, limits), plan, "rlimits-only")

@@ -138,3 +138,19 @@ def test_select_ambiguous_shorthand(tmp_path: Path) -> None:
     problems = load_problems(write_jsonl(tmp_path / "two.jsonl", rows))
     with pytest.raises(ConfigError, match="ambiguous"):
         select_problems(problems, "1")
+
+
+def test_a_problem_whose_tests_assert_nothing_names_the_line(tmp_path):
+    import json
+
+    good = {
+        "task_id": "a",
+        "prompt": "def f():\n",
+        "entry_point": "f",
+        "test": "def check(candidate):\n    assert candidate() == 1\n",
+    }
+    empty = {**good, "task_id": "b", "test": "def check(candidate):\n    candidate()\n"}
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(empty) + "\n")
+    with pytest.raises(ProblemFileError, match=r"line 2, field 'test': has no assertion"):
+        load_problems(path)

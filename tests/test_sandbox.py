@@ -751,3 +751,43 @@ def test_full_feedback_shows_the_candidates_lines_not_the_harness():
     assert "return x[]" in syntax
     for shown in (text, syntax):
         assert "harness" not in shown and "_serve" not in shown
+
+
+def test_shadowing_builtins_the_tests_use_does_not_fake_a_pass():
+    # Tries: top-level `abs` and `range` that the tests call, so that
+    # `abs(candidate(x) - y) < 1e-6` always holds and a `for i in range(...)` loop of
+    # asserts runs zero times. Must: fail every case; the tests use the real builtins.
+    problem = Problem(
+        "T/shadow",
+        "def f(x):\n    '''Doc.'''\n",
+        "f",
+        "def check(candidate):\n    assert abs(candidate(1.33) - 0.33) < 1e-6\n"
+        "    for i in range(10):\n        assert candidate(i) == i + 1\n",
+    )
+    code = "def abs(v):\n    return 0\n\ndef range(n):\n    return []\n\ndef f(x):\n    return 42\n"
+    result = run_tests(problem, code)
+    assert (result.passed, result.tests_passed, result.tests_total) == (False, 0, 11)
+
+
+def test_redefining_a_prompt_helper_the_tests_trust_does_not_fake_a_pass():
+    # Tries: HumanEval/32's test checks `poly(xs, candidate(xs))` is about 0, with `poly`
+    # from the prompt; the candidate redefines `poly` to always return 0 and answers
+    # nonsense. Must: fail; the tests get the prompt's own `poly`.
+    from koderz.problems import load_problems
+
+    problem = load_problems("humaneval")["HumanEval/32"]
+    fake = problem.prompt.split("def find_zero")[0] + (
+        "def poly(xs, x):\n    return 0\n\ndef find_zero(xs):\n    return 12345.0\n"
+    )
+    result = run_tests(problem, fake)
+    assert not result.passed and result.tests_passed == 0
+    assert run_tests(problem, problem.prompt + problem.canonical_solution).passed
+
+
+def test_tests_without_an_assertion_are_refused():
+    # A check with nothing to check would pass any program: a mistake of the problem's.
+    from koderz.errors import ConfigError
+
+    problem = Problem("T/empty", "def f():\n    pass\n", "f", "def check(candidate):\n    pass\n")
+    with pytest.raises(ConfigError, match="no assertion"):
+        run_tests(problem, "def f():\n    return 1\n")
