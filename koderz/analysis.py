@@ -159,15 +159,12 @@ def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
         c: steps[c].to_numpy(dtype=float, na_value=0.0)
         for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
     }
-    read = price.input_usd_per_mtok if price.cache_read_usd_per_mtok is None else None
-    write = price.input_usd_per_mtok if price.cache_write_usd_per_mtok is None else None
-    usd = (
-        (tokens["input_tokens"] - tokens["cache_read_tokens"] - tokens["cache_write_tokens"])
-        * price.input_usd_per_mtok
-        + tokens["cache_read_tokens"] * (read or price.cache_read_usd_per_mtok or 0.0)
-        + tokens["cache_write_tokens"] * (write or price.cache_write_usd_per_mtok or 0.0)
-        + tokens["output_tokens"] * price.output_usd_per_mtok
-    ) / 1_000_000
+    usd = price.cost_many(
+        tokens["input_tokens"],
+        tokens["output_tokens"],
+        tokens["cache_read_tokens"],
+        tokens["cache_write_tokens"],
+    )
     usd = np.where(_call_mask(steps), usd, 0.0)
     for i in np.flatnonzero((tokens["input_tokens"] > _LONG_CONTEXT) & (usd > 0)):
         # Rare, and a list price would miss a long-context surcharge: price exactly.

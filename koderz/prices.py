@@ -29,6 +29,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from koderz.errors import ConfigError
 from koderz.records import Usage
 from koderz.registry import ModelSpec, resolve_model
@@ -66,15 +69,48 @@ class Price:
 
     def cost(self, usage: Usage) -> float:
         """Dollars for ``usage`` at these prices (``input_tokens`` includes cache tokens)."""
-        read = self.cache_read_usd_per_mtok
-        write = self.cache_write_usd_per_mtok
-        uncached = usage.input_tokens - usage.cache_read_tokens - usage.cache_write_tokens
-        return (
-            uncached * self.input_usd_per_mtok
-            + usage.cache_read_tokens * (self.input_usd_per_mtok if read is None else read)
-            + usage.cache_write_tokens * (self.input_usd_per_mtok if write is None else write)
-            + usage.output_tokens * self.output_usd_per_mtok
-        ) / _MTOK
+        return float(
+            self.cost_many(
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_tokens,
+                usage.cache_write_tokens,
+            )
+        )
+
+    def cost_many(
+        self,
+        input_tokens: npt.ArrayLike,
+        output_tokens: npt.ArrayLike,
+        cache_read_tokens: npt.ArrayLike = 0,
+        cache_write_tokens: npt.ArrayLike = 0,
+    ) -> npt.NDArray[np.float64]:
+        """Dollars for many calls at once, one per element (the arithmetic of :meth:`cost`).
+
+        ``input_tokens`` includes the cache tokens; a cache rate that is None is the input
+        rate.
+
+        Examples:
+            >>> p = Price(5.0, 25.0, cache_read_usd_per_mtok=0.5)  # cache writes at $5
+            >>> p.cost_many([1000, 1000], [200, 0], [600, 0], [100, 1000]).round(6).tolist()
+            [0.0073, 0.005]
+        """
+        inp, out, read, write = (
+            np.asarray(t, dtype=np.float64)
+            for t in (input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+        )
+        read_rate = self.cache_read_usd_per_mtok
+        write_rate = self.cache_write_usd_per_mtok
+        return np.asarray(
+            (
+                (inp - read - write) * self.input_usd_per_mtok
+                + read * (self.input_usd_per_mtok if read_rate is None else read_rate)
+                + write * (self.input_usd_per_mtok if write_rate is None else write_rate)
+                + out * self.output_usd_per_mtok
+            )
+            / _MTOK,
+            dtype=np.float64,
+        )
 
 
 @dataclass(frozen=True)

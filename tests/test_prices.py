@@ -121,3 +121,28 @@ def test_model_without_a_price_says_how_to_give_one(monkeypatch):
 def test_price_cost_defaults_cache_rates_to_input():
     p = Price(2.0, 4.0)
     assert p.cost(Usage(M, M, M // 2, M // 4)) == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize(
+    ("price", "tokens", "expected"),
+    [
+        # $2 in / $4 out, cache rates None = the input rate:
+        # 0.25 M uncached x 2 + 0.5 M read x 2 + 0.25 M written x 2 + 1 M out x 4 = $6
+        (Price(2.0, 4.0), ([M], [M], [M // 2], [M // 4]), [6.0]),
+        # Opus 4.5 rates: 300 x 5 + 600 x 0.5 + 100 x 6.25 + 200 x 25 = 7425 / 1e6
+        (Price(5.0, 25.0, 0.5, 6.25), ([1000], [200], [600], [100]), [0.007425]),
+        # Cache reads explicitly free (0.0 is a price, not "unknown"); writes at the input
+        # rate: 0 uncached + M read x 0 + 0 = $0, then 0.5 M written x 1 + 0.5 M out x 2 = $1.5
+        (Price(1.0, 2.0, 0.0, None), ([M, M // 2], [0, M // 2], [M, 0], [0, M // 2]), [0.0, 1.5]),
+        # Sonnet 4 rates, two calls: 1000 x 3 + 100 x 15 = 4500; 1000 x 0.3 + 1000 x 3.75 = 4050
+        (
+            Price(3.0, 15.0, 0.3, 3.75),
+            ([1000, 2000], [100, 0], [0, 1000], [0, 1000]),
+            [0.0045, 0.00405],
+        ),
+    ],
+)
+def test_cost_many_by_hand(price, tokens, expected):
+    assert price.cost_many(*tokens).tolist() == pytest.approx(expected, rel=1e-12)
+    for i, want in enumerate(expected):  # one call at a time: the same arithmetic
+        assert price.cost(Usage(*(int(t[i]) for t in tokens))) == pytest.approx(want, rel=1e-12)
