@@ -9,7 +9,10 @@ How rows are aggregated (every table below follows these definitions):
 - An experiment is **solved** when its ``end`` row says so; ``attempts`` is the end row's
   ``iteration``; ``solved_at`` is the iteration of the first passing attempt.
 - A **model call** is a ``spec``, ``attempt`` or ``checkpoint`` row with a model, except a
-  reused spec (it was taken from an earlier run at no cost).
+  reused spec (it was taken from an earlier run at no cost) and a failed call (``status``
+  ``provider_error``: the provider answered with an error after the retries, so no tokens
+  were bought and the row costs $0). Only model calls count in ``calls`` and
+  ``calls_<tier>``/``calls_<role>``.
 - A **cost** is all in: token cost (``cost_usd``) plus local hardware cost
   (``hardware_cost_usd``, 0 unless a rate was given); both parts are kept as columns.
 - A problem may be run several times by a strategy (several runs). Per strategy and problem,
@@ -180,7 +183,12 @@ def _call_mask(steps: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
     role = steps["role"].to_numpy(dtype=object)
     model = steps["model"].fillna("").to_numpy(dtype=object)
     reused = steps["spec_reused"].to_numpy(dtype=bool, na_value=False)
-    mask: np.ndarray[Any, np.dtype[np.bool_]] = np.isin(role, CALL_ROLES) & (model != "") & ~reused
+    # reprice() takes hand-made frames, which may have no status column.
+    status = steps["status"] if "status" in steps.columns else pd.Series("", index=steps.index)
+    failed = status.fillna("").to_numpy(dtype=object) == "provider_error"
+    mask: np.ndarray[Any, np.dtype[np.bool_]] = (
+        np.isin(role, CALL_ROLES) & (model != "") & ~reused & ~failed
+    )
     return mask
 
 

@@ -77,7 +77,10 @@ def analysis_text(analysis: Analysis) -> str:
 
 def analysis_dict(analysis: Analysis) -> dict[str, Any]:
     """The analysis as plain JSON-ready data (``koderz analyze --json``): ``{"baseline",
-    "estimate_model", "estimate_note", "strategies": [...]}``, one item per strategy."""
+    "estimate_model", "estimate_note", "strategies": [...]}``, one item per strategy.
+
+    A number that is undefined is null: e.g. ``cost_ratio`` (times cheaper than the
+    baseline) when the baseline costs nothing."""
     strategies = []
     for record in analysis.summary.to_dict("records"):
         rec = {str(k): v for k, v in record.items()}
@@ -90,6 +93,9 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         item.setdefault("frontier_only_estimate_usd", None)
         for key in ("savings_usd", "savings_pct", "savings_pct_ci95"):
             item.setdefault(key, None)
+        # Times cheaper than the baseline: null where undefined (a free baseline, or none).
+        for key in ("cost_ratio", "cost_ratio_ci95"):
+            item[key] = _plain(rec.get(key))
         item["headline"] = headline(rec) or None
         strategies.append(item)
     return {

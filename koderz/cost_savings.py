@@ -114,8 +114,9 @@ class _Comparison:
 
 def nan_ratio(num: _FloatArray, den: _FloatArray) -> _FloatArray:
     """``num / den`` element-wise, NaN (and no warning) where ``den`` is 0."""
+    den = np.asarray(den, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(num / den, dtype=float)
+        return np.where(den != 0, np.asarray(num, dtype=float) / den, math.nan)
 
 
 def _compare(
@@ -135,7 +136,7 @@ def _compare(
         baseline_pass_rate=float(rb.mean()) if len(rb) else math.nan,
         savings_usd_ci95=ci(lambda s_, b_, *_: sums(b_) - sums(s_)),
         savings_pct_ci95=ci(lambda s_, b_, *_: 100 * nan_ratio(sums(b_) - sums(s_), sums(b_))),
-        cost_ratio_ci95=ci(lambda s_, b_, *_: nan_ratio(sums(b_), sums(s_))),
+        cost_ratio_ci95=ci(lambda s_, b_, *_: _times_cheaper(sums(b_), sums(s_))),
         pass_ratio_ci95=ci(lambda _s, _b, rs_, rb_: 100 * nan_ratio(sums(rs_), sums(rb_))),
     )
 
@@ -144,8 +145,30 @@ def _pct(part: float, whole: float) -> float:
     return 100 * part / whole if whole else math.nan
 
 
-def _cheaper(base: float, cost: float) -> float:
-    return base / cost if cost else (math.inf if base else math.nan)
+def _times_cheaper(base: Any, cost: Any) -> Any:
+    """How many times cheaper ``cost`` is than ``base``, element-wise: ``base / cost``; inf
+    when only the baseline costs something, NaN (undefined) when the baseline costs nothing.
+
+    Examples:
+        >>> _times_cheaper(np.array([6.0, 2.0, 0.0, 0.0]), np.array([2.0, 0.0, 1.0, 0.0]))
+        array([ 3., inf, nan, nan])
+    """
+    base = np.asarray(base, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base > 0, base / np.asarray(cost, dtype=float), math.nan)
+
+
+def _money(cmp: _Comparison, prefix: str) -> dict[str, Any]:
+    """The savings columns of one comparison, named ``PREFIXsavings_usd`` and so on."""
+    saved = cmp.baseline_cost - cmp.cost
+    return {
+        f"{prefix}savings_usd": saved,
+        f"{prefix}savings_usd_ci95": cmp.savings_usd_ci95,
+        f"{prefix}savings_pct": _pct(saved, cmp.baseline_cost),
+        f"{prefix}savings_pct_ci95": cmp.savings_pct_ci95,
+        f"{prefix}cost_ratio": float(_times_cheaper(cmp.baseline_cost, cmp.cost)),
+        f"{prefix}cost_ratio_ci95": cmp.cost_ratio_ci95,
+    }
 
 
 def savings(
@@ -211,12 +234,7 @@ def savings(
                 "problems_compared": cmp.problems,
                 "compared_cost_usd": cmp.cost,
                 "baseline_cost_usd": cmp.baseline_cost,
-                "savings_usd": cmp.baseline_cost - cmp.cost,
-                "savings_usd_ci95": cmp.savings_usd_ci95,
-                "savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
-                "savings_pct_ci95": cmp.savings_pct_ci95,
-                "cost_ratio": _cheaper(cmp.baseline_cost, cmp.cost),
-                "cost_ratio_ci95": cmp.cost_ratio_ci95,
+                **_money(cmp, ""),
                 "pass_rate_compared": cmp.pass_rate,
                 "baseline_pass_rate": cmp.baseline_pass_rate,
                 "pass_rate_pct_of_baseline": _pct(cmp.pass_rate, cmp.baseline_pass_rate),
@@ -228,12 +246,7 @@ def savings(
             cmp = _compare(s, e, s, s, n_boot, seed)
             row |= {
                 "frontier_only_estimate_usd": cmp.baseline_cost,
-                "estimate_savings_usd": cmp.baseline_cost - cmp.cost,
-                "estimate_savings_usd_ci95": cmp.savings_usd_ci95,
-                "estimate_savings_pct": _pct(cmp.baseline_cost - cmp.cost, cmp.baseline_cost),
-                "estimate_savings_pct_ci95": cmp.savings_pct_ci95,
-                "estimate_cost_ratio": _cheaper(cmp.baseline_cost, cmp.cost),
-                "estimate_cost_ratio_ci95": cmp.cost_ratio_ci95,
+                **_money(cmp, "estimate_"),
             }
         rows.append(row)
     return pd.DataFrame(rows)
@@ -249,6 +262,16 @@ def headline(row: pd.Series | dict[str, Any]) -> str:
         ...     "pass_rate_pct_of_baseline_ci95": (88.0, 98.2)}))  # doctest: +NORMALIZE_WHITESPACE
         cheap is 4.0 times cheaper than opus at 93% of its pass rate
         (95% CI: 3.5-4.6 times cheaper, 88-98% of its pass rate; 164 problems).
+
+        Against a baseline that costs nothing, "times cheaper" is undefined (NaN):
+
+        >>> print(headline({"strategy": "advised", "baseline": "local", "problems_compared": 5,
+        ...     "cost_ratio": math.nan, "cost_ratio_ci95": (math.nan, math.nan),
+        ...     "pass_rate_pct_of_baseline": 150.0,
+        ...     "pass_rate_pct_of_baseline_ci95": (100.0, 200.0)}))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        advised is compared with local, which costs nothing (times cheaper: undefined),
+        at 150% of its pass rate (95% CI: 100-200% of its pass rate; 5 problems).
     """
     r = dict(row)
     baseline = r.get("baseline")
@@ -257,17 +280,25 @@ def headline(row: pd.Series | dict[str, Any]) -> str:
     ratio = float(r["cost_ratio"])
     lo, hi = r["cost_ratio_ci95"]
     plo, phi = r["pass_rate_pct_of_baseline_ci95"]
-    if math.isinf(ratio):
-        cheaper = "costs nothing, unlike"
+    if math.isnan(ratio):  # a free baseline: "times cheaper" means nothing
+        compared = f"is compared with {baseline}, which costs nothing (times cheaper: undefined),"
+        ci_cost = ""
+    elif math.isinf(ratio):
+        compared = f"costs nothing, unlike {baseline},"
         ci_cost = ""
     elif ratio >= 1:
-        cheaper = f"is {ratio:.1f} times cheaper than"
+        compared = f"is {ratio:.1f} times cheaper than {baseline}"
         ci_cost = f"{lo:.1f}-{hi:.1f} times cheaper, "
     else:
-        cheaper = f"is {1 / ratio:.1f} times as expensive as"
-        ci_cost = f"{1 / hi:.1f}-{1 / lo:.1f} times as expensive, "
+        compared = f"is {1 / ratio:.1f} times as expensive as {baseline}"
+        ci_cost = f"{_inverse(hi):.1f}-{_inverse(lo):.1f} times as expensive, "
     return (
-        f"{r['strategy']} {cheaper} {baseline} at {r['pass_rate_pct_of_baseline']:.0f}% of its "
+        f"{r['strategy']} {compared} at {r['pass_rate_pct_of_baseline']:.0f}% of its "
         f"pass rate (95% CI: {ci_cost}{plo:.0f}-{phi:.0f}% of its pass rate; "
         f"{int(r['problems_compared'])} problems)."
     )
+
+
+def _inverse(ratio: float) -> float:
+    """``1 / ratio``, inf for 0 (an interval's end where the baseline was nearly free)."""
+    return 1 / ratio if ratio else math.inf

@@ -150,6 +150,20 @@ def _outputs_text(notebook: Any) -> str:
     return "\n".join(parts)
 
 
+def _require_finished(data: Path, run_ids: Sequence[str] | None) -> None:
+    """Refuse to render a report of nothing: the runs must have a finished experiment."""
+    from koderz.store import load_steps
+
+    runs = {"run_id": list(run_ids)} if run_ids else {}
+    roles = load_steps(data, columns=["role"], **runs)["role"]
+    if not (roles == "end").any():  # an experiment is finished when it has its end row
+        which = f" (runs: {', '.join(run_ids)})" if run_ids else ""
+        raise DataError(
+            f"No finished experiments in {data}{which}, so nothing to report. Run "
+            "`koderz benchmark` first, or check --data-dir and --run-id."
+        )
+
+
 def render_report(
     data_dir: str | os.PathLike[str] = "data",
     *,
@@ -176,7 +190,7 @@ def render_report(
         timeout_s: Longest a cell may run.
 
     Raises:
-        DataError: No data folder.
+        DataError: No data folder, or no finished experiment in it (in ``run_ids``).
         KoderzError: A cell failed (the message gives the notebook, the cell and the error),
             or a secret was found in the outputs (then nothing is kept).
     """
@@ -188,6 +202,7 @@ def render_report(
         raise DataError(
             f"No data folder at {data}. Run `koderz benchmark` first, or pass --data-dir."
         )
+    _require_finished(data, run_ids)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     day = (date or dt.datetime.now(dt.UTC).date()).isoformat()

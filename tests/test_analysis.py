@@ -387,6 +387,93 @@ def test_headline_in_the_literature_form(steps: pd.DataFrame) -> None:
     assert headline({"strategy": "frontier"}) == ""
 
 
+def write_free_baseline(data_dir: Path) -> pd.DataFrame:
+    """The fixture plus ``local_only``: the same three problems, each solved at once, free."""
+    _write(data_dir)
+    writer = StepWriter(data_dir, "r1")
+    for problem in ("P1", "P2", "P3"):
+        writer.write_many(_experiment("local_only", problem, [(True, 1, 1, 0.0)]))
+    return load_steps(data_dir)
+
+
+def test_a_free_baseline_has_no_times_cheaper(tmp_path: Path) -> None:
+    a = analyze(write_free_baseline(tmp_path), baseline="local_only")
+    cheap = a.summary.set_index("strategy").loc["cheap"]
+    assert math.isnan(cheap["cost_ratio"])
+    assert all(math.isnan(v) for v in cheap["cost_ratio_ci95"])
+    assert math.isnan(cheap["savings_pct"])  # a percent of nothing, and so its interval
+    assert all(math.isnan(v) for v in cheap["savings_pct_ci95"])
+    assert cheap["savings_usd"] == pytest.approx(-0.40)  # it costs $0.40 more
+    line = headline(cheap.to_dict() | {"strategy": "cheap"})
+    assert line.startswith(
+        "cheap is compared with local_only, which costs nothing (times cheaper: undefined), "
+        "at 67% of its pass rate (95% CI: "
+    )
+    assert line.endswith("% of its pass rate; 3 problems).")
+    assert line in a.text()
+    data = a.to_dict()
+    json.dumps(data, allow_nan=False)
+    by = {s["strategy"]: s for s in data["strategies"]}
+    assert by["cheap"]["cost_ratio"] is None and by["cheap"]["cost_ratio_ci95"] == [None, None]
+    assert "costs nothing (times cheaper: undefined)" in by["frontier"]["headline"]
+
+
+def test_cost_ratio_is_in_the_json(steps: pd.DataFrame) -> None:
+    by = {s["strategy"]: s for s in analyze(steps, baseline="frontier").to_dict()["strategies"]}
+    assert by["cheap"]["cost_ratio"] == pytest.approx(3.0)
+    assert by["cheap"]["cost_ratio_ci95"] == pytest.approx([2.0, 4.0])
+    assert by["frontier"]["cost_ratio"] is None  # the baseline is not compared to itself
+
+
+def test_estimate_and_baseline_savings_are_one_definition() -> None:
+    # The estimate re-prices cheap's tokens to exactly what frontier measured on each
+    # problem, so the savings against either are the same numbers.
+    exps = pd.DataFrame(
+        {
+            "strategy": ["cheap"] * 2 + ["frontier"] * 2,
+            "problem_id": ["a", "b"] * 2,
+            "finished": True,
+            "solved": True,
+            "cost_usd": [1.0, 1.0, 2.0, 4.0],
+            "estimate_usd": [2.0, 4.0, 2.0, 4.0],
+        }
+    )
+    row = savings(exps, baseline="frontier").set_index("strategy").loc["cheap"]
+    for key in ("savings_usd", "savings_pct", "cost_ratio"):
+        assert row[f"estimate_{key}"] == pytest.approx(row[key]), key
+        assert row[f"estimate_{key}_ci95"] == pytest.approx(row[f"{key}_ci95"]), key
+
+
+def test_headline_when_the_baseline_was_free_in_some_resamples() -> None:
+    row = {
+        "strategy": "a",
+        "baseline": "b",
+        "problems_compared": 2,
+        "cost_ratio": 0.5,
+        "cost_ratio_ci95": (0.0, 0.8),  # 1 / 0.8 = 1.25, 1 / 0 = unbounded
+        "pass_rate_pct_of_baseline": 100.0,
+        "pass_rate_pct_of_baseline_ci95": (50.0, 150.0),
+    }
+    assert headline(row) == (
+        "a is 2.0 times as expensive as b at 100% of its pass rate "
+        "(95% CI: 1.2-inf times as expensive, 50-150% of its pass rate; 2 problems)."
+    )
+
+
+def test_failed_calls_are_not_calls(tmp_path: Path) -> None:
+    # A spec, then the worker's call fails (after the retries) and the experiment ends.
+    spec, attempt, end = _experiment("cheap", "P1", [("spec", 0.10), (False, 0, 1, 0.0)])
+    attempt |= {"status": "provider_error", "input_tokens": 0, "output_tokens": 0}
+    attempt |= {"passed": None, "tests_passed": None, "tests_total": None}
+    StepWriter(tmp_path, "r").write_many([spec, attempt, end | {"status": "error"}])
+    e = experiments(load_steps(tmp_path)).iloc[0]
+    assert (e["calls"], e["calls_local"], e["calls_frontier"]) == (1, 0, 1)
+    assert (e["calls_spec"], e["calls_attempt"]) == (1, 0)
+    assert e["cost_usd"] == pytest.approx(0.10)
+    row = summarize(experiments(load_steps(tmp_path))).iloc[0]
+    assert (row["calls"], row["calls_local"]) == (1, 0)
+
+
 # --------------------------------------------------------------------------- edge cases
 
 

@@ -11,7 +11,7 @@ import pytest
 from koderz import analyze, demo_data
 from koderz.cli import main
 from koderz.store import load_steps
-from tests.test_analysis import JSON_FIELDS
+from tests.test_analysis import JSON_FIELDS, write_free_baseline
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +70,14 @@ def test_missing_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", "--data-dir", str(tmp_path)]) == 0
     assert "No finished experiments" in capsys.readouterr().out
+
+
+def test_a_free_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_free_baseline(tmp_path)
+    argv = ["analyze", "--data-dir", str(tmp_path), "--baseline", "local_only"]
+    assert main(argv) == 0
+    assert "which costs nothing (times cheaper: undefined)" in capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0
+    by = {s["strategy"]: s for s in json.loads(capsys.readouterr().out)["strategies"]}
+    assert by["cheap"]["cost_ratio"] is None and by["cheap"]["savings_pct"] is None
+    assert "costs nothing" in by["cheap"]["headline"]

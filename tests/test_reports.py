@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from koderz import KoderzError, demo_data
+from koderz import DataError, KoderzError, demo_data
 from koderz.cli import main
 from koderz.reports import (
     Report,
@@ -23,7 +23,9 @@ from koderz.reports import (
     notebook_path,
     render_report,
 )
+from koderz.store import StepWriter
 from tests.report_data import RUN_ID, engine_data
+from tests.test_analysis import write_free_baseline
 
 DAY = dt.date(2026, 1, 5)
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -176,6 +178,39 @@ def test_missing_data_folder(tmp_path: Path) -> None:
         render_report(tmp_path / "none", out_dir=tmp_path)
 
 
+@pytest.mark.parametrize("case", ["interrupted", "unknown run"])
+def test_no_finished_experiments_is_an_error(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out = tmp_path / "data", tmp_path / "reports"
+    if case == "interrupted":  # a run stopped before any experiment ended: no end row
+        row = {"experiment_id": "e", "strategy": "s", "problem_id": "P", "role": "attempt"}
+        StepWriter(data, "r1").write(row)
+        runs: list[str] = []
+    else:  # finished experiments, but not in the run asked for
+        demo_data(data, problems=1)
+        runs = ["nope"]
+    with pytest.raises(DataError, match=r"No finished experiments.*koderz benchmark"):
+        render_report(data, run_ids=runs, out_dir=out)
+    assert not out.exists()
+    argv = ["report", "--data-dir", str(data), "--out", str(out)]
+    assert main(argv + [a for r in runs for a in ("--run-id", r)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No finished experiments" in err
+    assert "check --data-dir and --run-id" in err
+
+
+def test_a_free_baseline_in_the_notebook(tmp_path: Path) -> None:
+    write_free_baseline(tmp_path / "data")
+    (report,) = render_report(
+        tmp_path / "data", out_dir=tmp_path / "out", baseline="local_only", date=DAY
+    )
+    page = html.unescape(report.html.read_text())
+    assert (
+        "cheap is compared with local_only, which costs nothing (times cheaper: undefined)" in page
+    )
+
+
 # --------------------------------------------------------------------------- secrets
 
 
@@ -234,7 +269,10 @@ def test_kernels_do_not_see_the_environment_secrets(
     (tmp_path / "nbs").mkdir()
     nbformat.write(nb, tmp_path / "nbs" / "probe.ipynb")
     (report,) = render_report(
-        tmp_path, out_dir=tmp_path / "out", notebooks=["probe"], notebook_dir=tmp_path / "nbs"
+        demo_data(tmp_path / "data", problems=1),  # a report needs finished experiments
+        out_dir=tmp_path / "out",
+        notebooks=["probe"],
+        notebook_dir=tmp_path / "nbs",
     )
     executed = nbformat.read(report.notebook, as_version=4)
     assert executed.cells[-1].outputs == []  # None: the variable was not there
