@@ -13,7 +13,7 @@ import functools
 import html
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +30,6 @@ __all__ = [
     "TIER_COLORS",
     "Html",
     "cost_table",
-    "explorer",
     "plot_attempts",
     "plot_cost_by_tier",
     "plot_cost_frontier",
@@ -98,6 +97,13 @@ def _empty(fig: Figure, ax: Any, title: str) -> Figure:
     ax.set_axis_off()
     plt.close(fig)
     return fig
+
+
+def _by_strategy(curve: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, str]]:
+    """Each strategy's rows of a line plot's table with its colour, strategies sorted."""
+    colors = strategy_colors(sorted(curve["strategy"].unique()))
+    for strategy, g in curve.groupby("strategy", sort=True):
+        yield str(strategy), g, colors[str(strategy)]
 
 
 def _done(fig: Figure) -> Figure:
@@ -200,12 +206,11 @@ def plot_cost_frontier(curve: pd.DataFrame) -> Figure:
     fig, ax = _figure()
     if curve.empty:
         return _empty(fig, ax, title)
-    colors = strategy_colors(sorted(curve["strategy"].unique()))
-    for strategy, g in curve.groupby("strategy", sort=True):
+    for strategy, g, color in _by_strategy(curve):
         x = np.concatenate([[0.0], g["solved"].to_numpy(dtype=float)])
         y = np.concatenate([[0.0], g["cumulative_cost_usd"].to_numpy(dtype=float)])
-        ax.step(x, y, where="post", color=colors[str(strategy)], label=str(strategy), lw=1.6)
-        ax.plot(x[-1], y[-1], "o", color=colors[str(strategy)], ms=4)
+        ax.step(x, y, where="post", color=color, label=strategy, lw=1.6)
+        ax.plot(x[-1], y[-1], "o", color=color, ms=4)
     ax.yaxis.set_major_formatter(_USD)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # problems come whole
     ax.set_xlabel("problems solved (cumulative)")
@@ -267,16 +272,8 @@ def plot_pass_at_iteration(curve: pd.DataFrame) -> Figure:
     fig, ax = _figure()
     if curve.empty:
         return _empty(fig, ax, title)
-    colors = strategy_colors(sorted(curve["strategy"].unique()))
-    for strategy, g in curve.groupby("strategy", sort=True):
-        ax.plot(
-            g["iteration"],
-            g["pass_rate"] * 100,
-            marker="o",
-            ms=4,
-            color=colors[str(strategy)],
-            label=str(strategy),
-        )
+    for strategy, g, color in _by_strategy(curve):
+        ax.plot(g["iteration"], g["pass_rate"] * 100, marker="o", ms=4, color=color, label=strategy)
     ax.set_xticks(sorted(curve["iteration"].unique()))
     ax.set_ylim(0, 105)
     ax.yaxis.set_major_formatter(PercentFormatter())
@@ -502,51 +499,3 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
         else ""
     )
     return Html(head + "\n".join(parts))
-
-
-def explorer(steps: pd.DataFrame) -> Any:
-    """A widget to pick a run, strategy and problem and read that experiment's story.
-
-    Returns an ``ipywidgets.VBox``; display it in Jupyter (it needs a live kernel).
-    """
-    import ipywidgets as w
-
-    def options(frame: pd.DataFrame, col: str) -> list[str]:
-        return sorted(frame[col].dropna().astype(str).unique().tolist())
-
-    run = w.Dropdown(options=options(steps, "run_id"), description="run")
-    strategy = w.Dropdown(description="strategy")
-    problem = w.Dropdown(description="problem")
-    view = w.HTML()
-
-    def offer(box: Any, choices: list[str]) -> None:
-        keep = box.value if box.value in choices else (choices[0] if choices else None)
-        box.options = choices
-        box.value = keep
-
-    def pick_strategy(*_: Any) -> None:
-        offer(strategy, options(steps[steps["run_id"] == run.value], "strategy"))
-
-    def pick_problem(*_: Any) -> None:
-        chosen = steps[(steps["run_id"] == run.value) & (steps["strategy"] == strategy.value)]
-        offer(problem, options(chosen, "problem_id"))
-
-    def show(*_: Any) -> None:
-        chosen = steps[
-            (steps["run_id"] == run.value)
-            & (steps["strategy"] == strategy.value)
-            & (steps["problem_id"] == problem.value)
-        ]
-        ids = chosen["experiment_id"].dropna().unique().tolist()
-        view.value = story_html(steps, str(ids[0])) if ids else "<p>No experiment.</p>"
-
-    def refresh(*_: Any) -> None:
-        # Any choice re-derives the ones after it, then shows the story.
-        pick_strategy()
-        pick_problem()
-        show()
-
-    for box in (run, strategy, problem):
-        box.observe(refresh, names="value")
-    refresh()
-    return w.VBox([w.HBox([run, strategy, problem]), view])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from koderz import analyze, cost_curve, demo_data, plots
+from koderz import analyze, cost_curve, demo_data, plots, widgets
 from koderz.analysis import Analysis
 from koderz.store import load_steps
 
@@ -140,9 +140,14 @@ def test_story_escapes_code_and_shows_diffs(tmp_path: Path) -> None:
     assert "<script>" not in plots.story_html(hostile, exp)
 
 
+def test_the_explorer_is_a_widget_not_a_figure() -> None:
+    assert "explorer" not in plots.__all__ and not hasattr(plots, "explorer")
+    assert widgets.__all__ == ["explorer"]
+
+
 def test_explorer_follows_the_choices(tmp_path: Path) -> None:
     steps = load_steps(demo_data(tmp_path, problems=3))
-    box = plots.explorer(steps)
+    box = widgets.explorer(steps)
     run, strategy, problem = box.children[0].children
     view = box.children[1]
     assert run.value == "demo-1" and strategy.value == "cheap_advised"
@@ -177,3 +182,18 @@ def test_story_tells_a_pass_whatever_the_dtype(passed: object) -> None:
     page = plots.story_html(steps, "e")
     assert "Attempt 1 &mdash; failed" in page and "wrong: x is 1" in page
     assert "Attempt 2 &mdash; passed" in page and "all tests passed" not in page
+
+
+def test_line_plots_colour_strategies_alike() -> None:
+    # Both line plots draw the strategies sorted, in the colours of strategy_colors.
+    cost = pd.DataFrame({"strategy": ["b", "a"], "cumulative_cost_usd": 1.0, "solved": 1.0})
+    rate = pd.DataFrame({"strategy": ["b", "a"], "iteration": 1, "pass_rate": 0.5})
+    want = plots.strategy_colors(["a", "b"])
+    for fig in (plots.plot_cost_frontier(cost), plots.plot_pass_at_iteration(rate)):
+        ax = fig.axes[0]
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["a", "b"]
+        lines = [ln for ln in ax.get_lines() if ln.get_label() in want]
+        assert {ln.get_label(): mcolors.to_hex(ln.get_color()) for ln in lines} == {
+            k: v.lower() for k, v in want.items()
+        }
