@@ -170,13 +170,9 @@ def _preflight(strategies: Sequence[Strategy]) -> None:
             elif spec.provider == "openai" and spec.base_url is None:
                 api_key("openai", "OPENAI_API_KEY")
             elif spec.provider == "llamacpp":
-                try:
-                    import llama_cpp  # noqa: F401
-                except ImportError as e:
-                    raise ConfigError(
-                        f"{name!r} runs in-process and needs llama-cpp-python: "
-                        "pip install 'koderz[embedded]'."
-                    ) from e
+                from koderz.models import _client_for
+
+                _client_for(spec)  # loads the model now: a bad file fails before any run
 
 
 def _probe_server(spec: ModelSpec, probed: set[str]) -> None:
@@ -210,6 +206,11 @@ def _manifest(data_dir: Path, run_id: str, strategies: Sequence[Strategy], probl
     wanted = {s.name: s.to_dict() for s in strategies}
     if path.is_file():
         old = json.loads(path.read_text())
+        if old.get("problems") not in (None, problems):
+            raise ConfigError(
+                f"Run {run_id} was started on problems {old['problems']!r}, not {problems!r}; "
+                "resume it with the same problem file, or start a new --run-id."
+            )
         for name, settings in wanted.items():
             before = old.get("strategies", {}).get(name)
             if before is not None and before != settings:
@@ -323,7 +324,12 @@ def run_benchmark(
             ]
     strategies = list(strategies)
     if workers < 1:
-        raise ConfigError("workers must be at least 1.")
+        raise ConfigError("workers (--workers) must be at least 1.")
+    if max_cost is not None and max_cost < 0:
+        raise ConfigError("max_cost (--max-cost) must be a number of dollars >= 0.")
+    if sandbox_timeout_s is not None and sandbox_timeout_s <= 0:
+        raise ConfigError("sandbox_timeout_s (--timeout) must be a number of seconds > 0.")
+    limiter = InFlight(workers, max_in_flight)  # checked before anything is written
     _preflight(strategies)
     if isinstance(problems, str):
         source, loaded = problems, load_problems(problems)
@@ -332,6 +338,11 @@ def run_benchmark(
         loaded = {p.task_id: p for p in items}
         source = "(given in Python)"
     chosen = select_problems(loaded, select, limit)
+    if not chosen:
+        raise ConfigError(
+            f"The selection {select!r} (limit {limit}) leaves no problem; `--problems 0:20` "
+            "takes the first 20."
+        )
     data = Path(data_dir)
     run = run_id or new_run_id()
     _manifest(data, run, strategies, source)
@@ -372,10 +383,11 @@ def run_benchmark(
         if dask is not None:
             _run_on_dask(dask, feed, workers)
         else:
-            _run_on_threads(feed, writer, workers, InFlight(workers, max_in_flight))
-    except KeyboardInterrupt:
+            _run_on_threads(feed, writer, workers, limiter)
+    except KeyboardInterrupt as e:
         budget.halt()
         result.stopped = "interrupted"
+        e.run_id = run  # type: ignore[attr-defined]  # for the CLI's resume hint
         raise
     finally:
         bar.close()

@@ -509,8 +509,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KoderzError as e:
         print(f"koderz {args._name}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"koderz {args._name}: interrupted; what finished is kept.", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        run_id = getattr(e, "run_id", None)
+        resume = f" Resume with --run-id {run_id}." if run_id else ""
+        print(f"koderz {args._name}: interrupted; what finished is kept.{resume}", file=sys.stderr)
         return 130
 
 

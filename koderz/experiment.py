@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -26,7 +28,7 @@ from koderz.models import GenerateConfig, get_model
 from koderz.prices import price_call
 from koderz.records import Completion, Message, Problem
 from koderz.registry import resolve_model
-from koderz.store import StepWriter, flag
+from koderz.store import StepWriter, safe_name
 
 __all__ = ["Budget", "ExperimentResult", "Strategy", "experiment_id", "run_experiment"]
 
@@ -83,6 +85,10 @@ class Strategy:
             )
         if self.mode not in ("iterative", "zero_shot"):
             raise ConfigError(f"Unknown mode {self.mode!r}; use iterative or zero_shot.")
+        if self.max_tokens < 1:
+            raise ConfigError("max_tokens (--max-tokens) must be at least 1.")
+        if self.temperature is not None and not 0 <= self.temperature <= 2:
+            raise ConfigError("temperature (--temperature) must be between 0 and 2.")
 
     def models(self) -> list[str]:
         """Every model the strategy calls."""
@@ -219,7 +225,7 @@ class _Experiment:
         self.last_provider_error = ""
         self.guidance: str | None = None
         self.reviewed_at: set[int] = set()
-        self.solved_before = False
+        self.sandbox_error = ""
         self.cost = 0.0
 
     # ------------------------------------------------------------------ resume
@@ -227,7 +233,7 @@ class _Experiment:
     def restore(self, rows: pd.DataFrame) -> None:
         r: Any  # a row of the steps table
         for r in rows.sort_values("started_at", kind="stable").itertuples():
-            if r.role == "spec":
+            if r.role == "spec" and r.status == "ok":  # a failed spec is tried again
                 self.spec_done = True
                 self.spec = r.guidance or None
             elif r.role == "attempt":
@@ -241,7 +247,6 @@ class _Experiment:
                     )
                 )
                 self.last_provider_error = r.error if r.status == "provider_error" else ""
-                self.solved_before = self.solved_before or flag(r.passed)
             elif r.role == "checkpoint":
                 self.reviewed_at.add(int(r.iteration))
                 if r.guidance:
@@ -364,7 +369,14 @@ class _Experiment:
         self.last_provider_error = ""
         code = extract_code(completion.text, entry_point=self.problem.entry_point)
         program = build_program(self.problem.prompt, code, self.problem.entry_point)
-        result = self.run_tests(self.problem, program, timeout_s=self.sandbox_timeout_s)
+        try:
+            result = self.run_tests(self.problem, program, timeout_s=self.sandbox_timeout_s)
+        except KoderzError as e:
+            # The sandbox itself failed (not the candidate): the paid call's row is kept.
+            self.sandbox_error = str(e)
+            row.update(code=program, status="sandbox_error", error=str(e), finished_at=_now())
+            self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
+            return row, False
         feedback = self.format_feedback(result, s.feedback)
         first = result.first_failure
         row.update(
@@ -434,9 +446,13 @@ class _Experiment:
     def _spec_path(self) -> Path | None:
         if self.spec_cache is None or not self.strategy.spec_model:
             return None
-        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.problem.task_id)
-        model = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.strategy.spec_model)
-        return self.spec_cache / model / f"{safe}.txt"
+        # Keyed by the prompt's text and the prompts' version too: a HumanEval+ problem with
+        # a HumanEval id, or a changed spec prompt, must not get an old spec.
+        digest = hashlib.sha256(
+            f"{prompts.PROMPTS_VERSION}\0{self.problem.prompt}".encode()
+        ).hexdigest()[:12]
+        name = f"{safe_name(self.problem.task_id)}-{digest}.txt"
+        return self.spec_cache / safe_name(self.strategy.spec_model) / name
 
     def _cached_spec(self) -> str | None:
         path = self._spec_path()
@@ -463,11 +479,14 @@ class _Experiment:
             return self._run()
         except _Stopped:
             return self.stopped()
+        except Exception as e:
+            # A bug of ours in one experiment must not end the others: it is logged with its
+            # traceback and the experiment ends as an error, with the reason in its row.
+            logging.getLogger("koderz").exception("Experiment %s failed", self.id)
+            return self.end("error", error=f"internal error: {type(e).__name__}: {e}")
 
     def _run(self) -> ExperimentResult:
         s = self.strategy
-        if self.solved_before:
-            return self.end("solved")
         if s.spec_model and not self.spec_done:
             if self.budget.exhausted():
                 return self.stopped()
@@ -488,6 +507,8 @@ class _Experiment:
             row, passed = self.do_attempt(i)
             if passed:
                 return self.end("solved", last=row)
+            if self.sandbox_error:
+                return self.end("error", error=self.sandbox_error, last=row)
             if i < s.max_iterations:
                 self.write(row)
                 continue

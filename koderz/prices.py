@@ -148,7 +148,12 @@ def set_price(
         0.5
         >>> reset_prices()
     """
-    for label, value in (("input", input_usd_per_mtok), ("output", output_usd_per_mtok)):
+    for label, value in (
+        ("input", input_usd_per_mtok),
+        ("output", output_usd_per_mtok),
+        ("cache read", 0 if cache_read_usd_per_mtok is None else cache_read_usd_per_mtok),
+        ("cache write", 0 if cache_write_usd_per_mtok is None else cache_write_usd_per_mtok),
+    ):
         if value is None or value < 0:
             raise ConfigError(f"The {label} price of {model!r} must be a number >= 0.")
     price = Price(
@@ -193,26 +198,33 @@ def load_prices(path: str | os.PathLike[str]) -> None:
     for name, entry in models.items():
         if not isinstance(entry, dict):
             raise ConfigError(f"{p}: models.{name} must be a table.")
-        try:
-            set_price(
-                name,
-                input_usd_per_mtok=_number(entry, "input_usd_per_mtok", p, name),
-                output_usd_per_mtok=_number(entry, "output_usd_per_mtok", p, name),
-                cache_read_usd_per_mtok=entry.get("cache_read_usd_per_mtok"),
-                cache_write_usd_per_mtok=entry.get("cache_write_usd_per_mtok"),
-                source=f"override ({p.name})",
-            )
-        except TypeError as e:
-            raise ConfigError(f"{p}: models.{name}: prices must be numbers.") from e
+        set_price(
+            name,
+            input_usd_per_mtok=_number(entry, "input_usd_per_mtok", p, name),
+            output_usd_per_mtok=_number(entry, "output_usd_per_mtok", p, name),
+            cache_read_usd_per_mtok=_number(entry, "cache_read_usd_per_mtok", p, name, None),
+            cache_write_usd_per_mtok=_number(entry, "cache_write_usd_per_mtok", p, name, None),
+            source=f"override ({p.name})",
+        )
     local = data.get("local", {})
+    if not isinstance(local, dict):
+        raise ConfigError(f"{p}: [local] must be a table, e.g. [local] hardware_usd_per_hour = 1.2")
     if "hardware_usd_per_hour" in local:
         set_hardware_rate(_number(local, "hardware_usd_per_hour", p, "local"))
 
 
-def _number(table: dict[str, Any], key: str, path: Path, where: str) -> float:
+_REQUIRED = object()
+
+
+def _number(
+    table: dict[str, Any], key: str, path: Path, where: str, default: Any = _REQUIRED
+) -> Any:
+    """``table[key]`` as dollars >= 0; ``default`` when absent, if one is given."""
+    if key not in table and default is not _REQUIRED:
+        return default
     value = table.get(key)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ConfigError(f"{path}: {where}.{key} must be a number (dollars).")
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{path}: {where}.{key} must be a number of dollars >= 0.")
     return float(value)
 
 
@@ -228,10 +240,10 @@ def _load_env_file() -> None:
     global _env_loaded
     if _env_loaded:
         return
-    _env_loaded = True
     path = os.environ.get("KODERZ_PRICES")
     if path:
-        load_prices(path)
+        load_prices(path)  # a bad file raises here, and again on the next call: never ignored
+    _env_loaded = True
 
 
 def _spec(model: str | ModelSpec) -> ModelSpec:

@@ -130,8 +130,18 @@ _STRINGS = {name for name, typ, _ in _FIELDS if pa.types.is_string(typ)}
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def safe_name(text: str) -> str:
+    """``text`` usable as a file or folder name (characters outside ``A-Za-z0-9._-`` -> ``_``).
+
+    Examples:
+        >>> safe_name("HumanEval/3")
+        'HumanEval_3'
+    """
+    return _SAFE.sub("_", text)
+
+
 def _run_dir(data_dir: Path, run_id: str) -> Path:
-    return data_dir / "steps" / f"run={_SAFE.sub('_', run_id)}"
+    return data_dir / "steps" / f"run={safe_name(run_id)}"
 
 
 def _now_tag() -> str:

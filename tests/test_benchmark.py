@@ -15,7 +15,7 @@ from koderz.benchmark import run_benchmark
 from koderz.cli import main
 from koderz.store import load_steps
 from koderz.testing import Answer, ProtocolServer, ScriptedCoder
-from tests.engine_helpers import SQUARE, TOYS
+from tests.engine_helpers import ADD, SQUARE, TOYS
 
 
 @pytest.fixture
@@ -252,3 +252,69 @@ def test_benchmark_then_report(openai_coder, tmp_cwd, capsys):
     assert len(html) == 1
     page = (tmp_cwd / html[0]).read_text()
     assert "<table" in page and "data:image/png;base64" in page
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-cost", "-1"], "--max-cost"),
+        (["--max-tokens", "0"], "--max-tokens"),
+        (["--temperature", "5"], "--temperature"),
+        (["--timeout", "-1"], "--timeout"),
+        (["--problems", "5:2"], "leaves no problem"),
+        (["--max-in-flight", "openai=0"], "at least 1"),
+    ],
+)
+def test_impossible_settings_fail_before_anything_is_written(argv, message, tmp_cwd, capsys):
+    assert main(["benchmark", "--worker", "smollm2", "--no-progress", *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_cwd / "data").exists()
+
+
+def test_a_file_that_is_not_gguf_is_one_line(tmp_cwd, capsys):
+    pytest.importorskip("llama_cpp")
+    (tmp_cwd / "bad.gguf").write_bytes(b"not a model")
+    assert main(["benchmark", "--worker", "bad.gguf", "--limit", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "could not be loaded as a GGUF model" in err and "Traceback" not in err
+
+
+def test_resuming_on_other_problems_is_refused(openai_coder, tmp_path):
+    openai_coder(TOYS)
+    first = run_benchmark(worker="gpt-4o-mini", problems=[ADD], data_dir=tmp_path, progress=False)
+    from koderz.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="was started on problems"):
+        run_benchmark(
+            worker="gpt-4o-mini",
+            problems="humaneval",
+            limit=1,
+            data_dir=tmp_path,
+            run_id=first.run_id,
+            progress=False,
+        )
+
+
+def test_ctrl_c_names_the_run_to_resume(monkeypatch, tmp_cwd, capsys, openai_coder):
+    from koderz import benchmark
+
+    openai_coder(TOYS)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmark, "run_experiment", interrupt)
+    status = main(
+        [
+            "benchmark",
+            "--worker",
+            "gpt-4o-mini",
+            "--problems",
+            "0:1",
+            "--run-id",
+            "r9",
+            "--no-progress",
+        ]
+    )
+    assert status == 130
+    assert "Resume with --run-id r9" in capsys.readouterr().err

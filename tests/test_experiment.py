@@ -197,3 +197,79 @@ def test_no_secret_reaches_a_row(monkeypatch, tmp_path):
     text = result.steps.astype(str).to_string()
     assert secret not in text and "hunter2-but-longer" not in text
     assert "[redacted]" in text
+
+
+def test_a_sandbox_failure_keeps_the_paid_calls_row(monkeypatch, tmp_path):
+    from koderz import sandbox
+    from koderz.errors import SandboxError
+
+    def broken(*args, **kwargs):
+        raise SandboxError("bubblewrap vanished")
+
+    monkeypatch.setattr(sandbox, "run_tests", broken)
+    coder = ScriptedCoder([ADD], fail_first=0)
+    with ProtocolServer("openai", respond=coder) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        result = run_benchmark(worker="gpt-4o", problems=[ADD], data_dir=tmp_path, progress=False)
+    steps = result.steps
+    attempt = steps[steps["role"] == "attempt"].iloc[0]
+    assert (attempt["status"], attempt["error"]) == ("sandbox_error", "bubblewrap vanished")
+    assert attempt["cost_usd"] > 0  # the call was paid for, and its row says so
+    assert result.spent_usd == pytest.approx(attempt["cost_usd"])
+    assert [(e.status, e.error) for e in result.experiments] == [("error", "bubblewrap vanished")]
+
+
+def test_a_bug_in_one_experiment_does_not_end_the_others(monkeypatch, tmp_path):
+    from koderz import experiment
+
+    real = experiment.extract_code
+
+    def buggy(reply, *, entry_point=None):
+        if entry_point == "rev":
+            raise RuntimeError("boom")
+        return real(reply, entry_point=entry_point)
+
+    monkeypatch.setattr(experiment, "extract_code", buggy)
+    with ProtocolServer("openai", respond=ScriptedCoder([ADD, REV], fail_first=0)) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        result = run_benchmark(
+            worker="gpt-4o-mini", problems=[ADD, REV], data_dir=tmp_path, progress=False
+        )
+    outcome = {e.problem_id: (e.status, e.error) for e in result.experiments}
+    assert outcome == {
+        "Toy/add": ("solved", ""),
+        "Toy/rev": ("error", "internal error: RuntimeError: boom"),
+    }
+
+
+def test_a_failed_spec_is_tried_again_on_resume(servers, tmp_path):
+    _, anthropic = servers
+    anthropic.add(error_reply("anthropic", 401))  # the first spec call fails for good
+    first = advised(tmp_path, reviewer=None)
+    spec_rows = first.steps[first.steps["role"] == "spec"]
+    assert list(spec_rows["status"]) == ["provider_error"]
+    # An interrupted run: drop the end row, as if the process had died before writing it.
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    for f in (tmp_path / "steps").rglob("*.parquet"):
+        table = pq.read_table(f)
+        pq.write_table(table.filter(pc.not_equal(table["role"], "end")), f)
+    attempts_before = len(first.steps[first.steps["role"] == "attempt"])
+    calls_before = len(anthropic.requests)
+    again = advised(tmp_path, reviewer=None, run_id=first.run_id)
+    assert len(anthropic.requests) > calls_before  # the spec was asked for again
+    spec_rows = again.steps[again.steps["role"] == "spec"]
+    assert list(spec_rows["status"]) == ["provider_error", "ok"]
+    assert attempts_before >= 1
+
+
+def test_a_spec_is_reused_only_for_the_same_prompt(servers, tmp_path):
+    _, anthropic = servers
+    advised(tmp_path, reviewer=None, reuse_spec=True)
+    calls = len(anthropic.requests)
+    changed = ADD.__class__(**{**ADD.__dict__, "prompt": ADD.prompt + "    # v2\n"})
+    advised(tmp_path, reviewer=None, reuse_spec=True, problems=[changed])
+    assert len(anthropic.requests) == calls + 1  # a new prompt gets a new spec

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from koderz.errors import ConfigError
@@ -146,3 +148,38 @@ def test_cost_many_by_hand(price, tokens, expected):
     assert price.cost_many(*tokens).tolist() == pytest.approx(expected, rel=1e-12)
     for i, want in enumerate(expected):  # one call at a time: the same arithmetic
         assert price.cost(Usage(*(int(t[i]) for t in tokens))) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[models."x"]\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+            'cache_read_usd_per_mtok = "cheap"\n',
+            "cache_read_usd_per_mtok must be a number",
+        ),
+        (
+            '[models."x"]\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+            "cache_write_usd_per_mtok = -5\n",
+            ">= 0",
+        ),
+        ("local = 3\n", "[local] must be a table"),
+    ],
+)
+def test_bad_cache_prices_and_local_table(tmp_path, text, message):
+    f = tmp_path / "p.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_prices(f)
+
+
+def test_a_bad_prices_file_from_the_environment_is_never_silently_ignored(tmp_path, monkeypatch):
+    from koderz import prices
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[[")
+    monkeypatch.setenv("KODERZ_PRICES", str(bad))
+    monkeypatch.setattr(prices, "_env_loaded", False)
+    for _ in range(2):  # not just the first time
+        with pytest.raises(ConfigError, match="not valid TOML"):
+            price_call("gpt-4o-mini", Usage(1, 1))

@@ -42,9 +42,15 @@ class LlamaCppClient:
                 "Embedded GGUF models need llama-cpp-python: pip install 'koderz[embedded]'."
             ) from e
         self._lock = threading.Lock()
-        self._llm = llama_cpp.Llama(
-            model_path=path, n_ctx=N_CTX, n_threads=os.cpu_count() or 1, verbose=False
-        )
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=path, n_ctx=N_CTX, n_threads=os.cpu_count() or 1, verbose=False
+            )
+        except (ValueError, RuntimeError, OSError) as e:
+            raise ConfigError(
+                f"{path} could not be loaded as a GGUF model ({e}); give the path of a .gguf "
+                "file that llama.cpp can read."
+            ) from e
 
     def generate(
         self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
