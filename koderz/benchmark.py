@@ -181,7 +181,9 @@ def _probe_server(spec: ModelSpec, probed: set[str]) -> None:
     import httpx
 
     if spec.provider == "ollama":
-        url = os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+        from koderz.models.ollama import DEFAULT_HOST
+
+        url = os.environ.get("OLLAMA_HOST", DEFAULT_HOST)
         if "://" not in url:
             url = "http://" + url
         fix = "start it with `ollama serve`, or set OLLAMA_HOST to where it runs"

@@ -28,11 +28,11 @@ from koderz.models import GenerateConfig, get_model
 from koderz.prices import price_call
 from koderz.records import Completion, Message, Problem
 from koderz.registry import resolve_model
+from koderz.sandbox import FEEDBACK_LEVELS
 from koderz.store import StepWriter, safe_name
 
 __all__ = ["Budget", "ExperimentResult", "Strategy", "experiment_id", "run_experiment"]
 
-FEEDBACK_LEVELS = ("full", "assertion", "summary")
 PLATEAU_RUN = 3  # the same partial pass count this many times running is a plateau
 
 

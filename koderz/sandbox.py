@@ -107,10 +107,19 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("test_timeout_s", "total_timeout_s", "timeout_factor"):
             if not getattr(self, name) > 0:
-                raise ConfigError(f"Limits.{name} must be positive")
+                hint = (
+                    " (set by KODERZ_TIMEOUT_FACTOR)"
+                    if name == "timeout_factor"
+                    else " (--timeout on the command line)"
+                    if name == "test_timeout_s"
+                    else ""
+                )
+                raise ConfigError(
+                    f"Limits.{name}{hint} must be a number > 0; got {getattr(self, name)}."
+                )
         for name in ("cpu_s", "memory_bytes", "file_size_bytes", "disk_bytes", "processes"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"Limits.{name} must be at least 1")
+                raise ConfigError(f"Limits.{name} must be at least 1; got {getattr(self, name)}.")
 
     @property
     def scaled_test_timeout_s(self) -> float:

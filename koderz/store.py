@@ -252,30 +252,26 @@ def compact_run(
     return target
 
 
-def _read_file(
-    path: Path, *, columns: list[str] | None = None, quiet: bool = False
-) -> pa.Table | None:
+def _read_file(path: Path, *, columns: list[str] | None = None) -> pa.Table | None:
     """One steps file as a table of the schema (or of ``columns`` of it); None if it is
-    corrupt or foreign, with a warning naming it unless ``quiet``."""
+    corrupt or foreign, with a warning naming it."""
     want = columns or COLUMNS
     try:
         pf = pq.ParquetFile(path)
         names = set(pf.schema_arrow.names)
         if "step_id" not in names or "role" not in names:
-            if not quiet:
-                warnings.warn(
-                    f"Skipping {path}: not a Koderz steps file (no step_id/role columns).",
-                    stacklevel=3,
-                )
+            warnings.warn(
+                f"Skipping {path}: not a Koderz steps file (no step_id/role columns).",
+                stacklevel=3,
+            )
             return None
         table = pf.read(columns=[c for c in want if c in names])
     except Exception as e:  # corrupt, truncated or not Parquet at all
-        if not quiet:
-            warnings.warn(
-                f"Skipping {path}: not a readable Parquet file ({e}). Move it out of the data "
-                "folder to silence this.",
-                stacklevel=3,
-            )
+        warnings.warn(
+            f"Skipping {path}: not a readable Parquet file ({e}). Move it out of the data "
+            "folder to silence this.",
+            stacklevel=3,
+        )
         return None
     target = SCHEMA if columns is None else pa.schema([SCHEMA.field(c) for c in want])
     if table.schema.equals(target):  # the common case: written by this version
@@ -287,10 +283,7 @@ def _read_file(
     try:
         return table.select(want).cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-        if not quiet:
-            warnings.warn(
-                f"Skipping {path}: its columns do not fit the schema ({e}).", stacklevel=3
-            )
+        warnings.warn(f"Skipping {path}: its columns do not fit the schema ({e}).", stacklevel=3)
         return None
 
 

@@ -210,6 +210,9 @@ class ProtocolServer:
             raise ValueError(f"unknown protocol {protocol!r}")
         self.protocol: Protocol = protocol
         self.requests: list[Recorded] = []
+        self.peak_in_flight = 0
+        """The most requests this server was answering at one time."""
+        self._in_flight = 0
         self._script: deque[Answer | Reply | str] = deque(script)
         self._respond = respond
         self._delay_s = delay_s
@@ -267,6 +270,15 @@ class ProtocolServer:
         with self._lock:
             self._script.extend(items)
 
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
     def _next(self, request: Recorded) -> Reply:
         with self._lock:
             self.requests.append(request)
@@ -314,11 +326,15 @@ def _make_handler(server: ProtocolServer) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = {}
             request = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            if self.path.split("?")[0] != paths[server.protocol]:
-                reply = Reply(404, {"error": f"no route {self.path}"})
-            else:
-                reply = server._next(request)
-            time.sleep(server._delay_s + reply.delay_s)
+            server._enter()
+            try:
+                if self.path.split("?")[0] != paths[server.protocol]:
+                    reply = Reply(404, {"error": f"no route {self.path}"})
+                else:
+                    reply = server._next(request)
+                time.sleep(server._delay_s + reply.delay_s)
+            finally:
+                server._leave()
             if reply.drop:
                 self.close_connection = True
                 self.connection.shutdown(2)

@@ -117,8 +117,8 @@ def test_resume_after_kill_9(openai_coder, tmp_path):
     assert result.skipped + len(result.experiments) == 6
 
 
-def test_parallel_workers_and_compaction(openai_coder, tmp_path):
-    openai_coder(TOYS, fail_first=1, delay_s=0.05)
+def test_parallel_workers_respect_the_provider_limit_and_compact(openai_coder, tmp_path):
+    server = openai_coder(TOYS, fail_first=1, delay_s=0.2)
     result = run_benchmark(
         worker="gpt-4o-mini",
         problems=TOYS,
@@ -128,6 +128,8 @@ def test_parallel_workers_and_compaction(openai_coder, tmp_path):
         progress=False,
     )
     assert sorted(e.status for e in result.experiments) == ["solved"] * 3
+    # Calls overlapped, and never more than the provider's limit at once.
+    assert server.peak_in_flight == 2
     files = list((tmp_path / "steps" / f"run={result.run_id}").glob("*.parquet"))
     assert len(files) == 1  # compacted when the run ended
     assert len(result.steps) == 3 * (2 + 1)

@@ -18,6 +18,7 @@ from koderz.records import Completion, Message, Usage
 from koderz.registry import ModelSpec
 
 PROVIDER = "ollama"
+DEFAULT_HOST = "http://127.0.0.1:11434"  # the SDK's own default
 
 _STOP = {"stop": "end", "length": "max_tokens"}
 
@@ -102,7 +103,7 @@ class OllamaClient:
         if isinstance(exc, httpx.TimeoutException):
             return http_error(PROVIDER, spec, status=None, kind="timeout", detail=str(exc))
         if isinstance(exc, ConnectionError | httpx.TransportError):
-            host = os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+            host = os.environ.get("OLLAMA_HOST", DEFAULT_HOST)
             return http_error(
                 PROVIDER,
                 spec,
