@@ -23,6 +23,7 @@ import secrets
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -98,7 +99,11 @@ class _UidPool:
         self._held: dict[int, int] = {}
         base = os.environ.get("KODERZ_SANDBOX_UID_BASE", "")
         self.base = int(base) if base.isdigit() else _UID_BASE
-        self.dir = Path(tempfile.gettempdir()) / "koderz-sandbox-uids"
+        # /run is root's alone; under the world-writable /tmp another user could create the
+        # folder first and hold every lock (the check in _private_dir refuses that too).
+        run = Path("/run")
+        root_dir = run if os.geteuid() == 0 and os.access(run, os.W_OK) else None
+        self.dir = (root_dir or Path(tempfile.gettempdir())) / "koderz-sandbox-uids"
 
     @contextmanager
     def slot(self) -> Iterator[int]:
@@ -108,15 +113,25 @@ class _UidPool:
         finally:
             self._release(uid)
 
-    def _acquire(self) -> int:
+    def _private_dir(self) -> None:
         self.dir.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(self.dir)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise SandboxError(
+                f"{self.dir} is not a private folder of this user (owner uid {st.st_uid}, "
+                f"mode {stat.S_IMODE(st.st_mode):o}), so its sandbox uid locks cannot be "
+                "trusted; remove it and run again."
+            )
+
+    def _acquire(self) -> int:
+        self._private_dir()
         deadline = time.monotonic() + 120
         while True:
             with self._lock:
                 for uid in range(self.base, self.base + _UID_SLOTS):
                     if uid in self._held:
                         continue
-                    fd = os.open(self.dir / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+                    fd = os.open(self.dir / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
                     try:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     except OSError:

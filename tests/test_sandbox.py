@@ -791,3 +791,19 @@ def test_tests_without_an_assertion_are_refused():
     problem = Problem("T/empty", "def f():\n    pass\n", "f", "def check(candidate):\n    pass\n")
     with pytest.raises(ConfigError, match="no assertion"):
         run_tests(problem, "def f():\n    return 1\n")
+
+
+def test_the_uid_lock_folder_must_be_private(tmp_path, monkeypatch):
+    # Tries: another user creates the lock folder first (world-writable, or not ours) to
+    # hold every uid lock. Must: refuse it, saying what to do.
+    from koderz._sandbox_proc import _UidPool
+    from koderz.errors import SandboxError
+
+    pool = _UidPool()
+    pool.dir = tmp_path / "locks"
+    pool.dir.mkdir(mode=0o777)
+    pool.dir.chmod(0o777)
+    with pytest.raises(SandboxError, match="not a private folder"):
+        pool._private_dir()
+    pool.dir.chmod(0o700)
+    pool._private_dir()  # ours and private: fine
