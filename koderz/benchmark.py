@@ -89,6 +89,7 @@ class BenchmarkResult:
 
     @property
     def solved(self) -> int:
+        """Experiments of this session that ended solved."""
         return sum(e.status == "solved" for e in self.experiments)
 
     def summary(self) -> str:

@@ -110,6 +110,7 @@ class Strategy:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, as plain data (what a run's manifest records)."""
         return asdict(self)
 
 
@@ -131,14 +132,17 @@ class Budget:
 
     @property
     def halted(self) -> bool:
+        """Whether :meth:`halt` was called."""
         return self._halted.is_set()
 
     @property
     def spent(self) -> float:
+        """Dollars spent so far (tokens and hardware)."""
         with self._lock:
             return self._spent
 
     def add(self, usd: float) -> None:
+        """Book ``usd`` dollars as spent."""
         with self._lock:
             self._spent += usd
 

@@ -16,6 +16,11 @@ use)::
 Local models cost $0 in tokens. With a hardware rate their wall time is priced *apart*
 (:attr:`Cost.hardware_usd`), so "local is free" stays a visible assumption. Every
 :class:`Cost` says which source priced it.
+
+The hardware cost of a call is its wall time at the rate, retries and the server's queue
+included. Calls in flight at once on one machine each count their own wall time, so with
+more than one at a time (Ollama's default limit is 4) it is an upper bound; run with
+``--max-in-flight ollama=1`` when the hardware cost must be exact.
 """
 
 from __future__ import annotations

@@ -320,3 +320,11 @@ def test_ctrl_c_names_the_run_to_resume(monkeypatch, tmp_cwd, capsys, openai_cod
     )
     assert status == 130
     assert "Resume with --run-id r9" in capsys.readouterr().err
+
+
+def test_progress_shows_solved_and_money(openai_coder, tmp_path, capsys):
+    openai_coder(TOYS, fail_first=0)
+    run_benchmark(worker="gpt-4o", problems=TOYS, data_dir=tmp_path, progress=True)
+    bar = capsys.readouterr().err  # tqdm writes to stderr
+    assert "3/3" in bar and "solved 3/3" in bar
+    assert "$0.0" in bar  # money spent so far, at gpt-4o's price
