@@ -27,7 +27,7 @@ from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
 from koderz.records import Problem
 from koderz.registry import ModelSpec, resolve_model
-from koderz.store import StepWriter, load_steps
+from koderz.store import StepWriter, load_steps, spent_usd
 
 __all__ = [
     "BenchmarkResult",
@@ -355,9 +355,7 @@ def run_benchmark(
     finished: set[str] = set()
     spent = 0.0
     if len(previous):
-        spent = float(
-            previous["cost_usd"].fillna(0).sum() + previous["hardware_cost_usd"].fillna(0).sum()
-        )
+        spent = spent_usd(previous)
         ends = previous[previous["role"] == "end"].groupby("experiment_id").tail(1)
         finished = set(ends.loc[ends["status"].isin(FINAL_STATUSES), "experiment_id"])
         live = previous[(previous["role"] != "end") & ~previous["experiment_id"].isin(finished)]

@@ -54,6 +54,7 @@ __all__ = [
     "flag",
     "load_steps",
     "run_ids",
+    "spent_usd",
 ]
 
 SCHEMA_VERSION = 1
@@ -361,6 +362,16 @@ def load_steps(
         df = df.sort_values(["started_at", "step_id"], kind="stable")
     result: pd.DataFrame = df.reset_index(drop=True)
     return result
+
+
+def spent_usd(steps: pd.DataFrame) -> float:
+    """Dollars the rows cost: tokens plus local hardware (a missing value counts as 0).
+
+    Examples:
+        >>> spent_usd(pd.DataFrame({"cost_usd": [0.5, None], "hardware_cost_usd": [0.25, None]}))
+        0.75
+    """
+    return float(steps["cost_usd"].fillna(0).sum() + steps["hardware_cost_usd"].fillna(0).sum())
 
 
 def flag(value: Any) -> bool:

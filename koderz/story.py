@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from koderz.errors import ConfigError
-from koderz.store import flag
+from koderz.store import flag, spent_usd
 
 __all__ = ["experiment_rows", "experiment_story", "export_experiment", "runs_table"]
 
@@ -47,9 +47,7 @@ def runs_table(steps: pd.DataFrame) -> pd.DataFrame:
                 "experiments": g["experiment_id"].nunique(),
                 "finished": int(ends["status"].isin(["solved", "exhausted", "error"]).sum()),
                 "solved": int((ends["status"] == "solved").sum()),
-                "cost_usd": float(
-                    g["cost_usd"].fillna(0).sum() + g["hardware_cost_usd"].fillna(0).sum()
-                ),
+                "cost_usd": spent_usd(g),
                 "started": g["started_at"].min(),
                 "last_step": g["finished_at"].max(),
             }
@@ -110,14 +108,14 @@ def experiment_story(steps: pd.DataFrame, experiment_id: str) -> str:
             )
             out.append(f"ATTEMPT {r.iteration} - {verdict}, {score} - {_cost(r)}")
             out.append(r.code or "(no code)")
-            if r.passed is not True and r.feedback:
+            if not flag(r.passed) and r.feedback:
                 out.append(f"feedback shown next:\n{r.feedback}")
         elif r.role == "checkpoint":
             plateau = " (plateau)" if flag(r.plateau) else ""
             out.append(f"CHECKPOINT after attempt {r.iteration}{plateau} - {_cost(r)}")
             out.append(r.guidance or f"(no guidance: {r.error})")
         elif r.role == "end":
-            total = rows["cost_usd"].fillna(0).sum() + rows["hardware_cost_usd"].fillna(0).sum()
+            total = spent_usd(rows)
             reason = f": {r.error}" if r.error else ""
             out.append(
                 f"END - {r.status}{reason} after {r.iteration} attempt(s); ${total:.6f} in all"
