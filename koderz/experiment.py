@@ -21,14 +21,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from koderz import prompts
+from koderz import prompts, sandbox
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
 from koderz.models import GenerateConfig, get_model
 from koderz.prices import price_call
 from koderz.records import Completion, Message, Problem
 from koderz.registry import resolve_model
-from koderz.sandbox import FEEDBACK_LEVELS
 from koderz.store import StepWriter, safe_name
 
 __all__ = ["Budget", "ExperimentResult", "Strategy", "experiment_id", "run_experiment"]
@@ -78,10 +77,10 @@ class Strategy:
             raise ConfigError("max_iterations must be at least 1.")
         if self.checkpoint_interval < 1:
             raise ConfigError("checkpoint_interval must be at least 1.")
-        if self.feedback not in FEEDBACK_LEVELS:
+        if self.feedback not in sandbox.FEEDBACK_LEVELS:
             raise ConfigError(
                 f"Unknown feedback level {self.feedback!r}; "
-                f"use one of {', '.join(FEEDBACK_LEVELS)}."
+                f"use one of {', '.join(sandbox.FEEDBACK_LEVELS)}."
             )
         if self.mode not in ("iterative", "zero_shot"):
             raise ConfigError(f"Unknown mode {self.mode!r}; use iterative or zero_shot.")
@@ -200,8 +199,6 @@ class _Experiment:
         budget: Budget,
         limiter: Limiter,
         spec_cache: Path | None,
-        run_tests: Callable[..., Any],
-        format_feedback: Callable[[Any, str], str],
         sandbox_timeout_s: float | None,
     ) -> None:
         from koderz import __version__
@@ -212,8 +209,6 @@ class _Experiment:
         self.budget = budget
         self.limiter = limiter
         self.spec_cache = spec_cache
-        self.run_tests = run_tests
-        self.format_feedback = format_feedback
         self.sandbox_timeout_s = sandbox_timeout_s
         self.id = experiment_id(writer.run_id, strategy.name, problem.task_id)
         self.base: dict[str, Any] = {
@@ -258,8 +253,9 @@ class _Experiment:
 
     # ------------------------------------------------------------------ steps
 
-    def write(self, row: dict[str, Any]) -> None:
-        self.writer.write({**self.base, **row})
+    def write(self, *rows: dict[str, Any]) -> None:
+        """Write rows of this experiment now, as one atomic file."""
+        self.writer.write_many([{**self.base, **row} for row in rows])
 
     def call(
         self, role: str, model_name: str, messages: Sequence[Message], iteration: int
@@ -374,14 +370,14 @@ class _Experiment:
         code = extract_code(completion.text, entry_point=self.problem.entry_point)
         program = build_program(self.problem.prompt, code, self.problem.entry_point)
         try:
-            result = self.run_tests(self.problem, program, timeout_s=self.sandbox_timeout_s)
+            result = sandbox.run_tests(self.problem, program, timeout_s=self.sandbox_timeout_s)
         except KoderzError as e:
             # The sandbox itself failed (not the candidate): the paid call's row is kept.
             self.sandbox_error = str(e)
             row.update(code=program, status="sandbox_error", error=str(e), finished_at=_now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
             return row, False
-        feedback = self.format_feedback(result, s.feedback)
+        feedback = sandbox.format_feedback(result, s.feedback)
         first = result.first_failure
         row.update(
             code=program,
@@ -426,21 +422,19 @@ class _Experiment:
         """Write the end row, with the last attempt's row when given: one file for both."""
         now = _now()
         made = len(self.attempts)
-        rows = [] if last is None else [last]
-        rows.append(
-            {
-                "role": "end",
-                "iteration": made,
-                "status": status,
-                "passed": status == "solved",
-                "error": error,
-                "cost_usd": 0.0,
-                "hardware_cost_usd": 0.0,
-                "started_at": now,
-                "finished_at": now,
-            }
-        )
-        self.writer.write_many([{**self.base, **r} for r in rows])
+        end_row = {
+            "role": "end",
+            "iteration": made,
+            "status": status,
+            "passed": status == "solved",
+            "error": error,
+            "cost_usd": 0.0,
+            "hardware_cost_usd": 0.0,
+            "started_at": now,
+            "finished_at": now,
+        }
+        rows = [end_row] if last is None else [last, end_row]
+        self.write(*rows)
         return ExperimentResult(
             self.id, self.problem.task_id, self.strategy.name, status, made, self.cost, error
         )
@@ -553,8 +547,6 @@ def run_experiment(
     Returns:
         How it ended. Failures of models and of generated code are rows, never raised.
     """
-    from koderz.sandbox import format_feedback, run_tests
-
     exp = _Experiment(
         problem,
         strategy,
@@ -562,8 +554,6 @@ def run_experiment(
         budget=budget or Budget(),
         limiter=limiter or (lambda provider: contextlib.nullcontext()),
         spec_cache=Path(spec_cache) if spec_cache is not None else None,
-        run_tests=run_tests,
-        format_feedback=format_feedback,
         sandbox_timeout_s=sandbox_timeout_s,
     )
     if history is not None and len(history):
