@@ -150,9 +150,9 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
 
 
 def _preflight(strategies: Sequence[Strategy]) -> None:
-    """Fail before any money is spent if a model is unknown, has no price, or its key is
-    missing."""
-    from koderz.models.base import api_key
+    """Fail before any money is spent if a model is unknown, has no price, misses its key
+    (or, in-process, does not load), or its local server does not answer."""
+    from koderz.models import client_for
     from koderz.prices import price_call
     from koderz.records import Usage
 
@@ -164,16 +164,9 @@ def _preflight(strategies: Sequence[Strategy]) -> None:
         for name in s.models():
             spec = resolve_model(name)
             price_call(spec, Usage())
+            client_for(spec)
             if spec.provider == "ollama" or spec.base_url is not None:
                 _probe_server(spec, probed)
-            if spec.provider == "anthropic":
-                api_key("anthropic", "ANTHROPIC_API_KEY")
-            elif spec.provider == "openai" and spec.base_url is None:
-                api_key("openai", "OPENAI_API_KEY")
-            elif spec.provider == "llamacpp":
-                from koderz.models import _client_for
-
-                _client_for(spec)  # loads the model now: a bad file fails before any run
 
 
 def _probe_server(spec: ModelSpec, probed: set[str]) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "ProviderClient",
     "RetryPolicy",
     "check_model",
+    "client_for",
     "get_model",
     "reset_clients",
 ]
@@ -36,7 +37,12 @@ _clients: dict[tuple[str, ...], ProviderClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _client_for(spec: ModelSpec) -> ProviderClient:
+def client_for(spec: ModelSpec) -> ProviderClient:
+    """The (shared) client for ``spec``'s provider and endpoint, made on first use.
+
+    Making it checks what the provider needs before any call: its key (``MissingKeyError``
+    names the variable) or, for an in-process GGUF model, that the file loads.
+    """
     # Imported here so that a provider's SDK is imported only when it is used.
     if spec.provider == "anthropic":
         from koderz.models import anthropic as module
@@ -118,7 +124,7 @@ class Model:
         if system is not None:
             msgs.insert(0, Message("system", system))
         cfg = replace(config or GenerateConfig(), **settings)
-        client = _client_for(self.spec)
+        client = client_for(self.spec)
         started = time.perf_counter()
         attempt = 0
         while True:
