@@ -135,7 +135,9 @@ def test_parallel_workers_respect_the_provider_limit_and_compact(openai_coder, t
     assert len(result.steps) == 3 * (2 + 1)
 
 
-def test_dask_local_cluster(openai_coder, tmp_path):
+@pytest.mark.parametrize("how", ["client", "address"])
+def test_dask_local_cluster(openai_coder, tmp_path, how):
+    # A Client object is what a notebook passes; a scheduler address is what --dask passes.
     distributed = pytest.importorskip("distributed")
     openai_coder(TOYS, fail_first=1)
     with (
@@ -144,13 +146,38 @@ def test_dask_local_cluster(openai_coder, tmp_path):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        target = client if how == "client" else cluster.scheduler_address
         result = run_benchmark(
-            worker="gpt-4o-mini", problems=TOYS, data_dir=tmp_path, dask=client, progress=False
+            worker="gpt-4o-mini", problems=TOYS, data_dir=tmp_path, dask=target, progress=False
         )
     assert sorted(e.problem_id for e in result.experiments) == sorted(p.task_id for p in TOYS)
     assert {e.status for e in result.experiments} == {"solved"}
     steps = result.steps
     assert len(steps[steps["role"] == "attempt"]) == 6
+
+
+def test_run_one_problem_from_the_command_line(openai_coder, tmp_cwd, capsys):
+    from koderz.problems import load_problems
+
+    openai_coder([load_problems("humaneval")["HumanEval/7"]], fail_first=1)
+    argv = [
+        "run",
+        "--problem",
+        "HumanEval/7",
+        "--worker",
+        "gpt-4o-mini",
+        "--strategy",
+        "one",
+        "--max-iterations",
+        "3",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "solved" in out and "/one/HumanEval/7" in out and "(2 attempt(s)" in out
+    steps = load_steps(tmp_cwd / "data")
+    assert set(steps["problem_id"]) == {"HumanEval/7"}
+    assert list(steps[steps["role"] == "attempt"]["passed"]) == [False, True]
 
 
 def test_offline_default_runs_the_embedded_model(tmp_path, capsys, tmp_cwd):
