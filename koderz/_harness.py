@@ -628,9 +628,10 @@ def _judge_main() -> None:
     for key, entry in judge.names.items():
         if type(key) is not str or type(entry) is not tuple or len(entry) != 2:
             continue
-        if hasattr(builtins, key):
-            # A candidate's top-level `abs` or `range` must not replace the one the tests
-            # call (`assert abs(candidate(x) - y) < 1e-6` would pass anything).
+        if key.startswith("__") or hasattr(builtins, key):
+            # The judge decides here, not the candidate's _describe (which the candidate can
+            # replace): no dunder (`__builtins__` would swap the tests' builtins) and no
+            # builtin name (`abs` would make `assert abs(candidate(x) - y) < 1e-6` pass).
             continue
         kind, value = entry
         if kind == "call":

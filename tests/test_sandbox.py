@@ -807,3 +807,29 @@ def test_the_uid_lock_folder_must_be_private(tmp_path, monkeypatch):
         pool._private_dir()
     pool.dir.chmod(0o700)
     pool._private_dir()  # ours and private: fine
+
+
+def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
+    # Tries: replace the harness's own _describe (it runs in the candidate's process) so that
+    # the names sent to the judge include `__builtins__`, swapping out the builtins the tests
+    # run with. Must: the judge drops it; the tests keep the real builtins (here `len`).
+    problem = Problem(
+        "T/dunder",
+        "def f(x):\n    '''Doc.'''\n",
+        "f",
+        "def check(candidate):\n    assert len([candidate(1)]) == 1 and candidate(1) == 2\n",
+    )
+    code = (
+        "import sys\n"
+        "_harness = sys.modules['__main__']\n"
+        "_real = _harness._describe\n"
+        "def _tampered(ns):\n"
+        "    names = _real(ns)\n"
+        "    names['__builtins__'] = ('value', {})\n"
+        "    return names\n"
+        "_harness._describe = _tampered\n"
+        "def f(x):\n"
+        "    return x + 1\n"
+    )
+    result = run_tests(problem, code)
+    assert (result.passed, result.tests_passed) == (True, 1), result.outcomes
