@@ -485,8 +485,6 @@ def _set_limits(limits: dict[str, Any]) -> None:
     if limits.get("processes"):
         pairs.append((resource.RLIMIT_NPROC, limits["processes"]))
     for what, value in pairs:
-        if value is None:
-            continue
         try:  # noqa: SIM105
             resource.setrlimit(what, (value, value))
         except (ValueError, OSError):  # e.g. macOS refuses RLIMIT_AS; the host says so
@@ -612,7 +610,7 @@ def _judge_main() -> None:
 
     signal.signal(signal.SIGALRM, on_alarm)
     run = _Run(judge, tests)
-    run._arm(tests["load_timeout"])
+    run._arm(run.test_timeout)
     try:
         failed = judge.wait_ready()
     finally:
@@ -775,8 +773,6 @@ def _zygote_main() -> None:
                 _judge_main()
             except BaseException:
                 code = 70
-                import traceback
-
                 traceback.print_exc()
             finally:
                 os._exit(code)

@@ -207,7 +207,6 @@ def _collect(
     sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "err")
     sel.register(res_r, selectors.EVENT_READ, "res")
     seen = {"out": 0, "err": 0, "res": 0}
-    cap = {"out": _RECORD_CAP, "err": _RECORD_CAP, "res": _RECORD_CAP}
     keep = limits.output_bytes
     reading = {"out", "err", "res"}
     try:
@@ -234,11 +233,11 @@ def _collect(
                     reading.discard(name)
                     continue
                 seen[name] += len(chunk)
-                buf = buffers[name]
-                buf += chunk
-                if name != "res" and len(buf) > keep:
-                    del buf[: len(buf) - keep]
-                if seen[name] > cap[name]:
+                if name == "res":
+                    raw.records += chunk
+                else:
+                    _keep_tail(buffers[name], chunk, keep)
+                if seen[name] > _RECORD_CAP:
                     # A flood: stop reading; the writer blocks or gets EPIPE.
                     sel.unregister(key.fd)
                     reading.discard(name)
@@ -259,6 +258,13 @@ def _collect(
             if f is not None and not f.closed:
                 f.close()
     return raw
+
+
+def _keep_tail(buf: bytearray, chunk: bytes, keep: int) -> None:
+    """Append ``chunk`` to ``buf`` and drop all but its last ``keep`` bytes."""
+    buf += chunk
+    if len(buf) > keep:
+        del buf[: len(buf) - keep]
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -285,7 +291,6 @@ def _frames(
     *,
     nonce: str,
     uid: int | None,
-    kill_all: bool,
     result_fd: int,
     cwd: str,
     harness: str,
@@ -304,7 +309,8 @@ def _frames(
             "processes": limits.processes if count_processes else None,
         },
         "drop_uid": uid,
-        "kill_all": kill_all,
+        # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
+        "kill_all": uid is not None,
         "path": _site_dirs(),
         "python": _python(),
         "harness": harness,
@@ -323,7 +329,6 @@ def _frames(
         "param": plan.param,
         "entry_point": problem.entry_point,
         "test_timeout": limits.scaled_test_timeout_s,
-        "load_timeout": limits.scaled_test_timeout_s,
         "total_timeout": limits.scaled_total_timeout_s,
     }
     return _frame(setup) + _frame(tests)
@@ -358,8 +363,6 @@ def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: 
         limits,
         nonce=nonce,
         uid=uid,
-        # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
-        kill_all=uid is not None,
         result_fd=res_w,
         cwd=workdir,
         harness=str(_HARNESS),

@@ -37,6 +37,7 @@ from koderz._sandbox_proc import (
     _SANDBOX_CWD,
     _frame,
     _frames,
+    _keep_tail,
     _kill,
     _kill_uid,
     _python,
@@ -199,7 +200,6 @@ class _Zygote:
             limits,
             nonce=nonce,
             uid=self.uid,
-            kill_all=self.uid is not None,
             result_fd=self.result_fd,
             cwd=f"{_SANDBOX_CWD}/run-{nonce[:12]}",
             harness=_SANDBOX_HARNESS,
@@ -267,18 +267,12 @@ class _Zygote:
                             elif len(raw.records) < _RECORD_CAP:
                                 raw.records += line + b"\n"
                     else:
-                        buf = buffers[key.data]
-                        buf += chunk
-                        if len(buf) > keep:
-                            del buf[: len(buf) - keep]
+                        _keep_tail(buffers[key.data], chunk, keep)
             if finished and not raw.killed:
                 # Everything the candidate wrote was in the pipes before the end record.
                 for name in ("out", "err"):
                     while chunk := _read_some(self.fds[name]):
-                        buf = buffers[name]
-                        buf += chunk
-                        if len(buf) > keep:
-                            del buf[: len(buf) - keep]
+                        _keep_tail(buffers[name], chunk, keep)
         if raw.killed:
             self.close()
         return raw
