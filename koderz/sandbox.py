@@ -396,9 +396,8 @@ def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
             if raw.killed
             else "the sandbox ended without reporting (killed, out of memory or crashed)"
         )
+        # Without a load record no case ran either, so last_item is -1: all of them.
         running = [i for i, item in enumerate(plan.items) if item[0] != "setup" and i > last_item]
-        if load is None:
-            running = [i for i, item in enumerate(plan.items) if item[0] != "setup"]
         for n, i in enumerate(running):
             outcomes.append(
                 TestOutcome(
@@ -445,7 +444,7 @@ def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
         passed=passed,
         status=status,
         tests_passed=n_passed,
-        tests_total=len(outcomes) if not passed else n_passed,
+        tests_total=len(outcomes),
         outcomes=tuple(outcomes),
         **common,
     )
