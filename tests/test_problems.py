@@ -141,8 +141,6 @@ def test_select_ambiguous_shorthand(tmp_path: Path) -> None:
 
 
 def test_a_problem_whose_tests_assert_nothing_names_the_line(tmp_path):
-    import json
-
     good = {
         "task_id": "a",
         "prompt": "def f():\n",

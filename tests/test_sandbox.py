@@ -786,8 +786,6 @@ def test_redefining_a_prompt_helper_the_tests_trust_does_not_fake_a_pass():
 
 def test_tests_without_an_assertion_are_refused():
     # A check with nothing to check would pass any program: a mistake of the problem's.
-    from koderz.errors import ConfigError
-
     problem = Problem("T/empty", "def f():\n    pass\n", "f", "def check(candidate):\n    pass\n")
     with pytest.raises(ConfigError, match="no assertion"):
         run_tests(problem, "def f():\n    return 1\n")
@@ -797,7 +795,6 @@ def test_the_uid_lock_folder_must_be_private(tmp_path, monkeypatch):
     # Tries: another user creates the lock folder first (world-writable, or not ours) to
     # hold every uid lock. Must: refuse it, saying what to do.
     from koderz._sandbox_proc import _UidPool
-    from koderz.errors import SandboxError
 
     pool = _UidPool()
     pool.dir = tmp_path / "locks"
