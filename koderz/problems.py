@@ -155,11 +155,7 @@ def _test_source(row: Mapping[str, Any], fail: Any) -> str:
         test = row["test"]
         if not isinstance(test, str) or not test.strip():
             raise fail("must be a non-empty string of test code", "test")
-        try:
-            ast.parse(test)
-        except SyntaxError as e:
-            raise fail(f"does not parse ({e.msg}, test line {e.lineno})", "test") from e
-        return test
+        return test  # plan_tests parses it, and says where it does not
     if "tests" in row:
         tests = row["tests"]
         if not isinstance(tests, list) or not tests:
