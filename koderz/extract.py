@@ -10,6 +10,7 @@ asked-for function still runs.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 
@@ -98,6 +99,7 @@ def build_program(problem_prompt: str, code: str, entry_point: str) -> str:
     return (preamble + "\n\n" if preamble else "") + code.rstrip() + "\n"
 
 
+@functools.lru_cache(maxsize=256)
 def prompt_context(prompt: str, entry_point: str) -> str:
     """The prompt without the definition of ``entry_point``: its imports and helpers.
 
