@@ -134,13 +134,15 @@ def evaluate_samples(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(samples), desc="evaluating", unit="sample", disable=not progress)
+    n_passed = 0
     with out_path.open("w", encoding="utf-8") as out, ThreadPoolExecutor(workers) as pool:
         for index, result in _run_all(pool, samples, problems, timeout_s, limits, workers):
-            rows[index] = _row(samples[index], index, result)
-            out.write(json.dumps(rows[index]) + "\n")
+            finished = rows[index] = _row(samples[index], index, result)
+            out.write(json.dumps(finished) + "\n")
             out.flush()
+            n_passed += finished["passed"]
             bar.update(1)
-            bar.set_postfix(passed=sum(1 for r in rows if r and r["passed"]), refresh=False)
+            bar.set_postfix(passed=n_passed, refresh=False)
     bar.close()
     tmp = out_path.with_name(out_path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:
