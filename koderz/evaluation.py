@@ -16,7 +16,6 @@ is per test case (``--timeout``, default 3 s) rather than per program; ``result`
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -25,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from koderz.analysis import pass_at_k
-from koderz.errors import ConfigError
-from koderz.problems import load_problems
+from koderz.errors import ConfigError, ProblemFileError
+from koderz.problems import load_problems, read_jsonl
 from koderz.records import ExecResult, Problem
 from koderz.sandbox import Limits, run_tests
 
@@ -41,26 +40,17 @@ def results_path(samples_path: str | Path) -> Path:
 def _read_samples(path: Path, problems: dict[str, Problem]) -> list[dict[str, Any]]:
     if not path.is_file():
         raise ConfigError(f"Samples file {str(path)!r} does not exist.")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
     samples = []
-    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path}, line {number}: not valid JSON ({e.msg}).") from e
-        if not isinstance(row, dict):
-            raise ConfigError(f"{path}, line {number}: each line must be a JSON object.")
+    for number, row in read_jsonl(path):
         for name in ("task_id", "completion"):
             if not isinstance(row.get(name), str):
-                raise ConfigError(f"{path}, line {number}: field {name!r} must be a string.")
+                raise ProblemFileError(f"{name!r} must be a string", path=str(path), line=number)
         if row["task_id"] not in problems:
-            raise ConfigError(
-                f"{path}, line {number}: unknown task_id {row['task_id']!r}; give the "
-                "problem set it belongs to with --problem-file."
+            raise ProblemFileError(
+                f"unknown task_id {row['task_id']!r}; give the problem set it belongs to "
+                "with --problem-file.",
+                path=str(path),
+                line=number,
             )
         samples.append(row)
     return samples

@@ -29,7 +29,8 @@ import difflib
 import gzip
 import json
 import textwrap
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +90,9 @@ def load_problems(source: str | Path = "humaneval") -> dict[str, Problem]:
                 f"Problem file {str(path)!r} does not exist; give 'humaneval' or the path "
                 "of a JSONL problem file."
             )
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise ProblemFileError(f"not a readable gzip file ({e})", path=str(path)) from e
     problems: dict[str, Problem] = {}
-    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        problem = _parse_line(line, number, str(path), origin)
+    for number, row in read_jsonl(path):
+        problem = _parse_row(row, number, str(path), origin)
         if problem.task_id in problems:
             raise ProblemFileError(
                 f"task id {problem.task_id!r} appears twice",
@@ -113,16 +106,35 @@ def load_problems(source: str | Path = "humaneval") -> dict[str, Problem]:
     return problems
 
 
-def _parse_line(line: str, number: int, path: str, origin: str) -> Problem:
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The objects of a JSONL file (gzipped or plain), with their 1-based line numbers.
+
+    Raises:
+        ProblemFileError: The file is not readable gzip, or a line is not a JSON object
+            (the message names the line).
+    """
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ProblemFileError(f"not a readable gzip file ({e})", path=str(path)) from e
+    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ProblemFileError(f"not valid JSON ({e.msg})", path=str(path), line=number) from e
+        if not isinstance(row, dict):
+            raise ProblemFileError("each line must be a JSON object", path=str(path), line=number)
+        yield number, row
+
+
+def _parse_row(row: dict[str, Any], number: int, path: str, origin: str) -> Problem:
     def fail(message: str, field: str | None = None) -> ProblemFileError:
         return ProblemFileError(message, path=path, line=number, field=field)
 
-    try:
-        row: Any = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise fail(f"not valid JSON ({e.msg})") from e
-    if not isinstance(row, dict):
-        raise fail("each line must be a JSON object")
     for name in _REQUIRED:
         if name not in row:
             raise fail("missing", name)

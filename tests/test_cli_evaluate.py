@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -58,3 +59,31 @@ def test_evaluate_custom_problem_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert status == 0
     row = json.loads((tmp_path / "s.jsonl_results.jsonl").read_text())
     assert (row["passed"], row["tests_passed"], row["tests_total"]) == (False, 1, 2)
+
+
+@pytest.mark.parametrize("damage", ["header", "deflate"])
+def test_evaluate_corrupt_gzip_samples_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    data = bytearray(gzip.compress(b'{"task_id": "HumanEval/0", "completion": ""}\n' * 200))
+    if damage == "header":
+        data[3] = 0xFF  # a flag byte that promises fields the file does not hold
+    else:
+        data[12:20] = b"\xff" * 8  # the compressed stream itself (zlib.error)
+    path = tmp_path / "samples.jsonl.gz"
+    path.write_bytes(bytes(data))
+    assert main(["evaluate", str(path), "-k", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(path) in err and "gzip" in err and "Traceback" not in err
+
+
+def test_evaluate_bad_samples_line_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "samples.jsonl"
+    path.write_text('{"task_id": "HumanEval/0", "completion": ""}\n{not json\n')
+    assert main(["evaluate", str(path), "-k", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{path}, line 2: not valid JSON" in err
