@@ -312,7 +312,7 @@ def load_steps(
             the text columns (prompts, replies, code) are most of the memory, so analyses
             of large folders should leave them out.
         **filters: Column equalities, e.g. ``run_id="r1"``, ``strategy="cheap"``; a list or
-            tuple value matches any of its items.
+            tuple value matches any of its items; ``None`` or an empty list means no filter.
 
     A corrupt or foreign file in the folder is skipped with a warning naming it.
 
@@ -323,6 +323,7 @@ def load_steps(
         ...     load_steps(d, run_id="r1")[["run_id", "role", "problem_id"]].values.tolist()
         [['r1', 'attempt', 'HumanEval/0']]
     """
+    filters = {k: v for k, v in filters.items() if v is not None and not _empty_list(v)}
     root = Path(data_dir)
     if not root.exists():
         raise DataError(
@@ -362,6 +363,10 @@ def load_steps(
         df = df.sort_values(["started_at", "step_id"], kind="stable")
     result: pd.DataFrame = df.reset_index(drop=True)
     return result
+
+
+def _empty_list(value: Any) -> bool:
+    return isinstance(value, list | tuple | set) and not value
 
 
 def spent_usd(steps: pd.DataFrame) -> float:

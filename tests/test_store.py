@@ -113,6 +113,7 @@ def test_columns_and_filters(tmp_path):
     assert set(df.columns) == {"step_id", "role", "started_at", "strategy", "problem_id"}
     assert list(df["problem_id"]) == ["P0", "P1"]
     assert len(load_steps(tmp_path, run_id=["r1", "r2"])) == 5
+    assert len(load_steps(tmp_path, run_id=None)) == len(load_steps(tmp_path, run_id=[])) == 5
     with pytest.raises(DataError, match="No column 'nope'"):
         load_steps(tmp_path, nope=1)
 
