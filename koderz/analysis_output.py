@@ -23,8 +23,8 @@ __all__ = ["analysis_dict", "analysis_text"]
 
 
 def analysis_text(analysis: Analysis) -> str:
-    """The analysis as text (``koderz analyze``): per strategy, outcomes, the three tiers with
-    call counts, and savings against the measured baseline and against the estimate."""
+    """The analysis as text (``koderz analyze``): per strategy, outcomes and pass@k, the three
+    tiers with call counts, and savings against the measured baseline and against the estimate."""
     if analysis.summary.empty:
         return "No finished experiments in the data.\n"
     out: list[str] = []
@@ -37,6 +37,11 @@ def analysis_text(analysis: Analysis) -> str:
             f"(95% CI {_p(lo)}-{_p(hi)})"
             + (f"; {r['unfinished']} unfinished, not counted" if r["unfinished"] else "")
         )
+        # pass@k for each k summarize() computed (pass@1 is the pass rate; NaN when no
+        # problem was run k times).
+        pass_at = ", ".join(f"{k} {_p(v)}" for k, v in r.items() if k.startswith("pass@"))
+        if pass_at:
+            out.append(f"  {pass_at}")
         out.append(
             f"  mean attempts to solve {_n(r['mean_attempts_to_solve'])}; tests passed by "
             f"the last attempt {_p(r['tests_passed_share'])}; model and sandbox time "

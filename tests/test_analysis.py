@@ -52,6 +52,7 @@ JSON_FIELDS = (
     "problems",
     "solved",
     "pass_rate",
+    "pass@1",
     "cost_usd",
     "cost_by_tier",
     "calls_by_tier",

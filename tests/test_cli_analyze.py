@@ -37,6 +37,19 @@ def test_json_has_the_documented_fields(data: Path, capsys: pytest.CaptureFixtur
     assert cheap == json.loads(json.dumps(expected))
 
 
+def test_text_and_json_show_pass_at_k(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data)]) == 0
+    text = capsys.readouterr().out
+    assert main(["analyze", "--data-dir", str(data), "--json"]) == 0
+    by = {s["strategy"]: s for s in json.loads(capsys.readouterr().out)["strategies"]}
+    summary = analyze(load_steps(data)).summary.set_index("strategy")
+    for strategy, row in summary.iterrows():
+        assert by[strategy]["pass@1"] == pytest.approx(row["pass@1"])
+        # The strategy's block of the text carries its pass@1 as a percent.
+        block = text.split(f"{strategy}: ", 1)[1].split("\n\n", 1)[0]
+        assert f"\n  pass@1 {100 * row['pass@1']:.1f}%\n" in block
+
+
 def test_run_filter(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", "--data-dir", str(data), "--run-id", "demo-1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
