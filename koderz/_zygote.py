@@ -44,7 +44,7 @@ from koderz._sandbox_proc import (
     _Raw,
     _startup_allowance,
 )
-from koderz.errors import SandboxError
+from koderz.errors import ConfigError, SandboxError
 
 if TYPE_CHECKING:
     from koderz._testplan import TestPlan
@@ -306,6 +306,18 @@ def _read_some(fd: int) -> bytes | None:
         return None
 
 
+def _env_sandboxes() -> int:
+    raw = os.environ.get("KODERZ_SANDBOXES", "").strip()
+    if not raw:
+        return 2 * (os.cpu_count() or 1)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(
+            f"KODERZ_SANDBOXES={raw!r} is not a whole number of at least 1; set it to how "
+            "many sandboxes may run at once (default twice the cores), or unset it."
+        )
+    return int(raw)
+
+
 class _ZygotePool:
     """Zygotes shared by the threads that run candidates: at most ``limit`` alive at once.
 
@@ -313,8 +325,10 @@ class _ZygotePool:
     the limit wait for a zygote to come free.
     """
 
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
+    def __init__(self) -> None:
+        # Read from KODERZ_SANDBOXES when the first zygote is wanted, so that a bad value is
+        # a ConfigError of that call, not an error at import.
+        self.limit: int | None = None
         self._cond = threading.Condition()
         self._idle: list[_Zygote] = []
         self._alive = 0
@@ -322,6 +336,8 @@ class _ZygotePool:
     def acquire(self, disk_bytes: int) -> _Zygote:
         retire: list[_Zygote] = []
         with self._cond:
+            if self.limit is None:
+                self.limit = _env_sandboxes()
             while True:
                 dead = [z for z in self._idle if z.proc.poll() is not None]
                 for z in dead:
@@ -373,7 +389,7 @@ class _ZygotePool:
             zygote.close()
 
 
-_ZYGOTES = _ZygotePool(int(os.environ.get("KODERZ_SANDBOXES", 2 * (os.cpu_count() or 1))))
+_ZYGOTES = _ZygotePool()
 atexit.register(_ZYGOTES.close_all)
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 import sys
 import textwrap
+import threading
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -886,3 +889,93 @@ def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
     )
     result = run_tests(problem, code)
     assert (result.passed, result.tests_passed) == (True, 1), result.outcomes
+
+
+@pytest.mark.timeout(120)
+def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    # README: KODERZ_SANDBOXES bounds how many sandboxes are alive at once. Six threads
+    # judging at once through a pool of two must share two zygotes, two runs at a time.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from koderz import _zygote
+
+    if isolation() != "bwrap":
+        pytest.skip("zygotes serve candidates under bubblewrap only")
+    monkeypatch.setenv("KODERZ_SANDBOXES", "2")
+    pool = _zygote._ZygotePool()
+    monkeypatch.setattr(_zygote, "_ZYGOTES", pool)
+    lock = threading.Lock()
+    running, most, used = [0], [0], set()
+    real_run = _zygote._Zygote.run
+
+    def counting_run(self: Any, *args: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            used.add(id(self))
+        try:
+            return real_run(self, *args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(_zygote._Zygote, "run", counting_run)
+    slow = "import time\ndef f():\n    time.sleep(0.2)\n    return 'pwned'\n"
+    try:
+        with ThreadPoolExecutor(6) as threads:
+            results = list(threads.map(lambda _: run_tests(PWNED, slow), range(6)))
+    finally:
+        pool.close_all()
+    assert all(r.passed for r in results)
+    assert pool.limit == 2
+    assert most[0] == 2 and len(used) == 2
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-3", "1.5"])
+def test_a_bad_koderz_sandboxes_is_a_config_error(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from koderz import _zygote
+
+    if isolation() != "bwrap":
+        pytest.skip("zygotes serve candidates under bubblewrap only")
+    monkeypatch.setenv("KODERZ_SANDBOXES", value)
+    monkeypatch.setattr(_zygote, "_ZYGOTES", _zygote._ZygotePool())
+    with pytest.raises(ConfigError, match=f"KODERZ_SANDBOXES={value!r} is not a whole number"):
+        run_tests(PWNED, 'def f():\n    return "pwned"\n')
+
+
+def test_a_bad_koderz_sandboxes_does_not_break_import() -> None:
+    # Importing koderz (a notebook's first cell) must work; the error comes when judging.
+    env = {**os.environ, "KODERZ_SANDBOXES": "lots"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import koderz.sandbox"], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_koderz_sandbox_bwrap_refuses_to_run_without_bubblewrap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: KODERZ_SANDBOX=bwrap refuses to run without bubblewrap rather than falling
+    # back. No bwrap on PATH is what a machine without bubblewrap looks like.
+    from koderz import sandbox
+
+    monkeypatch.setattr(sandbox, "_info", None)
+    monkeypatch.setenv("KODERZ_SANDBOX", "bwrap")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SandboxError) as e:
+        run_tests(PWNED, 'def f():\n    return "pwned"\n', limits=FAST)
+    message = str(e.value)
+    assert "KODERZ_SANDBOX=bwrap" in message and "bwrap is not installed" in message
+    assert "apt-get install bubblewrap" in message
+    assert sandbox._info is None  # nothing weaker was settled on
+
+
+def test_an_unknown_koderz_sandbox_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from koderz import sandbox
+
+    monkeypatch.setattr(sandbox, "_info", None)
+    monkeypatch.setenv("KODERZ_SANDBOX", "docker")
+    with pytest.raises(ConfigError, match="KODERZ_SANDBOX='docker': use auto, bwrap or rlimits"):
+        sandbox_info()
