@@ -70,7 +70,7 @@ def measure(data_dir: str) -> dict[str, float]:
     t0 = time.perf_counter()
     steps = load_steps(data_dir, columns=ANALYSIS_COLUMNS)
     t1 = time.perf_counter()
-    result = analyze(steps, baseline="frontier_only", estimate_model="claude-opus-4-5")
+    result = analyze(steps, baseline="frontier-only", estimate_model="claude-opus-4-5")
     t2 = time.perf_counter()
     assert len(result.summary) == 3
     return {
@@ -127,7 +127,7 @@ def main() -> None:
             (report,) = render_report(
                 small,
                 out_dir=root / "reports",
-                baseline="frontier_only",
+                baseline="frontier-only",
                 estimate_model="claude-opus-4-5",
             )
             took = time.perf_counter() - t

@@ -596,9 +596,9 @@ def analyze(
         >>> from koderz.demo import demo_data
         >>> from koderz.store import load_steps
         >>> steps = load_steps(demo_data(problems=3), columns=ANALYSIS_COLUMNS)
-        >>> a = analyze(steps, baseline="frontier_only")
+        >>> a = analyze(steps, baseline="frontier-only")
         >>> a.summary[["strategy", "problems", "solved"]].values.tolist()
-        [['cheap_advised', 3, 3], ['frontier_only', 3, 3], ['small_advised', 3, 3]]
+        [['frontier-only', 3, 3], ['local+frontier', 3, 3], ['small+frontier', 3, 3]]
     """
     if estimate_model is not None:
         resolve_model(estimate_model)  # an unknown name fails before any work

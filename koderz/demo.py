@@ -3,10 +3,13 @@ notebooks and reports without spending money, for tests and for the analysis ben
 
 The three demo strategies have the shapes the analysis compares:
 
-``cheap_advised``  a frontier model writes a spec, a local model makes the attempts and the
-                   frontier model reviews every second attempt;
-``small_advised``  the same with a small frontier model as the worker;
-``frontier_only``  the frontier model makes the attempts alone (the measured baseline).
+``local+frontier``  a frontier model writes a spec, a local model makes the attempts and the
+                    frontier model reviews every second attempt;
+``small+frontier``  the same with a small frontier model as the worker;
+``frontier-only``   the frontier model makes the attempts alone (the measured baseline).
+
+They are named as :func:`koderz.benchmark.default_strategies` names its strategies, so the
+commands of the README (``--baseline frontier-only``) work on demo data too.
 
 Outcomes are drawn from a seeded generator, so the same arguments give the same rows. Nothing
 here is a measurement: every row says so in its ``problem_source`` (``demo``).
@@ -46,9 +49,9 @@ class DemoStrategy:
 
 
 DEMO_STRATEGIES = (
-    DemoStrategy("cheap_advised", "qwen2.5-coder:7b", "claude-opus-4-5", "claude-opus-4-5", 0.25),
-    DemoStrategy("small_advised", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-5", 0.35),
-    DemoStrategy("frontier_only", "claude-opus-4-5", "", "", 0.5),
+    DemoStrategy("local+frontier", "qwen2.5-coder:7b", "claude-opus-4-5", "claude-opus-4-5", 0.25),
+    DemoStrategy("small+frontier", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-5", 0.35),
+    DemoStrategy("frontier-only", "claude-opus-4-5", "", "", 0.5),
 )
 
 _T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -215,7 +218,7 @@ def demo_data(
         >>> from koderz.store import load_steps
         >>> steps = load_steps(demo_data(problems=3))
         >>> sorted(steps["strategy"].unique())
-        ['cheap_advised', 'frontier_only', 'small_advised']
+        ['frontier-only', 'local+frontier', 'small+frontier']
     """
     if data_dir is None:
         import tempfile

@@ -20,20 +20,20 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_json_has_the_documented_fields(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["analyze", "--data-dir", str(data), "--baseline", "frontier_only"]
+    argv = ["analyze", "--data-dir", str(data), "--baseline", "frontier-only"]
     assert main([*argv, "--estimate-model", "claude-opus-4-5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["baseline"] == "frontier_only"
+    assert out["baseline"] == "frontier-only"
     by = {s["strategy"]: s for s in out["strategies"]}
-    assert set(by) == {"cheap_advised", "small_advised", "frontier_only"}
-    cheap = by["cheap_advised"]
+    assert set(by) == {"local+frontier", "small+frontier", "frontier-only"}
+    cheap = by["local+frontier"]
     for key in JSON_FIELDS:
         assert key in cheap, key
     assert set(cheap["cost_by_tier"]) == {"local", "small_frontier", "frontier"}
-    assert by["frontier_only"]["savings_usd"] is None  # the baseline is not compared to itself
+    assert by["frontier-only"]["savings_usd"] is None  # the baseline is not compared to itself
     # The command adds nothing to the API's numbers.
-    api = analyze(load_steps(data), baseline="frontier_only", estimate_model="claude-opus-4-5")
-    expected = next(s for s in api.to_dict()["strategies"] if s["strategy"] == "cheap_advised")
+    api = analyze(load_steps(data), baseline="frontier-only", estimate_model="claude-opus-4-5")
+    expected = next(s for s in api.to_dict()["strategies"] if s["strategy"] == "local+frontier")
     assert cheap == json.loads(json.dumps(expected))
 
 
@@ -57,22 +57,22 @@ def test_run_filter(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_text_shows_three_tiers_with_calls(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["analyze", "--data-dir", str(data), "--baseline", "frontier_only"]
+    argv = ["analyze", "--data-dir", str(data), "--baseline", "frontier-only"]
     assert main([*argv, "--estimate-model", "claude-opus-4-5"]) == 0
     text = capsys.readouterr().out
-    a = analyze(load_steps(data), baseline="frontier_only")
-    cheap = a.summary.set_index("strategy").loc["cheap_advised"]
+    a = analyze(load_steps(data), baseline="frontier-only")
+    cheap = a.summary.set_index("strategy").loc["local+frontier"]
     assert re.search(rf"\n    local +{cheap['calls_local']} +\$0\.0000\n", text)
     for tier in ("small_frontier", "frontier"):
         assert f"\n    {tier}" in text
-    assert "cheap_advised is " in text and "times" in text
+    assert "local+frontier is " in text and "times" in text
     assert "ESTIMATE (same tokens re-priced at claude-opus-4-5)" in text
 
 
 def test_unknown_baseline_lists_strategies(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", "--data-dir", str(data), "--baseline", "nope"]) == 2
     err = capsys.readouterr().err
-    assert "'nope'" in err and "cheap_advised, frontier_only, small_advised" in err
+    assert "'nope'" in err and "frontier-only, local+frontier, small+frontier" in err
 
 
 def test_missing_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

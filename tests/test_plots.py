@@ -18,7 +18,7 @@ from koderz.store import load_steps
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
     data = demo_data(tmp_path_factory.mktemp("demo"), problems=12, runs=2)
-    return analyze(load_steps(data), baseline="frontier_only", estimate_model="claude-opus-4-5")
+    return analyze(load_steps(data), baseline="frontier-only", estimate_model="claude-opus-4-5")
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +66,8 @@ def test_cost_frontier_one_line_per_strategy(analysis: Analysis) -> None:
     ax = plots.plot_cost_frontier(curve).axes[0]
     lines = [line for line in ax.get_lines() if line.get_label() in set(curve["strategy"])]
     assert len(lines) == curve["strategy"].nunique()
-    cheap = next(line for line in lines if line.get_label() == "cheap_advised")
-    total = curve[curve["strategy"] == "cheap_advised"]["cumulative_cost_usd"].iloc[-1]
+    cheap = next(line for line in lines if line.get_label() == "local+frontier")
+    total = curve[curve["strategy"] == "local+frontier"]["cumulative_cost_usd"].iloc[-1]
     assert cheap.get_ydata()[-1] == pytest.approx(total)
     assert "US$" in ax.get_ylabel()
 
@@ -107,19 +107,19 @@ def test_every_figure_survives_empty_data(draw, empty: Analysis) -> None:  # typ
 
 def test_savings_table_labels_the_estimate(analysis: Analysis) -> None:
     table = plots.savings_table(analysis.summary)
-    assert list(table.index) == ["cheap_advised", "frontier_only", "small_advised"]
+    assert list(table.index) == ["frontier-only", "local+frontier", "small+frontier"]
     assert "frontier-only ESTIMATE" in table.columns
-    assert table.loc["frontier_only", "savings"] == "-"  # the baseline itself
-    cheap = analysis.summary.set_index("strategy").loc["cheap_advised"]
-    assert table.loc["cheap_advised", "savings %"] == f"{cheap['savings_pct']:.1f}%"
+    assert table.loc["frontier-only", "savings"] == "-"  # the baseline itself
+    cheap = analysis.summary.set_index("strategy").loc["local+frontier"]
+    assert table.loc["local+frontier", "savings %"] == f"{cheap['savings_pct']:.1f}%"
     lo, hi = cheap["savings_pct_ci95"]
-    assert table.loc["cheap_advised", "savings % 95% CI"] == f"{lo:.1f}% to {hi:.1f}%"
+    assert table.loc["local+frontier", "savings % 95% CI"] == f"{lo:.1f}% to {hi:.1f}%"
 
 
 def test_cost_table_by_tier_and_role(analysis: Analysis) -> None:
     table = plots.cost_table(analysis.by_tier, analysis.by_role)
-    assert table.loc["cheap_advised", ("tier: local", "calls")] > 0
-    assert table.loc["frontier_only", ("role: spec", "calls")] == 0
+    assert table.loc["local+frontier", ("tier: local", "calls")] > 0
+    assert table.loc["frontier-only", ("role: spec", "calls")] == 0
     assert plots.cost_table(analysis.by_tier.iloc[:0], analysis.by_role.iloc[:0]).empty
 
 
@@ -150,11 +150,11 @@ def test_explorer_follows_the_choices(tmp_path: Path) -> None:
     box = widgets.explorer(steps)
     run, strategy, problem = box.children[0].children
     view = box.children[1]
-    assert run.value == "demo-1" and strategy.value == "cheap_advised"
+    assert run.value == "demo-1" and strategy.value == "frontier-only"
     problem.value = "HumanEval/2"
-    assert "problem HumanEval/2, strategy cheap_advised" in view.value
-    strategy.value = "frontier_only"
-    assert "strategy frontier_only" in view.value
+    assert "problem HumanEval/2, strategy frontier-only" in view.value
+    strategy.value = "local+frontier"
+    assert "problem HumanEval/2, strategy local+frontier" in view.value
 
 
 @pytest.mark.parametrize(
