@@ -419,6 +419,74 @@ def test_a_free_baseline_has_no_times_cheaper(tmp_path: Path) -> None:
     assert "costs nothing (times cheaper: undefined)" in by["frontier"]["headline"]
 
 
+def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None:
+    # Worked by hand from the table at the top; with no baseline and no estimate model the
+    # savings fields are still there, as nulls.
+    data = analyze(steps).to_dict()
+    json.dumps(data, allow_nan=False)
+    assert (data["baseline"], data["estimate_model"], data["estimate_note"]) == (None,) * 3
+    no_savings = dict.fromkeys(
+        (
+            "frontier_only_estimate_usd",
+            "savings_usd",
+            "savings_pct",
+            "savings_pct_ci95",
+            "cost_ratio",
+            "cost_ratio_ci95",
+            "headline",
+        )
+    )
+    cheap = {
+        "strategy": "cheap",
+        "runs": 1,
+        "problems": 3,
+        "experiments": 3,
+        "unfinished": 0,
+        "solved": 2,
+        "pass_rate": 2 / 3,
+        "pass_rate_ci95": [0.0, 1.0],
+        "pass@1": 2 / 3,
+        "mean_attempts_to_solve": 2.5,  # P1 at 2, P2 at 3
+        "tests_passed_share": (1 + 1 + 3 / 5) / 3,  # the last attempts: 4/4, 4/4, 3/5
+        "calls": 13,
+        "token_cost_usd": 0.40,
+        "hardware_cost_usd": 0.0,
+        "wall_s": 13 * 1.0 + 8 * 0.5,  # 13 calls of 1 s, 8 attempts run for 0.5 s
+        "cost_usd": 0.40,
+        "cost_by_tier": {"local": 0.0, "small_frontier": 0.0, "frontier": 0.40},
+        "calls_by_tier": {"local": 8, "small_frontier": 0, "frontier": 5},
+        "cost_by_role": {"spec": 0.30, "attempt": 0.0, "checkpoint": 0.10},
+        "calls_by_role": {"spec": 3, "attempt": 8, "checkpoint": 2},
+        "cost_per_solved": 0.20,
+    } | no_savings
+    frontier = cheap | {
+        "strategy": "frontier",
+        "solved": 3,
+        "pass_rate": 1.0,
+        "pass_rate_ci95": [1.0, 1.0],
+        "pass@1": 1.0,
+        "mean_attempts_to_solve": 4 / 3,
+        "tests_passed_share": 1.0,
+        "calls": 4,
+        "token_cost_usd": 1.20,
+        "wall_s": 4 * 1.0 + 4 * 0.5,
+        "cost_usd": 1.20,
+        "cost_by_tier": {"local": 0.0, "small_frontier": 0.0, "frontier": 1.20},
+        "calls_by_tier": {"local": 0, "small_frontier": 0, "frontier": 4},
+        "cost_by_role": {"spec": 0.0, "attempt": 1.20, "checkpoint": 0.0},
+        "calls_by_role": {"spec": 0, "attempt": 4, "checkpoint": 0},
+        "cost_per_solved": 0.40,
+    }
+    assert [s["strategy"] for s in data["strategies"]] == ["cheap", "frontier"]
+    for got, want in zip(data["strategies"], (cheap, frontier), strict=True):
+        assert list(got) == list(want)  # every field, in the documented order
+        for key, value in want.items():
+            numbers = isinstance(value, dict | float | list)
+            assert got[key] == (pytest.approx(value) if numbers else value), key
+        for key in JSON_FIELDS:
+            assert key in got, key
+
+
 def test_cost_ratio_is_in_the_json(steps: pd.DataFrame) -> None:
     by = {s["strategy"]: s for s in analyze(steps, baseline="frontier").to_dict()["strategies"]}
     assert by["cheap"]["cost_ratio"] == pytest.approx(3.0)

@@ -85,6 +85,7 @@ def test_attempts_distribution_sums_to_100_per_strategy(analysis: Analysis) -> N
 def test_pass_at_iteration_ends_at_the_pass_rate(analysis: Analysis) -> None:
     ax = plots.plot_pass_at_iteration(analysis.pass_at_iteration).axes[0]
     rates = analysis.summary.set_index("strategy")["pass_rate"]
+    assert sorted(line.get_label() for line in ax.get_lines()) == sorted(rates.index)
     for line in ax.get_lines():
         assert line.get_ydata()[-1] == pytest.approx(rates[line.get_label()] * 100)
 
