@@ -101,7 +101,7 @@ class ProviderError(KoderzError):
 
 
 class ProblemFileError(ConfigError):
-    """A problem file is malformed.
+    """A JSONL input file (problems, or samples for `koderz evaluate`) is malformed.
 
     Attributes:
         path: The file.
