@@ -47,9 +47,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.cost_savings import N_BOOT, bootstrap_ci, finished, nan_ratio, per_problem, savings
+from koderz.cost_savings import (
+    N_BOOT,
+    bootstrap_ci,
+    check_baseline,
+    finished,
+    nan_ratio,
+    per_problem,
+    savings,
+)
 from koderz.errors import ConfigError
-from koderz.prices import list_price, price_call
+from koderz.prices import Price, list_price, price_call
 from koderz.records import Usage
 from koderz.registry import TIERS, resolve_model
 
@@ -154,10 +162,7 @@ def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
         >>> reprice(rows, "claude-opus-4-5").round(6).tolist()  # 1000*$5/M + 200*$25/M
         [0.01, 0.0]
     """
-    price = list_price(model)
-    if price is None:
-        price_call(model, Usage())  # raises the ConfigError that says how to give a price
-        raise ConfigError(f"No price known for {model!r}.")  # pragma: no cover
+    price = _list_price(model)
     tokens = {
         c: steps[c].to_numpy(dtype=float, na_value=0.0)
         for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -174,6 +179,15 @@ def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
         usage = Usage(*(int(tokens[c][i]) for c in tokens))
         usd[i] = price_call(model, usage).usd
     return pd.Series(usd, index=steps.index, name="estimate_usd")
+
+
+def _list_price(model: str) -> Price:
+    """The list price of ``model``, or the ConfigError that says how to give one."""
+    price = list_price(model)  # an unknown model raises here
+    if price is None:
+        price_call(model, Usage())  # raises the ConfigError that says how to give a price
+        raise ConfigError(f"No price known for {model!r}.")  # pragma: no cover
+    return price
 
 
 # --------------------------------------------------------------------------- experiments
@@ -600,8 +614,11 @@ def analyze(
         >>> a.summary[["strategy", "problems", "solved"]].values.tolist()
         [['frontier-only', 3, 3], ['local+frontier', 3, 3], ['small+frontier', 3, 3]]
     """
+    # A wrong name or a missing price fails before any work (seconds on a big folder).
+    steps = _complete(steps)
+    check_baseline(baseline, steps["strategy"].dropna().unique())
     if estimate_model is not None:
-        resolve_model(estimate_model)  # an unknown name fails before any work
+        _list_price(estimate_model)
     exps = experiments(steps, estimate_model=estimate_model)
     summary = summarize(exps, ks=ks, n_boot=n_boot, seed=seed)
     if len(summary):
@@ -610,8 +627,6 @@ def analyze(
         summary = summary.merge(sav.drop(columns=dup), on="strategy", how="left")
         if "problems_compared" in summary.columns:
             summary["problems_compared"] = summary["problems_compared"].astype("Int64")
-    elif baseline is not None:
-        savings(exps, baseline=baseline)  # raises: no strategies at all
     return Analysis(
         experiments=exps,
         summary=summary,

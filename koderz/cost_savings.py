@@ -10,7 +10,7 @@ here take its :func:`~koderz.analysis.experiments` table.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,16 @@ import pandas as pd
 
 from koderz.errors import ConfigError
 
-__all__ = ["N_BOOT", "bootstrap_ci", "finished", "headline", "nan_ratio", "per_problem", "savings"]
+__all__ = [
+    "N_BOOT",
+    "bootstrap_ci",
+    "check_baseline",
+    "finished",
+    "headline",
+    "nan_ratio",
+    "per_problem",
+    "savings",
+]
 
 N_BOOT = 2000
 """Bootstrap resamples of an interval, unless told otherwise."""
@@ -171,6 +180,25 @@ def _money(cmp: _Comparison, prefix: str) -> dict[str, Any]:
     }
 
 
+def check_baseline(baseline: str | None, strategies: Iterable[Any]) -> None:
+    """Refuse a baseline that is none of ``strategies`` (``None`` is no baseline: fine).
+
+    Raises:
+        ConfigError: The message lists the strategies there are.
+
+    Examples:
+        >>> check_baseline("x", ["b", "a"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        koderz.errors.ConfigError: No strategy 'x' ... the strategies are: a, b.
+    """
+    names = sorted(str(s) for s in strategies if isinstance(s, str))
+    if baseline is not None and baseline not in names:
+        raise ConfigError(
+            f"No strategy {baseline!r} in the data to use as the baseline; the strategies are: "
+            f"{', '.join(names) or '(none)'}."
+        )
+
+
 def savings(
     exps: pd.DataFrame,
     *,
@@ -205,11 +233,7 @@ def savings(
         (66.7, (50.0, 75.0), 3.0)
     """
     strategies = sorted(exps["strategy"].unique().tolist())
-    if baseline is not None and baseline not in strategies:
-        raise ConfigError(
-            f"No strategy {baseline!r} in the data to use as the baseline; the strategies are: "
-            f"{', '.join(strategies) or '(none)'}."
-        )
+    check_baseline(baseline, strategies)
     has_estimate = estimate and "estimate_usd" in exps.columns
     cols = ["cost_usd", "estimate_usd"] if has_estimate else ["cost_usd"]
     pp = per_problem(exps, cols).set_index(["strategy", "problem_id"])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from koderz import ConfigError, prices
+from koderz import ConfigError, UnknownModelError, analysis, prices
 from koderz.analysis import (
     ANALYSIS_COLUMNS,
     analyze,
@@ -376,6 +376,31 @@ def test_analysis_columns_are_all_it_reads(tmp_path: Path, estimate_model: str) 
 def test_missing_baseline_names_the_strategies(steps: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match=r"'opus_only'.*cheap, frontier"):
         analyze(steps, baseline="opus_only")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"baseline": "opus_only"}, ConfigError, r"'opus_only'.*cheap, frontier"),
+        ({"estimate_model": "no-price-model"}, ConfigError, "set_price"),
+        ({"estimate_model": "no-such-model-anywhere"}, UnknownModelError, "no-such-model"),
+    ],
+)
+def test_analyze_checks_its_arguments_before_any_work(
+    steps: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: dict[str, str],
+    error: type[Exception],
+    message: str,
+) -> None:
+    register_model("no-price-model", provider="openai", tier="frontier")
+
+    def no_work(*_: Any, **__: Any) -> pd.DataFrame:
+        raise AssertionError("analyze() started work before checking its arguments")
+
+    monkeypatch.setattr(analysis, "experiments", no_work)
+    with pytest.raises(error, match=message):
+        analyze(steps, **arguments)
 
 
 def test_headline_in_the_literature_form(steps: pd.DataFrame) -> None:
