@@ -385,6 +385,7 @@ def summarize(
     exps = _complete_exps(exps)
     rows: list[dict[str, Any]] = []
     problems = per_problem(exps)
+    # Summed per strategy; cost_usd among them ("cost_" covers it and the tiers and roles).
     sum_cols = [
         c
         for c in exps.columns
@@ -428,7 +429,6 @@ def summarize(
         row["tests_passed_share"] = _nanmean(share)
         for col in sum_cols:
             row[col] = done[col].sum()
-        row["cost_usd"] = float(done["cost_usd"].sum())
         row["cost_per_solved"] = row["cost_usd"] / solved if solved else math.inf
         if "estimate_usd" in row:
             row["frontier_only_estimate_usd"] = row.pop("estimate_usd")
@@ -506,9 +506,9 @@ def cost_breakdown(exps: pd.DataFrame, *, by: str = "tier") -> pd.DataFrame:
     keys: Sequence[str] = TIERS if by == "tier" else CALL_ROLES
     rows = []
     for strategy, group in finished(exps).groupby("strategy", sort=True):
-        total = sum(float(group[f"cost_{k}"].sum()) for k in keys)
-        for k in keys:
-            cost = float(group[f"cost_{k}"].sum())
+        costs = {k: float(group[f"cost_{k}"].sum()) for k in keys}
+        total = sum(costs.values())
+        for k, cost in costs.items():
             rows.append(
                 {
                     "strategy": strategy,
