@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from koderz.registry import TIERS
-from koderz.store import flag
+from koderz.store import flag, spent_usd
 
 __all__ = [
     "TIER_COLORS",
@@ -427,9 +427,39 @@ class Html(str):
         return str(self)
 
 
+_STORY_COLUMNS = (
+    "role",
+    "iteration",
+    "model",
+    "tier",
+    "cost_usd",
+    "hardware_cost_usd",
+    "spec_reused",
+    "guidance",
+    "passed",
+    "tests_passed",
+    "tests_total",
+    "status",
+    "code",
+    "feedback",
+    "error",
+)
+
+
+def _text(value: Any) -> str:
+    """A text cell as a string ("" when missing, whatever the missing value)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _usd(*values: Any) -> float:
+    return sum(float(v) for v in values if v is not None and pd.notna(v))
+
+
 def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
-    """One experiment as HTML: the spec, each attempt's code with its diff from the previous
-    attempt, test results and feedback, the reviewer's guidance, and what each step cost.
+    """One experiment as HTML: the spec (reused or not), each attempt's code with its diff
+    from the previous attempt, test results and feedback (or the failed model call), the
+    reviewer's guidance, and what each step cost. The rows are walked as
+    :func:`koderz.story.experiment_story` walks them for the text.
 
     Examples:
         >>> steps = pd.DataFrame({"experiment_id": "e", "role": ["attempt", "attempt"],
@@ -447,49 +477,50 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
             return Html("<p>No experiments in the data.</p>")
         experiment_id = str(ids.iloc[0])
     rows = experiment_rows(steps, experiment_id)
+    # A hand-made frame may lack columns; as nulls, every row reads alike.
+    rows = rows.assign(**{c: None for c in _STORY_COLUMNS if c not in rows.columns})
     parts: list[str] = []
     previous: tuple[int, str] | None = None
-    total = 0.0
-    for r in rows.to_dict("records"):
-        cost = float(np.nan_to_num(r.get("cost_usd") or 0.0)) + float(
-            np.nan_to_num(r.get("hardware_cost_usd") or 0.0)
-        )
-        total += cost
-        who = f"{html.escape(str(r.get('model') or ''))} ({html.escape(str(r.get('tier') or ''))})"
-        role = r.get("role")
-        if role == "spec":
-            parts.append(f"<h4>Spec &mdash; {who}, ${cost:.6f}</h4>")
-            parts.append(_pre(str(r.get("guidance") or "")))
-        elif role == "attempt":
-            it = int(r.get("iteration") or 0)
-            verdict = "passed" if flag(r.get("passed")) else "failed"
+    r: Any  # a row of the steps table
+    for r in rows.itertuples():
+        cost = _usd(r.cost_usd, r.hardware_cost_usd)
+        who = f"{html.escape(_text(r.model))} ({html.escape(_text(r.tier))})"
+        it = int(r.iteration) if pd.notna(r.iteration) else 0
+        if r.role == "spec":
+            reused = " (reused, free)" if flag(r.spec_reused) else ""
+            parts.append(f"<h4>Spec{reused} &mdash; {who}, ${cost:.6f}</h4>")
+            parts.append(_pre(_text(r.guidance) or f"(no spec: {_text(r.error)})"))
+        elif r.role == "attempt" and _text(r.status) == "provider_error":
+            parts.append(f"<h4>Attempt {it} &mdash; model call failed &mdash; {who}</h4>")
+            parts.append(_pre(_text(r.error)))
+        elif r.role == "attempt":
+            verdict = "passed" if flag(r.passed) else "failed"
             tests = (
-                f"{r.get('tests_passed')}/{r.get('tests_total')} tests"
-                if pd.notna(r.get("tests_total"))
-                else str(r.get("status") or "")
+                f"{r.tests_passed}/{r.tests_total} tests"
+                if pd.notna(r.tests_total)
+                else _text(r.status)
             )
             parts.append(
                 f"<h4>Attempt {it} &mdash; {verdict}, {tests} &mdash; {who}, ${cost:.6f}</h4>"
             )
-            code = str(r.get("code") or "")
+            code = _text(r.code)
             parts.append(_pre(code))
             if previous is not None:
                 parts.append(f"<p>Diff: attempt {previous[0]} &rarr; attempt {it}</p>")
                 parts.append(
                     _diff_html(previous[1], code, f"attempt {previous[0]}", f"attempt {it}")
                 )
-            if not flag(r.get("passed")) and r.get("feedback"):
-                parts.append("<p>Feedback shown to the worker:</p>" + _pre(str(r["feedback"])))
+            if not flag(r.passed) and _text(r.feedback):
+                parts.append("<p>Feedback shown to the worker:</p>" + _pre(_text(r.feedback)))
             previous = (it, code)
-        elif role == "checkpoint":
+        elif r.role == "checkpoint":
+            parts.append(f"<h4>Checkpoint after attempt {it} &mdash; {who}, ${cost:.6f}</h4>")
+            parts.append(_pre(_text(r.guidance) or f"(no guidance: {_text(r.error)})"))
+        elif r.role == "end":
+            reason = f": {html.escape(_text(r.error))}" if _text(r.error) else ""
             parts.append(
-                f"<h4>Checkpoint after attempt {r.get('iteration')} &mdash; {who}, ${cost:.6f}</h4>"
-            )
-            parts.append(_pre(str(r.get("guidance") or "")))
-        elif role == "end":
-            parts.append(
-                f"<h4>End &mdash; {html.escape(str(r.get('status') or ''))} after "
-                f"{r.get('iteration')} attempt(s), ${total:.6f} in all</h4>"
+                f"<h4>End &mdash; {html.escape(_text(r.status))}{reason} after {it} "
+                f"attempt(s), ${spent_usd(rows):.6f} in all</h4>"
             )
     head = (
         f"<h3>{html.escape(str(experiment_id))}: problem "

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 
 from koderz import analyze, cost_curve, demo_data, plots, widgets
 from koderz.analysis import Analysis
-from koderz.store import load_steps
+from koderz.store import load_steps, spent_usd
+from koderz.story import experiment_story
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,31 @@ def test_story_escapes_code_and_shows_diffs(tmp_path: Path) -> None:
     hostile = steps.copy()
     hostile.loc[hostile["role"] == "attempt", "code"] = "<script>alert(1)</script>"
     assert "<script>" not in plots.story_html(hostile, exp)
+
+
+def test_story_shows_a_reused_spec_and_a_failed_call_as_the_text_story_does(
+    tmp_path: Path,
+) -> None:
+    steps = load_steps(demo_data(tmp_path, problems=2))
+    exp = steps[steps["strategy"] == "local+frontier"]["experiment_id"].iloc[0]
+    rows = steps["experiment_id"] == exp
+    spec = rows & (steps["role"] == "spec")
+    steps.loc[spec, ["spec_reused", "cost_usd"]] = [True, 0.0]
+    first = rows & (steps["role"] == "attempt") & (steps["iteration"] == 1)
+    steps.loc[first, ["status", "error", "code", "passed"]] = [
+        "provider_error",
+        "RateLimitError: <429>",
+        None,
+        None,
+    ]
+    page = plots.story_html(steps, exp)
+    text = experiment_story(steps, exp)
+    assert "SPEC (reused, free)" in text and "<h4>Spec (reused, free) &mdash; " in page
+    assert "ATTEMPT 1 - model call failed: RateLimitError: <429>" in text
+    assert "<h4>Attempt 1 &mdash; model call failed &mdash; " in page
+    assert "RateLimitError: &lt;429&gt;" in page
+    assert "Attempt 1 &mdash; failed" not in page and "Attempt 1 &mdash; passed" not in page
+    assert f"${spent_usd(steps[rows]):.6f} in all" in page
 
 
 def test_the_explorer_is_a_widget_not_a_figure() -> None:
