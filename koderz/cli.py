@@ -383,8 +383,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from koderz.analysis import ANALYSIS_COLUMNS, analyze
     from koderz.store import load_steps
 
-    filters = {"run_id": args.run_id} if args.run_id else {}
-    steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, **filters)
+    steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)
     result = analyze(steps, baseline=args.baseline, estimate_model=args.estimate_model)
     if args.json:
         _print_json(result.to_dict())

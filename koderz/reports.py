@@ -154,8 +154,7 @@ def _require_finished(data: Path, run_ids: Sequence[str] | None) -> None:
     """Refuse to render a report of nothing: the runs must have a finished experiment."""
     from koderz.store import load_steps
 
-    runs = {"run_id": list(run_ids)} if run_ids else {}
-    roles = load_steps(data, columns=["role"], **runs)["role"]
+    roles = load_steps(data, columns=["role"], run_id=run_ids)["role"]
     if not (roles == "end").any():  # an experiment is finished when it has its end row
         which = f" (runs: {', '.join(run_ids)})" if run_ids else ""
         raise DataError(
