@@ -248,7 +248,7 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     """
     steps = _complete(steps)
     n_rows = len(steps)
-    run_codes, runs = pd.factorize(steps["run_id"], use_na_sentinel=False)
+    run_codes, _ = pd.factorize(steps["run_id"], use_na_sentinel=False)
     exp_codes, _ = pd.factorize(steps["experiment_id"], use_na_sentinel=False)
     codes, _ = pd.factorize(run_codes.astype(np.int64) * (exp_codes.max(initial=0) + 1) + exp_codes)
     codes = codes.astype(np.int64)
@@ -327,7 +327,6 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         out[f"calls_{r}"] = np.bincount(codes[m], minlength=n)
     if estimate_model is not None:
         out["estimate_usd"] = _sum_by(codes, n, reprice(steps, estimate_model).to_numpy())
-    del runs
     return out
 
 
