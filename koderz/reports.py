@@ -28,16 +28,12 @@ from koderz.errors import ConfigError, DataError, KoderzError
 from koderz.redaction import find_secrets, is_secret_name
 
 __all__ = [
-    "NOTEBOOKS",
     "Report",
     "external_references",
     "notebook_path",
     "render_report",
     "to_html",
 ]
-
-NOTEBOOKS = ("tier_comparison", "explore")
-"""The notebooks a report can be made of, in ``notebooks/``."""
 
 # A tag that loads something: <script src=...>, <link href=...>, <img src=...>, @import url(...).
 _EXTERNAL = re.compile(
@@ -183,7 +179,8 @@ def render_report(
         out_dir: Where to write.
         baseline: The measured baseline strategy.
         estimate_model: The model the frontier-only estimate re-prices at.
-        notebooks: Which notebooks (see :data:`NOTEBOOKS`).
+        notebooks: Which notebooks of ``notebook_dir`` (by name: ``tier_comparison``,
+            ``explore``).
         notebook_dir: Where the notebooks are (default: the source tree's ``notebooks/``).
         date: The date in the names (default: today, UTC).
         timeout_s: Longest a cell may run.
