@@ -413,13 +413,15 @@ def _add_report(sub: Any) -> argparse.ArgumentParser:
 def _cmd_report(args: argparse.Namespace) -> int:
     from koderz.reports import render_report
 
+    # Without --notebook, render_report's own default (tier_comparison).
+    chosen: dict[str, Any] = {"notebooks": args.notebook} if args.notebook else {}
     for report in render_report(
         args.data_dir,
         run_ids=args.run_id,
         out_dir=args.out,
         baseline=args.baseline,
         estimate_model=args.estimate_model,
-        notebooks=args.notebook or ("tier_comparison",),
+        **chosen,
     ):
         print(f"{report.notebook}\n{report.html}")
     return 0

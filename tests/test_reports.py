@@ -166,6 +166,8 @@ def test_cli_report(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     printed = capsys.readouterr().out.split()
     assert len(printed) == 2 and all(Path(p).is_file() for p in printed)
     assert printed[1].endswith(".html") and f"_{RUN_ID}_" in printed[1]
+    # Without --notebook: render_report's default, the tier comparison alone.
+    assert [Path(p).name.split("_")[:2] for p in printed] == [["tier", "comparison"]] * 2
 
 
 def test_a_failing_cell_is_reported_with_its_error(data: Path, tmp_path: Path) -> None:
