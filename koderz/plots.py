@@ -23,6 +23,7 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from koderz.analysis import CALL_ROLES
 from koderz.registry import TIERS
 from koderz.store import flag, spent_usd
 
@@ -389,7 +390,7 @@ def cost_table(by_tier: pd.DataFrame, by_role: pd.DataFrame) -> pd.DataFrame:
         if frame.empty:
             continue
         wide = frame.pivot(index="strategy", columns=key, values=["calls", "cost_usd"])
-        order = TIERS if key == "tier" else ("spec", "attempt", "checkpoint")
+        order = TIERS if key == "tier" else CALL_ROLES
         cols = {}
         for k in order:
             if ("calls", k) in wide.columns:
