@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from koderz.prices import price_call
+from koderz.errors import ConfigError
+from koderz.prices import Price, list_price
 from koderz.records import Usage
 from koderz.registry import resolve_model
 from koderz.store import StepWriter, compact_run
@@ -57,6 +58,13 @@ DEMO_STRATEGIES = (
 _T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
+def _list_price(model: str) -> Price:
+    price = list_price(model)
+    if price is None:  # the demo's models are all in the bundled price database
+        raise ConfigError(f"No price known for {model!r}; a demo strategy needs one.")
+    return price
+
+
 def _code(problem: int, attempt: int, ok: bool) -> str:
     body = "    return sorted(set(xs))" if ok else f"    return xs[{attempt}:]  # try {attempt}"
     return f"def solve_{problem}(xs):\n    '''Problem {problem}.'''\n{body}\n"
@@ -81,14 +89,13 @@ def demo_rows(
     """
     rng = np.random.default_rng(seed)
     clock = start
-    prices: dict[tuple[str, Usage], float] = {}
+    # Each model looked up once; demo prompts are far below any long-context price tier.
+    used = {m for s in strategies for m in (s.worker, s.spec_model, s.reviewer) if m}
+    models = {m: (resolve_model(m), _list_price(m)) for m in sorted(used)}
 
     def call(model: str, tin: int, tout: int, cached: int = 0) -> dict[str, Any]:
+        spec, price = models[model]
         usage = Usage(input_tokens=tin, output_tokens=tout, cache_read_tokens=cached)
-        key = (model, usage)
-        if key not in prices:
-            prices[key] = price_call(model, usage).usd
-        spec = resolve_model(model)
         return {
             "model": model,
             "provider": spec.provider,
@@ -97,7 +104,7 @@ def demo_rows(
             "output_tokens": tout,
             "cache_read_tokens": cached,
             "cache_write_tokens": 0,
-            "cost_usd": prices[key],
+            "cost_usd": price.cost(usage),
             "hardware_cost_usd": 0.0,
             "latency_s": float(rng.gamma(2.0, 1.5 if spec.is_local else 0.8)),
             "call_attempts": 1,
