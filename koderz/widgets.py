@@ -30,19 +30,34 @@ def explorer(steps: pd.DataFrame) -> Any:
     problem = w.Dropdown(description="problem")
     view = w.HTML()
 
+    # A choice re-derives the ones after it in a chain (run -> strategy -> problem -> story),
+    # so the story is drawn once per choice. Setting a box's options fires its observer (once
+    # or twice); while the chain sets them, the observers stand aside.
+    quiet = [False]
+
     def offer(box: Any, choices: list[str]) -> None:
         keep = box.value if box.value in choices else (choices[0] if choices else None)
-        box.options = choices
-        box.value = keep
+        quiet[0] = True
+        try:
+            box.options = choices
+            box.value = keep
+        finally:
+            quiet[0] = False
 
     def pick_strategy(*_: Any) -> None:
-        offer(strategy, options(steps[steps["run_id"] == run.value], "strategy"))
+        if not quiet[0]:
+            offer(strategy, options(steps[steps["run_id"] == run.value], "strategy"))
+            pick_problem()
 
     def pick_problem(*_: Any) -> None:
-        chosen = steps[(steps["run_id"] == run.value) & (steps["strategy"] == strategy.value)]
-        offer(problem, options(chosen, "problem_id"))
+        if not quiet[0]:
+            chosen = steps[(steps["run_id"] == run.value) & (steps["strategy"] == strategy.value)]
+            offer(problem, options(chosen, "problem_id"))
+            show()
 
     def show(*_: Any) -> None:
+        if quiet[0]:
+            return
         chosen = steps[
             (steps["run_id"] == run.value)
             & (steps["strategy"] == strategy.value)
@@ -51,13 +66,8 @@ def explorer(steps: pd.DataFrame) -> Any:
         ids = chosen["experiment_id"].dropna().unique().tolist()
         view.value = story_html(steps, str(ids[0])) if ids else "<p>No experiment.</p>"
 
-    def refresh(*_: Any) -> None:
-        # Any choice re-derives the ones after it, then shows the story.
-        pick_strategy()
-        pick_problem()
-        show()
-
-    for box in (run, strategy, problem):
-        box.observe(refresh, names="value")
-    refresh()
+    run.observe(pick_strategy, names="value")
+    strategy.observe(pick_problem, names="value")
+    problem.observe(show, names="value")
+    pick_strategy()
     return w.VBox([w.HBox([run, strategy, problem]), view])
