@@ -25,6 +25,17 @@ Command = Callable[[argparse.Namespace], int]
 DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-5"
 
 
+def _ks(text: str) -> tuple[int, ...]:
+    """``-k 1,10,100`` as numbers."""
+    try:
+        ks = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        ks = ()
+    if not ks or min(ks) < 1:
+        raise KoderzError(f"-k {text!r}: give whole numbers >= 1, e.g. -k 1,10,100.")
+    return ks
+
+
 def _print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
@@ -375,6 +386,11 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
         "and savings against a measured baseline and a re-priced estimate (95%% CIs).",
     )
     _add_analysis_args(p)
+    p.add_argument(
+        "-k",
+        default="1",
+        help="pass@k values, comma-separated (k > 1 needs problems run k times or more)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     return p
 
@@ -384,7 +400,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from koderz.store import load_steps
 
     steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)
-    result = analyze(steps, baseline=args.baseline, estimate_model=args.estimate_model)
+    result = analyze(
+        steps, baseline=args.baseline, estimate_model=args.estimate_model, ks=_ks(args.k)
+    )
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -447,13 +465,9 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from koderz.errors import ConfigError
     from koderz.evaluation import evaluate_samples, results_path
 
-    try:
-        ks = tuple(int(x) for x in args.k.split(",") if x.strip())
-    except ValueError:
-        raise ConfigError(f"-k {args.k!r}: give integers, e.g. -k 1,10,100") from None
+    ks = _ks(args.k)
     scores = evaluate_samples(
         args.samples,
         problem_file=args.problem_file,

@@ -94,3 +94,18 @@ def test_a_free_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     by = {s["strategy"]: s for s in json.loads(capsys.readouterr().out)["strategies"]}
     assert by["cheap"]["cost_ratio"] is None and by["cheap"]["savings_pct"] is None
     assert "costs nothing" in by["cheap"]["headline"]
+
+
+def test_k_asks_for_more_pass_at_k(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data), "-k", "1,2", "--json"]) == 0
+    by = {s["strategy"]: s for s in json.loads(capsys.readouterr().out)["strategies"]}
+    summary = analyze(load_steps(data), ks=(1, 2)).summary.set_index("strategy")
+    for strategy, row in summary.iterrows():
+        assert by[strategy]["pass@2"] == pytest.approx(row["pass@2"])
+        assert by[strategy]["pass@2"] >= by[strategy]["pass@1"]
+
+
+@pytest.mark.parametrize("k", ["ten", "0", ""])
+def test_bad_k_is_one_line(data: Path, capsys: pytest.CaptureFixture[str], k: str) -> None:
+    assert main(["analyze", "--data-dir", str(data), "-k", k]) == 2
+    assert "give whole numbers >= 1" in capsys.readouterr().err
