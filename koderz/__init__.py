@@ -14,13 +14,9 @@ fast; ``__all__`` is kept honest by ``tests/test_api.py``.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("koderz")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from koderz.version import __version__
 
 # name -> the module that defines it
 _EXPORTS: dict[str, str] = {
@@ -45,25 +41,25 @@ _EXPORTS: dict[str, str] = {
     "RetryPolicy": "models",
     "check_model": "models",
     "get_model": "models",
-    "ModelSpec": "registry",
-    "known_models": "registry",
-    "register_model": "registry",
-    "resolve_model": "registry",
-    "Cost": "prices",
-    "Price": "prices",
-    "cost_usd": "prices",
-    "list_price": "prices",
-    "load_prices": "prices",
-    "price_call": "prices",
-    "set_hardware_rate": "prices",
-    "set_price": "prices",
+    "ModelSpec": "models.registry",
+    "known_models": "models.registry",
+    "register_model": "models.registry",
+    "resolve_model": "models.registry",
+    "Cost": "models.prices",
+    "Price": "models.prices",
+    "cost_usd": "models.prices",
+    "list_price": "models.prices",
+    "load_prices": "models.prices",
+    "price_call": "models.prices",
+    "set_hardware_rate": "models.prices",
+    "set_price": "models.prices",
     # problems, sandbox, evaluation
     "load_problems": "problems",
     "select_problems": "problems",
     "Limits": "sandbox",
     "format_feedback": "sandbox",
     "run_tests": "sandbox",
-    "evaluate_samples": "evaluation",
+    "evaluate_samples": "sandbox.evaluate",
     "build_program": "extract",
     "extract_code": "extract",
     # the engine and its records
@@ -76,34 +72,42 @@ _EXPORTS: dict[str, str] = {
     "run_benchmark": "benchmark",
     "StepWriter": "store",
     "load_steps": "store",
-    "experiment_story": "story",
-    "export_experiment": "story",
-    "runs_table": "story",
+    "experiment_story": "analysis.story",
+    "export_experiment": "analysis.story",
+    "runs_table": "analysis.story",
     # analysis, plots, reports
-    "Analysis": "analysis",
-    "analyze": "analysis",
-    "bootstrap_ci": "cost_savings",
-    "cost_breakdown": "analysis",
-    "cost_curve": "analysis",
-    "experiments": "analysis",
-    "headline": "cost_savings",
-    "pass_at_iteration": "analysis",
-    "pass_at_k": "analysis",
-    "reprice": "analysis",
-    "savings": "cost_savings",
-    "summarize": "analysis",
-    "demo_data": "demo",
-    "render_report": "reports",
+    "Analysis": "analysis.output",
+    "analyze": "analysis.metrics",
+    "bootstrap_ci": "analysis.savings",
+    "cost_breakdown": "analysis.metrics",
+    "cost_curve": "analysis.metrics",
+    "experiments": "analysis.metrics",
+    "headline": "analysis.savings",
+    "pass_at_iteration": "analysis.metrics",
+    "pass_at_k": "analysis.estimators",
+    "reprice": "analysis.metrics",
+    "savings": "analysis.savings",
+    "summarize": "analysis.metrics",
+    "demo_data": "analysis.demo",
+    "render_report": "analysis.reports",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+# name -> a module the notebooks use as a namespace (``from koderz import plots``)
+_NAMESPACES: dict[str, str] = {
+    "plots": "analysis.plots",
+    "widgets": "analysis.widgets",
+}
+
+__all__ = sorted([*_EXPORTS, *_NAMESPACES, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name in _NAMESPACES:
+        value: Any = importlib.import_module(f"koderz.{_NAMESPACES[name]}")
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(f"koderz.{_EXPORTS[name]}"), name)
+    else:
         raise AttributeError(f"module 'koderz' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"koderz.{module}"), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
@@ -113,20 +117,23 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what static checkers and IDEs see
-    from koderz.analysis import (
-        Analysis,
+    from koderz.analysis import plots, widgets
+    from koderz.analysis.demo import demo_data
+    from koderz.analysis.estimators import pass_at_k
+    from koderz.analysis.metrics import (
         analyze,
         cost_breakdown,
         cost_curve,
         experiments,
         pass_at_iteration,
-        pass_at_k,
         reprice,
         summarize,
     )
+    from koderz.analysis.output import Analysis
+    from koderz.analysis.reports import render_report
+    from koderz.analysis.savings import bootstrap_ci, headline, savings
+    from koderz.analysis.story import experiment_story, export_experiment, runs_table
     from koderz.benchmark import BenchmarkResult, default_strategies, run_benchmark
-    from koderz.cost_savings import bootstrap_ci, headline, savings
-    from koderz.demo import demo_data
     from koderz.errors import (
         ConfigError,
         DataError,
@@ -137,11 +144,10 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         SandboxError,
         UnknownModelError,
     )
-    from koderz.evaluation import evaluate_samples
     from koderz.experiment import Budget, ExperimentResult, Strategy, run_experiment
     from koderz.extract import build_program, extract_code
     from koderz.models import GenerateConfig, Model, RetryPolicy, check_model, get_model
-    from koderz.prices import (
+    from koderz.models.prices import (
         Cost,
         Price,
         cost_usd,
@@ -151,10 +157,9 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         set_hardware_rate,
         set_price,
     )
+    from koderz.models.registry import ModelSpec, known_models, register_model, resolve_model
     from koderz.problems import load_problems, select_problems
     from koderz.records import Completion, ExecResult, Message, Problem, TestOutcome, Usage
-    from koderz.registry import ModelSpec, known_models, register_model, resolve_model
-    from koderz.reports import render_report
     from koderz.sandbox import Limits, format_feedback, run_tests
+    from koderz.sandbox.evaluate import evaluate_samples
     from koderz.store import StepWriter, load_steps
-    from koderz.story import experiment_story, export_experiment, runs_table

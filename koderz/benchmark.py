@@ -25,8 +25,8 @@ import pandas as pd
 
 from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
+from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Problem
-from koderz.registry import ModelSpec, resolve_model
 from koderz.store import StepWriter, load_steps, spent_usd
 
 __all__ = [
@@ -153,7 +153,7 @@ def _preflight(strategies: Sequence[Strategy]) -> None:
     """Fail before any money is spent if a model is unknown, has no price, misses its key
     (or, in-process, does not load), or its local server does not answer."""
     from koderz.models import client_for
-    from koderz.prices import price_call
+    from koderz.models.prices import price_call
     from koderz.records import Usage
 
     names = [s.name for s in strategies]
@@ -195,8 +195,8 @@ def _probe_server(spec: ModelSpec, probed: set[str]) -> None:
 
 def _manifest(data_dir: Path, run_id: str, strategies: Sequence[Strategy], problems: str) -> None:
     """Record what the run was asked to do; a resumed run must ask the same."""
-    from koderz import __version__
     from koderz.prompts import PROMPTS_VERSION
+    from koderz.version import __version__
 
     path = data_dir / "runs" / f"{run_id}.json"
     wanted = {s.name: s.to_dict() for s in strategies}

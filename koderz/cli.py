@@ -75,8 +75,8 @@ def _add_models(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from koderz.prices import list_price
-    from koderz.registry import known_models
+    from koderz.models.prices import list_price
+    from koderz.models.registry import known_models
 
     rows = []
     for spec in known_models():
@@ -282,7 +282,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         )
     print(result.summary())
     if getattr(args, "report", False):
-        from koderz.reports import render_report
+        from koderz.analysis.reports import render_report
 
         strategies = {e.strategy for e in result.experiments}
         for report in render_report(
@@ -313,8 +313,8 @@ def _add_runs(sub: Any) -> argparse.ArgumentParser:
 def _cmd_runs(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from koderz.analysis.story import runs_table
     from koderz.store import load_steps
-    from koderz.story import runs_table
 
     table = runs_table(load_steps(args.data_dir))
     rows: list[dict[str, Any]] = [
@@ -343,8 +343,8 @@ def _add_show(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from koderz.analysis.story import experiment_story, export_experiment
     from koderz.store import load_steps
-    from koderz.story import experiment_story, export_experiment
 
     run_id = args.experiment_id.split("/", 1)[0]
     steps = load_steps(args.data_dir, run_id=run_id)
@@ -396,7 +396,7 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from koderz.analysis import ANALYSIS_COLUMNS, analyze
+    from koderz.analysis.metrics import ANALYSIS_COLUMNS, analyze
     from koderz.store import load_steps
 
     steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)
@@ -429,7 +429,7 @@ def _add_report(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from koderz.reports import render_report
+    from koderz.analysis.reports import render_report
 
     # Without --notebook, render_report's own default (tier_comparison).
     chosen: dict[str, Any] = {"notebooks": args.notebook} if args.notebook else {}
@@ -465,7 +465,7 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from koderz.evaluation import evaluate_samples, results_path
+    from koderz.sandbox.evaluate import evaluate_samples, results_path
 
     ks = _ks(args.k)
     scores = evaluate_samples(
@@ -482,7 +482,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from koderz import __version__
+    from koderz.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="koderz",
@@ -493,7 +493,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--prices",
         metavar="TOML",
-        help="price overrides and local hardware rate (see koderz.prices); "
+        help="price overrides and local hardware rate (see koderz.models.prices); "
         "also read from $KODERZ_PRICES",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -517,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.prices:
-            from koderz.prices import load_prices
+            from koderz.models.prices import load_prices
 
             load_prices(args.prices)
         return int(args._run(args))

@@ -25,9 +25,9 @@ from koderz import prompts, sandbox
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
 from koderz.models import GenerateConfig, get_model
-from koderz.prices import price_call
+from koderz.models.prices import price_call
+from koderz.models.registry import resolve_model
 from koderz.records import Completion, Message, Problem
-from koderz.registry import resolve_model
 from koderz.store import StepWriter, safe_name
 
 __all__ = ["Budget", "ExperimentResult", "Strategy", "experiment_id", "run_experiment"]
@@ -201,7 +201,7 @@ class _Experiment:
         spec_cache: Path | None,
         sandbox_timeout_s: float | None,
     ) -> None:
-        from koderz import __version__
+        from koderz.version import __version__
 
         self.problem = problem
         self.strategy = strategy

@@ -34,9 +34,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from koderz._testplan import plan_tests
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.records import Problem
+from koderz.sandbox import plan_tests
 
 __all__ = ["humaneval_path", "load_problems", "select_problems"]
 

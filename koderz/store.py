@@ -60,6 +60,9 @@ __all__ = [
 SCHEMA_VERSION = 1
 ROLES = ("spec", "attempt", "checkpoint", "end")
 
+CALL_ROLES = ("spec", "attempt", "checkpoint")
+"""Roles of rows that are model calls (every role but ``end``)."""
+
 _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("step_id", pa.string(), "Unique id of the row."),
     ("run_id", pa.string(), "The run (one invocation of a benchmark, resumable)."),

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from koderz import prices
-from koderz.models import reset_clients
+from koderz.models import prices, reset_clients
 
 # Keys of the developer's own machine must not reach tests (or be spent by them).
 _PROVIDER_VARS = (

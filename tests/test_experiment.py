@@ -8,7 +8,7 @@ import pytest
 
 from koderz import prompts
 from koderz.benchmark import run_benchmark
-from koderz.prices import cost_usd
+from koderz.models.prices import cost_usd
 from koderz.records import Usage
 from koderz.store import load_steps
 from koderz.testing import Answer, ProtocolServer, ScriptedCoder, error_reply

@@ -19,8 +19,8 @@ from typing import Any
 
 from koderz.errors import ProviderError
 from koderz.models.base import GenerateConfig, ProviderClient, RetryPolicy
+from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Completion, Message, Usage
-from koderz.registry import ModelSpec, resolve_model
 
 __all__ = [
     "GenerateConfig",
@@ -186,7 +186,7 @@ def check_model(name: str, *, timeout_s: float = 60.0) -> dict[str, Any]:
     Never raises for a failing model: the failure is the ``error`` field.
     """
     from koderz.errors import KoderzError
-    from koderz.prices import price_call
+    from koderz.models.prices import price_call
 
     row: dict[str, Any] = {
         "model": name,

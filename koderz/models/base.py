@@ -12,8 +12,8 @@ from functools import cache
 from typing import Any, Protocol
 
 from koderz.errors import MissingKeyError, ProviderError
+from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message
-from koderz.registry import ModelSpec
 
 __all__ = [
     "GenerateConfig",

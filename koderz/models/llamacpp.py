@@ -14,8 +14,8 @@ from typing import Any
 
 from koderz.errors import ConfigError, ProviderError
 from koderz.models.base import GenerateConfig
+from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message, Usage
-from koderz.registry import ModelSpec
 
 PROVIDER = "llamacpp"
 N_CTX = int(os.environ.get("KODERZ_LLAMACPP_N_CTX", "4096"))

@@ -14,8 +14,8 @@ from typing import Any
 
 from koderz.errors import ProviderError
 from koderz.models.base import GenerateConfig, http_error, kind_for_status, parse_retry_after
+from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message, Usage
-from koderz.registry import ModelSpec
 
 PROVIDER = "ollama"
 DEFAULT_HOST = "http://127.0.0.1:11434"  # the SDK's own default

@@ -14,8 +14,8 @@ from typing import Any
 
 from koderz.errors import ProviderError
 from koderz.models.base import GenerateConfig, api_key, error_body, translate_sdk_error
+from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message, Usage
-from koderz.registry import ModelSpec
 
 PROVIDER = "openai"
 KEY_VAR = "OPENAI_API_KEY"

@@ -6,7 +6,7 @@ import pytest
 
 from koderz.errors import MissingKeyError
 from koderz.models import get_model
-from koderz.prices import cost_usd
+from koderz.models.prices import cost_usd
 from koderz.records import Usage
 from koderz.testing import Answer, error_reply
 

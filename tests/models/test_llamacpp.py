@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from koderz.models import get_model
-from koderz.prices import price_call
+from koderz.models.prices import price_call
 
 pytest.importorskip("llama_cpp", reason="needs the 'embedded' extra")
 

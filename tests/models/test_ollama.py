@@ -6,7 +6,7 @@ import pytest
 
 from koderz.errors import ProviderError
 from koderz.models import get_model
-from koderz.prices import price_call, set_hardware_rate
+from koderz.models.prices import price_call, set_hardware_rate
 from koderz.records import Usage
 from koderz.testing import Answer, Reply
 

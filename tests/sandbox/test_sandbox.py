@@ -47,7 +47,7 @@ PWNED = problem(
 
 def _sandbox_processes() -> list[tuple[int, str, str]]:
     """Pids of processes running under the sandbox's uid range (root runs only)."""
-    from koderz._sandbox_proc import _POOL, _UID_SLOTS
+    from koderz.sandbox.proc import _POOL, _UID_SLOTS
 
     uids = {str(u) for u in range(_POOL.base, _POOL.base + _UID_SLOTS)}
     found = []
@@ -70,7 +70,7 @@ def _sandbox_processes() -> list[tuple[int, str, str]]:
 def private_uid_range() -> Iterator[None]:
     """A uid range of this test process's own, so another Koderz run on the machine (the
     pool is shared through lock files) cannot be mistaken for a leftover of ours."""
-    from koderz._sandbox_proc import _POOL
+    from koderz.sandbox.proc import _POOL
 
     old = _POOL.base
     _POOL.base = 1_700_000 + (os.getpid() % 4096) * 256
@@ -668,7 +668,7 @@ def test_feedback_level_unknown() -> None:
 
 
 def _readable_by_others(path: str) -> bool:
-    from koderz.sandbox import _world_readable
+    from koderz.sandbox.probe import _world_readable
 
     real = os.path.realpath(path)
     return _world_readable(os.path.dirname(real)) and bool(os.stat(real).st_mode & 0o004)
@@ -689,19 +689,19 @@ def fallback(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
     Returns the reason the warning and errors must name.
     """
-    from koderz import sandbox
+    from koderz.sandbox import probe
 
-    monkeypatch.setattr(sandbox, "_info", None)  # forget the probe of earlier tests
+    monkeypatch.setattr(probe, "_info", None)  # forget the probe of earlier tests
     if request.param == "forced_by_env":
         monkeypatch.setenv("KODERZ_SANDBOX", "rlimits")
         return "KODERZ_SANDBOX=rlimits"
     # What _self_test finds where bwrap is not installed (shutil.which("bwrap") is None).
-    monkeypatch.setattr(sandbox, "_self_test", lambda: "bwrap is not installed")
+    monkeypatch.setattr(probe, "_self_test", lambda: "bwrap is not installed")
     return "bwrap is not installed"
 
 
 def _root_with_unreadable_python() -> bool:
-    from koderz.sandbox import _world_readable
+    from koderz.sandbox.probe import _world_readable
 
     return os.geteuid() == 0 and not _world_readable(sys.base_prefix)
 
@@ -745,18 +745,18 @@ def f():
 def test_fallback_warns_once_and_still_judges(
     fallback: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from koderz import _sandbox_proc, sandbox
+    from koderz.sandbox import probe, proc
 
     if _root_with_unreadable_python():
         # The case above refuses; to check what does hold when the fallback can run, the
         # candidate gets a system interpreter its uid can read (the install's site-packages
         # are unreadable to it, so none).
         python = _readable_python()
-        if python is None or not _readable_by_others(str(_sandbox_proc._HARNESS)):
+        if python is None or not _readable_by_others(str(proc._HARNESS)):
             pytest.skip("no interpreter or harness a sandbox uid can read")
-        monkeypatch.setattr(_sandbox_proc, "_python", lambda: python)
-        monkeypatch.setattr(_sandbox_proc, "_site_dirs", lambda: [])
-        monkeypatch.setattr(sandbox, "_world_readable", lambda path: True)
+        monkeypatch.setattr(proc, "_python", lambda: python)
+        monkeypatch.setattr(proc, "_site_dirs", lambda: [])
+        monkeypatch.setattr(probe, "_world_readable", lambda path: True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         info = sandbox_info()
@@ -853,7 +853,7 @@ def test_tests_without_an_assertion_are_refused():
 def test_the_uid_lock_folder_must_be_private(tmp_path, monkeypatch):
     # Tries: another user creates the lock folder first (world-writable, or not ours) to
     # hold every uid lock. Must: refuse it, saying what to do.
-    from koderz._sandbox_proc import _UidPool
+    from koderz.sandbox.proc import _UidPool
 
     pool = _UidPool()
     pool.dir = tmp_path / "locks"
@@ -897,16 +897,16 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
     # judging at once through a pool of two must share two zygotes, two runs at a time.
     from concurrent.futures import ThreadPoolExecutor
 
-    from koderz import _zygote
+    from koderz.sandbox import zygote
 
     if isolation() != "bwrap":
         pytest.skip("zygotes serve candidates under bubblewrap only")
     monkeypatch.setenv("KODERZ_SANDBOXES", "2")
-    pool = _zygote._ZygotePool()
-    monkeypatch.setattr(_zygote, "_ZYGOTES", pool)
+    pool = zygote._ZygotePool()
+    monkeypatch.setattr(zygote, "_ZYGOTES", pool)
     lock = threading.Lock()
     running, most, used = [0], [0], set()
-    real_run = _zygote._Zygote.run
+    real_run = zygote._Zygote.run
 
     def counting_run(self: Any, *args: Any) -> Any:
         with lock:
@@ -919,7 +919,7 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(_zygote._Zygote, "run", counting_run)
+    monkeypatch.setattr(zygote._Zygote, "run", counting_run)
     slow = "import time\ndef f():\n    time.sleep(0.2)\n    return 'pwned'\n"
     try:
         with ThreadPoolExecutor(6) as threads:
@@ -935,12 +935,12 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
 def test_a_bad_koderz_sandboxes_is_a_config_error(
     value: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from koderz import _zygote
+    from koderz.sandbox import zygote
 
     if isolation() != "bwrap":
         pytest.skip("zygotes serve candidates under bubblewrap only")
     monkeypatch.setenv("KODERZ_SANDBOXES", value)
-    monkeypatch.setattr(_zygote, "_ZYGOTES", _zygote._ZygotePool())
+    monkeypatch.setattr(zygote, "_ZYGOTES", zygote._ZygotePool())
     with pytest.raises(ConfigError, match=f"KODERZ_SANDBOXES={value!r} is not a whole number"):
         run_tests(PWNED, 'def f():\n    return "pwned"\n')
 
@@ -959,9 +959,9 @@ def test_koderz_sandbox_bwrap_refuses_to_run_without_bubblewrap(
 ) -> None:
     # README: KODERZ_SANDBOX=bwrap refuses to run without bubblewrap rather than falling
     # back. No bwrap on PATH is what a machine without bubblewrap looks like.
-    from koderz import sandbox
+    from koderz.sandbox import probe
 
-    monkeypatch.setattr(sandbox, "_info", None)
+    monkeypatch.setattr(probe, "_info", None)
     monkeypatch.setenv("KODERZ_SANDBOX", "bwrap")
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SandboxError) as e:
@@ -969,13 +969,13 @@ def test_koderz_sandbox_bwrap_refuses_to_run_without_bubblewrap(
     message = str(e.value)
     assert "KODERZ_SANDBOX=bwrap" in message and "bwrap is not installed" in message
     assert "apt-get install bubblewrap" in message
-    assert sandbox._info is None  # nothing weaker was settled on
+    assert probe._info is None  # nothing weaker was settled on
 
 
 def test_an_unknown_koderz_sandbox_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from koderz import sandbox
+    from koderz.sandbox import probe
 
-    monkeypatch.setattr(sandbox, "_info", None)
+    monkeypatch.setattr(probe, "_info", None)
     monkeypatch.setenv("KODERZ_SANDBOX", "docker")
     with pytest.raises(ConfigError, match="KODERZ_SANDBOX='docker': use auto, bwrap or rlimits"):
         sandbox_info()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from koderz.errors import ConfigError, UnknownModelError
-from koderz.registry import TIERS, known_models, resolve_model
+from koderz.models.registry import TIERS, known_models, resolve_model
 
 REQUIRED = {
     "claude-opus-4-5": "frontier",

@@ -3,10 +3,10 @@
 # !!! WARNING - SECURITY BOUNDARY !!!
 # A zygote outlives the candidates it runs, so isolation *between* candidates rests on it:
 # after each one it kills every process of the candidate's uid and wipes the tmpfs before it
-# reports the end (``_zygote_main`` in ``koderz/_harness.py``). ``_bwrap_base`` decides what a
-# candidate can see of this machine: bind nothing writable, nothing of the user's home or
-# working folder, and no environment variable. Change this module only with the hostile
-# battery in tests/test_sandbox.py passing.
+# reports the end (``_zygote_main`` in ``koderz/sandbox/harness.py``). ``_bwrap_base``
+# decides what a candidate can see of this machine: bind nothing writable, nothing of the
+# user's home or working folder, and no environment variable. Change this module only with
+# the hostile battery in tests/sandbox/test_sandbox.py passing.
 
 Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
 once. :class:`_ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default twice the
@@ -29,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from koderz._sandbox_proc import (
+from koderz.errors import ConfigError, SandboxError
+from koderz.sandbox.proc import (
     _CLEAN_ENV,
     _HARNESS,
     _POOL,
@@ -44,12 +45,11 @@ from koderz._sandbox_proc import (
     _Raw,
     _startup_allowance,
 )
-from koderz.errors import ConfigError, SandboxError
 
 if TYPE_CHECKING:
-    from koderz._testplan import TestPlan
     from koderz.records import Problem
-    from koderz.sandbox import Limits
+    from koderz.sandbox.limits import Limits
+    from koderz.sandbox.testplan import TestPlan
 
 _SANDBOX_HARNESS = "/run/koderz/harness.py"
 

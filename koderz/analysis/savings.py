@@ -4,7 +4,7 @@ sentence in the literature's form.
 
 Which experiments count, how a problem's cost and pass share are averaged over its runs and
 what is compared with what are defined in the docstring of :mod:`koderz.analysis`; the tables
-here take its :func:`~koderz.analysis.experiments` table.
+here take its :func:`~koderz.analysis.metrics.experiments` table.
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from koderz.errors import ConfigError
-from koderz.prices import Price, list_price
+from koderz.models.prices import Price, list_price
+from koderz.models.registry import resolve_model
 from koderz.records import Usage
-from koderz.registry import resolve_model
 from koderz.store import StepWriter, compact_run
 
 __all__ = ["DEMO_STRATEGIES", "DemoStrategy", "demo_data", "demo_rows"]

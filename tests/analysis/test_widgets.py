@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from koderz import demo_data, widgets
+from koderz import demo_data
+from koderz.analysis import widgets
 from koderz.store import load_steps
 
 

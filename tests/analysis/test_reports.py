@@ -16,19 +16,19 @@ import nbformat
 import pytest
 
 from koderz import DataError, KoderzError, demo_data
-from koderz.cli import main
-from koderz.reports import (
+from koderz.analysis.reports import (
     Report,
     external_references,
     notebook_path,
     render_report,
 )
+from koderz.cli import main
 from koderz.store import StepWriter
+from tests.analysis.test_metrics import write_free_baseline
 from tests.report_data import RUN_ID, engine_data
-from tests.test_analysis import write_free_baseline
 
 DAY = dt.date(2026, 1, 5)
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

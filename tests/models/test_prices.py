@@ -7,7 +7,7 @@ import re
 import pytest
 
 from koderz.errors import ConfigError
-from koderz.prices import (
+from koderz.models.prices import (
     Price,
     cost_usd,
     list_price,
@@ -123,7 +123,7 @@ def test_bad_price_files_say_what_is_wrong(tmp_path, text, message):
 
 
 def test_model_without_a_price_says_how_to_give_one(monkeypatch):
-    from koderz import registry
+    from koderz.models import registry
 
     monkeypatch.setattr(registry, "_models", dict(registry._models))
     registry.register_model("mystery", provider="openai", tier="small_frontier")
@@ -162,7 +162,7 @@ def test_cost_many_by_hand(price, tokens, expected):
 
 
 def test_a_bad_prices_file_from_the_environment_is_never_silently_ignored(tmp_path, monkeypatch):
-    from koderz import prices
+    from koderz.models import prices
 
     bad = tmp_path / "bad.toml"
     bad.write_text("[[[")

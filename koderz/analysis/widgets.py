@@ -1,6 +1,6 @@
 """The widgets of the explore notebook: pick an experiment and read its story.
 
-UI for a live Jupyter kernel (ipywidgets), kept apart from :mod:`koderz.plots`, which draws
+UI for a live Jupyter kernel (ipywidgets), kept apart from :mod:`koderz.analysis.plots`, which draws
 the figures and tables a static report keeps.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.plots import story_html
+from koderz.analysis.plots import story_html
 
 __all__ = ["explorer"]
 

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from koderz import analyze, cost_curve, demo_data, plots, widgets
-from koderz.analysis import Analysis
+from koderz import analyze, cost_curve, demo_data
+from koderz.analysis import plots, widgets
+from koderz.analysis.metrics import Analysis
+from koderz.analysis.story import experiment_story
 from koderz.store import load_steps, spent_usd
-from koderz.story import experiment_story
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from koderz.analysis.story import experiment_story, export_experiment, runs_table
 from koderz.errors import ConfigError
 from koderz.store import StepWriter, load_steps
-from koderz.story import experiment_story, export_experiment, runs_table
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 EXP = "r1/s/HumanEval/0"

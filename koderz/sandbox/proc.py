@@ -1,15 +1,15 @@
 """The processes behind the sandbox: starting them, feeding them, watching them, killing them.
 
 # !!! WARNING - SECURITY BOUNDARY !!!
-# The code here starts the processes that run untrusted candidates (see ``koderz/sandbox.py``
-# for what isolates them). A variable added to ``_CLEAN_ENV``, a uid shared between two
-# candidates, or a kill that misses a process is a hole: a secret reaches a candidate, or a
-# daemon of one candidate meets the next. Change this module only with the hostile battery in
-# tests/test_sandbox.py passing.
+# The code here starts the processes that run untrusted candidates (see
+# ``koderz/sandbox/__init__.py`` for what isolates them). A variable added to
+# ``_CLEAN_ENV``, a uid shared between two candidates, or a kill that misses a process is a
+# hole: a secret reaches a candidate, or a daemon of one candidate meets the next. Change
+# this module only with the hostile battery in tests/sandbox/test_sandbox.py passing.
 
-Both modes speak one protocol to the judge (``koderz/_harness.py``): two ``marshal`` frames
+Both modes speak one protocol to the judge (``koderz/sandbox/harness.py``): two ``marshal`` frames
 in, records back on a pipe of their own. Under bubblewrap a long-lived zygote serves the
-candidates (``koderz/_zygote.py``); without it, :func:`_run_rlimits` starts one harness
+candidates (``koderz/sandbox/zygote.py``); without it, :func:`_run_rlimits` starts one harness
 process per candidate. Either way the caller gets a :class:`_Raw`: what the pipes held,
 believed by nobody until ``koderz.sandbox`` turns it into a verdict.
 """
@@ -40,11 +40,11 @@ from koderz.errors import SandboxError
 from koderz.extract import prompt_context
 
 if TYPE_CHECKING:
-    from koderz._testplan import TestPlan
     from koderz.records import Problem
-    from koderz.sandbox import Limits
+    from koderz.sandbox.limits import Limits
+    from koderz.sandbox.testplan import TestPlan
 
-_HARNESS = Path(__file__).with_name("_harness.py")
+_HARNESS = Path(__file__).with_name("harness.py")
 _SANDBOX_CWD = "/tmp"
 _UID_BASE = 1_500_000
 _UID_SLOTS = 256

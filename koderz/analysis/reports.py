@@ -64,7 +64,7 @@ def notebook_path(name: str, notebook_dir: str | os.PathLike[str] | None = None)
         ConfigError: No such notebook; the message lists the ones there are.
     """
     folder = (
-        Path(notebook_dir) if notebook_dir else Path(__file__).resolve().parents[1] / "notebooks"
+        Path(notebook_dir) if notebook_dir else Path(__file__).resolve().parents[2] / "notebooks"
     )
     path = folder / f"{name.removesuffix('.ipynb')}.ipynb"
     if not path.is_file():

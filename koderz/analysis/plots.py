@@ -1,4 +1,4 @@
-"""The figures and tables the notebooks show, drawn from :mod:`koderz.analysis` tables.
+"""The figures and tables the notebooks show, drawn from :mod:`koderz.analysis.metrics`.
 
 Every figure function returns a matplotlib ``Figure`` (so a notebook shows it and a script can
 ``fig.savefig("x.pdf")``), labels its axes with units, and colours tiers the same way
@@ -23,9 +23,8 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from koderz.analysis import CALL_ROLES
-from koderz.registry import TIERS
-from koderz.store import flag, spent_usd
+from koderz.models.registry import TIERS
+from koderz.store import CALL_ROLES, flag, spent_usd
 
 __all__ = [
     "TIER_COLORS",
@@ -460,7 +459,7 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
     """One experiment as HTML: the spec (reused or not), each attempt's code with its diff
     from the previous attempt, test results and feedback (or the failed model call), the
     reviewer's guidance, and what each step cost. The rows are walked as
-    :func:`koderz.story.experiment_story` walks them for the text.
+    :func:`koderz.analysis.story.experiment_story` walks them for the text.
 
     Examples:
         >>> steps = pd.DataFrame({"experiment_id": "e", "role": ["attempt", "attempt"],
@@ -470,7 +469,7 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
         >>> "attempt 1 &rarr; attempt 2" in story_html(steps, "e")
         True
     """
-    from koderz.story import experiment_rows
+    from koderz.analysis.story import experiment_rows
 
     if experiment_id is None:  # the first experiment recorded
         ids = steps["experiment_id"].dropna()

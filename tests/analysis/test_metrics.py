@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from koderz import ConfigError, UnknownModelError, analysis, prices
-from koderz.analysis import (
+from koderz import ConfigError, UnknownModelError
+from koderz.analysis import metrics as analysis
+from koderz.analysis.metrics import (
     ANALYSIS_COLUMNS,
     analyze,
     cost_breakdown,
@@ -38,9 +39,10 @@ from koderz.analysis import (
     reprice,
     summarize,
 )
-from koderz.cost_savings import bootstrap_ci, headline, savings
+from koderz.analysis.savings import bootstrap_ci, headline, savings
+from koderz.models import prices
+from koderz.models.registry import register_model
 from koderz.records import Usage
-from koderz.registry import register_model
 from koderz.store import StepWriter, load_steps
 
 LOCAL, FRONTIER = "qwen2.5-coder:7b", "claude-opus-4-5"

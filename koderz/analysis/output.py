@@ -1,25 +1,52 @@
-"""What ``koderz analyze`` prints: an :class:`~koderz.analysis.Analysis` as text for a person,
-and as plain JSON-ready data for a program (``--json``).
-
-``Analysis.text()`` and ``Analysis.to_dict()`` are these two functions.
+"""What :func:`koderz.analyze` returns, and how it shows itself: :class:`Analysis` as text
+for a person (``koderz analyze``) and as plain JSON-ready data for a program (``--json``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from koderz.analysis import CALL_ROLES
-from koderz.cost_savings import headline
-from koderz.registry import TIERS
+from koderz.analysis.savings import headline
+from koderz.models.registry import TIERS
+from koderz.store import CALL_ROLES
 
-if TYPE_CHECKING:
-    from koderz.analysis import Analysis
+__all__ = ["Analysis", "analysis_dict", "analysis_text"]
 
-__all__ = ["analysis_dict", "analysis_text"]
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything :func:`koderz.analyze` computes, as tables; :meth:`to_dict` is the JSON form."""
+
+    experiments: pd.DataFrame
+    """One row per experiment (:func:`koderz.experiments`)."""
+    summary: pd.DataFrame
+    """One row per strategy (:func:`koderz.summarize` joined with :func:`koderz.savings`)."""
+    by_tier: pd.DataFrame
+    """Cost and calls per strategy and tier (:func:`koderz.cost_breakdown`)."""
+    by_role: pd.DataFrame
+    """Cost and calls per strategy and role."""
+    pass_at_iteration: pd.DataFrame
+    """Pass rate within each number of attempts (:func:`koderz.pass_at_iteration`)."""
+    baseline: str | None
+    """The measured baseline strategy, if one was named."""
+    estimate_model: str | None
+    """The model the estimate re-prices at, if one was named."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
+        (:func:`analysis_dict`)."""
+        return analysis_dict(self)
+
+    def text(self) -> str:
+        """The summary as text: per strategy, outcomes, the three tiers with call counts,
+        and savings against the measured baseline and against the estimate
+        (:func:`analysis_text`)."""
+        return analysis_text(self)
 
 
 def analysis_text(analysis: Analysis) -> str:

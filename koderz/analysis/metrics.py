@@ -1,53 +1,19 @@
-"""Pure functions over the steps table: outcomes, costs, savings, pass@k and their intervals.
-
-How rows are aggregated (every table below follows these definitions):
-
-- An **experiment** is one problem under one strategy in one run: the rows sharing
-  ``(run_id, experiment_id)``. It is *finished* when it has an ``end`` row; only finished
-  experiments count in outcomes, costs and savings (an interrupted run's experiments in
-  flight are counted apart, as ``unfinished``, and cost nothing in the totals).
-- An experiment is **solved** when its ``end`` row says so; ``attempts`` is the end row's
-  ``iteration``; ``solved_at`` is the iteration of the first passing attempt.
-- A **model call** is a ``spec``, ``attempt`` or ``checkpoint`` row with a model, except a
-  reused spec (it was taken from an earlier run at no cost) and a failed call (``status``
-  ``provider_error``: the provider answered with an error after the retries, so no tokens
-  were bought and the row costs $0). Only model calls count in ``calls`` and
-  ``calls_<tier>``/``calls_<role>``.
-- A **cost** is all in: token cost (``cost_usd``) plus local hardware cost
-  (``hardware_cost_usd``, 0 unless a rate was given); both parts are kept as columns.
-- A problem may be run several times by a strategy (several runs). Per strategy and problem,
-  ``n`` is its finished experiments and ``c`` the solved ones. The **pass rate** is the mean
-  over problems of ``c / n`` (the unbiased pass@1; with one run per problem it is
-  solved / problems); **pass@k** is the mean over problems with ``n >= k`` of the unbiased
-  estimator :func:`pass_at_k`. A problem's **cost** is the mean cost of its experiments, so
-  a strategy run twice is not charged twice when compared.
-- **Savings against a measured baseline** (a strategy the user names) compare only the
-  problems both strategies finished: ``savings_usd`` is the baseline's cost minus the
-  strategy's, summed over those problems; ``savings_pct`` is that as a percent of the
-  baseline's cost. **Savings against the estimate** re-price the strategy's own calls'
-  tokens at one model (:func:`reprice`): what the same tokens would have cost on a frontier
-  model alone. It is an estimate (a frontier model would not have used the same tokens) and
-  is labelled so everywhere.
-- **Intervals** are 95% percentile bootstrap intervals resampling problems (paired: both
-  strategies are resampled on the same problems), with a fixed seed so a report is
-  reproducible.
-
-Savings and intervals are computed in :mod:`koderz.cost_savings`; the text and JSON of
-``koderz analyze`` are written by :mod:`koderz.analysis_output`.
-"""
+"""The per-experiment table and the per-strategy summary over the steps table, by the
+definitions in :mod:`koderz.analysis`."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from koderz.cost_savings import (
+from koderz.analysis.estimators import pass_at_k
+from koderz.analysis.output import Analysis
+from koderz.analysis.savings import (
     N_BOOT,
     bootstrap_ci,
     check_baseline,
@@ -57,9 +23,10 @@ from koderz.cost_savings import (
     savings,
 )
 from koderz.errors import ConfigError
-from koderz.prices import Price, list_price, price_call
+from koderz.models.prices import Price, list_price, price_call
+from koderz.models.registry import TIERS, resolve_model
 from koderz.records import Usage
-from koderz.registry import TIERS, resolve_model
+from koderz.store import CALL_ROLES
 
 __all__ = [
     "ANALYSIS_COLUMNS",
@@ -75,8 +42,6 @@ __all__ = [
     "summarize",
 ]
 
-CALL_ROLES = ("spec", "attempt", "checkpoint")
-"""Roles of rows that are model calls."""
 
 ANALYSIS_COLUMNS = (
     "run_id",
@@ -115,32 +80,6 @@ _LONG_CONTEXT = 128_000
 
 
 # --------------------------------------------------------------------------- estimators
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """The unbiased pass@k estimator of Chen et al. (2021): ``1 - C(n-c, k) / C(n, k)``.
-
-    The chance that at least one of ``k`` samples drawn without replacement from ``n``
-    samples, ``c`` of them correct, is correct.
-
-    Args:
-        n: Samples (here: finished experiments of one problem).
-        c: Correct samples (solved experiments).
-        k: Samples allowed.
-
-    Raises:
-        ValueError: Unless ``0 <= c <= n`` and ``1 <= k <= n``.
-
-    Examples:
-        >>> pass_at_k(5, 0, 1), pass_at_k(5, 5, 3), pass_at_k(4, 1, 2)
-        (0.0, 1.0, 0.5)
-    """
-    if not 0 <= c <= n or not 1 <= k <= n:
-        raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n (n={n}, c={c}, k={k})")
-    if n - c < k:
-        return 1.0
-    # The product form of Chen et al., numerically stable for large n.
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 
 # --------------------------------------------------------------------------- re-pricing
@@ -546,41 +485,6 @@ def cost_curve(exps: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- one call
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """Everything :func:`analyze` computes, as tables; :meth:`to_dict` is the JSON form."""
-
-    experiments: pd.DataFrame
-    """One row per experiment (:func:`experiments`)."""
-    summary: pd.DataFrame
-    """One row per strategy (:func:`summarize` joined with :func:`savings`)."""
-    by_tier: pd.DataFrame
-    """Cost and calls per strategy and tier (:func:`cost_breakdown`)."""
-    by_role: pd.DataFrame
-    """Cost and calls per strategy and role."""
-    pass_at_iteration: pd.DataFrame
-    """Pass rate within each number of attempts (:func:`pass_at_iteration`)."""
-    baseline: str | None
-    """The measured baseline strategy, if one was named."""
-    estimate_model: str | None
-    """The model the estimate re-prices at, if one was named."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
-        (:func:`koderz.analysis_output.analysis_dict`)."""
-        from koderz.analysis_output import analysis_dict
-
-        return analysis_dict(self)
-
-    def text(self) -> str:
-        """The summary as text: per strategy, outcomes, the three tiers with call counts,
-        and savings against the measured baseline and against the estimate
-        (:func:`koderz.analysis_output.analysis_text`)."""
-        from koderz.analysis_output import analysis_text
-
-        return analysis_text(self)
-
-
 def analyze(
     steps: pd.DataFrame,
     *,
@@ -606,7 +510,7 @@ def analyze(
             price.
 
     Examples:
-        >>> from koderz.demo import demo_data
+        >>> from koderz.analysis.demo import demo_data
         >>> from koderz.store import load_steps
         >>> steps = load_steps(demo_data(problems=3), columns=ANALYSIS_COLUMNS)
         >>> a = analyze(steps, baseline="frontier-only")

@@ -38,8 +38,8 @@ import numpy as np
 import numpy.typing as npt
 
 from koderz.errors import ConfigError
+from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Usage
-from koderz.registry import ModelSpec, resolve_model
 
 __all__ = [
     "Cost",

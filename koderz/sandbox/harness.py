@@ -1,6 +1,7 @@
-"""The trusted test runner that Koderz starts *inside* the sandbox (see ``koderz/sandbox.py``).
+"""The trusted test runner that Koderz starts *inside* the sandbox (see
+``koderz/sandbox/__init__.py``).
 
-It is run as ``python -I -S _harness.py`` and must import nothing from Koderz and nothing
+It is run as ``python -I -S harness.py`` and must import nothing from Koderz and nothing
 slow: its start-up time is paid once per candidate.
 
 Two processes, so that the candidate never shares memory with the code that judges it:

