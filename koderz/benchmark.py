@@ -1,22 +1,19 @@
-"""Many experiments: strategies x problems, scheduled on threads (or a Dask cluster),
-resumable, within a budget, with progress and money spent shown as they go.
+"""Many experiments: strategies x problems, resumable, within a budget, with progress and
+money spent shown as they go.
 
-Threads, not processes or asyncio, so it runs inside Jupyter (where an event loop is already
-running) and the work, which waits on models and sandboxes, overlaps. For more than one
-machine the same benchmark runs on a Dask cluster, every worker writing into the same data
-folder (which must then be on a shared filesystem).
+This module decides what a run is (which strategies, which problems, what is left of an
+earlier session); :mod:`koderz.preflight` checks it can run before money is spent,
+:mod:`koderz.runs` records it, and :mod:`koderz.schedule` runs the experiments on threads or
+a Dask cluster.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import secrets
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,45 +21,26 @@ from typing import Any
 import pandas as pd
 
 from koderz.errors import ConfigError, KoderzError
-from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
-from koderz.models.registry import ModelSpec, resolve_model
+from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id
+from koderz.preflight import preflight
 from koderz.records import Problem
+from koderz.runs import write_manifest
+from koderz.schedule import Feed, InFlight, run_on_dask, run_on_threads
 from koderz.store import StepWriter, load_steps, spent_usd
 
 __all__ = [
     "BenchmarkResult",
-    "InFlight",
     "default_strategies",
     "new_run_id",
     "run_benchmark",
 ]
 
 FINAL_STATUSES = frozenset({"solved", "exhausted", "error"})
-DEFAULT_IN_FLIGHT = {"llamacpp": 1, "ollama": 4}
 
 
 def new_run_id() -> str:
     """A new run id: UTC time and a random suffix, e.g. ``20261126-071500-a3f9``."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
-class InFlight:
-    """Limits on model calls in flight, shared by a run's threads: ``total`` in all, and
-    per provider."""
-
-    def __init__(self, total: int, limits: Mapping[str, int] | None = None) -> None:
-        merged = {**DEFAULT_IN_FLIGHT, **(limits or {})}
-        for provider, n in merged.items():
-            if n < 1:
-                raise ConfigError(f"max in flight for {provider} must be at least 1.")
-        self._total = threading.BoundedSemaphore(total)
-        self._sems = {p: threading.BoundedSemaphore(n) for p, n in merged.items()}
-
-    @contextlib.contextmanager
-    def __call__(self, provider: str) -> Iterator[None]:
-        sem = self._sems.get(provider)
-        with sem if sem is not None else contextlib.nullcontext(), self._total:
-            yield
 
 
 @dataclass
@@ -149,90 +127,6 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
     ]
 
 
-def _preflight(strategies: Sequence[Strategy]) -> None:
-    """Fail before any money is spent if a model is unknown, has no price, misses its key
-    (or, in-process, does not load), or its local server does not answer."""
-    from koderz.models import client_for
-    from koderz.models.prices import price_call
-    from koderz.records import Usage
-
-    names = [s.name for s in strategies]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"Strategy names must be unique; got {names}.")
-    probed: set[str] = set()
-    for s in strategies:
-        for name in s.models():
-            spec = resolve_model(name)
-            price_call(spec, Usage())
-            client_for(spec)
-            if spec.provider == "ollama" or spec.base_url is not None:
-                _probe_server(spec, probed)
-
-
-def _probe_server(spec: ModelSpec, probed: set[str]) -> None:
-    """A local server that does not answer at all is a setup mistake, not a passing fault:
-    say so now rather than after every call's retries."""
-    import httpx
-
-    if spec.provider == "ollama":
-        from koderz.models.ollama import DEFAULT_HOST
-
-        url = os.environ.get("OLLAMA_HOST", DEFAULT_HOST)
-        if "://" not in url:
-            url = "http://" + url
-        fix = "start it with `ollama serve`, or set OLLAMA_HOST to where it runs"
-    else:
-        url = str(spec.base_url)
-        fix = "start the server, or correct the URL in NAME@URL"
-    if url in probed:
-        return
-    probed.add(url)
-    try:
-        httpx.get(url, timeout=5.0)
-    except httpx.HTTPError as e:
-        raise ConfigError(f"No server answers at {url} for {spec.name!r} ({e}); {fix}.") from e
-
-
-def _manifest(data_dir: Path, run_id: str, strategies: Sequence[Strategy], problems: str) -> None:
-    """Record what the run was asked to do; a resumed run must ask the same."""
-    from koderz.prompts import PROMPTS_VERSION
-    from koderz.version import __version__
-
-    path = data_dir / "runs" / f"{run_id}.json"
-    wanted = {s.name: s.to_dict() for s in strategies}
-    if path.is_file():
-        old = json.loads(path.read_text())
-        if old.get("problems") not in (None, problems):
-            raise ConfigError(
-                f"Run {run_id} was started on problems {old['problems']!r}, not {problems!r}; "
-                "resume it with the same problem file, or start a new --run-id."
-            )
-        for name, settings in wanted.items():
-            before = old.get("strategies", {}).get(name)
-            if before is not None and before != settings:
-                raise ConfigError(
-                    f"Run {run_id} was started with other settings for strategy {name!r} "
-                    f"({before}); resume it with the same settings, or start a new --run-id."
-                )
-        wanted = {**old.get("strategies", {}), **wanted}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {
-                "run_id": run_id,
-                "koderz_version": __version__,
-                "prompts_version": PROMPTS_VERSION,
-                "problems": problems,
-                "strategies": wanted,
-                "updated_at": dt.datetime.now(dt.UTC).isoformat(),
-            },
-            indent=2,
-        )
-    )
-    tmp.replace(path)
-
-
 def _progress(total: int, initial: int, run_id: str, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
@@ -296,8 +190,6 @@ def run_benchmark(
         ConfigError: An unknown model, a missing key, a bad problem file or selection; raised
             before any money is spent.
     """
-    from koderz.problems import load_problems, select_problems
-
     settings: dict[str, Any] = {
         "max_iterations": max_iterations,
         "checkpoint_interval": checkpoint_interval,
@@ -308,61 +200,26 @@ def run_benchmark(
         "max_tokens": max_tokens,
         "reuse_spec": reuse_spec,
     }
-    if strategies is None:
-        if worker is None:
-            if any(x is not None for x in (spec_model, reviewer, strategy)):
-                raise ConfigError("Give --worker too when naming a spec model or reviewer.")
-            strategies = default_strategies(**settings)
-        else:
-            name = strategy or _strategy_name(worker, spec_model, reviewer)
-            strategies = [
-                Strategy(name, worker=worker, spec_model=spec_model, reviewer=reviewer, **settings)
-            ]
-    strategies = list(strategies)
-    if workers < 1:
-        raise ConfigError("workers (--workers) must be at least 1.")
-    if max_cost is not None and max_cost < 0:
-        raise ConfigError("max_cost (--max-cost) must be a number of dollars >= 0.")
-    if sandbox_timeout_s is not None and sandbox_timeout_s <= 0:
-        raise ConfigError("sandbox_timeout_s (--timeout) must be a number of seconds > 0.")
+    chosen_strategies = _strategies(strategies, worker, spec_model, reviewer, strategy, settings)
+    _check_run_settings(workers, max_cost, sandbox_timeout_s)
     limiter = InFlight(workers, max_in_flight)  # checked before anything is written
-    _preflight(strategies)
-    if isinstance(problems, str):
-        source, loaded = problems, load_problems(problems)
-    else:
-        items = problems.values() if isinstance(problems, Mapping) else problems
-        loaded = {p.task_id: p for p in items}
-        source = "(given in Python)"
-    chosen = select_problems(loaded, select, limit)
-    if not chosen:
-        raise ConfigError(
-            f"The selection {select!r} (limit {limit}) leaves no problem; `--problems 0:20` "
-            "takes the first 20."
-        )
+    preflight(chosen_strategies)
+    source, chosen = _problems(problems, select, limit)
     data = Path(data_dir)
     run = run_id or new_run_id()
-    _manifest(data, run, strategies, source)
+    write_manifest(data, run, chosen_strategies, source)
 
-    previous = load_steps(data, run_id=run) if (data / "steps").is_dir() else pd.DataFrame()
-    histories: dict[str, pd.DataFrame] = {}
-    finished: set[str] = set()
-    spent = 0.0
-    if len(previous):
-        spent = spent_usd(previous)
-        ends = previous[previous["role"] == "end"].groupby("experiment_id").tail(1)
-        finished = set(ends.loc[ends["status"].isin(FINAL_STATUSES), "experiment_id"])
-        live = previous[(previous["role"] != "end") & ~previous["experiment_id"].isin(finished)]
-        histories = {str(k): g for k, g in live.groupby("experiment_id")}
-
+    left = _Resume.of(data, run)
     tasks = [
         (p, s)
-        for s in strategies
+        for s in chosen_strategies
         for p in chosen.values()
-        if experiment_id(run, s.name, p.task_id) not in finished
+        if experiment_id(run, s.name, p.task_id) not in left.finished
     ]
-    budget = Budget(max_cost, spent)
-    result = BenchmarkResult(run, data, skipped=len(strategies) * len(chosen) - len(tasks))
-    bar = _progress(len(strategies) * len(chosen), result.skipped, run, progress)
+    total = len(chosen_strategies) * len(chosen)
+    budget = Budget(max_cost, left.spent)
+    result = BenchmarkResult(run, data, skipped=total - len(tasks))
+    bar = _progress(total, result.skipped, run, progress)
 
     def done(r: ExperimentResult) -> None:
         result.experiments.append(r)
@@ -372,12 +229,12 @@ def run_benchmark(
         )
 
     writer = StepWriter(data, run)
-    feed = _Feed(tasks, histories, run, data, budget, sandbox_timeout_s, done)
+    feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done)
     try:
         if dask is not None:
-            _run_on_dask(dask, feed, workers)
+            run_on_dask(dask, feed, workers)
         else:
-            _run_on_threads(feed, writer, workers, limiter)
+            run_on_threads(feed, writer, workers, limiter)
     except KeyboardInterrupt as e:
         budget.halt()
         result.stopped = "interrupted"
@@ -396,143 +253,79 @@ def run_benchmark(
     return result
 
 
+def _strategies(
+    given: Sequence[Strategy] | None,
+    worker: str | None,
+    spec_model: str | None,
+    reviewer: str | None,
+    name: str | None,
+    settings: dict[str, Any],
+) -> list[Strategy]:
+    """The strategies given, else the one named by its roles, else the defaults here."""
+    if given is not None:
+        return list(given)
+    if worker is None:
+        if any(x is not None for x in (spec_model, reviewer, name)):
+            raise ConfigError("Give --worker too when naming a spec model or reviewer.")
+        return default_strategies(**settings)
+    name = name or _strategy_name(worker, spec_model, reviewer)
+    return [Strategy(name, worker=worker, spec_model=spec_model, reviewer=reviewer, **settings)]
+
+
+def _check_run_settings(
+    workers: int, max_cost: float | None, sandbox_timeout_s: float | None
+) -> None:
+    if workers < 1:
+        raise ConfigError("workers (--workers) must be at least 1.")
+    if max_cost is not None and max_cost < 0:
+        raise ConfigError("max_cost (--max-cost) must be a number of dollars >= 0.")
+    if sandbox_timeout_s is not None and sandbox_timeout_s <= 0:
+        raise ConfigError("sandbox_timeout_s (--timeout) must be a number of seconds > 0.")
+
+
+def _problems(
+    problems: str | Mapping[str, Problem] | Sequence[Problem], select: str | None, limit: int | None
+) -> tuple[str, dict[str, Problem]]:
+    """Where the problems come from (for the manifest), and the ones chosen."""
+    from koderz.problems import load_problems, select_problems
+
+    if isinstance(problems, str):
+        source, loaded = problems, load_problems(problems)
+    else:
+        items = problems.values() if isinstance(problems, Mapping) else problems
+        loaded = {p.task_id: p for p in items}
+        source = "(given in Python)"
+    chosen = select_problems(loaded, select, limit)
+    if not chosen:
+        raise ConfigError(
+            f"The selection {select!r} (limit {limit}) leaves no problem; `--problems 0:20` "
+            "takes the first 20."
+        )
+    return source, chosen
+
+
+@dataclass
+class _Resume:
+    """What an earlier session of a run left: money spent, experiments finished, and the
+    rows of those it did not finish."""
+
+    spent: float = 0.0
+    finished: set[str] = field(default_factory=set)
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: Path, run: str) -> _Resume:
+        previous = load_steps(data, run_id=run) if (data / "steps").is_dir() else pd.DataFrame()
+        if not len(previous):
+            return cls()
+        ends = previous[previous["role"] == "end"].groupby("experiment_id").tail(1)
+        finished = set(ends.loc[ends["status"].isin(FINAL_STATUSES), "experiment_id"])
+        live = previous[(previous["role"] != "end") & ~previous["experiment_id"].isin(finished)]
+        histories = {str(k): g for k, g in live.groupby("experiment_id")}
+        return cls(spent_usd(previous), finished, histories)
+
+
 def _strategy_name(worker: str, spec_model: str | None, reviewer: str | None) -> str:
     advisors = sorted({m for m in (spec_model, reviewer) if m})
     name = worker + ("+" + "+".join(advisors) if advisors else "")
     return name.replace("/", "_")
-
-
-@dataclass
-class _Feed:
-    """The experiments still to run, handed out one at a time while money is left."""
-
-    tasks: list[tuple[Problem, Strategy]]
-    histories: dict[str, pd.DataFrame]
-    run: str
-    data: Path
-    budget: Budget
-    sandbox_timeout_s: float | None
-    done: Any
-    _next: int = 0
-
-    def take(self) -> tuple[Problem, Strategy, pd.DataFrame | None] | None:
-        """The next experiment, or None when there is none or the money is spent."""
-        if self.budget.exhausted() or self._next >= len(self.tasks):
-            return None
-        problem, strategy = self.tasks[self._next]
-        self._next += 1
-        history = self.histories.get(experiment_id(self.run, strategy.name, problem.task_id))
-        return problem, strategy, history
-
-
-def _run_on_threads(feed: _Feed, writer: StepWriter, workers: int, limiter: InFlight) -> None:
-    # More experiments than call slots: the limiter caps calls at ``workers``, and the spare
-    # experiments run their sandboxes while the others wait on models (3x measured best in
-    # benchmarks/bench_engine.py: 1x 3.05 s, 2x 2.86 s, 3x 2.43 s, 4x 2.59 s).
-    experiments_at_once = 3 * workers
-    with ThreadPoolExecutor(max_workers=experiments_at_once, thread_name_prefix="koderz") as pool:
-        running: set[Future[ExperimentResult]] = set()
-
-        def submit_next() -> bool:
-            item = feed.take()
-            if item is not None:
-                problem, strategy, history = item
-                running.add(
-                    pool.submit(
-                        run_experiment,
-                        problem,
-                        strategy,
-                        writer=writer,
-                        budget=feed.budget,
-                        history=history,
-                        limiter=limiter,
-                        spec_cache=feed.data / "specs",
-                        sandbox_timeout_s=feed.sandbox_timeout_s,
-                    )
-                )
-            return item is not None
-
-        try:
-            while len(running) < experiments_at_once and submit_next():
-                pass
-            while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    running.discard(f)
-                    feed.done(f.result())
-                    submit_next()
-        except BaseException:
-            feed.budget.halt()  # running experiments end at their next step
-            for f in running:
-                f.cancel()
-            raise
-
-
-def _dask_experiment(
-    problem: Problem,
-    strategy: Strategy,
-    run: str,
-    data_dir: str,
-    history: pd.DataFrame | None,
-    remaining_usd: float | None,
-    sandbox_timeout_s: float | None,
-) -> ExperimentResult:
-    """One experiment on a Dask worker, writing into the shared data folder."""
-    return run_experiment(
-        problem,
-        strategy,
-        writer=StepWriter(data_dir, run),
-        budget=Budget(remaining_usd),
-        history=history,
-        spec_cache=Path(data_dir) / "specs",
-        sandbox_timeout_s=sandbox_timeout_s,
-    )
-
-
-def _run_on_dask(dask: Any, feed: _Feed, workers: int) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ImportError as e:
-        raise ConfigError(
-            "Running on Dask needs the 'dask' extra: pip install 'koderz[dask]'."
-        ) from e
-    client = dask if isinstance(dask, Client) else Client(dask)
-    budget = feed.budget
-    try:
-        # A bounded window of tasks in flight, so the budget is checked between experiments:
-        # each task gets the money left when it starts, so the run can overshoot by at most
-        # what the experiments in flight spend.
-        window = max(workers, sum(client.nthreads().values()))
-        futures = as_completed()
-
-        def submit_next() -> bool:
-            item = feed.take()
-            if item is not None:
-                problem, strategy, history = item
-                remaining = None if budget.max_cost is None else budget.max_cost - budget.spent
-                futures.add(
-                    client.submit(
-                        _dask_experiment,
-                        problem,
-                        strategy,
-                        feed.run,
-                        str(feed.data.resolve()),
-                        history,
-                        remaining,
-                        feed.sandbox_timeout_s,
-                        pure=False,
-                    )
-                )
-            return item is not None
-
-        for _ in range(window):
-            if not submit_next():
-                break
-        for future in futures:
-            r: ExperimentResult = future.result()
-            budget.add(r.cost_usd)
-            feed.done(r)
-            submit_next()
-    finally:
-        if client is not dask:
-            client.close()

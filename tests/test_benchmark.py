@@ -325,14 +325,14 @@ def test_resuming_on_other_problems_is_refused(openai_coder, tmp_path):
 
 
 def test_ctrl_c_names_the_run_to_resume(monkeypatch, tmp_cwd, capsys, openai_coder):
-    from koderz import benchmark
+    from koderz import schedule
 
     openai_coder(TOYS)
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(benchmark, "run_experiment", interrupt)
+    monkeypatch.setattr(schedule, "run_experiment", interrupt)
     status = main(
         [
             "benchmark",
