@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -529,6 +530,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         resume = f" Resume with --run-id {run_id}." if run_id else ""
         print(f"koderz {args._name}: interrupted; what finished is kept.{resume}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`koderz models | head`): not an error of ours or theirs.
+        # Python would complain again when it flushes stdout at exit, so point stdout at
+        # /dev/null first; 141 is what a shell reports for a process ended by SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
 
 
 _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {

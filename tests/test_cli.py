@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -110,3 +111,22 @@ def test_a_corrupt_file_is_one_warning_line_and_the_rest_is_shown(tmp_path):
     assert proc.stderr.startswith("koderz: warning: Skipping ") and "bad.parquet" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "r1" in proc.stdout
+
+
+def test_a_closed_pipe_is_no_traceback():
+    # `koderz models | head -1`: the reader is gone (here before the first write, so the
+    # test does not depend on timing); the command ends quietly with SIGPIPE's status.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "koderz.cli", "models"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
