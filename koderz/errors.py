@@ -69,7 +69,8 @@ class ProviderError(KoderzError):
         model: The model that was called.
         kind: What happened, one of ``rate_limit``, ``overloaded``, ``server``, ``timeout``,
             ``connection``, ``auth``, ``bad_request``, ``not_found``, ``context_overflow``,
-            ``other``.
+            ``crashed`` (an embedded model's worker process died; not retried, the next call
+            starts a new one), ``other``.
         status: The HTTP status, where there was one.
         attempts: How many times the call was tried.
         retry_after_s: How long the provider asked us to wait before trying again, if it did.

@@ -79,7 +79,8 @@ class Completion:
     usage: Usage
     """Tokens, in Koderz's convention (see :class:`Usage`)."""
     latency_s: float
-    """Wall time of the call, retries included."""
+    """Seconds the call took, retries included: the wall time of an API call, or for an
+    embedded model the time llama.cpp spent on it (measured in its worker process)."""
     model: str
     """The model as Koderz names it (the registry name)."""
     provider: str
@@ -89,6 +90,9 @@ class Completion:
     ``content_filter``, ``context_overflow``, ``empty`` or the provider's own word."""
     attempts: int = 1
     """How many HTTP attempts the call took (1 when it succeeded first time)."""
+    wait_s: float = 0.0
+    """Seconds the call waited for the model before it ran (an embedded model serves one
+    call at a time); not part of ``latency_s``."""
 
 
 @dataclass(frozen=True)

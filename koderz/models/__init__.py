@@ -61,9 +61,17 @@ def client_for(spec: ModelSpec) -> ProviderClient:
 
 
 def reset_clients() -> None:
-    """Forget cached clients, e.g. after changing ``OPENAI_BASE_URL`` in a notebook."""
+    """Forget cached clients, e.g. after changing ``OPENAI_BASE_URL`` in a notebook.
+
+    Clients that hold a process (an embedded model's worker) end it.
+    """
     with _clients_lock:
+        clients = list(_clients.values())
         _clients.clear()
+    for client in clients:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()
 
 
 class Model:
@@ -156,7 +164,10 @@ class Model:
                     raise err from exc
                 self.retry.sleep(self.retry.delay(attempt, err.retry_after_s))
                 continue
-            return replace(result, latency_s=time.perf_counter() - started, attempts=attempt)
+            # A client that timed the model itself (latency_s > 0) knows better than the
+            # wall clock here, which also counts waiting for the model.
+            latency = result.latency_s or time.perf_counter() - started
+            return replace(result, latency_s=latency, attempts=attempt)
 
 
 def get_model(name: str, *, retry: RetryPolicy | None = None) -> Model:

@@ -73,7 +73,10 @@ class ProviderClient(Protocol):
     def generate(
         self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
     ) -> Completion:
-        """One attempt at a call; ``latency_s`` and ``attempts`` are filled in by the caller."""
+        """One attempt at a call; ``attempts`` is filled in by the caller, and so is
+        ``latency_s`` (the wall time) when the client leaves it 0. A client that measures the
+        model's own time (the embedded model does, in its worker) returns it, and any wait
+        for the model as ``wait_s``."""
         ...
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:

