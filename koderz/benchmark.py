@@ -24,7 +24,7 @@ from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id
 from koderz.preflight import preflight
 from koderz.records import Problem
-from koderz.runs import write_manifest
+from koderz.runs import run_lock, write_manifest
 from koderz.schedule import Feed, InFlight, run_on_dask, run_on_threads
 from koderz.store import StepWriter, load_steps, spent_usd
 
@@ -207,50 +207,53 @@ def run_benchmark(
     source, chosen = _problems(problems, select, limit)
     data = Path(data_dir)
     run = run_id or new_run_id()
-    write_manifest(data, run, chosen_strategies, source)
+    # Held from the manifest to the last row, so that a second process on the same run
+    # refuses instead of doubling its rows; Dask workers write under the client's lock.
+    with run_lock(data, run):
+        write_manifest(data, run, chosen_strategies, source)
 
-    left = _Resume.of(data, run)
-    tasks = [
-        (p, s)
-        for s in chosen_strategies
-        for p in chosen.values()
-        if experiment_id(run, s.name, p.task_id) not in left.finished
-    ]
-    total = len(chosen_strategies) * len(chosen)
-    budget = Budget(max_cost, left.spent)
-    result = BenchmarkResult(run, data, skipped=total - len(tasks))
-    bar = _progress(total, result.skipped, run, progress)
+        left = _Resume.of(data, run)
+        tasks = [
+            (p, s)
+            for s in chosen_strategies
+            for p in chosen.values()
+            if experiment_id(run, s.name, p.task_id) not in left.finished
+        ]
+        total = len(chosen_strategies) * len(chosen)
+        budget = Budget(max_cost, left.spent)
+        result = BenchmarkResult(run, data, skipped=total - len(tasks))
+        bar = _progress(total, result.skipped, run, progress)
 
-    def done(r: ExperimentResult) -> None:
-        result.experiments.append(r)
-        bar.update(1)
-        bar.set_postfix_str(
-            f"solved {result.solved}/{len(result.experiments)} | ${budget.spent:.4f}"
-        )
+        def done(r: ExperimentResult) -> None:
+            result.experiments.append(r)
+            bar.update(1)
+            bar.set_postfix_str(
+                f"solved {result.solved}/{len(result.experiments)} | ${budget.spent:.4f}"
+            )
 
-    writer = StepWriter(data, run)
-    feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done)
-    try:
-        if dask is not None:
-            run_on_dask(dask, feed, workers)
-        else:
-            run_on_threads(feed, writer, workers, limiter)
-    except KeyboardInterrupt as e:
-        budget.halt()
-        result.stopped = "interrupted"
-        e.run_id = run  # type: ignore[attr-defined]  # for the CLI's resume hint
-        raise
-    finally:
-        bar.close()
-        result.spent_usd = budget.spent
-        with contextlib.suppress(KoderzError, OSError):
-            writer.compact()
-    if budget.over() and (
-        len(result.experiments) < len(tasks)
-        or any(e.status == "budget" for e in result.experiments)
-    ):
-        result.stopped = "budget"
-    return result
+        writer = StepWriter(data, run)
+        feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done)
+        try:
+            if dask is not None:
+                run_on_dask(dask, feed, workers)
+            else:
+                run_on_threads(feed, writer, workers, limiter)
+        except KeyboardInterrupt as e:
+            budget.halt()
+            result.stopped = "interrupted"
+            e.run_id = run  # type: ignore[attr-defined]  # for the CLI's resume hint
+            raise
+        finally:
+            bar.close()
+            result.spent_usd = budget.spent
+            with contextlib.suppress(KoderzError, OSError):
+                writer.compact()
+        if budget.over() and (
+            len(result.experiments) < len(tasks)
+            or any(e.status == "budget" for e in result.experiments)
+        ):
+            result.stopped = "budget"
+        return result
 
 
 def _strategies(
