@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
@@ -277,8 +278,11 @@ class _Experiment:
             "prompt": prompts.render(messages),
             "started_at": _now(),
         }
+        asked = time.perf_counter()
+        waited = 0.0
         try:
             with self.limiter(spec.provider):
+                waited = time.perf_counter() - asked
                 # Checked again once a call slot is ours: the money may have run out while
                 # this experiment waited for it.
                 if self.budget.exhausted():
@@ -293,6 +297,7 @@ class _Experiment:
                 status="provider_error",
                 error=str(e),
                 call_attempts=getattr(e, "attempts", 1),
+                wait_s=waited,
                 finished_at=_now(),
                 cost_usd=0.0,
                 hardware_cost_usd=0.0,
@@ -308,6 +313,7 @@ class _Experiment:
             hardware_cost_usd=cost.hardware_usd,
             price_source=cost.source,
             latency_s=completion.latency_s,
+            wait_s=waited + completion.wait_s,
             call_attempts=completion.attempts,
             stop_reason=completion.stop_reason,
             response=completion.text,

@@ -85,9 +85,20 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("cache_read_tokens", pa.int64(), "Part of input_tokens read from the cache."),
     ("cache_write_tokens", pa.int64(), "Part of input_tokens written to the cache."),
     ("cost_usd", pa.float64(), "Token cost in dollars, cache-aware."),
-    ("hardware_cost_usd", pa.float64(), "Local wall time at the hardware rate (0 by default)."),
+    ("hardware_cost_usd", pa.float64(), "Local latency_s at the hardware rate (0 by default)."),
     ("price_source", pa.string(), "Which price source and version priced the call."),
-    ("latency_s", pa.float64(), "Wall time of the model call, retries included."),
+    (
+        "latency_s",
+        pa.float64(),
+        "Seconds the model call took, retries included (an embedded model: the time"
+        " llama.cpp spent on it, measured in its worker); waits are wait_s.",
+    ),
+    (
+        "wait_s",
+        pa.float64(),
+        "Seconds the call waited for a call slot or for the model (an embedded model serves"
+        " one call at a time) before it ran; not part of latency_s.",
+    ),
     ("call_attempts", pa.int32(), "HTTP attempts the call took (retries + 1)."),
     ("stop_reason", pa.string(), "Why generation stopped (end, max_tokens, refusal...)."),
     ("passed", pa.bool_(), "Attempt: every test passed. End: the problem was solved."),

@@ -273,3 +273,30 @@ def test_a_spec_is_reused_only_for_the_same_prompt(servers, tmp_path):
     changed = ADD.__class__(**{**ADD.__dict__, "prompt": ADD.prompt + "    # v2\n"})
     advised(tmp_path, reviewer=None, reuse_spec=True, problems=[changed])
     assert len(anthropic.requests) == calls + 1  # a new prompt gets a new spec
+
+
+def test_waiting_for_a_call_slot_is_wait_s_not_latency(monkeypatch, tmp_path):
+    import contextlib
+    import time
+
+    from koderz import StepWriter, Strategy, run_experiment
+
+    @contextlib.contextmanager
+    def busy_slot(provider):
+        time.sleep(0.3)  # as if another experiment's call held the slot this long
+        yield
+
+    with ProtocolServer("openai", respond=ScriptedCoder([ADD], fail_first=0)) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        run_experiment(
+            ADD,
+            Strategy("s", worker="gpt-4o-mini", max_iterations=1),
+            writer=StepWriter(tmp_path, "r1"),
+            limiter=busy_slot,
+        )
+    row = load_steps(tmp_path).query("role == 'attempt'").iloc[0]
+    assert row["wait_s"] >= 0.3
+    # The wait and the call are apart, both inside the step.
+    took = (row["finished_at"] - row["started_at"]).total_seconds()
+    assert 0 < row["latency_s"] and row["latency_s"] + row["wait_s"] <= took + 1e-3

@@ -17,10 +17,12 @@ Local models cost $0 in tokens. With a hardware rate their wall time is priced *
 (:attr:`Cost.hardware_usd`), so "local is free" stays a visible assumption. Every
 :class:`Cost` says which source priced it.
 
-The hardware cost of a call is its wall time at the rate, retries and the server's queue
-included. Calls in flight at once on one machine each count their own wall time, so with
-more than one at a time (Ollama's default limit is 4) it is an upper bound; run with
-``--max-in-flight ollama=1`` when the hardware cost must be exact.
+The hardware cost of a call is its ``latency_s`` at the rate. For the embedded model that is
+the time llama.cpp spent on the call, measured in its worker process, so waiting for the
+model is not charged. For a local server (Ollama, ``NAME@URL``) it is the wall time of the
+request, retries and the server's queue included: calls in flight at once on one machine
+each count their own wall time, so with more than one at a time (Ollama's default limit is
+4) it is an upper bound; run with ``--max-in-flight ollama=1`` when it must be exact.
 """
 
 from __future__ import annotations
@@ -300,7 +302,7 @@ def _opt_base(value: object) -> float | None:
 
 
 def price_call(model: str | ModelSpec, usage: Usage, *, latency_s: float = 0.0) -> Cost:
-    """Price one call: tokens at the model's price, local wall time at the hardware rate.
+    """Price one call: tokens at the model's price, a local model's time at the hardware rate.
 
     Raises:
         ConfigError: The model has no known price; the message says how to give one.
