@@ -302,6 +302,8 @@ class LlamaCppClient:
         self.path = path
         self.name = name or path
         self.settings = settings()
+        self.loaded_extra_bufts = ""
+        """``on``, ``off`` (as the worker loaded the model) or ``unsupported``."""
         self._lock = threading.Lock()
         with self._lock:
             self._worker: _Worker | None = self._start()
@@ -336,7 +338,8 @@ class LlamaCppClient:
                 f"{self.path} could not be loaded as a GGUF model ({reply['message']}); give "
                 "the path of a .gguf file that llama.cpp can read."
             )
-        if reply.get("extra_bufts") == "unsupported" and not s.extra_bufts:
+        self.loaded_extra_bufts = str(reply.get("extra_bufts", ""))
+        if self.loaded_extra_bufts == "unsupported" and not s.extra_bufts:
             warnings.warn(
                 "This llama-cpp-python cannot turn off llama.cpp's extra buffer types (no "
                 f"use_extra_bufts field), so on a CPU with AMX it may crash ({AMX_BUG}); "

@@ -43,15 +43,13 @@ def load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     except ImportError as e:
         return None, {"ok": False, "kind": "import", "message": str(e)}
     fields = {name for name, *_ in native.llama_model_params._fields_}
-    if _EXTRA_BUFTS_FIELD not in fields:
-        state = "unsupported"  # an older or newer binding: load as llama.cpp defaults
-    else:
-        state = "on" if request["extra_bufts"] else "off"
+    # An older or newer binding without the field loads as llama.cpp's defaults.
+    supported = _EXTRA_BUFTS_FIELD in fields
     default_params = native.llama_model_default_params
 
     def params() -> Any:
         p = default_params()
-        if state != "unsupported":
+        if supported:
             setattr(p, _EXTRA_BUFTS_FIELD, bool(request["extra_bufts"]))
         return p
 
@@ -67,7 +65,11 @@ def load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         return None, {"ok": False, "kind": "load", "message": str(e)}
     finally:
         native.llama_model_default_params = default_params
-    return llm, {"ok": True, "extra_bufts": state}
+    if not supported:
+        return llm, {"ok": True, "extra_bufts": "unsupported"}
+    # Read back from what the model was loaded with, not from what was asked.
+    loaded = getattr(llm.model_params, _EXTRA_BUFTS_FIELD)
+    return llm, {"ok": True, "extra_bufts": "on" if loaded else "off"}
 
 
 def generate(llm: Any, request: dict[str, Any]) -> dict[str, Any]:
