@@ -1,36 +1,94 @@
 """Checks made before a run spends any money: every model known, priced, with its key, and
-its local server answering (or, in-process, its GGUF file loading)."""
+its local server answering (or, in-process, its GGUF file loading).
+
+The same checks run on the client and, for a Dask run, on every worker
+(:func:`preflight_workers`): a worker started without the API keys or ``OLLAMA_HOST`` would
+otherwise fail every call, each after minutes of retries. What travels to the workers is the
+models' names; each worker looks at its own environment, so no key crosses the connection.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from koderz.errors import ConfigError
+from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Strategy
 from koderz.models.registry import ModelSpec, resolve_model
 
-__all__ = ["preflight"]
+__all__ = ["check_here", "preflight", "preflight_workers"]
 
 
 def preflight(strategies: Sequence[Strategy]) -> None:
     """Fail before any money is spent if a model is unknown, has no price, misses its key
     (or, in-process, does not load), or its local server does not answer."""
-    from koderz.models import client_for
-    from koderz.models.prices import price_call
-    from koderz.records import Usage
-
     names = [s.name for s in strategies]
     if len(set(names)) != len(names):
         raise ConfigError(f"Strategy names must be unique; got {names}.")
     probed: set[str] = set()
-    for s in strategies:
-        for name in s.models():
-            spec = resolve_model(name)
-            price_call(spec, Usage())
-            client_for(spec)
-            if spec.provider == "ollama" or spec.base_url is not None:
-                _probe_server(spec, probed)
+    for name in _models(strategies):
+        _check_model(name, probed)
+
+
+def check_here(models: Sequence[str]) -> list[str]:
+    """What this process lacks to call ``models``: one message per problem, none if ready.
+
+    This is what a Dask worker runs (by :func:`preflight_workers`). It takes only model
+    names and reads this process's own environment, so no key is ever sent to it.
+    """
+    problems: list[str] = []
+    probed: set[str] = set()
+    for name in models:
+        try:
+            _check_model(name, probed)
+        except KoderzError as e:
+            problems.append(str(e))
+    return problems
+
+
+def preflight_workers(client: Any, strategies: Sequence[Strategy]) -> None:
+    """Run :func:`check_here` on every worker of a Dask ``client``; fail naming each worker
+    and what it lacks.
+
+    Raises:
+        ConfigError: A worker lacks a key, a server or a file, or there is no worker.
+    """
+    models = _models(strategies)
+    # check_here is sent by reference (koderz.preflight.check_here) with the names only.
+    found: dict[str, list[str]] = client.run(check_here, models)
+    if not found:
+        raise ConfigError(
+            "The Dask cluster has no worker; start one with `dask worker SCHEDULER_ADDRESS` "
+            "(with the same keys and servers in its environment), then run again."
+        )
+    bad = {address: problems for address, problems in sorted(found.items()) if problems}
+    if bad:
+        lines = [f"{address}: {'; '.join(problems)}" for address, problems in bad.items()]
+        raise ConfigError(
+            f"{len(bad)} of {len(found)} Dask worker(s) cannot run these models - "
+            + " | ".join(lines)
+            + " - start each worker with the keys and server addresses (OLLAMA_HOST ...) in "
+            "its environment or a .env file in its working folder, then run again."
+        )
+
+
+def _models(strategies: Iterable[Strategy]) -> list[str]:
+    """Every model the strategies call, each once, in order."""
+    return list(dict.fromkeys(name for s in strategies for name in s.models()))
+
+
+def _check_model(name: str, probed: set[str]) -> None:
+    """Raise the first reason ``name`` cannot be called from this process."""
+    from koderz.models import client_for
+    from koderz.models.prices import price_call
+    from koderz.records import Usage
+
+    spec = resolve_model(name)
+    price_call(spec, Usage())
+    client_for(spec)
+    if spec.provider == "ollama" or spec.base_url is not None:
+        _probe_server(spec, probed)
 
 
 def _probe_server(spec: ModelSpec, probed: set[str]) -> None:

@@ -21,12 +21,15 @@ import pandas as pd
 
 from koderz.errors import ConfigError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
+from koderz.preflight import preflight_workers
 from koderz.records import Problem
 from koderz.store import StepWriter
 
 __all__ = ["DEFAULT_IN_FLIGHT", "Feed", "InFlight", "run_on_dask", "run_on_threads"]
 
 DEFAULT_IN_FLIGHT = {"llamacpp": 1, "ollama": 4}
+DASK_CONNECT_TIMEOUT_S = 10.0
+"""How long ``--dask ADDRESS`` waits for a scheduler to answer: a live one answers at once."""
 
 
 class InFlight:
@@ -143,9 +146,11 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
         raise ConfigError(
             "Running on Dask needs the 'dask' extra: pip install 'koderz[dask]'."
         ) from e
-    client = dask if isinstance(dask, Client) else Client(dask)
+    client = dask if isinstance(dask, Client) else _connect(Client, str(dask))
     budget = feed.budget
     try:
+        # Every worker checks its own keys, servers and files before the first task is sent.
+        preflight_workers(client, list({s.name: s for _, s in feed.tasks}.values()))
         # A bounded window of tasks in flight, so the budget is checked between experiments:
         # each task gets the money left when it starts, so the run can overshoot by at most
         # what the experiments in flight spend.
@@ -183,3 +188,26 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
     finally:
         if client is not dask:
             client.close()
+
+
+def _connect(client_class: Any, address: str) -> Any:
+    """A client of the scheduler at ``address``, or a one-line error saying how to start one."""
+    from distributed.comm.addressing import resolve_address
+
+    start = (
+        "start a scheduler with `dask scheduler` (it listens on tcp://HOST:8786) and workers "
+        "with `dask worker tcp://HOST:8786`, then give that address to --dask."
+    )
+    # Checked first: a Client that fails on a malformed address prints a traceback of its own
+    # when it is collected, after the error was reported.
+    try:
+        resolve_address(address)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{address!r} is not a Dask scheduler address ({e}); {start}") from e
+    try:
+        return client_class(address, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as e:
+        raise ConfigError(
+            f"No Dask scheduler answers at {address} (waited {DASK_CONNECT_TIMEOUT_S:g} s); "
+            + start
+        ) from e
