@@ -65,7 +65,7 @@ _EXPORTS: dict[str, str] = {
     # the engine and its records
     "Budget": "experiment",
     "ExperimentResult": "experiment",
-    "Strategy": "experiment",
+    "Strategy": "strategies",
     "run_experiment": "experiment",
     "BenchmarkResult": "benchmark",
     "default_strategies": "benchmark",
@@ -144,7 +144,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         SandboxError,
         UnknownModelError,
     )
-    from koderz.experiment import Budget, ExperimentResult, Strategy, run_experiment
+    from koderz.experiment import Budget, ExperimentResult, run_experiment
     from koderz.extract import build_program, extract_code
     from koderz.models import GenerateConfig, Model, RetryPolicy, check_model, get_model
     from koderz.models.prices import (
@@ -163,3 +163,4 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.sandbox import Limits, format_feedback, run_tests
     from koderz.sandbox.evaluate import evaluate_samples
     from koderz.store import StepWriter, load_steps
+    from koderz.strategies import Strategy

@@ -21,12 +21,13 @@ from typing import Any
 import pandas as pd
 
 from koderz.errors import ConfigError, KoderzError
-from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id
+from koderz.experiment import Budget, ExperimentResult
 from koderz.preflight import preflight
 from koderz.records import Problem
 from koderz.runs import run_lock, write_manifest
-from koderz.schedule import Feed, InFlight, run_on_dask, run_on_threads
-from koderz.store import StepWriter, load_steps, spent_usd
+from koderz.schedule import Feed, InFlight, Task, run_on_dask, run_on_threads
+from koderz.store import StepWriter, load_steps, paid_usd
+from koderz.strategies import Strategy
 
 __all__ = [
     "BenchmarkResult",
@@ -139,7 +140,7 @@ def run_benchmark(
     spec_model: str | None = None,
     reviewer: str | None = None,
     strategy: str | None = None,
-    strategies: Sequence[Strategy] | None = None,
+    strategies: Sequence[Strategy] | str | os.PathLike[str] | None = None,
     problems: str | Mapping[str, Problem] | Sequence[Problem] = "humaneval",
     select: str | None = None,
     limit: int | None = None,
@@ -147,7 +148,7 @@ def run_benchmark(
     run_id: str | None = None,
     max_iterations: int = 5,
     checkpoint_interval: int = 2,
-    feedback: str = "full",
+    feedback: str = "auto",
     mode: str = "iterative",
     temperature: float | None = None,
     seed: int | None = None,
@@ -159,12 +160,15 @@ def run_benchmark(
     sandbox_timeout_s: float | None = None,
     dask: Any = None,
     progress: bool = True,
+    epochs: int = 1,
+    cache: bool | None = None,
 ) -> BenchmarkResult:
     """Run strategies over problems, writing every step to ``data_dir`` as it happens.
 
     Give either a single strategy by its roles (``worker``, ``spec_model``, ``reviewer`` and
-    the settings; named by ``strategy``), or ``strategies``; with neither, the
-    :func:`default_strategies` for this machine run.
+    the settings; named by ``strategy``), or ``strategies`` (a list, or a TOML file of them:
+    :func:`koderz.strategies.load_strategies`); with neither, the :func:`default_strategies`
+    for this machine run. All of them run on the same problems, in one run, under one budget.
 
     Args:
         problems: ``humaneval``, a problem file (HumanEval+/MBPP+/custom JSONL), or
@@ -182,6 +186,11 @@ def run_benchmark(
         dask: A ``distributed.Client`` or a scheduler address (``tcp://host:8786``): run the
             experiments on that cluster instead of local threads.
         progress: Show a progress bar (terminal or Jupyter) with problems solved and money.
+        epochs: Run each (problem, strategy) this many times, with seeds of their own; rows
+            carry the epoch, and pass@k for k <= epochs comes from them.
+        cache: Answer a call identical to one made before (provider, model, messages,
+            settings, epoch) from the call cache in ``data_dir`` at no cost; None reads
+            ``KODERZ_CACHE``.
 
     Returns:
         The run: its id, its experiments' outcomes and ``.steps`` as a DataFrame.
@@ -201,12 +210,13 @@ def run_benchmark(
         "reuse_spec": reuse_spec,
     }
     chosen_strategies = _strategies(strategies, worker, spec_model, reviewer, strategy, settings)
-    _check_run_settings(workers, max_cost, sandbox_timeout_s)
+    _check_run_settings(workers, max_cost, sandbox_timeout_s, epochs)
     limiter = InFlight(workers, max_in_flight)  # checked before anything is written
     preflight(chosen_strategies)
     source, chosen = _problems(problems, select, limit)
     data = Path(data_dir)
     run = run_id or new_run_id()
+    cache_file = _cache_file(data, cache)
     # Held from the manifest to the last row, so that a second process on the same run
     # refuses instead of doubling its rows; Dask workers write under the client's lock.
     with run_lock(data, run):
@@ -214,12 +224,13 @@ def run_benchmark(
 
         left = _Resume.of(data, run)
         tasks = [
-            (p, s)
+            task
             for s in chosen_strategies
             for p in chosen.values()
-            if experiment_id(run, s.name, p.task_id) not in left.finished
+            for task in (Task(p, s, e) for e in range(1, epochs + 1))
+            if task.id(run) not in left.finished
         ]
-        total = len(chosen_strategies) * len(chosen)
+        total = len(chosen_strategies) * len(chosen) * epochs
         budget = Budget(max_cost, left.spent)
         result = BenchmarkResult(run, data, skipped=total - len(tasks))
         bar = _progress(total, result.skipped, run, progress)
@@ -232,7 +243,7 @@ def run_benchmark(
             )
 
         writer = StepWriter(data, run)
-        feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done)
+        feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done, cache_file)
         try:
             if dask is not None:
                 run_on_dask(dask, feed, workers)
@@ -257,14 +268,19 @@ def run_benchmark(
 
 
 def _strategies(
-    given: Sequence[Strategy] | None,
+    given: Sequence[Strategy] | str | os.PathLike[str] | None,
     worker: str | None,
     spec_model: str | None,
     reviewer: str | None,
     name: str | None,
     settings: dict[str, Any],
 ) -> list[Strategy]:
-    """The strategies given, else the one named by its roles, else the defaults here."""
+    """The strategies given (or their file), else the one named by its roles, else the
+    defaults here."""
+    if isinstance(given, str | os.PathLike):
+        from koderz.strategies import load_strategies
+
+        return load_strategies(given)
     if given is not None:
         return list(given)
     if worker is None:
@@ -275,9 +291,25 @@ def _strategies(
     return [Strategy(name, worker=worker, spec_model=spec_model, reviewer=reviewer, **settings)]
 
 
+def _cache_file(data: Path, cache: bool | None) -> Path | None:
+    """The call cache's file: ``data/cache.sqlite3`` when asked for (``cache`` or, if None,
+    ``KODERZ_CACHE`` = 1/true/yes, or the path of a cache file to share between folders)."""
+    if cache is None:
+        raw = os.environ.get("KODERZ_CACHE", "").strip()
+        if raw.lower() in ("", "0", "false", "no"):
+            return None
+        if raw.lower() not in ("1", "true", "yes"):
+            return Path(raw)
+    elif not cache:
+        return None
+    return data / "cache.sqlite3"
+
+
 def _check_run_settings(
-    workers: int, max_cost: float | None, sandbox_timeout_s: float | None
+    workers: int, max_cost: float | None, sandbox_timeout_s: float | None, epochs: int
 ) -> None:
+    if epochs < 1:
+        raise ConfigError("epochs (--epochs) must be at least 1.")
     if workers < 1:
         raise ConfigError("workers (--workers) must be at least 1.")
     if max_cost is not None and max_cost < 0:
@@ -325,7 +357,8 @@ class _Resume:
         finished = set(ends.loc[ends["status"].isin(FINAL_STATUSES), "experiment_id"])
         live = previous[(previous["role"] != "end") & ~previous["experiment_id"].isin(finished)]
         histories = {str(k): g for k, g in live.groupby("experiment_id")}
-        return cls(spent_usd(previous), finished, histories)
+        # What was paid, not what the rows are worth: cached calls cost the budget nothing.
+        return cls(paid_usd(previous), finished, histories)
 
 
 def _strategy_name(worker: str, spec_model: str | None, reviewer: str | None) -> str:

@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from koderz.errors import KoderzError
+from koderz.errors import ConfigError, KoderzError
+from koderz.strategies import FEEDBACK_CHOICES
 
 __all__ = ["main"]
 
@@ -169,23 +170,35 @@ def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
         metavar="MODEL|none",
         help="reviews every --checkpoint-interval attempts (default none)",
     )
-    s = p.add_argument_group("strategy")
+    s = p.add_argument_group("strategy (defaults: koderz strategies --help)")
+    if many:
+        s.add_argument(
+            "--strategies",
+            metavar="FILE",
+            help="a TOML file of named strategies to run side by side on the same problems "
+            "(`koderz strategies --write FILE` starts one); instead of the roles and switches",
+        )
     s.add_argument("--strategy", metavar="NAME", help="name of this set of settings")
-    s.add_argument("--max-iterations", type=int, default=5, metavar="N")
-    s.add_argument("--checkpoint-interval", type=int, default=2, metavar="N")
+    # No defaults here: what was given on the command line is told apart from what was not
+    # (the strategy's own defaults apply), so a switch given beside --strategies is refused.
+    s.add_argument("--max-iterations", type=int, metavar="N", help="attempts (default 5)")
+    s.add_argument("--checkpoint-interval", type=int, metavar="N", help="default 2")
     s.add_argument(
         "--feedback",
-        choices=["full", "assertion", "summary"],
-        default="full",
-        help="how much of a failure the worker sees next time",
+        choices=FEEDBACK_CHOICES,
+        help="what the worker sees of a failure: public (only the problem's public tests), "
+        "or what the hidden tests leak: full (failing test and traceback), assertion (which "
+        "test), summary (k of n); default auto: public where the problem has public tests, "
+        "else full",
     )
-    s.add_argument("--mode", choices=["iterative", "zero_shot"], default="iterative")
+    s.add_argument("--mode", choices=["iterative", "zero_shot"], help="default iterative")
     s.add_argument("--temperature", type=float)
     s.add_argument("--seed", type=int)
-    s.add_argument("--max-tokens", type=int, default=1024)
+    s.add_argument("--max-tokens", type=int, metavar="N", help="default 1024")
     s.add_argument(
         "--reuse-spec",
         action="store_true",
+        default=None,
         help="reuse a spec written earlier by the same spec model (free)",
     )
     r = p.add_argument_group("run")
@@ -217,6 +230,20 @@ def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     )
     r.add_argument("--timeout", type=float, metavar="S", help="sandbox timeout per test case")
     r.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    r.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each (problem, strategy) N times with seeds of their own (pass@k, spread)",
+    )
+    r.add_argument(
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="answer calls identical to earlier ones from D/cache.sqlite3, at no cost "
+        "(default: $KODERZ_CACHE)",
+    )
     r.add_argument("--no-progress", action="store_true")
 
 
@@ -251,24 +278,30 @@ def _add_benchmark(sub: Any) -> argparse.ArgumentParser:
 def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> int:
     from koderz.benchmark import run_benchmark
 
+    settings = {k: v for k, v in _strategy_switches(args).items() if v is not None}
+    file = getattr(args, "strategies", None)
+    if file is not None:
+        given = sorted({*settings, *(k for k in _ROLES if getattr(args, k) is not None)})
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise ConfigError(
+                f"{flags} cannot go with --strategies: put the settings in the file "
+                "(a [defaults] table applies to every strategy)."
+            )
     result = run_benchmark(
         worker=args.worker,
         spec_model=args.spec_model,
         reviewer=args.reviewer,
         strategy=args.strategy,
+        strategies=file,
         problems=args.problem_file,
         select=select,
         limit=limit,
         data_dir=args.data_dir,
         run_id=args.run_id,
-        max_iterations=args.max_iterations,
-        checkpoint_interval=args.checkpoint_interval,
-        feedback=args.feedback,
-        mode=args.mode,
-        temperature=args.temperature,
-        seed=args.seed,
-        max_tokens=args.max_tokens,
-        reuse_spec=args.reuse_spec,
+        **settings,
+        epochs=args.epochs,
+        cache=args.cache,
         workers=args.workers,
         max_cost=args.max_cost,
         max_in_flight=_in_flight(args.max_in_flight),
@@ -296,12 +329,61 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     return 0
 
 
+_ROLES = ("worker", "spec_model", "reviewer", "strategy")
+
+
+def _strategy_switches(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "max_iterations": args.max_iterations,
+        "checkpoint_interval": args.checkpoint_interval,
+        "feedback": args.feedback,
+        "mode": args.mode,
+        "temperature": args.temperature,
+        "seed": args.seed,
+        "max_tokens": args.max_tokens,
+        "reuse_spec": args.reuse_spec,
+    }
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     return _engine(args, args.problem, None)
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     return _engine(args, args.problems, args.limit)
+
+
+def _add_strategies(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "strategies",
+        help="print the built-in strategies (every kind) as a strategies file",
+        description="Print the built-in strategies, one of every kind with a model per tier, "
+        "as the TOML file `koderz benchmark --strategies FILE` reads. Edit the models to "
+        "those you have.",
+    )
+    p.add_argument("--write", metavar="FILE", help="write them to FILE (a new file)")
+    return p
+
+
+def _cmd_strategies(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from koderz.strategies import presets, strategies_toml
+
+    text = strategies_toml(presets())
+    if args.write is None:
+        print(text, end="")
+        return 0
+    path = Path(args.write)
+    try:
+        with path.open("x") as f:
+            f.write(text)
+    except FileExistsError as e:
+        raise ConfigError(f"{path} exists; give a new file name, or remove it first.") from e
+    except OSError as e:
+        raise ConfigError(f"Cannot write {path}: {e.strerror}.") from e
+    print(f"Wrote {path}: run it with `koderz benchmark --strategies {path}`.")
+    return 0
 
 
 def _add_runs(sub: Any) -> argparse.ArgumentParser:
@@ -545,6 +627,7 @@ _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] =
     "check": (_add_check, _cmd_check),
     "run": (_add_run, _cmd_run),
     "benchmark": (_add_benchmark, _cmd_benchmark),
+    "strategies": (_add_strategies, _cmd_strategies),
     "runs": (_add_runs, _cmd_runs),
     "show": (_add_show, _cmd_show),
     "analyze": (_add_analyze, _cmd_analyze),

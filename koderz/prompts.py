@@ -14,12 +14,14 @@ from koderz.records import Message
 __all__ = [
     "PROMPTS_VERSION",
     "AttemptSummary",
+    "plan_messages",
+    "repair_messages",
     "review_messages",
     "spec_messages",
     "worker_messages",
 ]
 
-PROMPTS_VERSION = "1"
+PROMPTS_VERSION = "2"  # 2: the architect plan and the repair prompts
 
 WORKER_SYSTEM = (
     "You are an expert Python programmer. Complete the function so that it is correct for "
@@ -31,6 +33,19 @@ SPEC_SYSTEM = (
     "You are a senior engineer writing a short specification for a junior programmer. Say "
     "WHAT the function must do: inputs, outputs, edge cases and pitfalls, in at most 12 "
     "bullet points. Do not write the code and do not say how to implement it."
+)
+
+PLAN_SYSTEM = (
+    "You are a software architect writing an implementation plan for a junior programmer. "
+    "Say HOW to implement the function, step by step: the algorithm, the data structures, "
+    "the order of the steps and the edge cases each step must handle, in at most 12 numbered "
+    "steps. Do not write the code itself."
+)
+
+REPAIR_SYSTEM = (
+    "You are an expert Python programmer fixing a junior programmer's function that fails "
+    "its tests. Reply with one ```python fenced block holding the complete corrected "
+    "function (with any imports and helpers it needs) and nothing else."
 )
 
 REVIEW_SYSTEM = (
@@ -63,10 +78,37 @@ def spec_messages(problem_prompt: str) -> list[Message]:
     ]
 
 
+def plan_messages(problem_prompt: str) -> list[Message]:
+    """Messages asking the architect for an implementation plan (how, step by step)."""
+    return [
+        Message("system", PLAN_SYSTEM),
+        Message(
+            "user",
+            f"Write the implementation plan for this function:\n\n```python\n"
+            f"{problem_prompt.rstrip()}\n```",
+        ),
+    ]
+
+
+def repair_messages(problem_prompt: str, code: str, feedback: str) -> list[Message]:
+    """Messages asking the repairer to fix the last failing code itself."""
+    return [
+        Message("system", REPAIR_SYSTEM),
+        Message(
+            "user",
+            f"The function to implement:\n\n```python\n{problem_prompt.rstrip()}\n```\n\n"
+            f"The current attempt:\n\n```python\n{code.rstrip()}\n```\n\n"
+            f"It failed the tests:\n{feedback.strip() or '(no details)'}\n\n"
+            "Reply with the complete corrected function.",
+        ),
+    ]
+
+
 def worker_messages(
     problem_prompt: str,
     *,
     spec: str | None = None,
+    plan: str | None = None,
     previous_code: str | None = None,
     feedback: str | None = None,
     guidance: str | None = None,
@@ -79,6 +121,8 @@ def worker_messages(
     parts = [f"Complete this Python function:\n\n```python\n{problem_prompt.rstrip()}\n```"]
     if spec:
         parts.append(f"Specification from a senior engineer:\n{spec.strip()}")
+    if plan:
+        parts.append(f"Implementation plan from a software architect:\n{plan.strip()}")
     if previous_code is not None:
         parts.append(f"Your previous attempt:\n\n```python\n{previous_code.rstrip()}\n```")
         parts.append(f"It failed the tests:\n{(feedback or '(no details)').strip()}")

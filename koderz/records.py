@@ -162,3 +162,8 @@ class Problem:
     """A reference solution body (appended to ``prompt`` it passes the tests), if known."""
     source: str = ""
     """Where the problem came from, e.g. ``humaneval``, ``humaneval+``, ``mbpp+``, a path."""
+    public_test: str = ""
+    """Test source of the problem's *public* tests, the examples a user of it would see
+    (HumanEval's docstring examples, EvalPlus's base inputs, MBPP's first test, or a file's
+    ``public_tests``); empty if it has none. With feedback ``public`` the worker is shown only
+    their results; the verdict is always :attr:`test`."""

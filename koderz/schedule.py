@@ -25,7 +25,7 @@ from koderz.preflight import preflight_workers
 from koderz.records import Problem
 from koderz.store import StepWriter
 
-__all__ = ["DEFAULT_IN_FLIGHT", "Feed", "InFlight", "run_on_dask", "run_on_threads"]
+__all__ = ["DEFAULT_IN_FLIGHT", "Feed", "InFlight", "Task", "run_on_dask", "run_on_threads"]
 
 DEFAULT_IN_FLIGHT = {"llamacpp": 1, "ollama": 4}
 DASK_CONNECT_TIMEOUT_S = 10.0
@@ -51,11 +51,24 @@ class InFlight:
             yield
 
 
+@dataclass(frozen=True)
+class Task:
+    """One experiment to run: a problem under a strategy, in one epoch."""
+
+    problem: Problem
+    strategy: Strategy
+    epoch: int = 1
+
+    def id(self, run: str) -> str:
+        """Its experiment id in ``run``."""
+        return experiment_id(run, self.strategy.name, self.problem.task_id, self.epoch)
+
+
 @dataclass
 class Feed:
     """The experiments still to run, handed out one at a time while money is left."""
 
-    tasks: list[tuple[Problem, Strategy]]
+    tasks: list[Task]
     histories: dict[str, pd.DataFrame]
     run: str
     data: Path
@@ -63,16 +76,22 @@ class Feed:
     sandbox_timeout_s: float | None
     done: Callable[[ExperimentResult], None]
     """Called with each experiment as it ends."""
+    cache: Path | None = None
+    """The call cache's file, if the run uses one."""
     _next: int = 0
 
-    def take(self) -> tuple[Problem, Strategy, pd.DataFrame | None] | None:
-        """The next experiment, or None when there is none or the money is spent."""
+    def strategies(self) -> list[Strategy]:
+        """The strategies of the experiments to run, each once."""
+        return list({t.strategy.name: t.strategy for t in self.tasks}.values())
+
+    def take(self) -> tuple[Task, pd.DataFrame | None] | None:
+        """The next experiment and its earlier rows, or None when there is none or the
+        money is spent."""
         if self.budget.exhausted() or self._next >= len(self.tasks):
             return None
-        problem, strategy = self.tasks[self._next]
+        task = self.tasks[self._next]
         self._next += 1
-        history = self.histories.get(experiment_id(self.run, strategy.name, problem.task_id))
-        return problem, strategy, history
+        return task, self.histories.get(task.id(self.run))
 
 
 def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlight) -> None:
@@ -80,24 +99,27 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
     # experiments run their sandboxes while the others wait on models (3x measured best in
     # benchmarks/bench_engine.py: 1x 3.05 s, 2x 2.86 s, 3x 2.43 s, 4x 2.59 s).
     experiments_at_once = 3 * workers
+    cache = _open_cache(feed.cache)
     with ThreadPoolExecutor(max_workers=experiments_at_once, thread_name_prefix="koderz") as pool:
         running: set[Future[ExperimentResult]] = set()
 
         def submit_next() -> bool:
             item = feed.take()
             if item is not None:
-                problem, strategy, history = item
+                task, history = item
                 running.add(
                     pool.submit(
                         run_experiment,
-                        problem,
-                        strategy,
+                        task.problem,
+                        task.strategy,
                         writer=writer,
                         budget=feed.budget,
                         history=history,
                         limiter=limiter,
                         spec_cache=feed.data / "specs",
                         sandbox_timeout_s=feed.sandbox_timeout_s,
+                        epoch=task.epoch,
+                        cache=cache,
                     )
                 )
             return item is not None
@@ -118,24 +140,35 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
             raise
 
 
+def _open_cache(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from koderz.cache import CallCache
+
+    return CallCache(path)
+
+
 def _dask_experiment(
-    problem: Problem,
-    strategy: Strategy,
+    task: Task,
     run: str,
     data_dir: str,
     history: pd.DataFrame | None,
     remaining_usd: float | None,
     sandbox_timeout_s: float | None,
+    cache: str | None,
 ) -> ExperimentResult:
-    """One experiment on a Dask worker, writing into the shared data folder."""
+    """One experiment on a Dask worker, writing into the shared data folder (and reading
+    the call cache there)."""
     return run_experiment(
-        problem,
-        strategy,
+        task.problem,
+        task.strategy,
         writer=StepWriter(data_dir, run),
         budget=Budget(remaining_usd),
         history=history,
         spec_cache=Path(data_dir) / "specs",
         sandbox_timeout_s=sandbox_timeout_s,
+        epoch=task.epoch,
+        cache=_open_cache(Path(cache) if cache else None),
     )
 
 
@@ -150,7 +183,7 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
     budget = feed.budget
     try:
         # Every worker checks its own keys, servers and files before the first task is sent.
-        preflight_workers(client, list({s.name: s for _, s in feed.tasks}.values()))
+        preflight_workers(client, feed.strategies())
         # A bounded window of tasks in flight, so the budget is checked between experiments:
         # each task gets the money left when it starts, so the run can overshoot by at most
         # what the experiments in flight spend.
@@ -160,18 +193,18 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
         def submit_next() -> bool:
             item = feed.take()
             if item is not None:
-                problem, strategy, history = item
+                task, history = item
                 remaining = None if budget.max_cost is None else budget.max_cost - budget.spent
                 futures.add(
                     client.submit(
                         _dask_experiment,
-                        problem,
-                        strategy,
+                        task,
                         feed.run,
                         str(feed.data.resolve()),
                         history,
                         remaining,
                         feed.sandbox_timeout_s,
+                        str(feed.cache.resolve()) if feed.cache else None,
                         pure=False,
                     )
                 )

@@ -53,15 +53,19 @@ __all__ = [
     "compact_run",
     "flag",
     "load_steps",
+    "paid_usd",
     "run_ids",
     "spent_usd",
 ]
 
 SCHEMA_VERSION = 1
-ROLES = ("spec", "attempt", "checkpoint", "end")
+ROLES = ("spec", "plan", "attempt", "repair", "checkpoint", "end")
 
-CALL_ROLES = ("spec", "attempt", "checkpoint")
+CALL_ROLES = ("spec", "plan", "attempt", "repair", "checkpoint")
 """Roles of rows that are model calls (every role but ``end``)."""
+
+CODE_ROLES = ("attempt", "repair")
+"""Roles of rows whose code is judged by the tests."""
 
 _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("step_id", pa.string(), "Unique id of the row."),
@@ -70,7 +74,13 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("experiment_id", pa.string(), "One problem under one strategy in one run."),
     ("problem_id", pa.string(), "The problem's task id, e.g. HumanEval/3."),
     ("problem_source", pa.string(), "Where the problem came from (humaneval, a path...)."),
-    ("role", pa.string(), "spec, attempt, checkpoint or end."),
+    (
+        "role",
+        pa.string(),
+        "spec, plan (an architect's implementation plan), attempt, repair (code fixed by the"
+        " repairer), checkpoint or end.",
+    ),
+    ("epoch", pa.int32(), "Which repeat of the (problem, strategy) this is, from 1."),
     (
         "iteration",
         pa.int32(),
@@ -101,9 +111,18 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ),
     ("call_attempts", pa.int32(), "HTTP attempts the call took (retries + 1)."),
     ("stop_reason", pa.string(), "Why generation stopped (end, max_tokens, refusal...)."),
+    ("cached", pa.bool_(), "The call was answered from the call cache (tokens as first made)."),
+    (
+        "paid_usd",
+        pa.float64(),
+        "Money actually paid for the call: cost_usd + hardware_cost_usd, or 0 when cached.",
+    ),
+    ("rung", pa.int32(), "Cascade: which rung of the ladder made the call (from 1)."),
     ("passed", pa.bool_(), "Attempt: every test passed. End: the problem was solved."),
     ("tests_passed", pa.int32(), "Attempt: test cases passed (partial credit)."),
     ("tests_total", pa.int32(), "Attempt: test cases in the problem."),
+    ("public_passed", pa.int32(), "Attempt: public test cases passed (feedback public)."),
+    ("public_total", pa.int32(), "Attempt: public test cases of the problem (feedback public)."),
     ("exec_s", pa.float64(), "Attempt: wall time of the sandbox run."),
     (
         "status",
@@ -124,12 +143,22 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("koderz_version", pa.string(), "Koderz version that wrote the row."),
     ("schema_version", pa.int16(), "This schema's version."),
     # The strategy's settings, repeated on every row so any row stands alone.
-    ("worker_model", pa.string(), "Setting: the worker model."),
+    ("kind", pa.string(), "Setting: advised, architect, cascade or repair."),
+    ("worker_model", pa.string(), "Setting: the worker model (a cascade's first rung)."),
+    ("rungs", pa.string(), "Setting: a cascade's ladder of workers, comma-separated."),
+    ("rung_attempts", pa.int32(), "Setting: attempts each rung of a cascade gets."),
+    ("repairer_model", pa.string(), "Setting: the model that repairs code (kind repair)."),
+    ("repair_after", pa.int32(), "Setting: worker attempts before the repair (kind repair)."),
     ("spec_model", pa.string(), "Setting: the spec model (empty: no spec)."),
     ("reviewer_model", pa.string(), "Setting: the reviewer model (empty: no checkpoints)."),
     ("max_iterations", pa.int32(), "Setting: attempts allowed."),
     ("checkpoint_interval", pa.int32(), "Setting: a review every this many attempts."),
-    ("feedback_level", pa.string(), "Setting: full, assertion or summary."),
+    (
+        "feedback_level",
+        pa.string(),
+        "Setting: public (only the public tests' results), full, assertion or summary"
+        " (what the hidden tests leak).",
+    ),
     ("mode", pa.string(), "Setting: iterative or zero_shot."),
     ("temperature", pa.float64(), "Setting: sampling temperature (NaN: provider default)."),
     ("seed", pa.int64(), "Setting: sampling seed (null: none)."),
@@ -391,6 +420,21 @@ def spent_usd(steps: pd.DataFrame) -> float:
         0.75
     """
     return float(steps["cost_usd"].fillna(0).sum() + steps["hardware_cost_usd"].fillna(0).sum())
+
+
+def paid_usd(steps: pd.DataFrame) -> float:
+    """Dollars actually paid for the rows: ``paid_usd`` where a row has it (0 for a call
+    answered from the cache), else its token and hardware cost (rows of older versions).
+
+    Examples:
+        >>> paid_usd(pd.DataFrame({"cost_usd": [0.5, 0.5], "hardware_cost_usd": [0.0, 0.0],
+        ...     "paid_usd": [0.5, 0.0]}))
+        0.5
+    """
+    if "paid_usd" not in steps:
+        return spent_usd(steps)
+    own = steps["cost_usd"].fillna(0) + steps["hardware_cost_usd"].fillna(0)
+    return float(steps["paid_usd"].astype("float64").fillna(own).sum())
 
 
 def flag(value: Any) -> bool:

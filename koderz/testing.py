@@ -358,7 +358,8 @@ class ScriptedCoder:
     """A responder that plays every Koderz role for known problems, deterministically.
 
     As worker it answers wrong code for a problem's first ``fail_first`` attempts, then the
-    problem's canonical solution; as spec model and reviewer it answers short canned texts.
+    problem's canonical solution; as repairer, the canonical solution at once; as spec model,
+    architect and reviewer it answers short canned texts.
     Give it to :class:`ProtocolServer` as ``respond``.
 
     Args:
@@ -397,9 +398,17 @@ class ScriptedCoder:
             return Answer(
                 "- The function returns None; compute the documented result.", delay_s=self.delay_s
             )
+        if prompts.PLAN_SYSTEM in text:
+            return Answer(
+                "1. Read the arguments.\n2. Compute the documented result.\n3. Return it.",
+                delay_s=self.delay_s,
+            )
         problem = self._problem(text)
         if problem is None:
             return Answer("I do not know this problem.", delay_s=self.delay_s)
+        if prompts.REPAIR_SYSTEM in text:
+            # The repairer fixes the code at once; it is not one of the worker's attempts.
+            return self._code(problem.prompt + problem.canonical_solution)
         with self._lock:
             n = self.attempts[problem.task_id] = self.attempts.get(problem.task_id, 0) + 1
         fails = (
@@ -408,7 +417,8 @@ class ScriptedCoder:
             else self.fail_first
         )
         if n <= fails:
-            code = f"def {problem.entry_point}(*args, **kwargs):\n    return None"
-        else:
-            code = problem.prompt + problem.canonical_solution
+            return self._code(f"def {problem.entry_point}(*args, **kwargs):\n    return None")
+        return self._code(problem.prompt + problem.canonical_solution)
+
+    def _code(self, code: str) -> Answer:
         return Answer(f"Here it is:\n```python\n{code.rstrip()}\n```", delay_s=self.delay_s)

@@ -1,0 +1,357 @@
+"""Ways of mixing model tiers: a :class:`Strategy` is one named algorithm with its switches.
+
+The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.experiment`):
+
+- ``advised``: the worker writes the code and iterates on the tests' feedback; a spec model
+  may write a spec first (what, not how) and a reviewer may review every N attempts. With
+  neither it is a single-model baseline (``local-only``, ``small-only``, ``frontier-only``).
+- ``architect``: the architect writes an implementation plan (how, step by step, as in
+  Aider's architect/editor split); the worker writes the code from it and iterates.
+- ``cascade``: a ladder of workers (e.g. local -> small frontier -> frontier, as in
+  FrugalGPT); each rung gets ``rung_attempts`` attempts, then the next rung takes over from
+  the previous rung's last code and failure. Rows say which rung made each call.
+- ``repair``: the worker gets ``repair_after`` attempts; then the repairer is shown the last
+  code and its failure and returns fixed code itself (one call), judged like an attempt; the
+  worker goes on from it while attempts remain.
+
+Many strategies are compared in one run from a TOML file (:func:`load_strategies`)::
+
+    [defaults]                     # optional: applies to every strategy below
+    max_iterations = 4
+
+    [strategies."local+frontier"]
+    worker = "qwen2.5-coder:7b"
+    spec_model = "claude-sonnet-4-5"
+    reviewer = "claude-sonnet-4-5"
+    checkpoint_interval = [1, 2]   # a list expands: one strategy per value
+
+    [strategies.ladder]
+    kind = "cascade"
+    rungs = ["qwen2.5-coder:7b", "claude-haiku-4-5", "claude-sonnet-4-5"]
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from koderz.errors import ConfigError
+
+__all__ = [
+    "FEEDBACK_CHOICES",
+    "KINDS",
+    "Strategy",
+    "expand",
+    "load_strategies",
+    "presets",
+    "strategies_toml",
+]
+
+KINDS = ("advised", "architect", "cascade", "repair")
+# The last three are the sandbox's FEEDBACK_LEVELS (a test keeps them equal); spelled out
+# so that the command line builds its parser without importing the sandbox.
+FEEDBACK_CHOICES = ("auto", "public", "full", "assertion", "summary")
+"""``public``: only the results of the problem's public tests; ``full``, ``assertion``,
+``summary``: the hidden tests' (the failing test and its traceback, which test failed, only
+k of n passed). ``auto``: ``public`` where the problem has public tests, else ``full``."""
+
+Kind = Literal["advised", "architect", "cascade", "repair"]
+Feedback = Literal["auto", "public", "full", "assertion", "summary"]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named set of switches for running experiments; one data folder can hold several.
+
+    Examples:
+        >>> Strategy("cheap", worker="smollm2", max_iterations=3).settings()["mode"]
+        'iterative'
+        >>> ladder = Strategy("ladder", kind="cascade", rungs=("a:1b", "b:7b"), rung_attempts=2)
+        >>> ladder.worker, ladder.max_iterations, ladder.worker_at(3)
+        ('a:1b', 4, ('b:7b', 2))
+    """
+
+    name: str
+    """What rows and reports call it."""
+    worker: str = ""
+    """The model that writes the code (a cascade's first rung, if not given)."""
+    kind: Kind = "advised"
+    """The algorithm: ``advised``, ``architect``, ``cascade`` or ``repair`` (module docs)."""
+    spec_model: str | None = None
+    """Writes a short spec first (what, not how); None for no spec."""
+    architect: str | None = None
+    """Kind ``architect``: writes the implementation plan (how, step by step)."""
+    reviewer: str | None = None
+    """Reviews the attempts every ``checkpoint_interval`` attempts; None for no reviews."""
+    rungs: tuple[str, ...] = ()
+    """Kind ``cascade``: the ladder of workers, cheapest first."""
+    rung_attempts: int = 2
+    """Kind ``cascade``: attempts each rung gets before the next takes over."""
+    repairer: str | None = None
+    """Kind ``repair``: the model that fixes the worker's last failing code itself."""
+    repair_after: int = 2
+    """Kind ``repair``: worker attempts before the repair."""
+    max_iterations: int = 5
+    """Attempts allowed (a repair counts as one; a cascade has ``rungs x rung_attempts``)."""
+    checkpoint_interval: int = 2
+    """A review after every this many attempts (when another attempt follows)."""
+    feedback: Feedback = "auto"
+    """What the worker is shown of a failure next time (:data:`FEEDBACK_CHOICES`)."""
+    mode: Literal["iterative", "zero_shot"] = "iterative"
+    """``iterative``: each attempt sees the previous code and its failure. ``zero_shot``:
+    each attempt starts afresh (independent samples, for pass@k)."""
+    temperature: float | None = None
+    """Sampling temperature of every call; None for the providers' defaults."""
+    seed: int | None = None
+    """Sampling seed; attempt ``i`` of epoch ``e`` uses ``seed + 1000 (e - 1) + i - 1``, so
+    attempts and epochs differ."""
+    max_tokens: int = 1024
+    """Upper bound on each reply."""
+    reuse_spec: bool = False
+    """Take a spec (or plan) written earlier for the same problem by the same model (free)."""
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ConfigError(f"Strategy name {self.name!r} must be non-empty without '/'.")
+        if self.kind not in KINDS:
+            raise ConfigError(f"Unknown strategy kind {self.kind!r}; use one of {_list(KINDS)}.")
+        object.__setattr__(self, "rungs", tuple(self.rungs))
+        self._check_kind()
+        for name in ("max_iterations", "checkpoint_interval", "rung_attempts", "repair_after"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} of strategy {self.name!r} must be at least 1.")
+        if self.max_iterations >= 1000:
+            raise ConfigError("max_iterations must be below 1000 (seeds are spaced by 1000).")
+        if self.feedback not in FEEDBACK_CHOICES:
+            raise ConfigError(
+                f"Unknown feedback level {self.feedback!r}; use one of {_list(FEEDBACK_CHOICES)}."
+            )
+        if self.mode not in ("iterative", "zero_shot"):
+            raise ConfigError(f"Unknown mode {self.mode!r}; use iterative or zero_shot.")
+        if self.max_tokens < 1:
+            raise ConfigError("max_tokens (--max-tokens) must be at least 1.")
+        if self.temperature is not None and not 0 <= self.temperature <= 2:
+            raise ConfigError("temperature (--temperature) must be between 0 and 2.")
+
+    def _check_kind(self) -> None:
+        who = f"Strategy {self.name!r} (kind {self.kind})"
+        if self.kind == "cascade":
+            if len(self.rungs) < 2:
+                raise ConfigError(f"{who} needs rungs: at least two workers, cheapest first.")
+            if self.worker and self.worker != self.rungs[0]:
+                raise ConfigError(f"{who}: worker must be the first rung, or left out.")
+            object.__setattr__(self, "worker", self.rungs[0])
+            object.__setattr__(self, "max_iterations", len(self.rungs) * self.rung_attempts)
+        elif self.rungs:
+            raise ConfigError(f"{who} takes no rungs; give kind = 'cascade' for a ladder.")
+        if not self.worker:
+            raise ConfigError(f"{who} needs a worker model.")
+        if (self.kind == "architect") != (self.architect is not None):
+            raise ConfigError(
+                f"{who}: an architect model goes with kind 'architect', and only with it."
+            )
+        if self.kind == "architect" and self.spec_model:
+            raise ConfigError(f"{who}: the architect's plan takes the place of a spec.")
+        if (self.kind == "repair") != (self.repairer is not None):
+            raise ConfigError(f"{who}: a repairer model goes with kind 'repair', and only with it.")
+        if self.kind == "repair" and self.repair_after >= self.max_iterations:
+            raise ConfigError(
+                f"{who}: repair_after ({self.repair_after}) must be below max_iterations "
+                f"({self.max_iterations}), or the repair never comes."
+            )
+
+    def models(self) -> list[str]:
+        """Every model the strategy calls, each once."""
+        named = [self.worker, *self.rungs, self.spec_model, self.architect, self.reviewer]
+        return list(dict.fromkeys(m for m in [*named, self.repairer] if m))
+
+    def worker_at(self, iteration: int) -> tuple[str, int | None]:
+        """The model writing attempt ``iteration``, and its rung (None outside a cascade)."""
+        if self.kind != "cascade":
+            return self.worker, None
+        rung = min((iteration - 1) // self.rung_attempts, len(self.rungs) - 1)
+        return self.rungs[rung], rung + 1
+
+    def settings(self) -> dict[str, Any]:
+        """The strategy's settings as the steps table's columns."""
+        return {
+            "strategy": self.name,
+            "kind": self.kind,
+            "worker_model": self.worker,
+            "rungs": ",".join(self.rungs),
+            "rung_attempts": self.rung_attempts if self.kind == "cascade" else None,
+            "spec_model": self.spec_model or self.architect or "",
+            "reviewer_model": self.reviewer or "",
+            "repairer_model": self.repairer or "",
+            "repair_after": self.repair_after if self.kind == "repair" else None,
+            "max_iterations": self.max_iterations,
+            "checkpoint_interval": self.checkpoint_interval,
+            "feedback_level": self.feedback,
+            "mode": self.mode,
+            "temperature": float("nan") if self.temperature is None else self.temperature,
+            "seed": self.seed,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, as plain data (what a run's manifest records)."""
+        data = asdict(self)
+        data["rungs"] = list(self.rungs)
+        return data
+
+
+def _list(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+FIELDS = tuple(f.name for f in fields(Strategy))
+
+
+def expand(name: str, settings: Mapping[str, Any]) -> list[Strategy]:
+    """One strategy per combination of the list values in ``settings``, named after them.
+
+    ``rungs`` is a list by nature: it expands only when it is a list of lists.
+
+    Raises:
+        ConfigError: An unknown setting, or a value the strategy refuses.
+
+    Examples:
+        >>> [s.name for s in expand("adv", {"worker": "m:7b", "checkpoint_interval": [1, 2]})]
+        ['adv@checkpoint_interval=1', 'adv@checkpoint_interval=2']
+    """
+    unknown = sorted(set(settings) - set(FIELDS) - {"name"})
+    if unknown:
+        raise ConfigError(
+            f"Strategy {name!r}: unknown setting(s) {_list(unknown)}; "
+            f"the settings are {_list(FIELDS[1:])}."
+        )
+    fixed: dict[str, Any] = {}
+    varying: dict[str, list[Any]] = {}
+    for key, value in settings.items():
+        if key == "name":
+            continue
+        many = isinstance(value, list) and (
+            key != "rungs" or all(isinstance(v, list) for v in value)
+        )
+        if many and not value:
+            raise ConfigError(f"Strategy {name!r}: {key} is an empty list.")
+        if many:
+            varying[key] = value
+        else:
+            fixed[key] = tuple(value) if key == "rungs" else value
+    out = []
+    for combo in itertools.product(*varying.values()):
+        chosen = dict(zip(varying, combo, strict=True))
+        label = ",".join(f"{k}={_label(v)}" for k, v in chosen.items())
+        values: dict[str, Any] = {k: tuple(v) if k == "rungs" else v for k, v in chosen.items()}
+        full = f"{name}@{label}" if label else name
+        try:
+            out.append(Strategy(full, **fixed, **values))
+        except TypeError as e:
+            raise ConfigError(f"Strategy {full!r}: {e}.") from e
+    return out
+
+
+def _label(value: Any) -> str:
+    return "+".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
+    """The strategies of a TOML file (format in this module's docstring).
+
+    Raises:
+        ConfigError: The file is missing, is not TOML, or names an unknown setting or a
+            value a strategy refuses; the message names the file and the strategy.
+    """
+    import tomllib  # here, not at the top: the command line imports this module at start
+
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text())
+    except OSError as e:
+        raise ConfigError(f"Cannot read the strategies file {source}: {e.strerror}.") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"The strategies file {source} is not valid TOML: {e}.") from e
+    unknown = sorted(set(data) - {"defaults", "strategies"})
+    tables = data.get("strategies")
+    if unknown or not isinstance(tables, dict) or not tables:
+        raise ConfigError(
+            f"The strategies file {source} must hold [strategies.NAME] tables (and optionally "
+            f"[defaults]){'; unknown: ' + _list(unknown) if unknown else ''}. "
+            "`koderz strategies --write FILE` writes a file to start from."
+        )
+    defaults = data.get("defaults", {})
+    strategies: list[Strategy] = []
+    try:
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"[strategies.{name}] must be a table of settings.")
+            strategies += expand(name, {**defaults, **table})
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from e
+    names = [s.name for s in strategies]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: strategy names repeat: {names}.")
+    return strategies
+
+
+def presets(
+    local: str = "qwen2.5-coder:7b",
+    small: str = "claude-haiku-4-5",
+    frontier: str = "claude-sonnet-4-5",
+) -> list[Strategy]:
+    """The built-in strategies: every kind, with a model per tier (edit them to taste).
+
+    Examples:
+        >>> [s.kind for s in presets()][-3:]
+        ['architect', 'cascade', 'repair']
+    """
+    return [
+        Strategy("local-only", worker=local),
+        Strategy("small-only", worker=small),
+        Strategy("frontier-only", worker=frontier),
+        Strategy("local+frontier", worker=local, spec_model=frontier, reviewer=frontier),
+        Strategy("small+frontier", worker=small, spec_model=frontier, reviewer=frontier),
+        Strategy("architect", kind="architect", worker=local, architect=frontier),
+        Strategy("cascade", kind="cascade", rungs=(local, small, frontier), rung_attempts=2),
+        Strategy("repair", kind="repair", worker=local, repairer=frontier, repair_after=3),
+    ]
+
+
+def strategies_toml(strategies: Sequence[Strategy]) -> str:
+    """``strategies`` as a TOML file :func:`load_strategies` reads back (settings that
+    differ from the defaults only)."""
+    default = {f.name: f.default for f in fields(Strategy)}
+    lines = [
+        "# Strategies for `koderz benchmark --strategies FILE`; see koderz/strategies.py.",
+        "# A list value (checkpoint_interval = [1, 2]) expands into one strategy per value.",
+    ]
+    for s in strategies:
+        lines += ["", f"[strategies.{_toml_key(s.name)}]"]
+        data = s.to_dict()
+        for key, value in {"kind": data.pop("kind"), **data}.items():
+            if key == "name" or (key != "kind" and value == default.get(key)):
+                continue
+            if s.kind == "cascade" and key in ("worker", "max_iterations"):
+                continue  # both follow from the rungs
+            if value is None or (key == "rungs" and not value):
+                continue
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(name: str) -> str:
+    return name if name.replace("-", "").replace("_", "").isalnum() else _toml_value(name)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
