@@ -16,8 +16,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from koderz.version import __version__
-
 # name -> the module that defines it
 _EXPORTS: dict[str, str] = {
     # records and errors
@@ -102,8 +100,12 @@ __all__ = sorted([*_EXPORTS, *_NAMESPACES, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
-    if name in _NAMESPACES:
-        value: Any = importlib.import_module(f"koderz.{_NAMESPACES[name]}")
+    if name == "__version__":
+        # Read from the installed metadata on first use: importlib.metadata costs every
+        # command line ~15 ms of start-up (`koderz evaluate` on one sample is ~0.1 s).
+        value: Any = importlib.import_module("koderz.version").__version__
+    elif name in _NAMESPACES:
+        value = importlib.import_module(f"koderz.{_NAMESPACES[name]}")
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(f"koderz.{_EXPORTS[name]}"), name)
     else:
@@ -164,3 +166,4 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.sandbox.evaluate import evaluate_samples
     from koderz.store import StepWriter, load_steps
     from koderz.strategies import Strategy
+    from koderz.version import __version__
