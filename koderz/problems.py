@@ -17,7 +17,9 @@ Every format is JSON Lines (one problem per line), plain or gzipped (detected by
   ``tests`` is a list of assert statements (each one test case; they may call the function
   by its name or as ``candidate``); instead of ``tests`` a ``test`` string with a
   ``check(candidate)`` function (or bare asserts) works too. ``canonical_solution`` is
-  optional.
+  optional; ``public_tests`` (asserts, as ``tests``) are the examples the worker may be shown
+  the results of with feedback ``public`` (see :mod:`koderz.public_tests`; without it they
+  come from the prompt's examples).
 
 A malformed file raises :class:`~koderz.errors.ProblemFileError` naming the line and field.
 """
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from koderz.errors import ConfigError, ProblemFileError
+from koderz.public_tests import public_test
 from koderz.records import Problem
 from koderz.sandbox import check_test_source
 
@@ -158,6 +161,7 @@ def _parse_row(row: dict[str, Any], number: int, path: str, origin: str) -> Prob
     solution = row.get("canonical_solution", "")
     if not isinstance(solution, str):
         raise fail("must be a string", "canonical_solution")
+    public = _public_test_source(row, test, fail)
     return Problem(
         task_id=row["task_id"],
         prompt=row["prompt"],
@@ -165,7 +169,24 @@ def _parse_row(row: dict[str, Any], number: int, path: str, origin: str) -> Prob
         test=test,
         canonical_solution=solution,
         source=_source_name(row, origin),
+        public_test=public,
     )
+
+
+def _public_test_source(row: Mapping[str, Any], test: str, fail: Any) -> str:
+    given = row.get("public_tests")
+    if given is not None and not (
+        (isinstance(given, list) and given and all(isinstance(t, str) for t in given))
+        or (isinstance(given, str) and given.strip())
+    ):
+        raise fail("must be a non-empty list of assert statements", "public_tests")
+    public = public_test(row, row["prompt"], row["entry_point"], test)
+    if public and given is not None:
+        try:
+            check_test_source(public)
+        except ConfigError as e:
+            raise fail(str(e), "public_tests") from e
+    return public
 
 
 def _test_source(row: Mapping[str, Any], fail: Any) -> str:

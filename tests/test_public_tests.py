@@ -1,0 +1,188 @@
+"""Public tests, and feedback that does not leak the grader.
+
+With feedback ``public`` the worker sees only the results of a problem's public tests; the
+verdict is always the hidden tests. The tests here look at every request the worker's
+server got: no hidden input or expected value may be in any of them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from koderz import Strategy
+from koderz.benchmark import run_benchmark
+from koderz.errors import ProblemFileError
+from koderz.problems import load_problems
+from koderz.public_tests import from_evalplus, from_prompt, public_test
+from koderz.records import Problem
+from koderz.sandbox import run_tests
+from koderz.testing import ProtocolServer, ScriptedCoder
+
+# Hidden tests with values no public example shows.
+SECRET = Problem(
+    task_id="Toy/secret",
+    prompt='def add(a: int, b: int) -> int:\n    """Return a + b.\n'
+    '    >>> add(1, 2)\n    3\n    """\n',
+    entry_point="add",
+    test="def check(candidate):\n"
+    "    assert candidate(123457, 654321) == 777778\n"
+    "    assert candidate(-98765, 98765) == 0\n",
+    canonical_solution="    return a + b\n",
+    source="toy",
+    public_test="def check(candidate):\n    assert add(1, 2) == 3\n",
+)
+HIDDEN_VALUES = ("123457", "654321", "777778", "98765")
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    coder = ScriptedCoder([SECRET], fail_first=2)
+    ollama = ProtocolServer("ollama", respond=coder).start()
+    anthropic = ProtocolServer("anthropic", respond=coder).start()
+    for server in (ollama, anthropic):
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)
+    yield ollama, anthropic
+    ollama.stop()
+    anthropic.stop()
+
+
+def run(tmp_path, feedback, **kw):
+    strategy = Strategy(
+        f"s-{feedback}",
+        worker="qwen2.5-coder:7b",
+        reviewer="claude-sonnet-4-5",
+        checkpoint_interval=1,
+        max_iterations=4,
+        feedback=feedback,
+        **kw,
+    )
+    return run_benchmark(
+        strategies=[strategy], problems=[SECRET], data_dir=tmp_path, progress=False
+    ).steps
+
+
+def test_public_feedback_never_shows_a_hidden_test(worker, tmp_path):
+    ollama, anthropic = worker
+    steps = run(tmp_path, "public")
+    assert steps.iloc[-1]["status"] == "solved"  # the verdict is the hidden tests'
+    prompts = [r.prompt for r in ollama.requests + anthropic.requests]
+    assert len(ollama.requests) == 3 and len(anthropic.requests) == 2
+    for text in prompts:
+        for value in HIDDEN_VALUES:
+            assert value not in text
+    # What was shown instead: the public test that failed.
+    assert "assert add(1, 2) == 3" in ollama.requests[1].prompt
+    # Rows keep the two results apart.
+    attempts = steps[steps["role"] == "attempt"]
+    assert list(attempts["tests_passed"]) == [0, 0, 2]
+    assert list(attempts["tests_total"]) == [2, 2, 2]
+    assert list(attempts["public_passed"][:2]) == [0, 0]
+    assert list(attempts["public_total"][:2]) == [1, 1]
+    assert set(steps["feedback_level"]) == {"public"}
+
+
+def test_full_feedback_leaks_the_hidden_tests_and_says_so(worker, tmp_path):
+    # The contrast that makes the leak a number: the same run with feedback full shows the
+    # worker a hidden input.
+    ollama, _ = worker
+    steps = run(tmp_path, "full")
+    assert any(v in ollama.requests[1].prompt for v in HIDDEN_VALUES)
+    assert set(steps["feedback_level"]) == {"full"}
+
+
+def test_auto_is_public_where_the_problem_has_public_tests(worker, tmp_path):
+    steps = run(tmp_path, "auto")
+    assert set(steps["feedback_level"]) == {"public"}
+    no_public = SECRET.__class__(**{**SECRET.__dict__, "public_test": ""})
+    auto = Strategy("a", worker="qwen2.5-coder:7b", max_iterations=1)
+    again = run_benchmark(
+        strategies=[auto], problems=[no_public], data_dir=tmp_path / "b", progress=False
+    ).steps
+    assert set(again["feedback_level"]) == {"full"}
+
+
+def test_public_without_public_tests_shows_nothing_of_the_hidden_ones(worker, tmp_path):
+    ollama, _ = worker
+    no_public = SECRET.__class__(**{**SECRET.__dict__, "public_test": ""})
+    strategy = Strategy("p", worker="qwen2.5-coder:7b", max_iterations=2, feedback="public")
+    run_benchmark(strategies=[strategy], problems=[no_public], data_dir=tmp_path, progress=False)
+    shown = ollama.requests[1].prompt
+    assert "no public tests" in shown
+    assert not any(v in shown for v in HIDDEN_VALUES)
+
+
+def test_humaneval_docstring_examples_are_public_tests_the_canonical_solutions_pass():
+    problems = load_problems("humaneval")
+    with_public = {k: p for k, p in problems.items() if p.public_test}
+    assert len(with_public) == 106
+    failing = []
+    for task_id, p in with_public.items():
+        if not run_tests(
+            Problem(task_id, p.prompt, p.entry_point, p.public_test),
+            p.prompt + p.canonical_solution,
+        ).passed:
+            failing.append(task_id)
+    # HumanEval/47's docstring says median([-10, 4, 6, 1000, 10, 20]) is 15.0; its own
+    # tests (and its canonical solution) say 8.0. The public test shows what a reader sees.
+    assert failing == ["HumanEval/47"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ('def f(x):\n    """\n    >>> f(2)\n    4\n    """\n', ["assert f(2) == 4"]),
+        (
+            "def f(x):\n    '''\n    f(2) == 4\n    f([1]) => [1]\n    '''\n",
+            ["f(2) == 4", "f([1])"],
+        ),
+        ('def f(s):\n    """\n    >>> f([])\n\n    """\n', ["assert f([]) == None"]),
+        ('def f(s):\n    """\n    f(a) => False\n    g(1) => 2\n    """\n', []),
+        ('"""\nWrite f.\nassert f((3, 4)) == 7\n"""\n', ["assert f((3, 4)) == 7"]),
+        ('def f(x):\n    """f(2) -> 19 - 5 = 14"""\n', []),
+    ],
+)
+def test_examples_in_the_prompt(prompt, expected):
+    got = from_prompt(prompt, "f")
+    for fragment in expected:
+        assert fragment in got
+    assert bool(got) is bool(expected)
+
+
+def test_evalplus_base_inputs_are_the_public_tests():
+    test = (
+        "def assertion(out, exp, atol):\n    assert out == exp\n\n"
+        "def check(candidate):\n"
+        "    inputs = [[1, 2], [3, 4], [100, 200]]\n"
+        "    results = [3, 7, 300]\n"
+        "    for i, (inp, exp) in enumerate(zip(inputs, results)):\n"
+        "        assertion(candidate(*inp), exp, 0)\n"
+    )
+    row = {"base_input": [[1, 2], [3, 4]], "plus_input": [[100, 200]]}
+    public = public_test(row, "def add(a, b):\n    pass\n", "add", test)
+    assert public == from_evalplus(test, 2)
+    p = Problem("E/0", "", "add", public)
+    result = run_tests(p, "def add(a, b):\n    return a + b if a < 100 else 0\n")
+    assert (result.passed, result.tests_total) == (True, 2)  # the plus input is not there
+
+
+def test_a_file_can_give_its_public_tests_and_a_bad_one_is_named(tmp_path):
+    good = {
+        "task_id": "m/1",
+        "prompt": "def inc(x):\n",
+        "entry_point": "inc",
+        "tests": ["assert inc(1) == 2", "assert inc(41) == 42"],
+        "public_tests": ["assert inc(1) == 2"],
+    }
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(good) + "\n")
+    (problem,) = load_problems(path).values()
+    assert "assert inc(1) == 2" in problem.public_test and "41" not in problem.public_test
+    path.write_text(json.dumps({**good, "public_tests": "assert ("}) + "\n")
+    with pytest.raises(ProblemFileError, match="public_tests"):
+        load_problems(path)
+    path.write_text(json.dumps({**good, "public_tests": [3]}) + "\n")
+    with pytest.raises(ProblemFileError, match="public_tests"):
+        load_problems(path)
