@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from koderz.cli import main
@@ -134,3 +136,20 @@ def test_switches_beside_a_strategies_file_are_refused(tmp_path, capsys):
     status = main(["benchmark", "--strategies", str(path), "--max-iterations", "3"])
     assert status == 2
     assert "--max-iterations cannot go with --strategies" in capsys.readouterr().err
+
+
+def test_the_readme_strategies_file_loads(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (block,) = [b.split("\n", 1)[1] for b in readme.split("```")[1::2] if b.startswith("toml")]
+    path = tmp_path / "strategies.toml"
+    path.write_text(block)
+    got = {s.name: s for s in load_strategies(path)}
+    assert list(got) == [
+        "local-only",
+        "local+frontier@checkpoint_interval=1",
+        "local+frontier@checkpoint_interval=2",
+        "frontier-only",
+        "ladder",
+    ]
+    assert got["ladder"].kind == "cascade" and got["ladder"].max_iterations == 6
+    assert {s.feedback for s in got.values()} == {"public"}
