@@ -180,16 +180,20 @@ class _Worker:
         # The worker must import this very koderz, installed or not, from any folder.
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            worker_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                worker_command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        except OSError as e:
+            raise ConfigError(f"Could not start the llama.cpp worker process: {e}.") from e
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=12)
         assert self.proc.stderr is not None
-        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+        self._reader = threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True)
+        self._reader.start()
 
     def _drain(self, stream: IO[bytes]) -> None:
         # Read all the time, so that a chatty llama.cpp never blocks on a full pipe.
@@ -219,8 +223,8 @@ class _Worker:
             return self.proc.wait()
 
     def last_words(self) -> str:
-        # The reader thread may still be draining what the worker wrote as it died.
-        time.sleep(0.05)
+        """The end of what the dead worker wrote to stderr, on one line."""
+        self._reader.join(timeout=2)  # it ends at the dead worker's end of output
         return " | ".join(line for line in self.stderr_tail if line.strip())[-600:]
 
     def close(self) -> None:
