@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from koderz.cache import cache_from_env
 from koderz.errors import ConfigError, KoderzError
 from koderz.experiment import Budget, ExperimentResult
 from koderz.preflight import preflight
@@ -216,7 +217,7 @@ def run_benchmark(
     source, chosen = _problems(problems, select, limit)
     data = Path(data_dir)
     run = run_id or new_run_id()
-    cache_file = _cache_file(data, cache)
+    call_cache = cache_from_env(data, cache)
     # Held from the manifest to the last row, so that a second process on the same run
     # refuses instead of doubling its rows; Dask workers write under the client's lock.
     with run_lock(data, run):
@@ -243,7 +244,7 @@ def run_benchmark(
             )
 
         writer = StepWriter(data, run)
-        feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done, cache_file)
+        feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done, call_cache)
         try:
             if dask is not None:
                 run_on_dask(dask, feed, workers)
@@ -289,20 +290,6 @@ def _strategies(
         return default_strategies(**settings)
     name = name or _strategy_name(worker, spec_model, reviewer)
     return [Strategy(name, worker=worker, spec_model=spec_model, reviewer=reviewer, **settings)]
-
-
-def _cache_file(data: Path, cache: bool | None) -> Path | None:
-    """The call cache's file: ``data/cache.sqlite3`` when asked for (``cache`` or, if None,
-    ``KODERZ_CACHE`` = 1/true/yes, or the path of a cache file to share between folders)."""
-    if cache is None:
-        raw = os.environ.get("KODERZ_CACHE", "").strip()
-        if raw.lower() in ("", "0", "false", "no"):
-            return None
-        if raw.lower() not in ("1", "true", "yes"):
-            return Path(raw)
-    elif not cache:
-        return None
-    return data / "cache.sqlite3"
 
 
 def _check_run_settings(

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from koderz import prompts, sandbox
+from koderz.cache import CallCache, call_key
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
 from koderz.models import GenerateConfig, get_model
@@ -151,7 +152,7 @@ class _Experiment:
         spec_cache: Path | None,
         sandbox_timeout_s: float | None,
         epoch: int,
-        cache: Any,
+        cache: CallCache | None,
     ) -> None:
         from koderz.version import __version__
 
@@ -253,8 +254,6 @@ class _Experiment:
         }
         key = None
         if self.cache is not None:
-            from koderz.cache import call_key
-
             key = call_key(
                 provider=spec.provider,
                 model=spec.name,
@@ -292,7 +291,7 @@ class _Experiment:
                 cached=False,
             )
             return None, row
-        if key is not None:
+        if self.cache is not None and key is not None:
             self.cache.put(key, completion)
         return completion, done
 
@@ -617,7 +616,7 @@ def run_experiment(
     spec_cache: str | Path | None = None,
     sandbox_timeout_s: float | None = None,
     epoch: int = 1,
-    cache: Any = None,
+    cache: CallCache | None = None,
 ) -> ExperimentResult:
     """Run (or resume) one problem under one strategy, writing every step as it happens.
 
@@ -634,7 +633,7 @@ def run_experiment(
         sandbox_timeout_s: Per-test-case timeout for the sandbox (None: its default).
         epoch: Which repeat of this (problem, strategy) in the run, from 1: its rows, id and
             seeds are its own.
-        cache: A :class:`koderz.cache.CallCache` answering calls made before, or None.
+        cache: The call cache answering calls made before (:mod:`koderz.cache`), or None.
 
     Returns:
         How it ended. Failures of models and of generated code are rows, never raised.

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from koderz.cache import CallCache
 from koderz.errors import ConfigError
 from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
 from koderz.preflight import preflight_workers
@@ -76,8 +77,8 @@ class Feed:
     sandbox_timeout_s: float | None
     done: Callable[[ExperimentResult], None]
     """Called with each experiment as it ends."""
-    cache: Path | None = None
-    """The call cache's file, if the run uses one."""
+    cache: CallCache | None = None
+    """The call cache, if the run uses one (it pickles as its path, for Dask workers)."""
     _next: int = 0
 
     def strategies(self) -> list[Strategy]:
@@ -99,7 +100,6 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
     # experiments run their sandboxes while the others wait on models (3x measured best in
     # benchmarks/bench_engine.py: 1x 3.05 s, 2x 2.86 s, 3x 2.43 s, 4x 2.59 s).
     experiments_at_once = 3 * workers
-    cache = _open_cache(feed.cache)
     with ThreadPoolExecutor(max_workers=experiments_at_once, thread_name_prefix="koderz") as pool:
         running: set[Future[ExperimentResult]] = set()
 
@@ -119,7 +119,7 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
                         spec_cache=feed.data / "specs",
                         sandbox_timeout_s=feed.sandbox_timeout_s,
                         epoch=task.epoch,
-                        cache=cache,
+                        cache=feed.cache,
                     )
                 )
             return item is not None
@@ -140,14 +140,6 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
             raise
 
 
-def _open_cache(path: Path | None) -> Any:
-    if path is None:
-        return None
-    from koderz.cache import CallCache
-
-    return CallCache(path)
-
-
 def _dask_experiment(
     task: Task,
     run: str,
@@ -155,7 +147,7 @@ def _dask_experiment(
     history: pd.DataFrame | None,
     remaining_usd: float | None,
     sandbox_timeout_s: float | None,
-    cache: str | None,
+    cache: CallCache | None,
 ) -> ExperimentResult:
     """One experiment on a Dask worker, writing into the shared data folder (and reading
     the call cache there)."""
@@ -168,7 +160,7 @@ def _dask_experiment(
         spec_cache=Path(data_dir) / "specs",
         sandbox_timeout_s=sandbox_timeout_s,
         epoch=task.epoch,
-        cache=_open_cache(Path(cache) if cache else None),
+        cache=cache,
     )
 
 
@@ -204,7 +196,8 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
                         history,
                         remaining,
                         feed.sandbox_timeout_s,
-                        str(feed.cache.resolve()) if feed.cache else None,
+                        # Workers may run elsewhere in the shared folder: an absolute path.
+                        CallCache(feed.cache.path.resolve()) if feed.cache else None,
                         pure=False,
                     )
                 )

@@ -177,3 +177,60 @@ def test_epochs_run_each_problem_again_with_seeds_of_their_own(tiers, tmp_path):
     # A resume finds all three finished.
     again = run(tmp_path, Strategy("s", worker=SMALL, seed=7), epochs=3, run_id=result.run_id)
     assert again.skipped == 3 and again.experiments == []
+
+
+def test_a_cached_rerun_pays_nothing_and_analyzes_the_same(tiers, tmp_path, capsys):
+    import json
+
+    from koderz.cli import main
+    from koderz.store import load_steps, run_ids
+    from koderz.strategies import strategies_toml
+
+    servers = tiers(1)
+    file = tmp_path / "strategies.toml"
+    file.write_text(
+        strategies_toml(
+            [
+                Strategy("local+frontier", worker=LOCAL, spec_model=FRONTIER, reviewer=FRONTIER),
+                Strategy("ladder", kind="cascade", rungs=(LOCAL, SMALL), rung_attempts=1),
+                Strategy("frontier-only", worker=FRONTIER),
+            ]
+        )
+    )
+    data = tmp_path / "data"
+    problems = tmp_path / "p.jsonl"
+    problems.write_text(
+        json.dumps(
+            {
+                **{k: getattr(ADD, k) for k in ("task_id", "prompt", "entry_point")},
+                "test": ADD.test,
+                "canonical_solution": ADD.canonical_solution,
+            }
+        )
+        + "\n"
+    )
+    args = ["benchmark", "--strategies", str(file), "--problem-file", str(problems)]
+    args += ["--epochs", "2", "--cache", "--data-dir", str(data), "--no-progress"]
+    assert main(args) == 0
+    made = sum(len(s.requests) for s in servers.values())
+    assert main(args) == 0
+    assert sum(len(s.requests) for s in servers.values()) == made  # nothing asked again
+    first, second = run_ids(data)
+    calls = load_steps(data)
+    calls = calls[calls["role"] != "end"]
+    again = calls[calls["run_id"] == second]
+    assert len(again) == len(calls[calls["run_id"] == first]) > 0
+    assert again["cached"].all() and (again["paid_usd"] == 0).all()
+    assert again["cost_usd"].sum() > 0  # the strategy's cost, as the first run paid it
+    capsys.readouterr()
+
+    def analysis(run: str) -> list[dict]:
+        main(["analyze", "--data-dir", str(data), "--run-id", run, "--json"])
+        rows = json.loads(capsys.readouterr().out)["strategies"]
+        return sorted(rows, key=lambda r: r["strategy"])
+
+    # The same numbers, but for the wall time the rerun took (a cached call takes none).
+    a, b = analysis(first), analysis(second)
+    for row in (*a, *b):
+        row.pop("wall_s")
+    assert a == b
