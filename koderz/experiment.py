@@ -17,13 +17,9 @@ row keeps the first call's tokens and cost, says ``cached`` and was paid $0.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import logging
 import threading
-import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,62 +27,18 @@ from typing import Any
 import pandas as pd
 
 from koderz import prompts, sandbox
-from koderz.cache import CallCache, call_key
+from koderz.cache import CallCache
+from koderz.calls import Budget, Caller, Limiter, Stopped, now
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
-from koderz.models import GenerateConfig, get_model
-from koderz.models.prices import price_call
 from koderz.models.registry import resolve_model
-from koderz.records import Completion, ExecResult, Message, Problem
+from koderz.records import Completion, ExecResult, Problem
 from koderz.store import CODE_ROLES, StepWriter, safe_name
 from koderz.strategies import Strategy
 
 __all__ = ["Budget", "ExperimentResult", "Strategy", "experiment_id", "run_experiment"]
 
-EPOCH_SEED_STRIDE = 1000  # attempt i of epoch e is seeded seed + 1000 (e - 1) + i - 1
-
 PLATEAU_RUN = 3  # the same partial pass count this many times running is a plateau
-
-
-class Budget:
-    """Money a run may spend, shared by its threads. ``None`` means no limit.
-
-    :meth:`halt` stops a run early (Ctrl-C): experiments then end as ``interrupted``.
-    """
-
-    def __init__(self, max_cost: float | None = None, spent: float = 0.0) -> None:
-        self.max_cost = max_cost
-        self._spent = spent
-        self._lock = threading.Lock()
-        self._halted = threading.Event()
-
-    def halt(self) -> None:
-        """Start no further call, whatever the money."""
-        self._halted.set()
-
-    @property
-    def halted(self) -> bool:
-        """Whether :meth:`halt` was called."""
-        return self._halted.is_set()
-
-    @property
-    def spent(self) -> float:
-        """Dollars spent so far (tokens and hardware)."""
-        with self._lock:
-            return self._spent
-
-    def add(self, usd: float) -> None:
-        """Book ``usd`` dollars as spent."""
-        with self._lock:
-            self._spent += usd
-
-    def over(self) -> bool:
-        """Whether the money spent has reached the limit."""
-        return self.max_cost is not None and self.spent >= self.max_cost
-
-    def exhausted(self) -> bool:
-        """Whether no further call may start (the limit is reached, or the run halted)."""
-        return self.halted or self.over()
 
 
 @dataclass(frozen=True)
@@ -127,17 +79,6 @@ def feedback_level(strategy: Strategy, problem: Problem) -> str:
     return strategy.feedback
 
 
-Limiter = Callable[[str], AbstractContextManager[Any]]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class _Stopped(Exception):
-    """The budget ran out (or the run halted) before a call could start."""
-
-
 class _Experiment:
     """The state of one experiment while it runs (rebuilt from rows on resume)."""
 
@@ -160,11 +101,10 @@ class _Experiment:
         self.strategy = strategy
         self.writer = writer
         self.budget = budget
-        self.limiter = limiter
         self.spec_cache = spec_cache
         self.sandbox_timeout_s = sandbox_timeout_s
         self.epoch = epoch
-        self.cache = cache
+        self.caller = Caller(strategy, epoch=epoch, budget=budget, limiter=limiter, cache=cache)
         self.feedback = feedback_level(strategy, problem)
         self.id = experiment_id(writer.run_id, strategy.name, problem.task_id, epoch)
         self.base: dict[str, Any] = {
@@ -184,7 +124,6 @@ class _Experiment:
         self.guidance: str | None = None
         self.reviewed_at: set[int] = set()
         self.sandbox_error = ""
-        self.cost = 0.0
 
     @property
     def advice_role(self) -> str:
@@ -225,112 +164,13 @@ class _Experiment:
         """Write rows of this experiment now, as one atomic file."""
         self.writer.write_many([{**self.base, **row} for row in rows])
 
-    def config(self, role: str, iteration: int) -> GenerateConfig:
-        """The generation settings of a call: attempts and epochs get seeds of their own."""
-        seed = self.strategy.seed
-        if seed is not None:
-            seed += EPOCH_SEED_STRIDE * (self.epoch - 1)
-            if role in CODE_ROLES:
-                seed += iteration - 1
-        return GenerateConfig(
-            max_tokens=self.strategy.max_tokens, temperature=self.strategy.temperature, seed=seed
-        )
-
-    def call(
-        self, role: str, model_name: str, messages: Sequence[Message], iteration: int
-    ) -> tuple[Completion | None, dict[str, Any]]:
-        """Call a model (or the cache); returns the completion (None if the call failed) and
-        the row's fields."""
-        spec = resolve_model(model_name)
-        config = self.config(role, iteration)
-        row: dict[str, Any] = {
-            "role": role,
-            "iteration": iteration,
-            "model": spec.name,
-            "provider": spec.provider,
-            "tier": spec.tier,
-            "prompt": prompts.render(messages),
-            "started_at": _now(),
-        }
-        key = None
-        if self.cache is not None:
-            key = call_key(
-                provider=spec.provider,
-                model=spec.name,
-                messages=messages,
-                config=config,
-                epoch=self.epoch,
-            )
-            hit = self.cache.get(key)
-            if hit is not None:
-                if self.budget.halted:
-                    raise _Stopped
-                return hit, self._completed(row, spec, hit, paid=False, waited=0.0)
-        asked = time.perf_counter()
-        waited = 0.0
-        try:
-            with self.limiter(spec.provider):
-                waited = time.perf_counter() - asked
-                # Checked again once a call slot is ours: the money may have run out while
-                # this experiment waited for it.
-                if self.budget.exhausted():
-                    raise _Stopped
-                completion = get_model(model_name).complete(messages, config=config)
-                # Booked before the slot is released, so the next holder sees the money.
-                done = self._completed(row, spec, completion, paid=True, waited=waited)
-        except KoderzError as e:
-            row.update(
-                status="provider_error",
-                error=str(e),
-                call_attempts=getattr(e, "attempts", 1),
-                wait_s=waited,
-                finished_at=_now(),
-                cost_usd=0.0,
-                hardware_cost_usd=0.0,
-                paid_usd=0.0,
-                cached=False,
-            )
-            return None, row
-        if self.cache is not None and key is not None:
-            self.cache.put(key, completion)
-        return completion, done
-
-    def _completed(
-        self, row: dict[str, Any], spec: Any, completion: Completion, *, paid: bool, waited: float
-    ) -> dict[str, Any]:
-        """The row of a call that answered; books what was paid (nothing, if cached)."""
-        cost = price_call(spec, completion.usage, latency_s=completion.latency_s)
-        spent = cost.usd + cost.hardware_usd if paid else 0.0
-        self.budget.add(spent)
-        self.cost += spent
-        u = completion.usage
-        row.update(
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            cache_read_tokens=u.cache_read_tokens,
-            cache_write_tokens=u.cache_write_tokens,
-            cost_usd=cost.usd,
-            hardware_cost_usd=cost.hardware_usd,
-            paid_usd=spent,
-            cached=not paid,
-            price_source=cost.source,
-            latency_s=completion.latency_s,
-            wait_s=waited + completion.wait_s,
-            call_attempts=completion.attempts,
-            stop_reason=completion.stop_reason,
-            response=completion.text,
-            status="ok",
-            finished_at=_now(),
-        )
-        return row
-
     def do_advice(self) -> None:
         """The spec (what to build) or, for an architect, the plan (how to build it)."""
         advisor = self.advisor
         assert advisor
         cached = self._cached_spec()
         if cached is not None:
-            now = _now()
+            at = now()
             spec = resolve_model(advisor)
             self.write(
                 {
@@ -346,14 +186,16 @@ class _Experiment:
                     "hardware_cost_usd": 0.0,
                     "paid_usd": 0.0,
                     "price_source": "reused",
-                    "started_at": now,
-                    "finished_at": now,
+                    "started_at": at,
+                    "finished_at": at,
                 }
             )
             self.advice = cached
         else:
             ask = prompts.plan_messages if self.advice_role == "plan" else prompts.spec_messages
-            completion, row = self.call(self.advice_role, advisor, ask(self.problem.prompt), 0)
+            completion, row = self.caller.call(
+                self.advice_role, advisor, ask(self.problem.prompt), 0
+            )
             if completion is not None and completion.text.strip():
                 self.advice = completion.text.strip()
                 self._store_spec(self.advice)
@@ -374,7 +216,7 @@ class _Experiment:
             feedback=previous.feedback if previous else None,
             guidance=self.guidance,
         )
-        completion, row = self.call("attempt", model, messages, iteration)
+        completion, row = self.caller.call("attempt", model, messages, iteration)
         row["rung"] = rung
         return self.judge(iteration, completion, row)
 
@@ -387,7 +229,7 @@ class _Experiment:
             last.code if last else "(no code was written yet)",
             last.feedback if last else "",
         )
-        completion, row = self.call("repair", self.strategy.repairer, messages, iteration)
+        completion, row = self.caller.call("repair", self.strategy.repairer, messages, iteration)
         self.repaired = True
         return self.judge(iteration, completion, row)
 
@@ -409,7 +251,7 @@ class _Experiment:
         except KoderzError as e:
             # The sandbox itself failed (not the candidate): the paid call's row is kept.
             self.sandbox_error = str(e)
-            row.update(code=program, status="sandbox_error", error=str(e), finished_at=_now())
+            row.update(code=program, status="sandbox_error", error=str(e), finished_at=now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
             return row, False
         feedback = self._feedback(result, public)
@@ -425,7 +267,7 @@ class _Experiment:
             status=result.status,
             error="" if result.passed or first is None else (first.message or first.kind),
             feedback=feedback,
-            finished_at=_now(),
+            finished_at=now(),
         )
         # What a reviewer or repairer sees of an attempt is what the worker was shown: with
         # feedback public, the public tests' counts, never the hidden ones.
@@ -473,7 +315,7 @@ class _Experiment:
         messages = prompts.review_messages(
             self.problem.prompt, shown, spec=self.advice, plateau=plateau
         )
-        completion, row = self.call("checkpoint", self.strategy.reviewer, messages, after)
+        completion, row = self.caller.call("checkpoint", self.strategy.reviewer, messages, after)
         if completion is not None and completion.text.strip():
             self.guidance = completion.text.strip()
             row["guidance"] = self.guidance
@@ -485,7 +327,7 @@ class _Experiment:
         self, status: str, *, error: str = "", last: dict[str, Any] | None = None
     ) -> ExperimentResult:
         """Write the end row, with the last attempt's row when given: one file for both."""
-        now = _now()
+        at = now()
         made = len(self.attempts)
         end_row = {
             "role": "end",
@@ -498,8 +340,8 @@ class _Experiment:
             "cost_usd": 0.0,
             "hardware_cost_usd": 0.0,
             "paid_usd": 0.0,
-            "started_at": now,
-            "finished_at": now,
+            "started_at": at,
+            "finished_at": at,
         }
         rows = [end_row] if last is None else [last, end_row]
         self.write(*rows)
@@ -509,7 +351,7 @@ class _Experiment:
             self.strategy.name,
             status,
             made,
-            self.cost,
+            self.caller.paid,
             error,
             self.epoch,
         )
@@ -552,7 +394,7 @@ class _Experiment:
     def run(self) -> ExperimentResult:
         try:
             return self._run()
-        except _Stopped:
+        except Stopped:
             return self.stopped()
         except Exception as e:
             # A bug of ours in one experiment must not end the others: it is logged with its
