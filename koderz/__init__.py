@@ -80,7 +80,7 @@ _EXPORTS: dict[str, str] = {
     "cost_breakdown": "analysis.metrics",
     "cost_curve": "analysis.metrics",
     "experiments": "analysis.metrics",
-    "headline": "analysis.savings",
+    "headline": "analysis.headlines",
     "pass_at_iteration": "analysis.metrics",
     "pass_at_k": "analysis.estimators",
     "reprice": "analysis.metrics",
@@ -122,6 +122,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.analysis import plots, widgets
     from koderz.analysis.demo import demo_data
     from koderz.analysis.estimators import pass_at_k
+    from koderz.analysis.headlines import headline
     from koderz.analysis.metrics import (
         analyze,
         cost_breakdown,
@@ -133,7 +134,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     )
     from koderz.analysis.output import Analysis
     from koderz.analysis.reports import render_report
-    from koderz.analysis.savings import bootstrap_ci, headline, savings
+    from koderz.analysis.savings import bootstrap_ci, savings
     from koderz.analysis.story import experiment_story, export_experiment, runs_table
     from koderz.benchmark import BenchmarkResult, default_strategies, run_benchmark
     from koderz.errors import (

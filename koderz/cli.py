@@ -23,6 +23,9 @@ __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
 
+# `koderz analyze --format`: text, the JSON of --json, or the table of analysis.tables.
+FORMATS = ("text", "json", "markdown", "latex", "csv")
+
 # What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
 DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-5"
 
@@ -318,11 +321,10 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     if getattr(args, "report", False):
         from koderz.analysis.reports import render_report
 
-        strategies = {e.strategy for e in result.experiments}
         for report in render_report(
             args.data_dir,
             run_ids=[result.run_id],
-            baseline="frontier-only" if "frontier-only" in strategies else None,
+            # The baseline chooses itself: the strategy whose calls are all frontier tier.
             estimate_model=DEFAULT_ESTIMATE_MODEL,
         ):
             print(f"Report: {report.html}")
@@ -452,7 +454,9 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--baseline",
         metavar="STRATEGY",
-        help="the measured baseline: a strategy run on the same problems",
+        default="auto",
+        help="the measured baseline: a strategy run on the same problems; default 'auto' "
+        "(the strategy whose calls are all frontier tier, if any); 'none' turns it off",
     )
     p.add_argument(
         "--estimate-model",
@@ -474,7 +478,13 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
         default="1",
         help="pass@k values, comma-separated (k > 1 needs problems run k times or more)",
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), json, or the per-strategy table as markdown, latex or csv",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (the same as --format json)")
     return p
 
 
@@ -486,10 +496,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     result = analyze(
         steps, baseline=args.baseline, estimate_model=args.estimate_model, ks=_ks(args.k)
     )
-    if args.json:
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
         _print_json(result.to_dict())
-    else:
+    elif fmt == "text":
         sys.stdout.write(result.text())
+    else:
+        from koderz.analysis.tables import format_table
+
+        sys.stdout.write(format_table(result.summary, fmt))
     return 0
 
 

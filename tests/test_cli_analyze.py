@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import re
 from pathlib import Path
 
@@ -109,3 +111,46 @@ def test_k_asks_for_more_pass_at_k(data: Path, capsys: pytest.CaptureFixture[str
 def test_bad_k_is_one_line(data: Path, capsys: pytest.CaptureFixture[str], k: str) -> None:
     assert main(["analyze", "--data-dir", str(data), "-k", k]) == 2
     assert "give whole numbers >= 1" in capsys.readouterr().err
+
+
+def test_the_baseline_chooses_itself(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["baseline"] == "frontier-only"  # its every call is frontier tier
+    assert out["baseline_reason"].startswith("frontier-only is the measured baseline: every")
+    assert main(["analyze", "--data-dir", str(data), "--baseline", "none", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["baseline"] is None and all(s["savings_usd"] is None for s in out["strategies"])
+    api = analyze(load_steps(data), baseline="none")
+    assert api.baseline is None and "turned off" in api.baseline_reason
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "csv", "json"])
+def test_format_writes_the_table(fmt: str, data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    summary = analyze(load_steps(data)).summary.set_index("strategy")
+    cheap = summary.loc["local+frontier"]
+    if fmt == "json":  # --format json is --json
+        assert main(["analyze", "--data-dir", str(data), "--json"]) == 0
+        assert json.loads(out) == json.loads(capsys.readouterr().out)
+    elif fmt == "csv":
+        import pandas as pd
+
+        table = pd.read_csv(io.StringIO(out)).set_index("strategy")
+        assert table.loc["local+frontier", "pass_rate"] == pytest.approx(cheap["pass_rate"])
+        lo, hi = cheap["savings_pct_ci95"]
+        assert table.loc["local+frontier", "savings_pct_lo"] == pytest.approx(lo)
+        assert table.loc["local+frontier", "savings_pct_hi"] == pytest.approx(hi)
+        assert math.isnan(table.loc["frontier-only", "savings_pct"])
+    else:
+        rate = f"{100 * cheap['pass_rate']:.1f}%"
+        assert rate.replace("%", r"\%" if fmt == "latex" else "%") in out
+        assert ("local+frontier" in out) and ("\\toprule" in out) == (fmt == "latex")
+        assert out.startswith("| strategy |") == (fmt == "markdown")
+
+
+def test_the_headline_leads_the_text(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data-dir", str(data)]) == 0
+    first = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    assert first == analyze(load_steps(data)).headlines()

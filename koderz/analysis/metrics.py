@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from koderz.analysis.compare import AUTO, choose_baseline
 from koderz.analysis.estimators import pass_at_k
 from koderz.analysis.output import Analysis
 from koderz.analysis.savings import (
@@ -170,7 +171,8 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     """One row per experiment (run x experiment_id): its outcome, calls, time and costs.
 
     Columns: ``run_id, strategy, experiment_id, problem_id, worker_model, max_iterations,
-    started_at, finished, status, solved, attempts, solved_at, tests_passed, tests_total``
+    started_at, finished, status, solved, attempts, solved_at, solved_tier`` (the tier of the
+    model whose attempt first passed), ``tests_passed, tests_total``
     (of the last attempt), ``calls, token_cost_usd, hardware_cost_usd, cost_usd, wall_s``
     (model and sandbox time), ``cost_<tier>, calls_<tier>`` for each tier, ``cost_<role>,
     calls_<role>`` for spec, attempt and checkpoint, and ``estimate_usd`` when an
@@ -186,27 +188,9 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         array([[True, 2, 2, 2]], dtype=object)
     """
     steps = _complete(steps)
-    n_rows = len(steps)
-    run_codes, _ = pd.factorize(steps["run_id"], use_na_sentinel=False)
-    exp_codes, _ = pd.factorize(steps["experiment_id"], use_na_sentinel=False)
-    codes, _ = pd.factorize(run_codes.astype(np.int64) * (exp_codes.max(initial=0) + 1) + exp_codes)
-    codes = codes.astype(np.int64)
-    n = int(codes.max(initial=-1)) + 1
-    first = np.full(n, n_rows, dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(n_rows, dtype=np.int64))
-
-    role = steps["role"].to_numpy(dtype=object)
-    is_call = _call_mask(steps)
-    is_end = role == "end"
-    is_attempt = role == "attempt"
-    iteration = steps["iteration"].to_numpy(dtype=float, na_value=np.nan)
-    passed = steps["passed"].to_numpy(dtype=bool, na_value=False)
-    token = steps["cost_usd"].to_numpy(dtype=float, na_value=0.0)
-    hardware = steps["hardware_cost_usd"].to_numpy(dtype=float, na_value=0.0)
-    busy = steps["latency_s"].to_numpy(dtype=float, na_value=0.0) + steps["exec_s"].to_numpy(
-        dtype=float, na_value=0.0
-    )
-
+    codes, n = _experiment_codes(steps)
+    first = np.full(n, len(steps), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(steps), dtype=np.int64))
     head = steps.iloc[first]
     out = pd.DataFrame(
         {
@@ -216,9 +200,32 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     )
     out["max_iterations"] = head["max_iterations"].to_numpy(dtype=float, na_value=np.nan)
     out["started_at"] = _first_time(steps["started_at"], codes, n)
+    _add_outcomes(out, steps, codes)
+    _add_costs(out, steps, codes)
+    if estimate_model is not None:
+        out["estimate_usd"] = _sum_by(codes, n, reprice(steps, estimate_model).to_numpy())
+    return out
 
+
+def _experiment_codes(steps: pd.DataFrame) -> tuple[_IntArray, int]:
+    """Each row's experiment as a number 0..n-1 (run x experiment_id), and n."""
+    run_codes, _ = pd.factorize(steps["run_id"], use_na_sentinel=False)
+    exp_codes, _ = pd.factorize(steps["experiment_id"], use_na_sentinel=False)
+    codes, _ = pd.factorize(run_codes.astype(np.int64) * (exp_codes.max(initial=0) + 1) + exp_codes)
+    codes = codes.astype(np.int64)
+    return codes, int(codes.max(initial=-1)) + 1
+
+
+def _add_outcomes(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> None:
+    """``finished, status, solved, attempts, solved_at, solved_tier, tests_passed,
+    tests_total`` of each experiment, into ``out``."""
+    n = len(out)
+    role = steps["role"].to_numpy(dtype=object)
+    is_attempt = role == "attempt"
+    iteration = steps["iteration"].to_numpy(dtype=float, na_value=np.nan)
+    passed = steps["passed"].to_numpy(dtype=bool, na_value=False)
     # The end row (the last one, should a resumed experiment have two) decides the outcome.
-    end_rows = np.flatnonzero(is_end)
+    end_rows = np.flatnonzero(role == "end")
     last_end = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last_end, codes[end_rows], end_rows)
     has_end = last_end >= 0
@@ -233,12 +240,15 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     out["attempts"] = np.where(has_end & ~np.isnan(end_iter), end_iter, attempts_from_rows).astype(
         np.int64
     )
-    solved_at = np.full(n, np.inf)
+    # The first passing attempt: when, and the tier of the model that wrote it.
     ok = np.flatnonzero(is_attempt & passed & ~np.isnan(iteration))
-    np.minimum.at(solved_at, codes[ok], iteration[ok])
-    out["solved_at"] = pd.array(
-        np.where(np.isinf(solved_at) | ~out["solved"], np.nan, solved_at), dtype="Int64"
-    )
+    first_ok = np.full(n, -1, dtype=np.int64)
+    by_iteration = ok[np.lexsort((-ok, -iteration[ok]))]  # latest first: the first one wins
+    first_ok[codes[by_iteration]] = by_iteration
+    won = (first_ok >= 0) & out["solved"].to_numpy(dtype=bool)
+    solved_at = iteration[np.maximum(first_ok, 0)]
+    out["solved_at"] = pd.array(np.where(won, solved_at, np.nan), dtype="Int64")
+    out["solved_tier"] = np.where(won, _tiers(steps)[np.maximum(first_ok, 0)], "")
     # Partial credit: the tests passed by the last attempt (the strategy's final answer).
     last_att = np.full(n, -1, dtype=np.int64)
     order = att[np.lexsort((att, iteration[att]))]  # by iteration, then row: last wins
@@ -248,25 +258,31 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         vals = steps[col].to_numpy(dtype=float, na_value=np.nan)[np.maximum(last_att, 0)]
         out[col] = np.where(has_att, vals, np.nan)
 
-    call_codes = codes[is_call]
-    out["calls"] = np.bincount(call_codes, minlength=n)
+
+def _add_costs(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> None:
+    """Calls, costs (token, hardware, all in; by tier and by role) and busy time, into ``out``."""
+    n = len(out)
+    role = steps["role"].to_numpy(dtype=object)
+    is_call = _call_mask(steps)
+    token = steps["cost_usd"].to_numpy(dtype=float, na_value=0.0)
+    hardware = steps["hardware_cost_usd"].to_numpy(dtype=float, na_value=0.0)
+    busy = steps["latency_s"].to_numpy(dtype=float, na_value=0.0) + steps["exec_s"].to_numpy(
+        dtype=float, na_value=0.0
+    )
+    out["calls"] = np.bincount(codes[is_call], minlength=n)
     out["token_cost_usd"] = _sum_by(codes, n, token)
     out["hardware_cost_usd"] = _sum_by(codes, n, hardware)
     out["cost_usd"] = out["token_cost_usd"] + out["hardware_cost_usd"]
     out["wall_s"] = _sum_by(codes, n, busy)
     tiers = _tiers(steps)
     total = token + hardware
-    for tier in TIERS:
-        m = is_call & (tiers == tier)
-        out[f"cost_{tier}"] = _sum_by(codes[m], n, total[m])
-        out[f"calls_{tier}"] = np.bincount(codes[m], minlength=n)
-    for r in CALL_ROLES:
-        m = is_call & (role == r)
-        out[f"cost_{r}"] = _sum_by(codes[m], n, total[m])
-        out[f"calls_{r}"] = np.bincount(codes[m], minlength=n)
-    if estimate_model is not None:
-        out["estimate_usd"] = _sum_by(codes, n, reprice(steps, estimate_model).to_numpy())
-    return out
+    for key, mask in [
+        *((tier, tiers == tier) for tier in TIERS),
+        *((r, role == r) for r in CALL_ROLES),
+    ]:
+        m = is_call & mask
+        out[f"cost_{key}"] = _sum_by(codes[m], n, total[m])
+        out[f"calls_{key}"] = np.bincount(codes[m], minlength=n)
 
 
 def _first_time(started: pd.Series, codes: _IntArray, n: int) -> Any:
@@ -307,7 +323,9 @@ def summarize(
     """One row per strategy: outcomes, pass@k, attempts, time and costs by tier and role.
 
     ``exps`` is the table of :func:`experiments`. Columns: ``strategy, runs, problems,
-    experiments, unfinished, solved, pass_rate, pass_rate_ci95, pass@k`` for each k,
+    experiments, unfinished, solved, pass_rate, pass_rate_ci95, cost_per_problem,
+    cost_per_problem_ci95`` (the mean over problems of a problem's mean cost), ``pass@k``
+    for each k,
     ``mean_attempts_to_solve, tests_passed_share`` (partial credit, last attempts),
     ``wall_s, token_cost_usd, hardware_cost_usd, cost_usd, cost_<tier>, calls_<tier>,
     cost_<role>, calls_<role>, calls, cost_per_solved`` (inf when nothing was solved) and,
@@ -322,7 +340,7 @@ def summarize(
     """
     exps = _complete_exps(exps)
     rows: list[dict[str, Any]] = []
-    problems = per_problem(exps)
+    problems = per_problem(exps, ["cost_usd"])
     # Summed per strategy; cost_usd among them ("cost_" covers it and the tiers and roles).
     sum_cols = [
         c
@@ -334,6 +352,7 @@ def summarize(
         done = finished(group)
         pp = problems[problems["strategy"] == strategy]
         rates = pp["rate"].to_numpy(dtype=float)
+        costs = pp["cost_usd"].to_numpy(dtype=float)
         solved = int(done["solved"].sum())
         row: dict[str, Any] = {
             "strategy": strategy,
@@ -345,6 +364,10 @@ def summarize(
             "pass_rate": float(rates.mean()) if len(rates) else math.nan,
             "pass_rate_ci95": bootstrap_ci(
                 [rates], lambda r: r.mean(axis=1), n_boot=n_boot, seed=seed
+            ),
+            "cost_per_problem": float(costs.mean()) if len(costs) else math.nan,
+            "cost_per_problem_ci95": bootstrap_ci(
+                [costs], lambda c: c.mean(axis=1), n_boot=n_boot, seed=seed
             ),
         }
         for k in ks:
@@ -488,7 +511,7 @@ def cost_curve(exps: pd.DataFrame) -> pd.DataFrame:
 def analyze(
     steps: pd.DataFrame,
     *,
-    baseline: str | None = None,
+    baseline: str | None = AUTO,
     estimate_model: str | None = None,
     ks: Sequence[int] = (1,),
     n_boot: int = N_BOOT,
@@ -499,7 +522,10 @@ def analyze(
     Args:
         steps: The steps table (:func:`koderz.load_steps`; of its columns, only
             :data:`ANALYSIS_COLUMNS` are read).
-        baseline: The strategy to measure savings against (the measured baseline).
+        baseline: The strategy to measure savings against (the measured baseline);
+            ``"auto"`` (the default): the strategy whose model calls are all frontier tier,
+            if there is one (:func:`~koderz.analysis.compare.choose_baseline`); ``None`` or
+            ``"none"``: no baseline. ``Analysis.baseline_reason`` says which and why.
         estimate_model: The model to re-price every call's tokens at (the estimate).
         ks: The k of each pass@k to report.
         n_boot: Bootstrap resamples for the intervals.
@@ -519,10 +545,12 @@ def analyze(
     """
     # A wrong name or a missing price fails before any work (seconds on a big folder).
     steps = _complete(steps)
-    check_baseline(baseline, steps["strategy"].dropna().unique())
+    if baseline is not None and baseline.lower() not in ("none", AUTO):
+        check_baseline(baseline, steps["strategy"].dropna().unique())
     if estimate_model is not None:
         _list_price(estimate_model)
     exps = experiments(steps, estimate_model=estimate_model)
+    baseline, reason = choose_baseline(baseline, exps)
     summary = summarize(exps, ks=ks, n_boot=n_boot, seed=seed)
     if len(summary):
         sav = savings(exps, baseline=baseline, n_boot=n_boot, seed=seed)
@@ -538,4 +566,5 @@ def analyze(
         pass_at_iteration=pass_at_iteration(exps),
         baseline=baseline,
         estimate_model=estimate_model,
+        baseline_reason=reason if len(summary) else "",
     )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.savings import headline
+from koderz.analysis.headlines import headline, summary_headlines
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
@@ -36,6 +36,14 @@ class Analysis:
     """The measured baseline strategy, if one was named."""
     estimate_model: str | None
     """The model the estimate re-prices at, if one was named."""
+    baseline_reason: str = ""
+    """Which strategy is the measured baseline and why (or why there is none), in words."""
+
+    def headlines(self) -> list[str]:
+        """The answer in sentences: the baseline and why, then one per strategy
+        (:func:`~koderz.analysis.headlines.summary_headlines`)."""
+        rows = [{str(k): v for k, v in r.items()} for r in self.summary.to_dict("records")]
+        return summary_headlines(rows, self.baseline_reason)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
@@ -54,7 +62,7 @@ def analysis_text(analysis: Analysis) -> str:
     tiers with call counts, and savings against the measured baseline and against the estimate."""
     if analysis.summary.empty:
         return "No finished experiments in the data.\n"
-    out: list[str] = []
+    out: list[str] = [*analysis.headlines(), ""]
     for record in analysis.summary.to_dict("records"):
         r = {str(k): v for k, v in record.items()}
         lo, hi = r["pass_rate_ci95"]
@@ -90,18 +98,15 @@ def analysis_text(analysis: Analysis) -> str:
             out.append(
                 f"  vs {r['baseline']} (measured, {r['problems_compared']} problems in "
                 f"common): {_usd(r['compared_cost_usd'])} against "
-                f"{_usd(r['baseline_cost_usd'])}, "
-                f"{_saves(r['savings_usd'], r['savings_pct'])} (95% CI "
-                f"{_pc(r['savings_pct_ci95'][0])} to {_pc(r['savings_pct_ci95'][1])} saved)"
+                f"{_usd(r['baseline_cost_usd'])}, {_savings(r, '')}; pass rate "
+                f"{_p(r['pass_rate_compared'])} against {_p(r['baseline_pass_rate'])}"
             )
-            out.append(f"  {headline(r)}")
         if analysis.estimate_model and "estimate_savings_usd" in r:
+            # An estimate is never a saving without the pass rate it was bought at.
             out.append(
-                f"  vs ESTIMATE (same tokens re-priced at {analysis.estimate_model}): "
-                f"{_usd(r['frontier_only_estimate_usd'])}, "
-                f"{_saves(r['estimate_savings_usd'], r['estimate_savings_pct'])} (95% CI "
-                f"{_pc(r['estimate_savings_pct_ci95'][0])} to "
-                f"{_pc(r['estimate_savings_pct_ci95'][1])} saved)"
+                f"  vs ESTIMATE (same tokens re-priced at {analysis.estimate_model}), at pass "
+                f"rate {_p(r['pass_rate'])}: {_usd(r['frontier_only_estimate_usd'])}, "
+                f"{_savings(r, 'estimate_')}"
             )
         out.append("")
     return "\n".join(out)
@@ -109,7 +114,8 @@ def analysis_text(analysis: Analysis) -> str:
 
 def analysis_dict(analysis: Analysis) -> dict[str, Any]:
     """The analysis as plain JSON-ready data (``koderz analyze --json``): ``{"baseline",
-    "estimate_model", "estimate_note", "strategies": [...]}``, one item per strategy.
+    "baseline_reason", "headlines", "estimate_model", "estimate_note", "strategies": [...]}``,
+    one item per strategy.
 
     A number that is undefined is null: e.g. ``cost_ratio`` (times cheaper than the
     baseline) when the baseline costs nothing."""
@@ -121,7 +127,8 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         for group, keys in (("tier", TIERS), ("role", CALL_ROLES)):
             item[f"cost_by_{group}"] = {k: _plain(rec.get(f"cost_{k}", 0.0)) for k in keys}
             item[f"calls_by_{group}"] = {k: _plain(rec.get(f"calls_{k}", 0)) for k in keys}
-        item["cost_per_solved"] = _plain(rec["cost_per_solved"])
+        for key in ("cost_per_problem", "cost_per_problem_ci95", "cost_per_solved"):
+            item[key] = _plain(rec.get(key))
         item.setdefault("frontier_only_estimate_usd", None)
         for key in ("savings_usd", "savings_pct", "savings_pct_ci95"):
             item.setdefault(key, None)
@@ -132,6 +139,8 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         strategies.append(item)
     return {
         "baseline": analysis.baseline,
+        "baseline_reason": analysis.baseline_reason or None,
+        "headlines": analysis.headlines(),
         "estimate_model": analysis.estimate_model,
         "estimate_note": "an estimate: each call's tokens re-priced at the estimate model"
         if analysis.estimate_model
@@ -146,6 +155,15 @@ def _p(share: float) -> str:
 
 def _pc(pct: float) -> str:
     return "-" if pct is None or math.isnan(pct) else f"{pct:.1f}%"
+
+
+def _savings(r: dict[str, Any], prefix: str) -> str:
+    """``saves $X (Y%) (95% CI a% to b% saved)``, or why there are no savings."""
+    if r.get("savings_note"):
+        return f"no savings: {r['strategy']} {r['savings_note']}"
+    lo, hi = r[f"{prefix}savings_pct_ci95"]
+    saves = _saves(r[f"{prefix}savings_usd"], r[f"{prefix}savings_pct"])
+    return f"{saves} (95% CI {_pc(lo)} to {_pc(hi)} saved)"
 
 
 def _saves(usd: float, pct: float) -> str:

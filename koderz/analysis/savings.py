@@ -1,6 +1,7 @@
 """Savings: what a strategy saves against a measured baseline and against the frontier-only
-estimate, with 95% bootstrap intervals that resample problems (paired), and the headline
-sentence in the literature's form.
+estimate, with 95% bootstrap intervals that resample problems (paired), and the pass-rate
+difference with its exact test (the sentences that say it are in
+:mod:`~koderz.analysis.headlines`).
 
 Which experiments count, how a problem's cost and pass share are averaged over its runs and
 what is compared with what are defined in the docstring of :mod:`koderz.analysis`; the tables
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from koderz.analysis.compare import mcnemar_exact
 from koderz.errors import ConfigError
 
 __all__ = [
@@ -24,7 +26,6 @@ __all__ = [
     "bootstrap_ci",
     "check_baseline",
     "finished",
-    "headline",
     "nan_ratio",
     "per_problem",
     "savings",
@@ -82,9 +83,30 @@ def bootstrap_ci(
     stats = stats[~np.isnan(stats)]
     if len(stats) == 0:
         return (math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(stats, [tail, 100 - tail])
-    return (float(lo), float(hi))
+    tail = (1 - level) / 2
+    return (_percentile(stats, tail), _percentile(stats, 1 - tail))
+
+
+def _percentile(values: _FloatArray, q: float) -> float:
+    """numpy's default (linear) percentile, but an end at +-inf without a warning: a ratio
+    over a resample that cost nothing is infinite, and so is a percentile that reaches it.
+
+    Examples:
+        >>> _percentile(np.array([1.0, 2.0, 3.0, 5.0]), 0.5)
+        2.5
+        >>> _percentile(np.array([1.0, np.inf]), 0.9)
+        inf
+    """
+    ordered = np.sort(values)
+    h = (len(ordered) - 1) * q
+    lo = math.floor(h)
+    frac = h - lo
+    if frac == 0 or lo + 1 >= len(ordered):
+        return float(ordered[lo])
+    a, b = float(ordered[lo]), float(ordered[lo + 1])
+    if math.isinf(a) or math.isinf(b):
+        return b if math.isinf(b) else a
+    return a + frac * (b - a)
 
 
 # --------------------------------------------------------------------------- per problem
@@ -119,6 +141,11 @@ class _Comparison:
     savings_pct_ci95: tuple[float, float]
     cost_ratio_ci95: tuple[float, float]
     pass_ratio_ci95: tuple[float, float]
+    pass_diff_ci95: tuple[float, float]
+    better: int
+    """Problems where the strategy's pass share is above the baseline's."""
+    worse: int
+    """Problems where it is below."""
 
 
 def nan_ratio(num: _FloatArray, den: _FloatArray) -> _FloatArray:
@@ -147,6 +174,9 @@ def _compare(
         savings_pct_ci95=ci(lambda s_, b_, *_: 100 * nan_ratio(sums(b_) - sums(s_), sums(b_))),
         cost_ratio_ci95=ci(lambda s_, b_, *_: _times_cheaper(sums(b_), sums(s_))),
         pass_ratio_ci95=ci(lambda _s, _b, rs_, rb_: 100 * nan_ratio(sums(rs_), sums(rb_))),
+        pass_diff_ci95=ci(lambda _s, _b, rs_, rb_: 100 * (rs_ - rb_).mean(axis=1)),
+        better=int((rs > rb).sum()),
+        worse=int((rs < rb).sum()),
     )
 
 
@@ -212,11 +242,17 @@ def savings(
     Against ``baseline`` (a strategy's name; columns ``baseline, problems_compared,
     compared_cost_usd, baseline_cost_usd, savings_usd, savings_usd_ci95, savings_pct,
     savings_pct_ci95, cost_ratio, cost_ratio_ci95, pass_rate_compared,
-    baseline_pass_rate, pass_rate_pct_of_baseline, pass_rate_pct_of_baseline_ci95``) only
+    baseline_pass_rate, solved_compared, baseline_solved_compared, pass_rate_pct_of_baseline,
+    pass_rate_pct_of_baseline_ci95, pass_rate_diff`` (percentage points, strategy minus
+    baseline) ``, pass_rate_diff_ci95`` (paired), ``problems_better, problems_worse`` (where
+    one pass share beats the other) and ``mcnemar_p`` (:func:`mcnemar_exact` on those)) only
     the problems both finished are compared; the baseline's own row has none of these.
     Against the estimate (``frontier_only_estimate_usd`` and ``estimate_*`` columns, when the
-    experiments were re-priced) the
-    strategy's own problems are compared with the same tokens re-priced.
+    experiments were re-priced) the strategy's own problems are compared with the same tokens
+    re-priced.
+
+    A strategy that solved none of its problems has no savings: its ``savings_*`` and
+    ``cost_ratio*`` columns (measured and estimate) are NaN, and ``savings_note`` says why.
 
     Raises:
         ConfigError: ``baseline`` names no strategy in the table; the message lists them.
@@ -241,29 +277,14 @@ def savings(
     for strategy in strategies:
         row: dict[str, Any] = {"strategy": strategy}
         mine = pp.loc[strategy] if strategy in pp.index.get_level_values(0) else pp.iloc[:0]
+        solved_nothing = len(mine) > 0 and not mine["c"].any()
+        if solved_nothing:
+            row["savings_note"] = NOTHING_SOLVED
         if baseline is not None and strategy != baseline:
             theirs = pp.loc[baseline]
             common = mine.index.intersection(theirs.index)
             a, b = mine.loc[common], theirs.loc[common]
-            cmp = _compare(
-                a["cost_usd"].to_numpy(float),
-                b["cost_usd"].to_numpy(float),
-                a["rate"].to_numpy(float),
-                b["rate"].to_numpy(float),
-                n_boot,
-                seed,
-            )
-            row |= {
-                "baseline": baseline,
-                "problems_compared": cmp.problems,
-                "compared_cost_usd": cmp.cost,
-                "baseline_cost_usd": cmp.baseline_cost,
-                **_money(cmp, ""),
-                "pass_rate_compared": cmp.pass_rate,
-                "baseline_pass_rate": cmp.baseline_pass_rate,
-                "pass_rate_pct_of_baseline": _pct(cmp.pass_rate, cmp.baseline_pass_rate),
-                "pass_rate_pct_of_baseline_ci95": cmp.pass_ratio_ci95,
-            }
+            row |= _measured(pd.DataFrame(a), pd.DataFrame(b), baseline, n_boot, seed)
         if has_estimate:
             s = mine["cost_usd"].to_numpy(float)
             e = mine["estimate_usd"].to_numpy(float)
@@ -272,57 +293,49 @@ def savings(
                 "frontier_only_estimate_usd": cmp.baseline_cost,
                 **_money(cmp, "estimate_"),
             }
+        if solved_nothing:  # no savings: nothing was bought with the money
+            row |= {k: _undefined(v) for k, v in row.items() if _is_saving(k)}
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def headline(row: pd.Series | dict[str, Any]) -> str:
-    """The comparison in the literature's form, from a row of :func:`savings`.
+NOTHING_SOLVED = "solved nothing, so it has no savings and no cost per solved problem"
+"""Why a strategy that solved none of its problems shows no savings."""
 
-    Examples:
-        >>> print(headline({"strategy": "cheap", "baseline": "opus", "problems_compared": 164,
-        ...     "cost_ratio": 4.02, "cost_ratio_ci95": (3.5, 4.6),
-        ...     "pass_rate_pct_of_baseline": 93.1,
-        ...     "pass_rate_pct_of_baseline_ci95": (88.0, 98.2)}))  # doctest: +NORMALIZE_WHITESPACE
-        cheap is 4.0 times cheaper than opus at 93% of its pass rate
-        (95% CI: 3.5-4.6 times cheaper, 88-98% of its pass rate; 164 problems).
 
-        Against a baseline that costs nothing, "times cheaper" is undefined (NaN):
+def _is_saving(column: str) -> bool:
+    name = column.removeprefix("estimate_")
+    return name.startswith(("savings_", "cost_ratio")) and name != "savings_note"
 
-        >>> print(headline({"strategy": "advised", "baseline": "local", "problems_compared": 5,
-        ...     "cost_ratio": math.nan, "cost_ratio_ci95": (math.nan, math.nan),
-        ...     "pass_rate_pct_of_baseline": 150.0,
-        ...     "pass_rate_pct_of_baseline_ci95": (100.0, 200.0)}))
-        ... # doctest: +NORMALIZE_WHITESPACE
-        advised is compared with local, which costs nothing (times cheaper: undefined),
-        at 150% of its pass rate (95% CI: 100-200% of its pass rate; 5 problems).
-    """
-    r = dict(row)
-    baseline = r.get("baseline")
-    if not isinstance(baseline, str) or not r.get("problems_compared"):
-        return ""
-    ratio = float(r["cost_ratio"])
-    lo, hi = r["cost_ratio_ci95"]
-    plo, phi = r["pass_rate_pct_of_baseline_ci95"]
-    if math.isnan(ratio):  # a free baseline: "times cheaper" means nothing
-        compared = f"is compared with {baseline}, which costs nothing (times cheaper: undefined),"
-        ci_cost = ""
-    elif math.isinf(ratio):
-        compared = f"costs nothing, unlike {baseline},"
-        ci_cost = ""
-    elif ratio >= 1:
-        compared = f"is {ratio:.1f} times cheaper than {baseline}"
-        ci_cost = f"{lo:.1f}-{hi:.1f} times cheaper, "
-    else:
-        compared = f"is {1 / ratio:.1f} times as expensive as {baseline}"
-        ci_cost = f"{_inverse(hi):.1f}-{_inverse(lo):.1f} times as expensive, "
-    return (
-        f"{r['strategy']} {compared} at {r['pass_rate_pct_of_baseline']:.0f}% of its "
-        f"pass rate (95% CI: {ci_cost}{plo:.0f}-{phi:.0f}% of its pass rate; "
-        f"{int(r['problems_compared'])} problems)."
+
+def _undefined(value: Any) -> Any:
+    return (math.nan, math.nan) if isinstance(value, tuple) else math.nan
+
+
+def _measured(
+    a: pd.DataFrame, b: pd.DataFrame, baseline: str, n_boot: int, seed: int
+) -> dict[str, Any]:
+    """The columns of one strategy (per-problem table ``a``) against the baseline (``b``) on
+    the problems both finished: cost, savings, pass rates, their difference and its test."""
+    rs, rb = a["rate"].to_numpy(float), b["rate"].to_numpy(float)
+    cmp = _compare(
+        a["cost_usd"].to_numpy(float), b["cost_usd"].to_numpy(float), rs, rb, n_boot, seed
     )
-
-
-def _inverse(ratio: float) -> float:
-    """``1 / ratio``, inf for 0 (an interval's end where the baseline was nearly free)."""
-    return 1 / ratio if ratio else math.inf
+    return {
+        "baseline": baseline,
+        "problems_compared": cmp.problems,
+        "compared_cost_usd": cmp.cost,
+        "baseline_cost_usd": cmp.baseline_cost,
+        **_money(cmp, ""),
+        "pass_rate_compared": cmp.pass_rate,
+        "baseline_pass_rate": cmp.baseline_pass_rate,
+        "solved_compared": float(rs.sum()),
+        "baseline_solved_compared": float(rb.sum()),
+        "pass_rate_pct_of_baseline": _pct(cmp.pass_rate, cmp.baseline_pass_rate),
+        "pass_rate_pct_of_baseline_ci95": cmp.pass_ratio_ci95,
+        "pass_rate_diff": 100 * (cmp.pass_rate - cmp.baseline_pass_rate),
+        "pass_rate_diff_ci95": cmp.pass_diff_ci95,
+        "problems_better": cmp.better,
+        "problems_worse": cmp.worse,
+        "mcnemar_p": mcnemar_exact(cmp.better, cmp.worse),
+    }

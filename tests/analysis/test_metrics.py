@@ -28,6 +28,7 @@ import pytest
 
 from koderz import ConfigError, UnknownModelError
 from koderz.analysis import metrics as analysis
+from koderz.analysis.headlines import headline
 from koderz.analysis.metrics import (
     ANALYSIS_COLUMNS,
     analyze,
@@ -39,7 +40,7 @@ from koderz.analysis.metrics import (
     reprice,
     summarize,
 )
-from koderz.analysis.savings import bootstrap_ci, headline, savings
+from koderz.analysis.savings import bootstrap_ci, savings
 from koderz.models import prices
 from koderz.models.registry import register_model
 from koderz.records import Usage
@@ -408,9 +409,13 @@ def test_analyze_checks_its_arguments_before_any_work(
 def test_headline_in_the_literature_form(steps: pd.DataFrame) -> None:
     a = analyze(steps, baseline="frontier")
     text = headline(a.summary.set_index("strategy").loc["cheap"].to_dict() | {"strategy": "cheap"})
+    # Per problem cheap solved (1, 1, 0), frontier (1, 1, 1): the difference is -1/3, and its
+    # resampled means reach -1 (all P3: 1/27 = 3.7% > 2.5% of resamples) and 0 ((2/3)^3).
+    # One discordant problem, against cheap: p = 2 * P(X <= 0), X ~ Bin(1, 1/2) = 1.
     assert text == (
-        "cheap is 3.0 times cheaper than frontier at 67% of its pass rate "
-        "(95% CI: 2.0-4.0 times cheaper, 0-100% of its pass rate; 3 problems)."
+        "cheap is 3.0 times cheaper than frontier (95% CI 2.0-4.0) at 67% of frontier's pass "
+        "rate (95% CI 0-100%); the difference in pass rate, -33.3 points (95% CI -100.0 to "
+        "0.0), is not significant (exact McNemar p = 1.00, 3 problems)."
     )
     assert headline({"strategy": "frontier"}) == ""
 
@@ -435,9 +440,9 @@ def test_a_free_baseline_has_no_times_cheaper(tmp_path: Path) -> None:
     line = headline(cheap.to_dict() | {"strategy": "cheap"})
     assert line.startswith(
         "cheap is compared with local_only, which costs nothing (times cheaper: undefined), "
-        "at 67% of its pass rate (95% CI: "
+        "at 67% of local_only's pass rate (95% CI "
     )
-    assert line.endswith("% of its pass rate; 3 problems).")
+    assert line.endswith("(exact McNemar p = 1.00, 3 problems).")
     assert line in a.text()
     data = a.to_dict()
     json.dumps(data, allow_nan=False)
@@ -449,9 +454,10 @@ def test_a_free_baseline_has_no_times_cheaper(tmp_path: Path) -> None:
 def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None:
     # Worked by hand from the table at the top; with no baseline and no estimate model the
     # savings fields are still there, as nulls.
-    data = analyze(steps).to_dict()
+    data = analyze(steps, baseline=None).to_dict()
     json.dumps(data, allow_nan=False)
     assert (data["baseline"], data["estimate_model"], data["estimate_note"]) == (None,) * 3
+    assert data["baseline_reason"] == "No measured baseline: turned off (--baseline none)."
     no_savings = dict.fromkeys(
         (
             "frontier_only_estimate_usd",
@@ -484,6 +490,10 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "calls_by_tier": {"local": 8, "small_frontier": 0, "frontier": 5},
         "cost_by_role": {"spec": 0.30, "attempt": 0.0, "checkpoint": 0.10},
         "calls_by_role": {"spec": 3, "attempt": 8, "checkpoint": 2},
+        # P1, P2, P3 cost .20, .25, .15 (their spec, reviews and attempts): a resample's mean
+        # runs from .15 (all P3) to .25 (all P2), each 1/27 of resamples, more than 2.5%.
+        "cost_per_problem": 0.40 / 3,
+        "cost_per_problem_ci95": [0.15, 0.25],
         "cost_per_solved": 0.20,
     } | no_savings
     frontier = cheap | {
@@ -502,6 +512,8 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "calls_by_tier": {"local": 0, "small_frontier": 0, "frontier": 4},
         "cost_by_role": {"spec": 0.0, "attempt": 1.20, "checkpoint": 0.0},
         "calls_by_role": {"spec": 0, "attempt": 4, "checkpoint": 0},
+        "cost_per_problem": 0.40,  # P1 .30, P2 .60, P3 .30
+        "cost_per_problem_ci95": [0.30, 0.60],
         "cost_per_solved": 0.40,
     }
     assert [s["strategy"] for s in data["strategies"]] == ["cheap", "frontier"]
@@ -551,8 +563,8 @@ def test_headline_when_the_baseline_was_free_in_some_resamples() -> None:
         "pass_rate_pct_of_baseline_ci95": (50.0, 150.0),
     }
     assert headline(row) == (
-        "a is 2.0 times as expensive as b at 100% of its pass rate "
-        "(95% CI: 1.2-inf times as expensive, 50-150% of its pass rate; 2 problems)."
+        "a is 2.0 times as expensive as b (95% CI at least 1.2) at 100% of b's pass rate "
+        "(95% CI 50-150%)."
     )
 
 
