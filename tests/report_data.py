@@ -1,13 +1,18 @@
-"""A data folder produced by a real run of the engine against local protocol servers.
+"""Data folders produced by real runs of the engine against local protocol servers, with the
+real SDKs, sandbox and writer.
 
-Two strategies on the first HumanEval problems, with the real SDKs, sandbox and writer:
+:func:`engine_data`, two strategies on the first HumanEval problems:
 
 ``cheap_advised``  a local worker (an OpenAI-compatible server, ``qwen@URL``) that fails its
                    first two attempts (one problem it never solves), a frontier spec model and
                    a frontier reviewer (Anthropic protocol, claude-opus-4-6);
 ``frontier_only``  claude-opus-4-6 alone, wrong once on one problem.
 
-The notebooks' nbval run (notebooks/conftest.py) and the report tests both use it.
+:func:`nothing_solved_data` is the offline main job's shape: one local strategy that solves
+nothing. :func:`better_than_baseline_data` has an advised strategy that solves more problems
+than its frontier-only baseline.
+
+The notebooks' nbval run (notebooks/conftest.py) and the report tests use them.
 """
 
 from __future__ import annotations
@@ -43,27 +48,43 @@ def _env(values: dict[str, str]) -> Iterator[None]:
         reset_clients()
 
 
-def engine_data(data_dir: str | os.PathLike[str]) -> Path:
-    """Run the engine into ``data_dir`` (one run, two strategies) and return the folder."""
+def _run(
+    data_dir: str | os.PathLike[str],
+    *,
+    local_fails: dict[int, int],
+    frontier_fails: dict[int, int],
+    advised: bool = True,
+    frontier_only: bool = True,
+) -> Path:
+    """One engine run: fail counts are per problem position (missing: 0; 99: never solved)."""
     problems = list(select_problems(load_problems("humaneval"), PROBLEMS).values())
-    never = problems[-1].task_id
-    local = ScriptedCoder(problems, fail_first={p.task_id: 2 for p in problems} | {never: 99})
-    frontier = ScriptedCoder(problems, fail_first={problems[1].task_id: 1})
+
+    def fails(by_position: dict[int, int]) -> dict[str, int]:
+        return {p.task_id: by_position.get(i, 0) for i, p in enumerate(problems)}
+
+    local = ScriptedCoder(problems, fail_first=fails(local_fails))
+    frontier = ScriptedCoder(problems, fail_first=fails(frontier_fails))
     with (
         ProtocolServer("openai", respond=local) as worker_server,
         ProtocolServer("anthropic", respond=frontier) as anthropic,
         _env(anthropic.env()),
     ):
-        strategies = [
-            Strategy(
-                "cheap_advised",
-                worker=f"qwen2.5-coder@{worker_server.url}",
-                spec_model="claude-opus-4-6",
-                reviewer="claude-opus-4-6",
-                max_iterations=4,
-            ),
-            Strategy("frontier_only", worker="claude-opus-4-6", max_iterations=4),
-        ]
+        worker = f"qwen2.5-coder@{worker_server.url}"
+        strategies = (
+            [
+                Strategy(
+                    "cheap_advised",
+                    worker=worker,
+                    spec_model="claude-opus-4-6",
+                    reviewer="claude-opus-4-6",
+                    max_iterations=4,
+                )
+            ]
+            if advised
+            else [Strategy("local-only", worker=worker, max_iterations=3)]
+        )
+        if frontier_only:
+            strategies.append(Strategy("frontier_only", worker="claude-opus-4-6", max_iterations=4))
         run_benchmark(
             strategies=strategies,
             problems=problems,
@@ -72,3 +93,24 @@ def engine_data(data_dir: str | os.PathLike[str]) -> Path:
             progress=False,
         )
     return Path(data_dir)
+
+
+def engine_data(data_dir: str | os.PathLike[str]) -> Path:
+    """Run the engine into ``data_dir`` (one run, two strategies) and return the folder."""
+    return _run(data_dir, local_fails={0: 2, 1: 2, 2: 2, 3: 99}, frontier_fails={1: 1})
+
+
+def nothing_solved_data(data_dir: str | os.PathLike[str]) -> Path:
+    """The offline main job's shape: ``local-only``, a local worker alone, solves nothing."""
+    return _run(
+        data_dir,
+        local_fails=dict.fromkeys(range(4), 99),
+        frontier_fails={},
+        advised=False,
+        frontier_only=False,
+    )
+
+
+def better_than_baseline_data(data_dir: str | os.PathLike[str]) -> Path:
+    """``cheap_advised`` solves 4 of 4; its frontier-only baseline never solves 2 of them."""
+    return _run(data_dir, local_fails={0: 1}, frontier_fails={1: 99, 2: 99})

@@ -1,119 +1,75 @@
 """The figures and tables the notebooks show, drawn from :mod:`koderz.analysis.metrics`.
 
 Every figure function returns a matplotlib ``Figure`` (so a notebook shows it and a script can
-``fig.savefig("x.pdf")``), labels its axes with units, and colours tiers the same way
-everywhere (:data:`TIER_COLORS`, the colour-blind-safe Okabe-Ito palette). Intervals are the
-95% bootstrap intervals of the analysis.
+``fig.savefig("x.pdf")``), labels its axes with units, starts money and count axes at zero,
+and colours tiers the same way everywhere (:data:`TIER_COLORS`, the colour-blind-safe
+Okabe-Ito palette). Where there is nothing to draw it returns a
+:class:`~koderz.analysis.style.NoFigure`: a sentence saying why. Intervals are the 95%
+bootstrap intervals of the analysis.
+
+This module is the ``plots`` namespace of the API: it also holds the figures of
+:mod:`~koderz.analysis.figures` (the cost/quality plane, the problems grid, partial credit)
+and the tables of :mod:`~koderz.analysis.tables`.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import html
-import math
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from koderz.analysis.figures import plot_cost_quality, plot_solve_grid, plot_tests_by_attempt
+from koderz.analysis.style import (
+    TIER_COLORS,
+    TIER_LABELS,
+    USD,
+    NoFigure,
+    by_strategy,
+    done,
+    from_zero,
+    new_figure,
+    strategy_colors,
+    styled,
+)
+from koderz.analysis.tables import cost_table, paper_table, savings_table
 from koderz.models.registry import TIERS
-from koderz.store import CALL_ROLES, flag, spent_usd
+from koderz.store import flag, spent_usd
 
 __all__ = [
     "TIER_COLORS",
+    "TIER_LABELS",
     "Html",
+    "NoFigure",
+    "answer_html",
     "cost_table",
+    "paper_table",
     "plot_attempts",
     "plot_cost_by_tier",
     "plot_cost_frontier",
+    "plot_cost_quality",
     "plot_pass_at_iteration",
     "plot_pass_rate",
+    "plot_solve_grid",
+    "plot_tests_by_attempt",
     "save_figures",
     "savings_table",
     "story_html",
     "strategy_colors",
 ]
 
-TIER_COLORS = {"local": "#009E73", "small_frontier": "#E69F00", "frontier": "#0072B2"}
-"""One colour per tier, in every figure: green (local), orange (small frontier), blue."""
-
-TIER_LABELS = {"local": "local", "small_frontier": "small frontier", "frontier": "frontier"}
-
-_STRATEGY_PALETTE = ("#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999")
-_STYLE: dict[str, Any] = {
-    "figure.dpi": 110,
-    "savefig.dpi": 300,
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.frameon": False,
-}
-_USD = FuncFormatter(lambda v, _: f"${v:,.2f}" if abs(v) >= 0.1 or v == 0 else f"${v:,.4f}")
+_NOTHING = "No finished experiments in the data, so there is nothing to draw."
 
 
-def strategy_colors(strategies: Sequence[str]) -> dict[str, str]:
-    """A fixed colour per strategy, in the order given (sorted names give stable colours).
-
-    Examples:
-        >>> strategy_colors(["a", "b"])
-        {'a': '#CC79A7', 'b': '#56B4E9'}
-    """
-    return {s: _STRATEGY_PALETTE[i % len(_STRATEGY_PALETTE)] for i, s in enumerate(strategies)}
-
-
-_F = TypeVar("_F", bound=Callable[..., Figure])
-
-
-def _styled(draw: _F) -> _F:
-    """Draw the figure under the house style, leaving the caller's rcParams alone."""
-
-    @functools.wraps(draw)
-    def wrapper(*args: Any, **kwargs: Any) -> Figure:
-        with plt.rc_context(_STYLE):  # type: ignore[arg-type]
-            return draw(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    return fig, ax
-
-
-def _empty(fig: Figure, ax: Any, title: str) -> Figure:
-    ax.set_title(title)
-    ax.text(0.5, 0.5, "no finished experiments", ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-    plt.close(fig)
-    return fig
-
-
-def _by_strategy(curve: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, str]]:
-    """Each strategy's rows of a line plot's table with its colour, strategies sorted."""
-    colors = strategy_colors(sorted(curve["strategy"].unique()))
-    for strategy, g in curve.groupby("strategy", sort=True):
-        yield str(strategy), g, colors[str(strategy)]
-
-
-def _done(fig: Figure) -> Figure:
-    # Closed so pyplot does not show it a second time; Jupyter still displays the return value.
-    plt.close(fig)
-    return fig
-
-
-@_styled
-def plot_pass_rate(summary: pd.DataFrame) -> Figure:
+@styled
+def plot_pass_rate(summary: pd.DataFrame) -> Figure | NoFigure:
     """Pass rate by strategy, with 95% bootstrap intervals over problems.
 
     Args:
@@ -127,9 +83,9 @@ def plot_pass_rate(summary: pd.DataFrame) -> Figure:
         'pass rate (% of problems)'
     """
     title = "Pass rate by strategy"
-    fig, ax = _figure()
     if summary.empty:
-        return _empty(fig, ax, title)
+        return NoFigure(_NOTHING)
+    fig, ax = new_figure()
     names = summary["strategy"].tolist()
     rate = summary["pass_rate"].to_numpy(dtype=float) * 100
     lo = np.array([c[0] for c in summary["pass_rate_ci95"]], dtype=float) * 100
@@ -152,11 +108,11 @@ def plot_pass_rate(summary: pd.DataFrame) -> Figure:
     ax.set_ylabel("pass rate (% of problems)")
     ax.set_xlabel("strategy")
     ax.set_title(title + " (95% bootstrap CI)")
-    return _done(fig)
+    return done(fig)
 
 
-@_styled
-def plot_cost_by_tier(summary: pd.DataFrame) -> Figure:
+@styled
+def plot_cost_by_tier(summary: pd.DataFrame) -> Figure | NoFigure:
     """Cost per solved problem by strategy, stacked by the tier that spent it.
 
     Examples:
@@ -166,9 +122,11 @@ def plot_cost_by_tier(summary: pd.DataFrame) -> Figure:
         'US$ per solved problem'
     """
     title = "Cost per solved problem, by tier"
-    fig, ax = _figure()
     if summary.empty:
-        return _empty(fig, ax, title)
+        return NoFigure(_NOTHING)
+    if not (summary["solved"] > 0).any():
+        return NoFigure("No strategy solved a problem, so there is no cost per solved problem.")
+    fig, ax = new_figure()
     names = summary["strategy"].tolist()
     solved = summary["solved"].to_numpy(dtype=float)
     bottom = np.zeros(len(names))
@@ -180,16 +138,17 @@ def plot_cost_by_tier(summary: pd.DataFrame) -> Figure:
     for x, (total, n) in enumerate(zip(bottom, solved, strict=True)):
         label = f"${total:.4f}" if n else "none solved"
         ax.annotate(label, (x, total), ha="center", va="bottom", fontsize=8)
-    ax.yaxis.set_major_formatter(_USD)
+    ax.yaxis.set_major_formatter(USD)
+    from_zero(ax)
     ax.set_ylabel("US$ per solved problem")
     ax.set_xlabel("strategy")
     ax.set_title(title)
     ax.legend(title="tier", loc="upper left", bbox_to_anchor=(1, 1))
-    return _done(fig)
+    return done(fig)
 
 
-@_styled
-def plot_cost_frontier(curve: pd.DataFrame) -> Figure:
+@styled
+def plot_cost_frontier(curve: pd.DataFrame) -> Figure | NoFigure:
     """Cumulative cost against problems solved, one line per strategy: the cost/quality
     frontier. Lower and further right is better.
 
@@ -203,25 +162,29 @@ def plot_cost_frontier(curve: pd.DataFrame) -> Figure:
         'problems solved (cumulative)'
     """
     title = "Cost against problems solved"
-    fig, ax = _figure()
     if curve.empty:
-        return _empty(fig, ax, title)
-    for strategy, g, color in _by_strategy(curve):
+        return NoFigure(_NOTHING)
+    if not (curve["solved"] > 0).any():
+        return NoFigure("No strategy solved a problem, so cost against problems solved is empty.")
+    fig, ax = new_figure()
+    for strategy, g, color in by_strategy(curve):
         x = np.concatenate([[0.0], g["solved"].to_numpy(dtype=float)])
         y = np.concatenate([[0.0], g["cumulative_cost_usd"].to_numpy(dtype=float)])
         ax.step(x, y, where="post", color=color, label=strategy, lw=1.6)
         ax.plot(x[-1], y[-1], "o", color=color, ms=4)
-    ax.yaxis.set_major_formatter(_USD)
+    ax.yaxis.set_major_formatter(USD)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # problems come whole
+    from_zero(ax)
+    from_zero(ax, "x")
     ax.set_xlabel("problems solved (cumulative)")
     ax.set_ylabel("cumulative cost (US$)")
     ax.set_title(title + " (in run order)")
     ax.legend(title="strategy")
-    return _done(fig)
+    return done(fig)
 
 
-@_styled
-def plot_attempts(exps: pd.DataFrame) -> Figure:
+@styled
+def plot_attempts(exps: pd.DataFrame) -> Figure | NoFigure:
     """How many attempts solved problems took: the share of each strategy's solved
     experiments per attempt number.
 
@@ -232,10 +195,12 @@ def plot_attempts(exps: pd.DataFrame) -> Figure:
         'attempt that solved the problem'
     """
     title = "Attempts to solve"
-    fig, ax = _figure()
     won = exps[exps["finished"] & exps["solved"]] if len(exps) else exps
     if won.empty:
-        return _empty(fig, ax, title)
+        return NoFigure(
+            "No strategy solved a problem, so there is no attempt that solved one to count."
+        )
+    fig, ax = new_figure()
     at = pd.to_numeric(won["solved_at"], errors="coerce")
     table = pd.crosstab(won["strategy"], at, normalize="index") * 100
     names = table.index.tolist()
@@ -249,15 +214,16 @@ def plot_attempts(exps: pd.DataFrame) -> Figure:
     ax.set_xticks(table.columns.to_numpy(dtype=float))
     ax.set_xticklabels([str(int(c)) for c in table.columns])
     ax.yaxis.set_major_formatter(PercentFormatter())
+    from_zero(ax)
     ax.set_xlabel("attempt that solved the problem")
     ax.set_ylabel("% of solved experiments")
     ax.set_title(title)
     ax.legend(title="strategy")
-    return _done(fig)
+    return done(fig)
 
 
-@_styled
-def plot_pass_at_iteration(curve: pd.DataFrame) -> Figure:
+@styled
+def plot_pass_at_iteration(curve: pd.DataFrame) -> Figure | NoFigure:
     """Pass rate within 1, 2, ... attempts, one line per strategy.
 
     Args:
@@ -269,10 +235,10 @@ def plot_pass_at_iteration(curve: pd.DataFrame) -> Figure:
         'solved within n attempts (%)'
     """
     title = "Pass rate by attempts allowed"
-    fig, ax = _figure()
     if curve.empty:
-        return _empty(fig, ax, title)
-    for strategy, g, color in _by_strategy(curve):
+        return NoFigure(_NOTHING)
+    fig, ax = new_figure()
+    for strategy, g, color in by_strategy(curve):
         ax.plot(g["iteration"], g["pass_rate"] * 100, marker="o", ms=4, color=color, label=strategy)
     ax.set_xticks(sorted(curve["iteration"].unique()))
     ax.set_ylim(0, 105)
@@ -282,11 +248,11 @@ def plot_pass_at_iteration(curve: pd.DataFrame) -> Figure:
     ax.set_title(title)
     # Outside the axes: the lines span the whole plot, so no corner is free.
     ax.legend(title="strategy", loc="upper left", bbox_to_anchor=(1, 1))
-    return _done(fig)
+    return done(fig)
 
 
 def save_figures(
-    figures: Mapping[str, Figure],
+    figures: Mapping[str, Figure | NoFigure],
     folder: str | os.PathLike[str],
     *,
     formats: Sequence[str] = ("pdf", "png"),
@@ -304,101 +270,13 @@ def save_figures(
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, fig in figures.items():
+        if isinstance(fig, NoFigure):  # a sentence, not a figure: nothing to save
+            continue
         for fmt in formats:
             path = out / f"{name}.{fmt}"
             fig.savefig(path, dpi=300, bbox_inches="tight")
             paths.append(path)
     return paths
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def _ci(pair: Any, fmt: str) -> str:
-    if not isinstance(pair, tuple | list) or any(
-        v is None or (isinstance(v, float) and not math.isfinite(v)) for v in pair
-    ):
-        return "-"
-    return f"{fmt.format(pair[0])} to {fmt.format(pair[1])}"
-
-
-def _val(value: Any, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)) or value is pd.NA:
-        return "-"
-    return fmt.format(value)
-
-
-def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Savings per strategy against the measured baseline and against the estimate, with
-    95% intervals, formatted for a paper (one row per strategy).
-
-    Examples:
-        >>> s = pd.DataFrame({"strategy": ["a"], "problems": [3], "pass_rate": [0.5],
-        ...     "cost_usd": [1.0], "cost_per_solved": [0.5]})
-        >>> savings_table(s).columns.tolist()[:3]
-        ['problems', 'pass rate', 'cost']
-    """
-    rows = []
-    for record in summary.to_dict("records"):
-        r = {str(k): v for k, v in record.items()}
-        row: dict[str, str] = {
-            "strategy": str(r["strategy"]),
-            "problems": str(r["problems"]),
-            "pass rate": _val(100 * r["pass_rate"], "{:.1f}%"),
-            "cost": _val(r["cost_usd"], "${:,.4f}"),
-            "cost per solved": _val(r["cost_per_solved"], "${:,.4f}"),
-        }
-        if "savings_usd" in r:
-            base = r.get("baseline")
-            has = isinstance(base, str)
-            row |= {
-                "baseline (measured)": str(base) if has else "-",
-                "problems compared": _val(r.get("problems_compared") if has else None, "{}"),
-                "savings": _val(r["savings_usd"] if has else None, "${:,.4f}"),
-                "savings %": _val(r["savings_pct"] if has else None, "{:.1f}%"),
-                "savings % 95% CI": _ci(r["savings_pct_ci95"], "{:.1f}%") if has else "-",
-                "times cheaper": _val(r["cost_ratio"] if has else None, "{:.2f}x"),
-                "times cheaper 95% CI": _ci(r["cost_ratio_ci95"], "{:.2f}x") if has else "-",
-                "% of baseline pass rate": _val(
-                    r["pass_rate_pct_of_baseline"] if has else None, "{:.0f}%"
-                ),
-            }
-        if "estimate_savings_usd" in r:
-            row |= {
-                "frontier-only ESTIMATE": _val(r["frontier_only_estimate_usd"], "${:,.4f}"),
-                "savings vs estimate %": _val(r["estimate_savings_pct"], "{:.1f}%"),
-                "savings vs estimate 95% CI": _ci(r["estimate_savings_pct_ci95"], "{:.1f}%"),
-            }
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("strategy") if rows else pd.DataFrame()
-
-
-def cost_table(by_tier: pd.DataFrame, by_role: pd.DataFrame) -> pd.DataFrame:
-    """Calls and cost per strategy by tier and by role, side by side.
-
-    Examples:
-        >>> t = pd.DataFrame({"strategy": ["a"], "tier": ["local"], "calls": [3],
-        ...     "cost_usd": [0.0], "share": [0.0]})
-        >>> r = pd.DataFrame({"strategy": ["a"], "role": ["attempt"], "calls": [3],
-        ...     "cost_usd": [0.0], "share": [0.0]})
-        >>> cost_table(t, r).columns.get_level_values(0).unique().tolist()
-        ['tier: local', 'role: attempt']
-    """
-    parts = []
-    for frame, key in ((by_tier, "tier"), (by_role, "role")):
-        if frame.empty:
-            continue
-        wide = frame.pivot(index="strategy", columns=key, values=["calls", "cost_usd"])
-        order = TIERS if key == "tier" else CALL_ROLES
-        cols = {}
-        for k in order:
-            if ("calls", k) in wide.columns:
-                cols[(f"{key}: {k}", "calls")] = wide[("calls", k)].astype(int)
-                cols[(f"{key}: {k}", "cost")] = wide[("cost_usd", k)].map(lambda v: f"${v:,.4f}")
-        parts.append(pd.DataFrame(cols))
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat(parts, axis=1)
 
 
 # --------------------------------------------------------------------------- one experiment
@@ -425,6 +303,21 @@ class Html(str):
 
     def _repr_html_(self) -> str:
         return str(self)
+
+
+def answer_html(sentences: Sequence[str]) -> Html:
+    """The report's answer: each sentence of ``Analysis.headlines()`` as a paragraph, the
+    comparisons in bold.
+
+    Examples:
+        >>> answer_html(["b is the baseline.", "a is 2.0 times cheaper than b."])
+        '<p>b is the baseline.</p><p><strong>a is 2.0 times cheaper than b.</strong></p>'
+    """
+    parts = []
+    for i, s in enumerate(sentences):
+        text = html.escape(s)
+        parts.append(f"<p>{text}</p>" if i == 0 else f"<p><strong>{text}</strong></p>")
+    return Html("".join(parts))
 
 
 _STORY_COLUMNS = (

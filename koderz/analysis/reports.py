@@ -164,7 +164,7 @@ def render_report(
     *,
     run_ids: Sequence[str] | None = None,
     out_dir: str | os.PathLike[str] = "reports",
-    baseline: str | None = None,
+    baseline: str | None = "auto",
     estimate_model: str | None = None,
     notebooks: Sequence[str] = ("tier_comparison",),
     notebook_dir: str | os.PathLike[str] | None = None,
@@ -177,7 +177,8 @@ def render_report(
         data_dir: The data folder.
         run_ids: Only these runs (default: every run); they name the report.
         out_dir: Where to write.
-        baseline: The measured baseline strategy.
+        baseline: The measured baseline strategy; ``"auto"`` (the default): the strategy
+            whose calls are all frontier tier, if any; ``None`` or ``"none"``: none.
         estimate_model: The model the frontier-only estimate re-prices at.
         notebooks: Which notebooks of ``notebook_dir`` (by name: ``tier_comparison``,
             ``explore``).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib.colors as mcolors
@@ -11,10 +12,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from koderz import analyze, cost_curve, demo_data
-from koderz.analysis import plots, widgets
+from koderz.analysis import attempts, plots, widgets
+from koderz.analysis.attempts import solve_grid
+from koderz.analysis.compare import pareto_front
 from koderz.analysis.metrics import Analysis
 from koderz.analysis.story import experiment_story
-from koderz.store import load_steps, spent_usd
+from koderz.store import StepWriter, load_steps, spent_usd
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +95,90 @@ def test_pass_at_iteration_ends_at_the_pass_rate(analysis: Analysis) -> None:
         assert line.get_ydata()[-1] == pytest.approx(rates[line.get_label()] * 100)
 
 
-@pytest.mark.parametrize(
-    "draw",
-    [
-        lambda a: plots.plot_pass_rate(a.summary),
-        lambda a: plots.plot_cost_by_tier(a.summary),
-        lambda a: plots.plot_cost_frontier(cost_curve(a.experiments)),
-        lambda a: plots.plot_attempts(a.experiments),
-        lambda a: plots.plot_pass_at_iteration(a.pass_at_iteration),
-    ],
-)
-def test_every_figure_survives_empty_data(draw, empty: Analysis) -> None:  # type: ignore[no-untyped-def]
-    fig = draw(empty)
+FIGURES = [
+    lambda a, s: plots.plot_cost_quality(a.summary),
+    lambda a, s: plots.plot_pass_rate(a.summary),
+    lambda a, s: plots.plot_cost_by_tier(a.summary),
+    lambda a, s: plots.plot_cost_frontier(cost_curve(a.experiments)),
+    lambda a, s: plots.plot_attempts(a.experiments),
+    lambda a, s: plots.plot_pass_at_iteration(a.pass_at_iteration),
+    lambda a, s: plots.plot_solve_grid(solve_grid(a.experiments)),
+    lambda a, s: plots.plot_tests_by_attempt(attempts.tests_by_attempt(s)),
+]
+
+
+@pytest.mark.parametrize("draw", FIGURES)
+def test_an_empty_figure_is_a_sentence_saying_why(draw, empty: Analysis) -> None:  # type: ignore[no-untyped-def]
+    steps = pd.DataFrame({c: [] for c in ("role", "run_id", "experiment_id", "strategy")})
+    fig = draw(empty, steps.assign(iteration=[], tests_passed=[], tests_total=[]))
+    assert isinstance(fig, plots.NoFigure) and fig.startswith("No ")
+    assert fig._repr_html_().startswith("<p><em>No ")
+    assert plots.save_figures({"x": fig}, "/nonexistent-never-written") == []
+
+
+@pytest.fixture(scope="module")
+def nothing_solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Analysis, pd.DataFrame]:
+    """One local strategy, 3 attempts on each of 2 problems, passing 1/4 then 2/4 tests."""
+    rows = []
+    for p in ("P1", "P2"):
+        base = {"strategy": "tiny", "problem_id": p, "experiment_id": f"tiny:{p}"}
+        for i, got in enumerate((1, 2, 2), start=1):
+            rows.append(
+                base
+                | {"role": "attempt", "iteration": i, "model": "qwen2.5-coder:7b", "tier": "local"}
+                | {"passed": False, "tests_passed": got, "tests_total": 4, "cost_usd": 0.0}
+            )
+        rows.append(base | {"role": "end", "iteration": 3, "passed": False, "status": "exhausted"})
+    data = tmp_path_factory.mktemp("tiny")
+    StepWriter(data, "r").write_many(rows)
+    steps = load_steps(data)
+    return analyze(steps, estimate_model="claude-opus-4-5"), steps
+
+
+@pytest.mark.parametrize("draw", FIGURES)
+def test_nothing_solved_draws_without_warnings_or_negative_axes(draw, nothing_solved) -> None:  # type: ignore[no-untyped-def]
+    a, steps = nothing_solved
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would reach the rendered page
+        fig = draw(a, steps)
+    if isinstance(fig, Figure):
+        for ax in fig.axes:  # money, counts and rates (x is categories or a log axis)
+            assert ax.get_ylim()[0] >= 0
+            assert ax.get_xscale() != "log" or ax.get_xlim()[0] > 0
+
+
+def test_nothing_solved_has_partial_credit_and_no_savings(nothing_solved) -> None:  # type: ignore[no-untyped-def]
+    a, steps = nothing_solved
+    curve = attempts.tests_by_attempt(steps)
+    assert curve["tests_passed_share"].tolist() == [0.25, 0.5, 0.5]
+    fig = plots.plot_tests_by_attempt(curve)
     assert isinstance(fig, Figure)
-    assert "no finished experiments" in [t.get_text() for t in fig.axes[0].texts]
+    table = plots.savings_table(a.summary)
+    assert table.loc["tiny", "cost per solved"] == "none solved"
+    assert table.loc["tiny", "savings vs estimate %"] == "none (solved nothing)"
+    assert "100" not in table.loc["tiny", "savings vs estimate 95% CI"]
+
+
+def test_cost_quality_plane_marks_the_pareto_front(analysis: Analysis) -> None:
+    fig = plots.plot_cost_quality(analysis.summary, models={"frontier-only": "claude-opus-4-5"})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    labels = [t.get_text() for t in ax.texts]
+    assert "frontier-only\nclaude-opus-4-5" in labels
+    s = analysis.summary
+    on_front = pareto_front(s["cost_per_problem"].tolist(), s["pass_rate"].tolist())
+    fronts = [line for line in ax.get_lines() if line.get_label() == "Pareto front"]
+    if sum(on_front) > 1:
+        assert len(fronts) == 1 and len(fronts[0].get_xdata()) == sum(on_front)
+
+
+def test_solve_grid_colours_by_tier(analysis: Analysis) -> None:
+    grid = solve_grid(analysis.experiments)
+    fig = plots.plot_solve_grid(grid)
+    assert isinstance(fig, Figure)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["failed", "solved by local", "solved by small frontier", "solved by frontier"]
+    assert set(grid["strategy"]) == set(analysis.summary["strategy"])
 
 
 def test_savings_table_labels_the_estimate(analysis: Analysis) -> None:

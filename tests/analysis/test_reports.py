@@ -10,7 +10,9 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -25,7 +27,12 @@ from koderz.analysis.reports import (
 from koderz.cli import main
 from koderz.store import StepWriter
 from tests.analysis.test_metrics import write_free_baseline
-from tests.report_data import RUN_ID, engine_data
+from tests.report_data import (
+    RUN_ID,
+    better_than_baseline_data,
+    engine_data,
+    nothing_solved_data,
+)
 
 DAY = dt.date(2026, 1, 5)
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -103,7 +110,7 @@ def test_html_is_self_contained_with_code_hidden(rendered: dict[str, Report]) ->
     assert external_references(page) == []
     assert "<script" not in page.lower()
     images = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]{0,40})", page)
-    assert len(images) == 5 and all(s.startswith("data:image/png;base64,") for s in images)
+    assert len(images) == 8 and all(s.startswith("data:image/png;base64,") for s in images)
     assert page.count("<table") >= 2
     assert "cheap_advised is " in page and "times cheaper than frontier_only" in page
     assert "load_steps(" not in page and "import" not in page.split("<body")[1][:20000]
@@ -115,20 +122,19 @@ def test_explore_page_keeps_a_static_story(rendered: dict[str, Report]) -> None:
     assert "Attempt 1 — failed" in page and "Spec — claude-opus-4-6" in page
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
-def test_html_renders_offline_in_headless_chromium(
-    rendered: dict[str, Report], tmp_path: Path
-) -> None:
-    # A copy with a probe script that records, once the page has loaded, how many images
-    # decoded; the network is unreachable (every host resolves to nothing).
+def chromium_check(page_path: Path, tmp_path: Path) -> dict[str, Any]:
+    """Load a copy of the page in headless Chromium, the network unreachable (every host
+    resolves to nothing); a probe script records, once the page has loaded, how many images
+    decoded, the tables, and the page's visible text."""
     probe = (
         "<script>window.addEventListener('load', () => {"
         "const imgs = [...document.images];"
         "document.body.setAttribute('data-check', JSON.stringify({images: imgs.length,"
         " decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,"
-        " tables: document.querySelectorAll('table').length}));});</script>"
+        " tables: document.querySelectorAll('table').length,"
+        " text: document.body.innerText}));});</script>"
     )
-    page = rendered["tier_comparison"].html.read_text().replace("</body>", probe + "</body>")
+    page = page_path.read_text().replace("</body>", probe + "</body>")
     copy = tmp_path / "page.html"
     copy.write_text(page)
     dom = subprocess.run(
@@ -154,10 +160,92 @@ def test_html_renders_offline_in_headless_chromium(
     ).stdout
     found = re.search(r'data-check="([^"]*)"', dom)
     assert found, "the page did not finish loading"
-    check = json.loads(html.unescape(found.group(1)))
-    assert check["images"] == 5
+    check: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return check
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
+def test_html_renders_offline_in_headless_chromium(
+    rendered: dict[str, Report], tmp_path: Path
+) -> None:
+    check = chromium_check(rendered["tier_comparison"].html, tmp_path)
+    assert check["images"] == 8
     assert check["decoded"] == check["images"]
     assert check["tables"] >= 2
+
+
+# --------------------------------------------------------------------------- the scenarios
+
+
+def _three_strategies(data: Path) -> Path:
+    return demo_data(data, problems=8)
+
+
+def _epochs(data: Path) -> Path:  # every strategy run 3 times on each problem: pass@k
+    return demo_data(data, problems=5, runs=3)
+
+
+SCENARIOS = {
+    "nothing solved": nothing_solved_data,  # the offline main job: one local strategy
+    "three strategies": _three_strategies,  # a frontier-only baseline, chosen by itself
+    "better than its baseline": better_than_baseline_data,
+    "several runs": _epochs,
+}
+
+
+@pytest.fixture(scope="module", params=list(SCENARIOS))
+def scenario(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, Report]:
+    name = request.param
+    data = SCENARIOS[name](tmp_path_factory.mktemp("data"))
+    (report,) = render_report(
+        data, out_dir=tmp_path_factory.mktemp("out"), estimate_model="claude-sonnet-4-5", date=DAY
+    )
+    return name, data, report
+
+
+def _analyze_text(data: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert main(["analyze", "--data-dir", str(data), "--estimate-model", "claude-sonnet-4-5"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
+def test_each_scenario_renders_a_clean_page(
+    scenario: tuple[str, Path, Report], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, data, report = scenario
+    check = chromium_check(report.html, tmp_path)
+    assert check["images"] >= 3 and check["decoded"] == check["images"], name
+    text = check["text"]
+    for word in ("Warning", "Traceback", "/root", sys.prefix, str(Path.home())):
+        assert word not in text, f"{name}: {word!r} on the page"
+    # The answer on the page is the one `koderz analyze` prints, sentence for sentence.
+    headlines = _analyze_text(data, capsys).split("\n\n")[0].splitlines()
+    assert headlines and all(line in text for line in headlines), name
+    assert text.index("The answer") < text.index("Cost against pass rate") < text.index("Pass rate")
+
+
+def test_each_scenario_says_only_what_the_data_supports(
+    scenario: tuple[str, Path, Report],
+) -> None:
+    name, _, report = scenario
+    page = html.unescape(re.sub(r"<[^>]+>", " ", report.html.read_text()))
+    if name == "nothing solved":
+        assert "local-only solved none of its 4 problems, so it has no savings" in page
+        assert "none solved" in page and "100.0%" not in page
+        assert "No measured baseline: no strategy made only frontier-tier calls" in page
+        assert "no cost per solved problem" in page.replace("\n", " ")
+    elif name == "three strategies":
+        assert "frontier-only is the measured baseline: every one of its model calls" in page
+        assert "local+frontier is " in page and "exact McNemar p" in page
+    elif name == "better than its baseline":
+        assert (
+            "frontier_only solved fewer of these problems than cheap_advised (2 against 4" in page
+        )
+    else:
+        assert "of 15 experiments on 5 problems" in page  # 3 runs of each
 
 
 def test_cli_report(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,220 @@
+"""The figures that answer the question at a glance: the cost/quality plane (each strategy a
+point, with its intervals and the Pareto front), which problems each strategy solved and how,
+and the test cases passed by attempt (partial credit).
+
+Each returns a matplotlib ``Figure``, or a :class:`~koderz.analysis.style.NoFigure` sentence
+saying why there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from koderz.analysis.compare import pareto_front
+from koderz.analysis.style import (
+    TIER_COLORS,
+    TIER_LABELS,
+    NoFigure,
+    by_strategy,
+    done,
+    new_figure,
+    strategy_colors,
+    styled,
+)
+from koderz.models.registry import TIERS
+
+__all__ = ["plot_cost_quality", "plot_solve_grid", "plot_tests_by_attempt"]
+
+_FAILED = "#D9D9D9"
+_GRID_ROWS = 60  # more problems than this: only those where the strategies differ are drawn
+
+
+@styled
+def plot_cost_quality(
+    summary: pd.DataFrame, *, models: Mapping[str, str] | None = None
+) -> Figure | NoFigure:
+    """The cost/quality plane: each strategy a point, cost per problem (log scale) against
+    pass rate, with 95% bootstrap intervals on both axes, and the Pareto front through the
+    strategies no other beats on both. Up and to the left is better.
+
+    A strategy that cost nothing cannot sit on a log axis: it is drawn at the axis' left
+    edge and labelled "$0".
+
+    Args:
+        summary: ``Analysis.summary`` (``strategy, pass_rate, pass_rate_ci95,
+            cost_per_problem, cost_per_problem_ci95``).
+        models: Per strategy, the models it used, for its label (e.g. from
+            :func:`koderz.analysis.methods.strategy_models`).
+
+    Examples:
+        >>> s = pd.DataFrame({"strategy": ["a", "b"], "pass_rate": [0.5, 0.8],
+        ...     "pass_rate_ci95": [(0.3, 0.7), (0.6, 0.9)], "cost_per_problem": [0.01, 0.2],
+        ...     "cost_per_problem_ci95": [(0.008, 0.012), (0.1, 0.3)]})
+        >>> plot_cost_quality(s).axes[0].get_xscale()
+        'log'
+    """
+    if summary.empty:
+        return NoFigure("No finished experiments, so there is no strategy to place.")
+    names = summary["strategy"].astype(str).tolist()
+    cost = summary["cost_per_problem"].to_numpy(dtype=float)
+    rate = summary["pass_rate"].to_numpy(dtype=float) * 100
+    cost_ci = np.array([list(c) for c in summary["cost_per_problem_ci95"]], dtype=float)
+    rate_ci = np.array([list(c) for c in summary["pass_rate_ci95"]], dtype=float) * 100
+    positive = np.concatenate([cost[cost > 0], cost_ci[cost_ci > 0]])
+    floor = float(positive.min()) / 4 if len(positive) else 1e-4
+    x, x_ci = np.maximum(cost, floor), np.maximum(cost_ci, floor)
+    fig, ax = new_figure(7.2, 4.4)
+    colors = strategy_colors(names)
+    front = pareto_front(cost.tolist(), rate.tolist())
+    for i, name in enumerate(names):
+        ax.errorbar(
+            x[i],
+            rate[i],
+            xerr=[[max(x[i] - x_ci[i, 0], 0)], [max(x_ci[i, 1] - x[i], 0)]],
+            yerr=[[max(rate[i] - rate_ci[i, 0], 0)], [max(rate_ci[i, 1] - rate[i], 0)]],
+            fmt="o",
+            ms=7,
+            color=colors[name],
+            ecolor=colors[name],
+            elinewidth=1,
+            capsize=3,
+        )
+        label = name + (f"\n{models[name]}" if models and models.get(name) else "")
+        if cost[i] == 0:
+            label += "\n($0)"
+        ax.annotate(
+            label,
+            (x[i], rate[i]),
+            xytext=(6, 4),
+            textcoords="offset points",
+            fontsize=8,
+            annotation_clip=False,
+        )
+    order = [i for i in np.argsort(x) if front[i]]
+    if len(order) > 1:
+        ax.plot(x[order], rate[order], "--", color="#555555", lw=1, label="Pareto front")
+        ax.legend(loc="lower right")
+    ax.set_xscale("log")
+    ax.set_xlim(floor / 1.5, max(float(x_ci.max()), float(x.max())) * 3)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.4g}"))
+    ax.set_ylim(0, 115)  # room above 100% for the labels
+    ax.set_yticks(range(0, 101, 20))
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.set_xlabel("cost per problem (US$, log scale)")
+    ax.set_ylabel("pass rate (% of problems)")
+    ax.set_title("Cost against pass rate (95% bootstrap CIs)")
+    return done(fig)
+
+
+def _grid_codes(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The grid as colour codes (0 failed, 1.. a tier) and cell labels, problems x strategies."""
+    codes = grid["tier"].map({t: i + 1 for i, t in enumerate(TIERS)}).fillna(0)
+    codes = codes.where(grid["c"] > 0, 0)
+    label = np.where(
+        grid["n"] > 1,
+        grid["c"].astype(str) + "/" + grid["n"].astype(str),
+        np.where(grid["c"] > 0, grid["solved_at"].astype(str), "x"),
+    )
+    frame = grid.assign(code=codes.to_numpy(dtype=float), label=label)
+    wide = frame.pivot(index="problem_id", columns="strategy", values="code")
+    text = frame.pivot(index="problem_id", columns="strategy", values="label")
+    return wide, text.reindex_like(wide).fillna("")
+
+
+@styled
+def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
+    """Which problems need the frontier: problems x strategies, each cell coloured by the
+    tier of the model whose code first passed (grey: failed) and labelled with the attempt
+    that solved it (``x``: failed; ``c/n`` when a problem was run several times).
+
+    With more than 60 problems only those where the strategies' outcomes differ are drawn.
+
+    Args:
+        grid: :func:`koderz.analysis.attempts.solve_grid` of the experiments.
+
+    Examples:
+        >>> g = pd.DataFrame({"problem_id": ["p", "p"], "strategy": ["a", "b"], "n": 1,
+        ...     "c": [1, 0], "solved_at": [2, None], "tier": ["local", ""]})
+        >>> plot_solve_grid(g).axes[0].get_xlabel()
+        'strategy'
+    """
+    import seaborn as sns
+
+    if grid.empty:
+        return NoFigure("No finished experiments, so there is no problem to show.")
+    wide, text = _grid_codes(grid)
+    title = "Which problems each strategy solved, at which attempt, by which tier"
+    if len(wide) > _GRID_ROWS:
+        differ = wide.nunique(axis=1) > 1
+        if not differ.any():
+            return NoFigure(
+                f"Every strategy had the same outcome on each of the {len(wide)} problems."
+            )
+        wide, text = wide[differ], text[differ]
+        title = f"The {len(wide)} problems where the strategies differ"
+    fig, ax = new_figure(1.6 + 1.3 * wide.shape[1], 1.4 + 0.22 * len(wide))
+    cmap = ListedColormap([_FAILED, *(TIER_COLORS[t] for t in TIERS)])
+    sns.heatmap(
+        wide,
+        ax=ax,
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=len(TIERS) + 0.5,
+        cbar=False,
+        annot=text.to_numpy(),
+        fmt="",
+        annot_kws={"fontsize": 7},
+        linewidths=0.5,
+        linecolor="white",
+    )
+    handles = [Patch(color=_FAILED, label="failed")]
+    handles += [Patch(color=TIER_COLORS[t], label=f"solved by {TIER_LABELS[t]}") for t in TIERS]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1, 1), fontsize=8)
+    ax.set_xlabel("strategy")
+    ax.set_ylabel("problem")
+    ax.set_title(title)
+    ax.tick_params(axis="y", labelsize=7)
+    return done(fig)
+
+
+@styled
+def plot_tests_by_attempt(curve: pd.DataFrame) -> Figure | NoFigure:
+    """Partial credit: the share of test cases passed after n attempts, one line per strategy,
+    so a run that solves nothing still shows whether its worker improves.
+
+    Args:
+        curve: :func:`koderz.analysis.attempts.tests_by_attempt` of the steps.
+
+    Examples:
+        >>> c = pd.DataFrame({"strategy": "a", "iteration": [1, 2],
+        ...     "tests_passed_share": [0.2, 0.5], "experiments": 3})
+        >>> plot_tests_by_attempt(c).axes[0].get_ylabel()
+        'test cases passed (%)'
+    """
+    if curve.empty:
+        return NoFigure("No attempt was judged against test cases, so there is no partial credit.")
+    fig, ax = new_figure()
+    for strategy, g, color in by_strategy(curve):
+        ax.plot(
+            g["iteration"],
+            g["tests_passed_share"] * 100,
+            marker="o",
+            ms=4,
+            color=color,
+            label=strategy,
+        )
+    ax.set_xticks(sorted(int(i) for i in curve["iteration"].unique()))
+    ax.set_ylim(0, 105)
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.set_xlabel("attempts made (n)")
+    ax.set_ylabel("test cases passed (%)")
+    ax.set_title("Test cases passed by the latest attempt")
+    ax.legend(title="strategy", loc="upper left", bbox_to_anchor=(1, 1))
+    return done(fig)

@@ -1,0 +1,244 @@
+"""The methods section of a report, for publication: versions, every model and its prices,
+every strategy's settings, problems and counts, dates and what was reused or cached, read
+from the rows (and the runs' manifests, ``runs/<run_id>.json``, for the prompt versions).
+
+Only the columns this installation's steps table has are read (:data:`METHODS_COLUMNS`): a
+setting the rows do not record is not shown, never guessed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from koderz.analysis.metrics import ANALYSIS_COLUMNS
+from koderz.models.prices import list_price
+from koderz.store import COLUMNS
+
+__all__ = [
+    "METHODS_COLUMNS",
+    "methods_text",
+    "models_table",
+    "strategy_models",
+    "strategy_settings",
+]
+
+_SETTINGS = (
+    "kind",
+    "worker_model",
+    "spec_model",
+    "reviewer_model",
+    "rungs",
+    "repairer_model",
+    "max_iterations",
+    "checkpoint_interval",
+    "feedback_level",
+    "mode",
+    "temperature",
+    "seed",
+)
+_WANTED = (
+    "run_id",
+    "strategy",
+    "experiment_id",
+    "problem_id",
+    "problem_source",
+    "role",
+    "model",
+    "provider",
+    "tier",
+    "price_source",
+    "koderz_version",
+    "started_at",
+    "spec_reused",
+    "cache_read_tokens",
+    "epoch",
+    "cached",
+    *_SETTINGS,
+)
+METHODS_COLUMNS = tuple(c for c in _WANTED if c in COLUMNS)
+"""The columns the methods section reads (those of :data:`_WANTED` the schema has)."""
+
+REPORT_COLUMNS = tuple(dict.fromkeys((*ANALYSIS_COLUMNS, *METHODS_COLUMNS)))
+"""The columns a report reads: the analysis' and the methods section's."""
+
+
+def _values(series: pd.Series) -> str:
+    """The distinct values of a column, comma-separated, missing and empty ones left out."""
+    kept = [str(v) for v in series.dropna().unique() if str(v) not in ("", "nan")]
+    return ", ".join(sorted(kept)) or "-"
+
+
+def strategy_settings(steps: pd.DataFrame) -> pd.DataFrame:
+    """One row per strategy: each recorded setting, runs, problems, finished experiments,
+    epochs (when the rows record them) and the dates of its first and last step.
+
+    Examples:
+        >>> steps = pd.DataFrame({"strategy": "s", "run_id": "r", "problem_id": ["p", "p"],
+        ...     "role": ["attempt", "end"], "worker_model": "qwen", "feedback_level": "full"})
+        >>> row = strategy_settings(steps).loc["s"]
+        >>> row["worker_model"], row["feedback_level"], int(row["problems"])
+        ('qwen', 'full', 1)
+    """
+    rows = []
+    for strategy, g in steps.groupby("strategy", sort=True):
+        row: dict[str, Any] = {"strategy": strategy}
+        row |= {c: _values(g[c]) for c in _SETTINGS if c in g.columns}
+        row["runs"] = g["run_id"].nunique()
+        row["problems"] = g["problem_id"].nunique()
+        row["experiments"] = int((g["role"] == "end").sum())
+        if "epoch" in g.columns and g["epoch"].notna().any():
+            row["epochs"] = int(g["epoch"].max())
+        if "started_at" in g.columns and g["started_at"].notna().any():
+            row["first step"] = f"{g['started_at'].min():%Y-%m-%d %H:%M}"
+            row["last step"] = f"{g['started_at'].max():%Y-%m-%d %H:%M}"
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows).set_index("strategy")
+    unrecorded = [c for c in _SETTINGS if c in table.columns and (table[c] == "-").all()]
+    return table.drop(columns=unrecorded)
+
+
+def strategy_models(steps: pd.DataFrame) -> dict[str, str]:
+    """Per strategy, its models in a few words, for a figure's labels.
+
+    Examples:
+        >>> steps = pd.DataFrame({"strategy": ["a", "b"], "worker_model": ["qwen", "opus"],
+        ...     "spec_model": ["opus", ""], "reviewer_model": ["opus", ""]})
+        >>> strategy_models(steps)
+        {'a': 'qwen, advised by opus', 'b': 'opus'}
+    """
+    out = {}
+    for strategy, g in steps.groupby("strategy", sort=True):
+        # NAME@URL names a server of this machine: the label keeps the name alone.
+        worker = _values(g["worker_model"].str.split("@").str[0]) if "worker_model" in g else "-"
+        advisers = {
+            v.split("@")[0]
+            for c in ("spec_model", "reviewer_model")
+            if c in g.columns
+            for v in g[c].dropna()
+        } - {""}
+        out[str(strategy)] = worker + (
+            f", advised by {', '.join(sorted(advisers))}" if advisers else ""
+        )
+    return out
+
+
+def models_table(steps: pd.DataFrame) -> pd.DataFrame:
+    """One row per model called: provider, tier, calls, list prices ($ per million tokens:
+    input, output, cache read) and the price source the rows name.
+
+    Examples:
+        >>> steps = pd.DataFrame({"role": ["attempt", "end"], "model": ["claude-opus-4-5", ""],
+        ...     "provider": ["anthropic", ""], "tier": ["frontier", ""],
+        ...     "price_source": ["genai-prices 1", ""]})
+        >>> row = models_table(steps).loc["claude-opus-4-5"]
+        >>> int(row["calls"]), float(row["$/Mtok in"]), float(row["$/Mtok out"])
+        (1, 5.0, 25.0)
+    """
+    calls = steps[(steps["role"] != "end") & (steps["model"].fillna("") != "")]
+    rows = []
+    for model, g in calls.groupby("model", sort=True):
+        try:
+            price = list_price(str(model))
+        except Exception:  # a model this installation does not know: its rows still count
+            price = None
+        rows.append(
+            {
+                "model": model,
+                "provider": _values(g["provider"]) if "provider" in g.columns else "-",
+                "tier": _values(g["tier"]) if "tier" in g.columns else "-",
+                "calls": len(g),
+                "$/Mtok in": price.input_usd_per_mtok if price else None,
+                "$/Mtok out": price.output_usd_per_mtok if price else None,
+                "$/Mtok cache read": price.cache_read_usd_per_mtok if price else None,
+                "price source": _values(g["price_source"]) if "price_source" in g.columns else "-",
+            }
+        )
+    return pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame()
+
+
+def _prompt_versions(data_dir: str | os.PathLike[str] | None, runs: list[str]) -> str:
+    if data_dir is None:
+        return "-"
+    found = set()
+    for run in runs:
+        path = Path(data_dir) / "runs" / f"{run}.json"
+        try:
+            found.add(str(json.loads(path.read_text()).get("prompts_version", "")))
+        except (OSError, ValueError):
+            continue
+    return ", ".join(sorted(found - {""})) or "-"
+
+
+def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = None) -> str:
+    """The facts a methods section states, as Markdown bullets: versions, problems, runs,
+    dates and what was reused or cached.
+
+    Examples:
+        >>> steps = pd.DataFrame({"run_id": "r", "strategy": "s", "problem_id": ["p", "p"],
+        ...     "problem_source": "humaneval", "role": ["attempt", "end"],
+        ...     "koderz_version": "0.2.0", "price_source": ["genai-prices 0.0.3", ""]})
+        >>> print(methods_text(steps).splitlines()[0])
+        - Koderz 0.2.0; prices: genai-prices 0.0.3; prompts version -.
+    """
+    runs = sorted(str(r) for r in steps["run_id"].dropna().unique())
+    ended = steps[steps["role"] == "end"]
+
+    def col(name: str) -> str:
+        return _values(steps[name]) if name in steps.columns else "-"
+
+    lines = [
+        f"- Koderz {col('koderz_version')}; prices: {col('price_source')}; prompts version "
+        f"{_prompt_versions(data_dir, runs)}.",
+        f"- Problems: {steps['problem_id'].nunique()} from {col('problem_source')}; "
+        f"{len(ended)} finished experiments in {len(runs)} run(s) ({', '.join(runs) or '-'}).",
+    ]
+    if "started_at" in steps.columns and steps["started_at"].notna().any():
+        lines.append(
+            f"- Dates: {steps['started_at'].min():%Y-%m-%d %H:%M} to "
+            f"{steps['started_at'].max():%Y-%m-%d %H:%M} UTC."
+        )
+    reused = (
+        int(steps["spec_reused"].fillna(False).astype(bool).sum()) if "spec_reused" in steps else 0
+    )
+    cache = int(steps["cache_read_tokens"].fillna(0).sum()) if "cache_read_tokens" in steps else 0
+    cached = (
+        f"{_count_true(steps, 'cached')} calls answered from the call cache; "
+        if "cached" in steps.columns
+        else ""
+    )
+    lines.append(
+        f"- Reused and cached: {cached}{reused} specs reused from earlier runs (free); "
+        f"{cache:,} prompt tokens read from the providers' caches."
+    )
+    return "\n".join(lines)
+
+
+def _count_true(steps: pd.DataFrame, column: str) -> int:
+    if column not in steps.columns:
+        return 0
+    return int(steps[column].fillna(False).astype(bool).sum())
+
+
+def methods_html(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = None) -> Any:
+    """:func:`methods_text` as an HTML list, for a notebook and its rendered page.
+
+    Examples:
+        >>> steps = pd.DataFrame({"run_id": "r", "strategy": "s", "problem_id": ["p"],
+        ...     "role": ["end"]})
+        >>> str(methods_html(steps)).startswith("<ul><li>Koderz -")
+        True
+    """
+    from koderz.analysis.plots import Html
+
+    items = [
+        html.escape(line.removeprefix("- ")) for line in methods_text(steps, data_dir).splitlines()
+    ]
+    return Html("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
