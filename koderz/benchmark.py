@@ -243,29 +243,38 @@ def run_benchmark(
                 f"solved {result.solved}/{len(result.experiments)} | ${budget.spent:.4f}"
             )
 
-        writer = StepWriter(data, run)
         feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done, call_cache)
-        try:
-            if dask is not None:
-                run_on_dask(dask, feed, workers)
-            else:
-                run_on_threads(feed, writer, workers, limiter)
-        except KeyboardInterrupt as e:
-            budget.halt()
-            result.stopped = "interrupted"
-            e.run_id = run  # type: ignore[attr-defined]  # for the CLI's resume hint
-            raise
-        finally:
-            bar.close()
-            result.spent_usd = budget.spent
-            with contextlib.suppress(KoderzError, OSError):
-                writer.compact()
-        if budget.over() and (
-            len(result.experiments) < len(tasks)
-            or any(e.status == "budget" for e in result.experiments)
-        ):
-            result.stopped = "budget"
+        _execute(feed, result, bar, dask, workers, limiter)
         return result
+
+
+def _execute(
+    feed: Feed, result: BenchmarkResult, bar: Any, dask: Any, workers: int, limiter: InFlight
+) -> None:
+    """Run the feed's experiments into ``result``, on Dask or threads; close the progress bar
+    and compact the rows however it ends."""
+    budget = feed.budget
+    writer = StepWriter(feed.data, feed.run)
+    try:
+        if dask is not None:
+            run_on_dask(dask, feed, workers)
+        else:
+            run_on_threads(feed, writer, workers, limiter)
+    except KeyboardInterrupt as e:
+        budget.halt()
+        result.stopped = "interrupted"
+        e.run_id = feed.run  # type: ignore[attr-defined]  # for the CLI's resume hint
+        raise
+    finally:
+        bar.close()
+        result.spent_usd = budget.spent
+        with contextlib.suppress(KoderzError, OSError):
+            writer.compact()
+    if budget.over() and (
+        len(result.experiments) < len(feed.tasks)
+        or any(e.status == "budget" for e in result.experiments)
+    ):
+        result.stopped = "budget"
 
 
 def _strategies(
