@@ -88,42 +88,10 @@ def demo_rows(
         ['attempt', 'checkpoint', 'end', 'spec']
     """
     rng = np.random.default_rng(seed)
+    call = _Caller(strategies, rng)
     clock = start
-    # Each model looked up once; demo prompts are far below any long-context price tier.
-    used = {m for s in strategies for m in (s.worker, s.spec_model, s.reviewer) if m}
-    models = {m: (resolve_model(m), _list_price(m)) for m in sorted(used)}
-
-    def call(model: str, tin: int, tout: int, cached: int = 0) -> dict[str, Any]:
-        spec, price = models[model]
-        usage = Usage(input_tokens=tin, output_tokens=tout, cache_read_tokens=cached)
-        return {
-            "model": model,
-            "provider": spec.provider,
-            "tier": spec.tier,
-            "input_tokens": tin,
-            "output_tokens": tout,
-            "cache_read_tokens": cached,
-            "cache_write_tokens": 0,
-            "cost_usd": price.cost(usage),
-            "hardware_cost_usd": 0.0,
-            "latency_s": float(rng.gamma(2.0, 1.5 if spec.is_local else 0.8)),
-            "call_attempts": 1,
-            "stop_reason": "end",
-            "price_source": "demo",
-        }
-
     for s in strategies:
-        settings = {
-            "strategy": s.name,
-            "worker_model": s.worker,
-            "spec_model": s.spec_model,
-            "reviewer_model": s.reviewer,
-            "max_iterations": s.max_iterations,
-            "checkpoint_interval": s.checkpoint_interval,
-            "feedback_level": "full",
-            "mode": "iterative" if s.max_iterations > 1 else "zero_shot",
-            "problem_source": "demo",
-        }
+        settings = _settings(s)
         for p in range(problems):
             for k in range(samples):
                 base = {
@@ -131,77 +99,117 @@ def demo_rows(
                     "experiment_id": f"{run_id}:{s.name}:{p}:{k}",
                     "problem_id": f"HumanEval/{p}",
                 }
-                total = int(rng.integers(3, 12))
-                rows: list[dict[str, Any]] = []
-                if s.spec_model:
-                    spec = call(
-                        s.spec_model, int(rng.integers(300, 600)), int(rng.integers(150, 400))
-                    )
-                    rows.append(
-                        base
-                        | spec
-                        | {
-                            "role": "spec",
-                            "iteration": 0,
-                            "status": "ok",
-                            "guidance": f"Spec for problem {p}: return the sorted unique items.",
-                        }
-                    )
-                solved_at = 0
-                for i in range(1, s.max_iterations + 1):
-                    ok = bool(rng.random() < s.solve_chance)
-                    got = total if ok else int(rng.integers(0, total))
-                    c = call(
-                        s.worker, int(rng.integers(400, 900)) + 150 * i, int(rng.integers(200, 700))
-                    )
-                    rows.append(
-                        base
-                        | c
-                        | {
-                            "role": "attempt",
-                            "iteration": i,
-                            "passed": ok,
-                            "tests_passed": got,
-                            "tests_total": total,
-                            "exec_s": float(rng.uniform(0.05, 0.3)),
-                            "status": "passed" if ok else "failed",
-                            "code": _code(p, i, ok),
-                            "feedback": "" if ok else f"AssertionError: {got}/{total} tests pass",
-                        }
-                    )
-                    if ok:
-                        solved_at = i
-                        break
-                    if s.reviewer and i % s.checkpoint_interval == 0 and i < s.max_iterations:
-                        r = call(
-                            s.reviewer, int(rng.integers(800, 1500)), int(rng.integers(100, 300))
-                        )
-                        rows.append(
-                            base
-                            | r
-                            | {
-                                "role": "checkpoint",
-                                "iteration": i,
-                                "status": "ok",
-                                "guidance": f"Attempt {i} slices; deduplicate and sort instead.",
-                            }
-                        )
-                attempts = solved_at or s.max_iterations
-                rows.append(
-                    base
-                    | {
-                        "role": "end",
-                        "iteration": attempts,
-                        "passed": bool(solved_at),
-                        "status": "solved" if solved_at else "exhausted",
-                    }
-                )
-                for row in rows:
+                for row in _experiment(s, p, base, rng, call):
                     took = float(row.get("latency_s") or 0.0) + float(row.get("exec_s") or 0.0)
                     row["started_at"] = clock
                     clock += dt.timedelta(seconds=took)
                     row["finished_at"] = clock
                     yield row
+
+
+class _Caller:
+    """A model call's columns, priced from each model's list price (looked up once; demo
+    prompts are far below any long-context price tier)."""
+
+    def __init__(self, strategies: tuple[DemoStrategy, ...], rng: np.random.Generator) -> None:
+        used = {m for s in strategies for m in (s.worker, s.spec_model, s.reviewer) if m}
+        self.models = {m: (resolve_model(m), _list_price(m)) for m in sorted(used)}
+        self.rng = rng
+
+    def __call__(self, model: str, tin: int, tout: int) -> dict[str, Any]:
+        spec, price = self.models[model]
+        usage = Usage(input_tokens=tin, output_tokens=tout)
+        return {
+            "model": model,
+            "provider": spec.provider,
+            "tier": spec.tier,
+            "input_tokens": tin,
+            "output_tokens": tout,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cost_usd": price.cost(usage),
+            "hardware_cost_usd": 0.0,
+            "latency_s": float(self.rng.gamma(2.0, 1.5 if spec.is_local else 0.8)),
+            "call_attempts": 1,
+            "stop_reason": "end",
+            "price_source": "demo",
+        }
+
+
+def _settings(s: DemoStrategy) -> dict[str, Any]:
+    """The strategy's settings, repeated on each of its rows as the engine does."""
+    return {
+        "strategy": s.name,
+        "worker_model": s.worker,
+        "spec_model": s.spec_model,
+        "reviewer_model": s.reviewer,
+        "max_iterations": s.max_iterations,
+        "checkpoint_interval": s.checkpoint_interval,
+        "feedback_level": "full",
+        "mode": "iterative" if s.max_iterations > 1 else "zero_shot",
+        "problem_source": "demo",
+    }
+
+
+def _experiment(
+    s: DemoStrategy, p: int, base: dict[str, Any], rng: np.random.Generator, call: _Caller
+) -> list[dict[str, Any]]:
+    """One experiment's rows: the spec (if the strategy has a spec model), the attempts with
+    the reviews between them, and the end row."""
+    total = int(rng.integers(3, 12))
+    rows: list[dict[str, Any]] = []
+    if s.spec_model:
+        spec = call(s.spec_model, int(rng.integers(300, 600)), int(rng.integers(150, 400)))
+        guidance = f"Spec for problem {p}: return the sorted unique items."
+        rows.append(
+            base | spec | {"role": "spec", "iteration": 0, "status": "ok"} | {"guidance": guidance}
+        )
+    solved_at = 0
+    for i in range(1, s.max_iterations + 1):
+        ok = bool(rng.random() < s.solve_chance)
+        rows.append(base | _attempt(s, p, i, ok, total, rng, call))
+        if ok:
+            solved_at = i
+            break
+        if s.reviewer and i % s.checkpoint_interval == 0 and i < s.max_iterations:
+            review = call(s.reviewer, int(rng.integers(800, 1500)), int(rng.integers(100, 300)))
+            guidance = f"Attempt {i} slices; deduplicate and sort instead."
+            rows.append(
+                base
+                | review
+                | {"role": "checkpoint", "iteration": i, "status": "ok"}
+                | {"guidance": guidance}
+            )
+    attempts = solved_at or s.max_iterations
+    status = "solved" if solved_at else "exhausted"
+    end = {"role": "end", "iteration": attempts, "passed": bool(solved_at), "status": status}
+    rows.append(base | end)
+    return rows
+
+
+def _attempt(
+    s: DemoStrategy,
+    p: int,
+    i: int,
+    ok: bool,
+    total: int,
+    rng: np.random.Generator,
+    call: _Caller,
+) -> dict[str, Any]:
+    """Attempt ``i``: the worker's call and the sandbox's verdict on its code."""
+    got = total if ok else int(rng.integers(0, total))
+    c = call(s.worker, int(rng.integers(400, 900)) + 150 * i, int(rng.integers(200, 700)))
+    return c | {
+        "role": "attempt",
+        "iteration": i,
+        "passed": ok,
+        "tests_passed": got,
+        "tests_total": total,
+        "exec_s": float(rng.uniform(0.05, 0.3)),
+        "status": "passed" if ok else "failed",
+        "code": _code(p, i, ok),
+        "feedback": "" if ok else f"AssertionError: {got}/{total} tests pass",
+    }
 
 
 def demo_data(

@@ -191,7 +191,6 @@ def render_report(
         KoderzError: A cell failed (the message gives the notebook, the cell and the error),
             or a secret was found in the outputs (then nothing is kept).
     """
-    import nbformat
     import papermill as pm
 
     data = Path(data_dir).resolve()
@@ -215,32 +214,56 @@ def render_report(
         declared = pm.inspect_notebook(str(source))
         parameters = {k: v for k, v in values.items() if k in declared}
         stem = f"{source.stem}_{_tag(run_ids)}_{day}"
-        executed, page_path = out / f"{stem}.ipynb", out / f"{stem}.html"
-        try:
-            with _without_secrets():
-                pm.execute_notebook(
-                    str(source),
-                    str(executed),
-                    parameters=parameters,
-                    kernel_name="python3",
-                    progress_bar=False,
-                    cwd=str(source.parent),
-                    execution_timeout=timeout_s,
-                )
-        except pm.PapermillExecutionError as e:
-            raise KoderzError(
-                f"{source.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
-                f"(the executed notebook, with the error, is {executed})."
-            ) from e
-        notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
-        page = to_html(notebook)
-        leaks = find_secrets(_outputs_text(notebook)) + find_secrets(page)
-        if leaks:
-            executed.unlink(missing_ok=True)
-            raise KoderzError(
-                f"Not writing the {source.stem} report: its outputs contain {leaks[0]}. "
-                "Remove the secret from the data (or the environment) and render again."
-            )
-        page_path.write_text(page, encoding="utf-8")
-        reports.append(Report(notebook=executed, html=page_path))
+        executed = out / f"{stem}.ipynb"
+        _execute(source, executed, parameters, timeout_s)
+        reports.append(Report(notebook=executed, html=_write_page(source, executed)))
     return reports
+
+
+def _execute(source: Path, executed: Path, parameters: dict[str, Any], timeout_s: float) -> None:
+    """Run one notebook with Papermill, without the environment's secrets.
+
+    Raises:
+        KoderzError: A cell failed; the message names the cell, the error and where the
+            executed notebook is.
+    """
+    import papermill as pm
+
+    try:
+        with _without_secrets():
+            pm.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(source.parent),
+                execution_timeout=timeout_s,
+            )
+    except pm.PapermillExecutionError as e:
+        raise KoderzError(
+            f"{source.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
+            f"(the executed notebook, with the error, is {executed})."
+        ) from e
+
+
+def _write_page(source: Path, executed: Path) -> Path:
+    """The executed notebook's HTML page beside it, once no secret is found in either.
+
+    Raises:
+        KoderzError: A secret is in the outputs; the executed notebook is deleted.
+    """
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    page = to_html(notebook)
+    leaks = find_secrets(_outputs_text(notebook)) + find_secrets(page)
+    if leaks:
+        executed.unlink(missing_ok=True)
+        raise KoderzError(
+            f"Not writing the {source.stem} report: its outputs contain {leaks[0]}. "
+            "Remove the secret from the data (or the environment) and render again."
+        )
+    page_path = executed.with_suffix(".html")
+    page_path.write_text(page, encoding="utf-8")
+    return page_path
