@@ -134,7 +134,8 @@ def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
     tier of the model whose code first passed (grey: failed) and labelled with the attempt
     that solved it (``x``: failed; ``c/n`` when a problem was run several times).
 
-    With more than 60 problems only those where the strategies' outcomes differ are drawn.
+    With more than 60 problems only those where the strategies' outcomes differ are drawn,
+    and of those at most 60: the ones most strategies failed.
 
     Args:
         grid: :func:`koderz.analysis.attempts.solve_grid` of the experiments.
@@ -159,6 +160,13 @@ def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
             )
         wide, text = wide[differ], text[differ]
         title = f"The {len(wide)} problems where the strategies differ"
+        if len(wide) > _GRID_ROWS:  # the hardest: where the most strategies failed
+            hardest = (wide == 0).sum(axis=1).sort_values(ascending=False, kind="stable")
+            keep = sorted(hardest.index[:_GRID_ROWS])
+            wide, text = wide.loc[keep], text.loc[keep]
+            title = (
+                f"The {_GRID_ROWS} problems most strategies failed (of {differ.sum()} that differ)"
+            )
     fig, ax = new_figure(1.6 + 1.3 * wide.shape[1], 1.4 + 0.22 * len(wide))
     cmap = ListedColormap([_FAILED, *(TIER_COLORS[t] for t in TIERS)])
     sns.heatmap(

@@ -370,20 +370,7 @@ def summarize(
                 [costs], lambda c: c.mean(axis=1), n_boot=n_boot, seed=seed
             ),
         }
-        for k in ks:
-            ok = pp[pp["n"] >= k]
-            row[f"pass@{k}"] = (
-                float(
-                    np.mean(
-                        [
-                            pass_at_k(int(n), int(c), k)
-                            for n, c in zip(ok["n"], ok["c"], strict=True)
-                        ]
-                    )
-                )
-                if len(ok)
-                else math.nan
-            )
+        row |= {f"pass@{k}": _pass_at(pp, k) for k in ks}
         won = done[done["solved"]]
         row["mean_attempts_to_solve"] = _nanmean(_floats(won["solved_at"]))
         share = nan_ratio(_floats(done["tests_passed"]), _floats(done["tests_total"]))
@@ -395,6 +382,17 @@ def summarize(
             row["frontier_only_estimate_usd"] = row.pop("estimate_usd")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _pass_at(problems: pd.DataFrame, k: int) -> float:
+    """pass@k: the mean over problems run at least k times of :func:`pass_at_k`; NaN when
+    no problem was."""
+    ok = problems[problems["n"] >= k]
+    if not len(ok):
+        return math.nan
+    return float(
+        np.mean([pass_at_k(int(n), int(c), k) for n, c in zip(ok["n"], ok["c"], strict=True)])
+    )
 
 
 def _nanmean(values: _FloatArray) -> float:
