@@ -8,7 +8,9 @@ saying why there is nothing to draw.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,8 +126,19 @@ def _grid_codes(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     frame = grid.assign(code=codes.to_numpy(dtype=float), label=label)
     wide = frame.pivot(index="problem_id", columns="strategy", values="code")
+    wide = wide.loc[sorted(wide.index, key=_natural)]  # HumanEval/2 before HumanEval/10
     text = frame.pivot(index="problem_id", columns="strategy", values="label")
     return wide, text.reindex_like(wide).fillna("")
+
+
+def _natural(name: str) -> list[Any]:
+    """A sort key that orders the numbers in a name by value.
+
+    Examples:
+        >>> sorted(["HumanEval/10", "HumanEval/2"], key=_natural)
+        ['HumanEval/2', 'HumanEval/10']
+    """
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
 
 
 @styled
@@ -151,7 +164,7 @@ def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
     if grid.empty:
         return NoFigure("No finished experiments, so there is no problem to show.")
     wide, text = _grid_codes(grid)
-    title = "Which problems each strategy solved, at which attempt, by which tier"
+    title = "Problems solved: at which attempt, by which tier"
     if len(wide) > _GRID_ROWS:
         differ = wide.nunique(axis=1) > 1
         if not differ.any():
@@ -186,6 +199,7 @@ def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
     handles += [Patch(color=TIER_COLORS[t], label=f"solved by {TIER_LABELS[t]}") for t in TIERS]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1, 1), fontsize=8)
     ax.set_xlabel("strategy")
+    ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=20, ha="right")
     ax.set_ylabel("problem")
     ax.set_title(title)
     ax.tick_params(axis="y", labelsize=7)
