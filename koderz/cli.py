@@ -555,7 +555,7 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--problem-file", help="HumanEval+/MBPP+/custom JSONL (default: bundled HumanEval)"
     )
-    p.add_argument("--workers", type=int, help="candidates at once (default: CPU count)")
+    p.add_argument("--workers", type=int, help="candidates at once (default: 2 x CPU count)")
     p.add_argument("--timeout", type=float, help="seconds per test case (default 3)")
     p.add_argument("-k", default="1,10,100", help="pass@k values, comma-separated")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -120,7 +120,9 @@ def evaluate_samples(
         samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``;
             any subset of the problem set, any number of samples per task.
         problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL).
-        workers: Candidates run at once (default: the number of CPUs).
+        workers: Candidates run at once (default: twice the number of CPUs, as many as the
+            sandbox pool holds: a candidate spends most of its time waiting on the
+            processes that judge it, so two per core keep the cores busy).
         timeout_s: Per-test-case timeout in seconds (default 3, times
             ``KODERZ_TIMEOUT_FACTOR``).
         k: The k of pass@k; a k is reported only if every task has at least k samples.
@@ -143,7 +145,7 @@ def evaluate_samples(
         only={row["task_id"] for _, row in numbered},  # check only the problems sampled
     )
     samples = _known(numbered, problems, samples_path)
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = max(1, workers or 2 * (os.cpu_count() or 1))
     out_path = results_path(samples_path)
     rows: list[dict[str, Any] | None] = [None] * len(samples)
     bar = _progress_bar(len(samples), progress)
