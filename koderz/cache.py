@@ -54,7 +54,11 @@ __all__ = ["CACHE_FILE", "CallCache", "cache_from_env", "call_key"]
 
 CACHE_FILE = "cache.sqlite3"
 """The cache's file name in the data folder."""
-KEY_VERSION = 1
+KEY_VERSION = 2  # 2: the timeout no longer in the key
+
+NOT_IN_KEY = frozenset({"timeout_s"})
+"""Fields of :class:`~koderz.models.GenerateConfig` that cannot change the answer: how long
+to wait for it is not a generation setting, so a run with another ``--timeout`` still hits."""
 """Part of every key: a change to what a key covers starts a fresh set of entries."""
 BUSY_TIMEOUT_S = 30.0
 """How long an operation waits for another process's write before giving up (a miss)."""
@@ -78,8 +82,9 @@ def call_key(
 ) -> str:
     """The cache key of a call: SHA-256 (hex) of a canonical JSON of all it depends on.
 
-    Every field of ``config`` counts (``dataclasses.asdict``), so a field added to
-    :class:`~koderz.models.GenerateConfig` later is part of the key without a change here.
+    Every field of ``config`` counts (``dataclasses.asdict``) but those of
+    :data:`NOT_IN_KEY`, so a field added to :class:`~koderz.models.GenerateConfig` later is
+    part of the key without a change here.
 
     Examples:
         >>> from koderz.models import GenerateConfig
@@ -99,7 +104,7 @@ def call_key(
             "provider": provider,
             "model": model,
             "messages": [asdict(m) for m in messages],
-            "config": asdict(config),
+            "config": {k: v for k, v in asdict(config).items() if k not in NOT_IN_KEY},
             "epoch": epoch,
         },
         sort_keys=True,

@@ -15,7 +15,7 @@ import warnings
 import pytest
 
 from koderz import cache as cache_module
-from koderz.cache import CACHE_FILE, CallCache, cache_from_env, call_key
+from koderz.cache import CACHE_FILE, NOT_IN_KEY, CallCache, cache_from_env, call_key
 from koderz.models import GenerateConfig
 from koderz.records import Completion, Message, Usage
 
@@ -66,19 +66,26 @@ def test_put_replaces_an_entry(tmp_path, strict_warnings):
     assert cache.get(_key()).text == "second"
 
 
-# A value other than the default for every field of GenerateConfig; a field added later fails
-# test_every_config_field_is_covered until it is listed here.
+# A value other than the default for every field of GenerateConfig that can change the
+# answer; a field added later fails test_every_config_field_is_covered until it is listed
+# here or in NOT_IN_KEY.
 OTHER_SETTINGS = {
     "max_tokens": 512,
     "temperature": 0.2,
     "seed": 7,
-    "timeout_s": 30.0,
     "cache_prompt": True,
 }
 
 
 def test_every_config_field_is_covered():
-    assert set(OTHER_SETTINGS) == {f.name for f in dataclasses.fields(GenerateConfig)}
+    fields = {f.name for f in dataclasses.fields(GenerateConfig)}
+    assert set(OTHER_SETTINGS) | NOT_IN_KEY == fields
+    assert not set(OTHER_SETTINGS) & NOT_IN_KEY
+
+
+def test_the_timeout_is_not_in_the_key():
+    # How long to wait for an answer does not change it: another --timeout still hits.
+    assert _key(config=GenerateConfig(timeout_s=30.0)) == _key()
 
 
 @pytest.mark.parametrize(("field", "value"), OTHER_SETTINGS.items())
@@ -108,8 +115,9 @@ def test_the_key_is_stable_and_hex():
     assert key == _key(messages=list(MESSAGES), config=GenerateConfig())
     assert len(key) == 64 and int(key, 16) >= 0
     # Pinned: the same call must map to the same entry in every future version that keeps
-    # KEY_VERSION; change KEY_VERSION when what a key covers changes.
-    assert cache_module.KEY_VERSION == 1
+    # KEY_VERSION; change KEY_VERSION (and this value) when what a key covers changes.
+    assert cache_module.KEY_VERSION == 2
+    assert key == "9ba18593bb74a1b13b31aca4eaf1337c7478a10a2007b04615973e6cddabee52"
 
 
 def test_threads_hammering_one_cache(tmp_path, strict_warnings):
