@@ -240,7 +240,7 @@ def format_table(summary: pd.DataFrame, fmt: str) -> str:
         ...     "pass_rate": [0.5], "cost_usd": [2.0], "cost_per_solved": [2.0]})
         >>> print(format_table(s, "markdown").splitlines()[2][:23])
         | a_b | 2 | 50.0% | - |
-        >>> "a\\_b" in format_table(s, "latex")
+        >>> r"a\\_b" in format_table(s, "latex")
         True
     """
     if fmt == "csv":
