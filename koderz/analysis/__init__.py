@@ -38,6 +38,15 @@ How rows are aggregated (every table of this package follows these definitions):
 - **Intervals** are 95% percentile bootstrap intervals resampling problems (paired: both
   strategies are resampled on the same problems), with a fixed seed so a report is
   reproducible.
+- **The difference in pass rate** against the baseline is the strategy's pass rate minus
+  the baseline's on the problems both finished, in percentage points, with its paired
+  interval, and is tested with the **exact McNemar test**: a two-sided binomial test at 1/2
+  of the problems only the strategy solved against those only the baseline solved. With
+  several runs of a problem, "solved" compares the two pass shares c/n (a sign test on the
+  problems where they differ). Below p = 0.05 the difference is called significant.
+- **The measured baseline** is, unless one is named, the strategy whose model calls are all
+  frontier tier (of several, the one that ran the most problems); ``baseline=None`` or
+  ``"none"`` means none. A strategy that solved nothing has no savings.
 """
 
 from __future__ import annotations
