@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from koderz import Strategy, prompts
+from koderz import Strategy, experiment_story, experiments, prompts
 from koderz.benchmark import run_benchmark
 from koderz.models.prices import cost_usd
 from koderz.records import Usage
@@ -103,6 +103,8 @@ def test_cascade_is_solved_on_its_second_rung(tiers, tmp_path):
     assert set(attempts["cost_usd"][:2]) == {0.0} and attempts["cost_usd"].iloc[2] > 0
     priced_at_their_model(steps)
     assert result.spent_usd == pytest.approx(steps["cost_usd"].sum())
+    story = experiment_story(steps, steps["experiment_id"].iloc[0])
+    assert f"ATTEMPT ({SMALL}, rung 2) 3 - PASSED" in story
 
 
 def test_cascade_that_no_rung_solves_uses_every_rung(tiers, tmp_path):
@@ -132,6 +134,11 @@ def test_repair_fixes_the_worker_code_itself(tiers, tmp_path):
     assert "return None" in asked.prompt and "tests passed" in asked.prompt
     assert len(servers["ollama"].requests) == 2
     priced_at_their_model(steps)
+    # The analysis and the story know a repair for what it is.
+    (exp,) = experiments(steps).itertuples()
+    assert (exp.solved, exp.solved_at, exp.attempts) == (True, 3, 3)
+    story = experiment_story(steps, steps["experiment_id"].iloc[0])
+    assert f"REPAIR by {FRONTIER} 3 - PASSED" in story
 
 
 def test_after_a_failed_repair_the_worker_goes_on_from_the_repaired_code(tiers, tmp_path):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from koderz.analysis.savings import finished
+from koderz.store import CODE_ROLES
 
 __all__ = ["solve_grid", "tests_by_attempt"]
 
@@ -37,7 +38,7 @@ def tests_by_attempt(steps: pd.DataFrame) -> pd.DataFrame:
     columns = ["strategy", "iteration", "tests_passed_share", "experiments"]
     key = ["run_id", "experiment_id"]
     done = steps.loc[steps["role"] == "end", key].drop_duplicates()
-    att = steps[steps["role"] == "attempt"]
+    att = steps[steps["role"].isin(CODE_ROLES)]  # a repair is judged like an attempt
     total = pd.to_numeric(att["tests_total"], errors="coerce").to_numpy(dtype=float, na_value=0)
     got = pd.to_numeric(att["tests_passed"], errors="coerce").to_numpy(dtype=float, na_value=0)
     att = att.assign(share=np.where(total > 0, got / np.where(total > 0, total, 1), np.nan))

@@ -27,7 +27,7 @@ from koderz.errors import ConfigError
 from koderz.models.prices import Price, list_price, price_call
 from koderz.models.registry import TIERS, resolve_model
 from koderz.records import Usage
-from koderz.store import CALL_ROLES
+from koderz.store import CALL_ROLES, CODE_ROLES
 
 __all__ = [
     "ANALYSIS_COLUMNS",
@@ -221,7 +221,7 @@ def _add_outcomes(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> N
     tests_total`` of each experiment, into ``out``."""
     n = len(out)
     role = steps["role"].to_numpy(dtype=object)
-    is_attempt = role == "attempt"
+    is_attempt = np.isin(role, CODE_ROLES)  # a repair is judged like an attempt
     iteration = steps["iteration"].to_numpy(dtype=float, na_value=np.nan)
     passed = steps["passed"].to_numpy(dtype=bool, na_value=False)
     # The end row (the last one, should a resumed experiment have two) decides the outcome.

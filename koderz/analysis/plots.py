@@ -41,7 +41,7 @@ from koderz.analysis.style import (
 )
 from koderz.analysis.tables import cost_table, paper_table, savings_table
 from koderz.models.registry import TIERS
-from koderz.store import flag, spent_usd
+from koderz.store import CODE_ROLES, flag, spent_usd
 
 __all__ = [
     "TIER_COLORS",
@@ -379,14 +379,16 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
         cost = _usd(r.cost_usd, r.hardware_cost_usd)
         who = f"{html.escape(_text(r.model))} ({html.escape(_text(r.tier))})"
         it = int(r.iteration) if pd.notna(r.iteration) else 0
-        if r.role == "spec":
+        step = "Repair" if r.role == "repair" else "Attempt"
+        if r.role in ("spec", "plan"):
             reused = " (reused, free)" if flag(r.spec_reused) else ""
-            parts.append(f"<h4>Spec{reused} &mdash; {who}, ${cost:.6f}</h4>")
-            parts.append(_pre(_text(r.guidance) or f"(no spec: {_text(r.error)})"))
-        elif r.role == "attempt" and _text(r.status) == "provider_error":
-            parts.append(f"<h4>Attempt {it} &mdash; model call failed &mdash; {who}</h4>")
+            title = r.role.capitalize()
+            parts.append(f"<h4>{title}{reused} &mdash; {who}, ${cost:.6f}</h4>")
+            parts.append(_pre(_text(r.guidance) or f"(no {r.role}: {_text(r.error)})"))
+        elif r.role in CODE_ROLES and _text(r.status) == "provider_error":
+            parts.append(f"<h4>{step} {it} &mdash; model call failed &mdash; {who}</h4>")
             parts.append(_pre(_text(r.error)))
-        elif r.role == "attempt":
+        elif r.role in CODE_ROLES:
             verdict = "passed" if flag(r.passed) else "failed"
             tests = (
                 f"{r.tests_passed}/{r.tests_total} tests"
@@ -394,7 +396,7 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
                 else _text(r.status)
             )
             parts.append(
-                f"<h4>Attempt {it} &mdash; {verdict}, {tests} &mdash; {who}, ${cost:.6f}</h4>"
+                f"<h4>{step} {it} &mdash; {verdict}, {tests} &mdash; {who}, ${cost:.6f}</h4>"
             )
             code = _text(r.code)
             parts.append(_pre(code))

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from koderz.errors import ConfigError
-from koderz.store import flag, spent_usd
+from koderz.store import CODE_ROLES, flag, spent_usd
 
 __all__ = ["experiment_rows", "experiment_story", "export_experiment", "runs_table"]
 
@@ -94,19 +94,20 @@ def experiment_story(steps: pd.DataFrame, experiment_id: str) -> str:
     r: Any  # a row of the steps table
     for r in rows.itertuples():
         out.append(_RULE)
-        if r.role == "spec":
+        if r.role in ("spec", "plan"):
             reused = " (reused, free)" if flag(r.spec_reused) else ""
-            out.append(f"SPEC{reused} - {_cost(r)}")
-            out.append(r.guidance or f"(no spec: {r.error})")
-        elif r.role == "attempt":
+            out.append(f"{r.role.upper()}{reused} - {_cost(r)}")
+            out.append(r.guidance or f"(no {r.role}: {r.error})")
+        elif r.role in CODE_ROLES:
+            what = f"{_code_step(r)} {r.iteration}"
             if r.status == "provider_error":
-                out.append(f"ATTEMPT {r.iteration} - model call failed: {r.error}")
+                out.append(f"{what} - model call failed: {r.error}")
                 continue
             verdict = "PASSED" if flag(r.passed) else "failed"
             score = (
                 f"{r.tests_passed}/{r.tests_total} tests" if pd.notna(r.tests_total) else r.status
             )
-            out.append(f"ATTEMPT {r.iteration} - {verdict}, {score} - {_cost(r)}")
+            out.append(f"{what} - {verdict}, {score} - {_cost(r)}")
             out.append(r.code or "(no code)")
             if not flag(r.passed) and r.feedback:
                 out.append(f"feedback shown next:\n{r.feedback}")
@@ -121,6 +122,15 @@ def experiment_story(steps: pd.DataFrame, experiment_id: str) -> str:
                 f"END - {r.status}{reason} after {r.iteration} attempt(s); ${total:.6f} in all"
             )
     return "\n".join(out) + "\n"
+
+
+def _code_step(r: Any) -> str:
+    """What wrote a step's code: ``ATTEMPT`` (with the model and rung in a cascade) or
+    ``REPAIR by MODEL``."""
+    if r.role == "repair":
+        return f"REPAIR by {r.model}"
+    rung = getattr(r, "rung", None)
+    return f"ATTEMPT ({r.model}, rung {int(rung)})" if pd.notna(rung) else "ATTEMPT"
 
 
 def export_experiment(
@@ -144,9 +154,9 @@ def export_experiment(
 
     r: Any
     for r in rows.itertuples():
-        if r.role == "spec":
-            put("spec.txt", r.guidance or "")
-        elif r.role == "attempt":
+        if r.role in ("spec", "plan"):
+            put(f"{r.role}.txt", r.guidance or "")
+        elif r.role in CODE_ROLES:
             n = int(r.iteration)
             put(f"iter{n:02d}_response.txt", r.response or "")
             put(f"iter{n:02d}_code.py", r.code or "")
