@@ -154,6 +154,12 @@ def _in_flight(items: list[str]) -> dict[str, int]:
 
 
 def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
+    _add_roles(p)
+    _add_switches(p, many=many)
+    _add_run_args(p, many=many)
+
+
+def _add_roles(p: argparse.ArgumentParser) -> None:
     roles = p.add_argument_group("roles")
     roles.add_argument(
         "--worker",
@@ -173,6 +179,9 @@ def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
         metavar="MODEL|none",
         help="reviews every --checkpoint-interval attempts (default none)",
     )
+
+
+def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
     s = p.add_argument_group("strategy (defaults: koderz strategies --help)")
     if many:
         s.add_argument(
@@ -204,6 +213,9 @@ def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
         default=None,
         help="reuse a spec written earlier by the same spec model (free)",
     )
+
+
+def _add_run_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     r = p.add_argument_group("run")
     r.add_argument(
         "--problem-file",
