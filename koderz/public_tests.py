@@ -110,8 +110,10 @@ def from_prompt(prompt: str, entry_point: str) -> str:
         if line.startswith(">>>"):
             expected = lines[i + 1] if i + 1 < len(lines) else ""
             case = _case(line[3:].strip(), expected or "None", entry_point)
+        elif line.startswith("assert "):
+            case = _assert_case(line, entry_point)
         else:
-            arrow = _ARROW.match(line.removeprefix("assert ").strip())
+            arrow = _ARROW.match(line)
             case = arrow and _case(arrow["call"], arrow["expected"], entry_point)
         if case and case not in cases:
             cases.append(case)
@@ -141,6 +143,49 @@ def _case(call: str, expected: str, entry_point: str) -> str | None:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return f"assert {ast.unparse(node)} == {expected.strip()}"
+
+
+# Pure builtins a shown assert may wrap the call in (MBPP+: ``assert set(f(x)) == set(y)``).
+_PURE = frozenset({"set", "sorted", "list", "tuple", "dict", "abs", "round", "len", "str"})
+# What such an assert may be made of: calls, names, literals, comparisons and arithmetic; no
+# attribute, subscript, lambda or comprehension that could mean something else in the judge.
+_PLAIN_NODES = (
+    ast.expr_context,
+    ast.cmpop,
+    ast.operator,
+    ast.unaryop,
+    ast.Name,
+    ast.Call,
+    ast.Constant,
+    ast.Compare,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.Dict,
+    ast.UnaryOp,
+    ast.BinOp,
+)
+
+
+def _assert_case(line: str, entry_point: str) -> str | None:
+    """The assert as it stands, if it only calls the entry point and pure builtins on
+    literals (so it means the same in the judge as on the page); None otherwise."""
+    try:
+        (node,) = ast.parse(line).body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if not isinstance(node, ast.Assert) or node.msg is not None:
+        return None
+    calls = [n for n in ast.walk(node.test) if isinstance(n, ast.Call)]
+    called = {n.func.id for n in calls if isinstance(n.func, ast.Name)}
+    names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+    allowed = _PURE | {entry_point}
+    safe = all(isinstance(n, _PLAIN_NODES) for n in ast.walk(node.test))
+    if not safe or entry_point not in called or names - called or called - allowed:
+        return None
+    if any(n.keywords for n in calls):
+        return None
+    return ast.unparse(node)
 
 
 def _check(cases: list[str]) -> str:

@@ -142,6 +142,11 @@ def test_humaneval_docstring_examples_are_public_tests_the_canonical_solutions_p
         ('def f(s):\n    """\n    f(a) => False\n    g(1) => 2\n    """\n', []),
         ('"""\nWrite f.\nassert f((3, 4)) == 7\n"""\n', ["assert f((3, 4)) == 7"]),
         ('def f(x):\n    """f(2) -> 19 - 5 = 14"""\n', []),
+        # MBPP+ shows its first test wrapped in pure builtins; it stays as written.
+        ('"""\nassert set(f((3, 4), (4, 5))) == set((4,))\n"""\n', ["assert set(f((3, 4), (4,"]),
+        ('"""\nassert f(x) == 1\n"""\n', []),  # a name: prose, not a test
+        ('"""\nassert os.system("rm") == 0\n"""\n', []),  # not the function under test
+        ('"""\nassert g(f(1)) == 2\n"""\n', []),  # an unknown helper
     ],
 )
 def test_examples_in_the_prompt(prompt, expected):
