@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from koderz import Strategy, experiment_story, experiments, prompts
+from koderz import Strategy, analyze, experiment_story, experiments, prompts
 from koderz.benchmark import run_benchmark
 from koderz.models.prices import cost_usd
 from koderz.records import Usage
@@ -181,6 +181,9 @@ def test_epochs_run_each_problem_again_with_seeds_of_their_own(tiers, tmp_path):
     ]
     seeds = sorted(r.body["seed"] for r in servers["openai"].requests)
     assert seeds == [7, 1007, 2007]
+    # Rates come with the spread of the repeats.
+    (row,) = analyze(steps, baseline=None).to_dict()["strategies"]
+    assert (row["epochs"], row["epoch_pass_rate_range"]) == (3, [1.0, 1.0])
     # A resume finds all three finished.
     again = run(tmp_path, Strategy("s", worker=SMALL, seed=7), epochs=3, run_id=result.run_id)
     assert again.skipped == 3 and again.experiments == []

@@ -191,3 +191,24 @@ def test_a_file_can_give_its_public_tests_and_a_bad_one_is_named(tmp_path):
     path.write_text(json.dumps({**good, "public_tests": [3]}) + "\n")
     with pytest.raises(ProblemFileError, match="public_tests"):
         load_problems(path)
+
+
+def test_a_run_with_both_levels_shows_the_leakage_as_a_number(worker, tmp_path):
+    from koderz import analyze
+
+    setup = dict(worker="qwen2.5-coder:7b", max_iterations=4)
+    strategies = [
+        Strategy("s", feedback="public", **setup),
+        Strategy("s@full", feedback="full", **setup),
+        Strategy("other", feedback="full", worker="qwen2.5-coder:7b", max_iterations=2),
+    ]
+    steps = run_benchmark(
+        strategies=strategies, problems=[SECRET], data_dir=tmp_path, progress=False
+    ).steps
+    result = analyze(steps, baseline=None)
+    (gap,) = result.feedback_gaps.to_dict("records")  # "other" is another setup
+    assert (gap["strategy"], gap["public_strategy"], gap["problems"]) == ("s@full", "s", 1)
+    assert gap["gap"] == gap["pass_rate"] - gap["public_pass_rate"]
+    assert any("what seeing the hidden tests is worth" in h for h in result.headlines())
+    assert "feedback public" in result.text() and "feedback full" in result.text()
+    assert result.to_dict()["feedback_gaps"][0]["strategy"] == "s@full"

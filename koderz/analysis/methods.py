@@ -106,13 +106,16 @@ def strategy_settings(steps: pd.DataFrame) -> pd.DataFrame:
 
 
 def strategy_models(steps: pd.DataFrame) -> dict[str, str]:
-    """Per strategy, its models in a few words, for a figure's labels.
+    """Per strategy, its models in a few words (and its feedback level, where the rows name
+    one: a pass rate means little without it), for a figure's labels.
 
     Examples:
         >>> steps = pd.DataFrame({"strategy": ["a", "b"], "worker_model": ["qwen", "opus"],
         ...     "spec_model": ["opus", ""], "reviewer_model": ["opus", ""]})
         >>> strategy_models(steps)
         {'a': 'qwen, advised by opus', 'b': 'opus'}
+        >>> strategy_models(steps.assign(feedback_level="public"))["b"]
+        'opus; feedback public'
     """
     out = {}
     for strategy, g in steps.groupby("strategy", sort=True):
@@ -124,8 +127,11 @@ def strategy_models(steps: pd.DataFrame) -> dict[str, str]:
             if c in g.columns
             for v in g[c].dropna()
         } - {""}
-        out[str(strategy)] = worker + (
-            f", advised by {', '.join(sorted(advisers))}" if advisers else ""
+        levels = sorted(set(g["feedback_level"].dropna()) - {""}) if "feedback_level" in g else []
+        out[str(strategy)] = (
+            worker
+            + (f", advised by {', '.join(sorted(advisers))}" if advisers else "")
+            + (f"; feedback {'+'.join(levels)}" if levels else "")
         )
     return out
 

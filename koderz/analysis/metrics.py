@@ -13,6 +13,7 @@ import pandas as pd
 
 from koderz.analysis.compare import AUTO, choose_baseline
 from koderz.analysis.estimators import pass_at_k
+from koderz.analysis.leakage import SETUP_COLUMNS, feedback_gaps
 from koderz.analysis.output import Analysis
 from koderz.analysis.savings import (
     N_BOOT,
@@ -69,6 +70,9 @@ ANALYSIS_COLUMNS = (
     "started_at",
     "worker_model",
     "max_iterations",
+    "feedback_level",
+    "epoch",
+    *(c for c in SETUP_COLUMNS if c not in ("worker_model", "max_iterations")),
 )
 """The columns of the steps table that the analysis reads. Load with
 ``load_steps(data_dir, columns=ANALYSIS_COLUMNS)`` when analysing only: the text columns
@@ -198,6 +202,8 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
             for c in ("run_id", "strategy", "experiment_id", "problem_id", "worker_model")
         }
     )
+    out["feedback_level"] = head["feedback_level"].fillna("").to_numpy(dtype=object)
+    out["epoch"] = pd.to_numeric(head["epoch"], errors="coerce").fillna(1).to_numpy(dtype=int)
     out["max_iterations"] = head["max_iterations"].to_numpy(dtype=float, na_value=np.nan)
     out["started_at"] = _first_time(steps["started_at"], codes, n)
     _add_outcomes(out, steps, codes)
@@ -370,6 +376,8 @@ def summarize(
                 [costs], lambda c: c.mean(axis=1), n_boot=n_boot, seed=seed
             ),
         }
+        row["feedback"] = "+".join(sorted({str(v) for v in done.get("feedback_level", []) if v}))
+        row["epochs"], row["epoch_pass_rate_range"] = _epoch_spread(done)
         row |= {f"pass@{k}": _pass_at(pp, k) for k in ks}
         won = done[done["solved"]]
         row["mean_attempts_to_solve"] = _nanmean(_floats(won["solved_at"]))
@@ -382,6 +390,23 @@ def summarize(
             row["frontier_only_estimate_usd"] = row.pop("estimate_usd")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _epoch_spread(done: pd.DataFrame) -> tuple[int, tuple[float, float] | None]:
+    """How many epochs a strategy ran, and the lowest and highest pass rate of one epoch
+    (over the problems it finished; None with a single epoch): the spread of repeats.
+
+    Examples:
+        >>> done = pd.DataFrame({"epoch": [1, 1, 2, 2], "solved": [True, False, True, True]})
+        >>> _epoch_spread(done)
+        (2, (0.5, 1.0))
+    """
+    if "epoch" not in done.columns or done.empty:
+        return 1, None
+    rates = done.groupby("epoch")["solved"].mean()
+    if len(rates) < 2:
+        return len(rates), None
+    return len(rates), (float(rates.min()), float(rates.max()))
 
 
 def _pass_at(problems: pd.DataFrame, k: int) -> float:
@@ -565,4 +590,5 @@ def analyze(
         baseline=baseline,
         estimate_model=estimate_model,
         baseline_reason=reason if len(summary) else "",
+        feedback_gaps=feedback_gaps(steps, n_boot=n_boot, seed=seed),
     )

@@ -5,13 +5,14 @@ for a person (``koderz analyze``) and as plain JSON-ready data for a program (``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from koderz.analysis.headlines import headline, summary_headlines
+from koderz.analysis.leakage import gap_sentence
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
@@ -38,12 +39,19 @@ class Analysis:
     """The model the estimate re-prices at, if one was named."""
     baseline_reason: str = ""
     """Which strategy is the measured baseline and why (or why there is none), in words."""
+    feedback_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What feedback leaks: pass-rate gaps between feedback levels of one setup
+    (:func:`~koderz.analysis.leakage.feedback_gaps`)."""
 
     def headlines(self) -> list[str]:
         """The answer in sentences: the baseline and why, then one per strategy
         (:func:`~koderz.analysis.headlines.summary_headlines`)."""
         rows = [{str(k): v for k, v in r.items()} for r in self.summary.to_dict("records")]
-        return summary_headlines(rows, self.baseline_reason)
+        gaps = [
+            gap_sentence({str(k): v for k, v in r.items()})
+            for r in self.feedback_gaps.to_dict("records")
+        ]
+        return summary_headlines(rows, self.baseline_reason) + gaps
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
@@ -71,12 +79,18 @@ def analysis_text(analysis: Analysis) -> str:
             f"{r['experiments']} experiments solved, pass rate {_p(r['pass_rate'])} "
             f"(95% CI {_p(lo)}-{_p(hi)})"
             + (f"; {r['unfinished']} unfinished, not counted" if r["unfinished"] else "")
+            + (f"; feedback {r['feedback']}" if r.get("feedback") else "")
         )
         # pass@k for each k summarize() computed (pass@1 is the pass rate; NaN when no
         # problem was run k times).
         pass_at = ", ".join(f"{k} {_p(v)}" for k, v in r.items() if k.startswith("pass@"))
         if pass_at:
             out.append(f"  {pass_at}")
+        spread = r.get("epoch_pass_rate_range")
+        if isinstance(spread, tuple | list):
+            out.append(
+                f"  {r['epochs']} epochs: pass rate of one epoch {_p(spread[0])}-{_p(spread[1])}"
+            )
         out.append(
             f"  mean attempts to solve {_n(r['mean_attempts_to_solve'])}; tests passed by "
             f"the last attempt {_p(r['tests_passed_share'])}; model and sandbox time "
@@ -146,6 +160,10 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         if analysis.estimate_model
         else None,
         "strategies": strategies,
+        "feedback_gaps": [
+            {str(k): _plain(v) for k, v in r.items()}
+            for r in analysis.feedback_gaps.to_dict("records")
+        ],
     }
 
 

@@ -478,6 +478,9 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "solved": 2,
         "pass_rate": 2 / 3,
         "pass_rate_ci95": [0.0, 1.0],
+        "feedback": "",  # the rows of this table name no feedback level
+        "epochs": 1,
+        "epoch_pass_rate_range": None,  # one epoch: no spread of repeats
         "pass@1": 2 / 3,
         "mean_attempts_to_solve": 2.5,  # P1 at 2, P2 at 3
         "tests_passed_share": (1 + 1 + 3 / 5) / 3,  # the last attempts: 4/4, 4/4, 3/5
