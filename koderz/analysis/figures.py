@@ -180,7 +180,10 @@ def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
             title = (
                 f"The {_GRID_ROWS} problems most strategies failed (of {differ.sum()} that differ)"
             )
-    fig, ax = new_figure(1.6 + 1.3 * wide.shape[1], 1.4 + 0.22 * len(wide))
+    # A column as wide as its strategy's label needs (names may carry their feedback level).
+    longest = [max(map(len, str(c).splitlines()), default=0) for c in wide.columns]
+    width = 1.6 + sum(max(1.3, 0.09 * n) for n in longest)
+    fig, ax = new_figure(width, 1.6 + 0.22 * len(wide))
     cmap = ListedColormap([_FAILED, *(TIER_COLORS[t] for t in TIERS)])
     sns.heatmap(
         wide,

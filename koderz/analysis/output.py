@@ -16,7 +16,7 @@ from koderz.analysis.leakage import gap_sentence
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
-__all__ = ["Analysis", "analysis_dict", "analysis_text"]
+__all__ = ["Analysis", "analysis_dict", "analysis_text", "with_feedback"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ class Analysis:
         ]
         return summary_headlines(rows, self.baseline_reason) + gaps
 
+    def labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each strategy named with its feedback level, for a figure's labels
+        (:func:`with_feedback`)."""
+        return with_feedback(frame, self.summary)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
         (:func:`analysis_dict`)."""
@@ -63,6 +68,23 @@ class Analysis:
         and savings against the measured baseline and against the estimate
         (:func:`analysis_text`)."""
         return analysis_text(self)
+
+
+def with_feedback(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each strategy named with its feedback level, as ``summary`` (the
+    :func:`~koderz.analysis.metrics.summarize` table) gives it, for a figure's labels: a pass
+    rate means little without what the worker was shown.
+
+    Examples:
+        >>> summary = pd.DataFrame({"strategy": ["a", "b"], "feedback": ["public", ""]})
+        >>> with_feedback(pd.DataFrame({"strategy": ["a", "b", "a"]}), summary)["strategy"].tolist()
+        ['a\\n(feedback public)', 'b', 'a\\n(feedback public)']
+    """
+    if "feedback" not in summary.columns or "strategy" not in frame.columns:
+        return frame
+    levels = {str(s): str(f) for s, f in zip(summary["strategy"], summary["feedback"], strict=True)}
+    names = {s: f"{s}\n(feedback {f})" if f else s for s, f in levels.items()}
+    return frame.assign(strategy=frame["strategy"].map(lambda s: names.get(str(s), s)))
 
 
 def analysis_text(analysis: Analysis) -> str:

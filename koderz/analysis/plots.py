@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from koderz.analysis.figures import plot_cost_quality, plot_solve_grid, plot_tests_by_attempt
+from koderz.analysis.output import with_feedback
 from koderz.analysis.style import (
     TIER_COLORS,
     TIER_LABELS,
@@ -63,6 +64,7 @@ __all__ = [
     "savings_table",
     "story_html",
     "strategy_colors",
+    "with_feedback",
 ]
 
 _NOTHING = "No finished experiments in the data, so there is nothing to draw."
