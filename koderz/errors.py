@@ -70,7 +70,8 @@ class ProviderError(KoderzError):
         kind: What happened, one of ``rate_limit``, ``overloaded``, ``server``, ``timeout``,
             ``connection``, ``auth``, ``bad_request``, ``not_found``, ``context_overflow``,
             ``crashed`` (an embedded model's worker process died; not retried, the next call
-            starts a new one), ``other``.
+            starts a new one), ``hung`` (an embedded model's worker gave no answer in time and
+            was killed; not retried either), ``other``.
         status: The HTTP status, where there was one.
         attempts: How many times the call was tried.
         retry_after_s: How long the provider asked us to wait before trying again, if it did.

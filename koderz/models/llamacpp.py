@@ -24,6 +24,10 @@ Settings, read when a model is first used:
     Threads for generation (default: the CPUs this process may run on).
 ``KODERZ_LLAMACPP_N_CTX``
     Context size in tokens (default 4096).
+``KODERZ_LLAMACPP_TIMEOUT``
+    Seconds a call may take before the worker is taken for hung: it is killed, the call fails
+    (kind ``hung``, not retried) and the next call starts a new worker (default 1800: a large
+    model on a slow CPU can take minutes for 1024 tokens; a hang takes forever).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import collections
 import importlib.util
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -53,6 +58,7 @@ AMX_BUG = "ggml-org/llama.cpp#20824"
 EXTRA_BUFTS_ENV = "KODERZ_LLAMACPP_EXTRA_BUFTS"
 N_THREADS_ENV = "KODERZ_LLAMACPP_N_THREADS"
 N_CTX_ENV = "KODERZ_LLAMACPP_N_CTX"
+TIMEOUT_ENV = "KODERZ_LLAMACPP_TIMEOUT"
 
 _STOP = {"stop": "end", "length": "max_tokens"}
 _TRUE = {"1", "on", "true", "yes"}
@@ -79,6 +85,8 @@ class Settings:
     """Whether llama.cpp may repack weights into its extra buffer types (AMX among them)."""
     extra_bufts_why: str = ""
     """Why ``extra_bufts`` is what it is, in words, for messages."""
+    timeout_s: int = 1800
+    """Seconds a call (or the load) may take before the worker is taken for hung."""
 
 
 def settings(
@@ -122,6 +130,7 @@ def settings(
         n_threads=_positive_int(env, N_THREADS_ENV, _cpus()),
         extra_bufts=extra,
         extra_bufts_why=why,
+        timeout_s=_positive_int(env, TIMEOUT_ENV, 1800),
     )
 
 
@@ -200,12 +209,23 @@ class _Worker:
         for line in stream:
             self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any] | None:
-        """The worker's reply to ``request``; None if the worker died first."""
+    def ask(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+        """The worker's reply to ``request``; None if the worker died first.
+
+        Raises:
+            TimeoutError: No reply within ``timeout_s``; the worker has been killed.
+        """
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
+            # One request, one reply line: nothing is buffered between them, so the pipe
+            # itself says whether the reply has begun.
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
+            if not ready:
+                self.proc.kill()
+                self.proc.wait()
+                raise TimeoutError
             line = self.proc.stdout.readline()
         except (BrokenPipeError, ConnectionResetError, ValueError):
             return None
@@ -320,15 +340,19 @@ class LlamaCppClient:
     def _start(self) -> _Worker:
         s = self.settings
         worker = _Worker()
-        reply = worker.ask(
-            {
-                "op": "load",
-                "path": self.path,
-                "n_ctx": s.n_ctx,
-                "n_threads": s.n_threads,
-                "extra_bufts": s.extra_bufts,
-            }
-        )
+        try:
+            reply = worker.ask(
+                {
+                    "op": "load",
+                    "path": self.path,
+                    "n_ctx": s.n_ctx,
+                    "n_threads": s.n_threads,
+                    "extra_bufts": s.extra_bufts,
+                },
+                s.timeout_s,
+            )
+        except TimeoutError as e:
+            raise self._hung("loading the model") from e
         if reply is None:
             raise self._crashed(worker, "while loading the model")
         if not reply["ok"]:
@@ -351,6 +375,16 @@ class LlamaCppClient:
                 stacklevel=2,
             )
         return worker
+
+    def _hung(self, doing: str) -> ProviderError:
+        return ProviderError(
+            f"The llama.cpp worker of {self.name!r} took more than {self.settings.timeout_s} s "
+            f"{doing} and was taken for hung and killed; the next call starts a new worker. "
+            f"If the model is only slow, raise {TIMEOUT_ENV} or lower --max-tokens.",
+            provider=PROVIDER,
+            model=self.name,
+            kind="hung",  # not "timeout": that one is retried, and a hang takes as long again
+        )
 
     def _crashed(self, worker: _Worker, during: str) -> ProviderError:
         message = crash_message(
@@ -378,7 +412,11 @@ class LlamaCppClient:
                 self._worker = self._start()
             # Waiting for the lock and for a restart is waiting, not the model's time.
             waited = time.perf_counter() - asked
-            reply = self._worker.ask(request)
+            try:
+                reply = self._worker.ask(request, self.settings.timeout_s)
+            except TimeoutError as e:
+                self._worker = None
+                raise self._hung("answering a call") from e
             if reply is None:
                 worker, self._worker = self._worker, None
                 raise self._crashed(worker, "during a call")

@@ -38,6 +38,9 @@ FAULTY = textwrap.dedent(
     def die():
         os.unlink(flag)  # once: the next worker behaves
         print("GGML_ASSERT(fake) failed", file=sys.stderr, flush=True)
+        if how == "hang":
+            import time
+            time.sleep(3600)
         os.kill(os.getpid(), getattr(signal, how))
 
     def generate(llm, request):
@@ -188,3 +191,20 @@ def test_the_worker_ends_with_its_client():
     models.reset_clients()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_hung_worker_is_killed_and_the_call_fails_in_words(faulty_worker, monkeypatch):
+    # A worker that never answers would stall the run for good: past the timeout it is
+    # taken for hung, killed, and the call is one failed call, not retried.
+    monkeypatch.setenv("KODERZ_LLAMACPP_TIMEOUT", "3")
+    faulty_worker(2, "hang")
+    model = get_model("smollm2")
+    model.complete("hi", max_tokens=2)
+    hung_pid = models.client_for(model.spec).pid
+    with pytest.raises(ProviderError) as e:
+        model.complete("hi", max_tokens=2)
+    assert e.value.kind == "hung" and e.value.attempts == 1
+    assert "more than 3 s" in str(e.value) and "KODERZ_LLAMACPP_TIMEOUT" in str(e.value)
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung_pid, 0)  # killed and reaped, not left behind
+    assert model.complete("hi", max_tokens=2).text is not None  # a new worker answers
