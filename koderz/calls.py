@@ -23,11 +23,10 @@ from koderz.models.prices import price_call
 from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Completion, Message
 from koderz.store import CODE_ROLES
-from koderz.strategies import Strategy
+from koderz.strategies import EPOCH_SEED_STRIDE, Strategy
 
-__all__ = ["EPOCH_SEED_STRIDE", "Budget", "Caller", "Limiter", "Stopped", "now"]
+__all__ = ["Budget", "Caller", "Limiter", "Stopped", "now"]
 
-EPOCH_SEED_STRIDE = 1000  # attempt i of epoch e is seeded seed + 1000 (e - 1) + i - 1
 
 Limiter = Callable[[str], AbstractContextManager[Any]]
 """``limiter(provider)`` is entered around each call: the per-provider limits on calls in flight."""

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from koderz.errors import ConfigError
 
 __all__ = [
+    "EPOCH_SEED_STRIDE",
     "FEEDBACK_CHOICES",
     "KINDS",
     "Strategy",
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 KINDS = ("advised", "architect", "cascade", "repair")
+EPOCH_SEED_STRIDE = 1000
+"""Attempt ``i`` of epoch ``e`` is seeded ``seed + EPOCH_SEED_STRIDE (e - 1) + i - 1``."""
 # The last three are the sandbox's FEEDBACK_LEVELS (a test keeps them equal); spelled out
 # so that the command line builds its parser without importing the sandbox.
 FEEDBACK_CHOICES = ("auto", "public", "full", "assertion", "summary")
@@ -124,8 +127,11 @@ class Strategy:
         for name in ("max_iterations", "checkpoint_interval", "rung_attempts", "repair_after"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} of strategy {self.name!r} must be at least 1.")
-        if self.max_iterations >= 1000:
-            raise ConfigError("max_iterations must be below 1000 (seeds are spaced by 1000).")
+        if self.max_iterations >= EPOCH_SEED_STRIDE:
+            raise ConfigError(
+                f"max_iterations must be below {EPOCH_SEED_STRIDE} (the seeds of one epoch "
+                "must not reach the next's)."
+            )
         if self.feedback not in FEEDBACK_CHOICES:
             raise ConfigError(
                 f"Unknown feedback level {self.feedback!r}; use one of {_list(FEEDBACK_CHOICES)}."
