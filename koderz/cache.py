@@ -54,12 +54,12 @@ __all__ = ["CACHE_FILE", "CallCache", "cache_from_env", "call_key"]
 
 CACHE_FILE = "cache.sqlite3"
 """The cache's file name in the data folder."""
-KEY_VERSION = 2  # 2: the timeout no longer in the key
+KEY_VERSION = 3  # 2: the timeout no longer in the key; 3: the draw is
+"""Part of every key: a change to what a key covers starts a fresh set of entries."""
 
 NOT_IN_KEY = frozenset({"timeout_s"})
 """Fields of :class:`~koderz.models.GenerateConfig` that cannot change the answer: how long
 to wait for it is not a generation setting, so a run with another ``--timeout`` still hits."""
-"""Part of every key: a change to what a key covers starts a fresh set of entries."""
 BUSY_TIMEOUT_S = 30.0
 """How long an operation waits for another process's write before giving up (a miss)."""
 
@@ -79,8 +79,12 @@ def call_key(
     messages: Sequence[Message],
     config: GenerateConfig,
     epoch: int,
+    draw: int = 0,
 ) -> str:
     """The cache key of a call: SHA-256 (hex) of a canonical JSON of all it depends on.
+
+    ``draw`` tells apart calls that are the same on purpose: zero-shot attempts send the same
+    messages and settings, and each must be a sample of its own, not the first one again.
 
     Every field of ``config`` counts (``dataclasses.asdict``) but those of
     :data:`NOT_IN_KEY`, so a field added to :class:`~koderz.models.GenerateConfig` later is
@@ -97,6 +101,8 @@ def call_key(
         False
         >>> a == call_key(**args, config=GenerateConfig(), epoch=2)
         False
+        >>> a == call_key(**args, config=GenerateConfig(), epoch=1, draw=2)
+        False
     """
     canonical = json.dumps(
         {
@@ -106,6 +112,7 @@ def call_key(
             "messages": [asdict(m) for m in messages],
             "config": {k: v for k, v in asdict(config).items() if k not in NOT_IN_KEY},
             "epoch": epoch,
+            "draw": draw,
         },
         sort_keys=True,
         separators=(",", ":"),

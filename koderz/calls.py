@@ -138,6 +138,9 @@ class Caller:
                 messages=messages,
                 config=config,
                 epoch=self.epoch,
+                # An attempt's number makes it a draw of its own (zero-shot attempts send
+                # the same messages); a spec or review is one draw per epoch.
+                draw=iteration if role in CODE_ROLES else 0,
             )
             hit = self.cache.get(key)
             if hit is not None:

@@ -116,8 +116,8 @@ def test_the_key_is_stable_and_hex():
     assert len(key) == 64 and int(key, 16) >= 0
     # Pinned: the same call must map to the same entry in every future version that keeps
     # KEY_VERSION; change KEY_VERSION (and this value) when what a key covers changes.
-    assert cache_module.KEY_VERSION == 2
-    assert key == "9ba18593bb74a1b13b31aca4eaf1337c7478a10a2007b04615973e6cddabee52"
+    assert cache_module.KEY_VERSION == 3
+    assert key == "465c3d2b35cacedcdc49292f1dd354b459d13cb836e1b6aac6a6aa56063e7b29"
 
 
 def test_threads_hammering_one_cache(tmp_path, strict_warnings):

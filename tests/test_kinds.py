@@ -244,3 +244,18 @@ def test_a_cached_rerun_pays_nothing_and_analyzes_the_same(tiers, tmp_path, caps
     for row in (*a, *b):
         row.pop("wall_s")
     assert a == b
+
+
+def test_zero_shot_attempts_are_draws_of_their_own_in_the_cache(tiers, tmp_path):
+    # Zero-shot attempts send the same messages and settings; the cache must not answer the
+    # second with the first's reply (that made every attempt the same sample).
+    servers = tiers(1)
+    sampler = Strategy("zs", worker=SMALL, mode="zero_shot", max_iterations=3)
+    first = run(tmp_path, sampler, cache=True).steps
+    attempts = first[first["role"] == "attempt"]
+    assert list(attempts["passed"]) == [False, True]
+    assert not attempts["cached"].any() and len(servers["openai"].requests) == 2
+    again = run(tmp_path, sampler, cache=True).steps
+    again = again[(again["run_id"] != first["run_id"].iloc[0]) & (again["role"] == "attempt")]
+    assert list(again["passed"]) == [False, True] and again["cached"].all()
+    assert len(servers["openai"].requests) == 2  # the rerun asked nothing
