@@ -119,7 +119,6 @@ class _Experiment:
         self.advice: str | None = None  # the spec or the plan
         self.advice_done = False
         self.attempts: list[prompts.AttemptSummary] = []
-        self.repaired = False
         self.last_provider_error = ""
         self.guidance: str | None = None
         self.reviewed_at: set[int] = set()
@@ -142,16 +141,20 @@ class _Experiment:
                 self.advice_done = True
                 self.advice = r.guidance or None
             elif r.role in CODE_ROLES:
+                # The counts the worker was shown: with feedback public, the public tests'
+                # (as judge() records them), never the hidden ones.
+                public = self.feedback == "public"
+                passed = r.public_passed if public else r.tests_passed
+                total = r.public_total if public else r.tests_total
                 self.attempts.append(
                     prompts.AttemptSummary(
                         int(r.iteration),
                         r.code or "",
                         r.feedback or "",
-                        None if pd.isna(r.tests_passed) else int(r.tests_passed),
-                        None if pd.isna(r.tests_total) else int(r.tests_total),
+                        None if pd.isna(passed) else int(passed),
+                        None if pd.isna(total) else int(total),
                     )
                 )
-                self.repaired = self.repaired or r.role == "repair"
                 self.last_provider_error = r.error if r.status == "provider_error" else ""
             elif r.role == "checkpoint":
                 self.reviewed_at.add(int(r.iteration))
@@ -202,17 +205,22 @@ class _Experiment:
             self.write({**row, "guidance": self.advice or "", "spec_reused": False})
         self.advice_done = True
 
+    def last_code(self) -> prompts.AttemptSummary | None:
+        """The latest step that produced code: a failed model call in between has none, and
+        the next attempt (or a cascade's next rung, or the repairer) goes on from this one."""
+        return next((a for a in reversed(self.attempts) if a.code), None)
+
     def do_attempt(self, iteration: int) -> tuple[dict[str, Any], bool]:
         """One attempt by the worker (a cascade's current rung); returns its row (for the
         caller to write) and whether it passed."""
         s = self.strategy
         model, rung = s.worker_at(iteration)
-        previous = self.attempts[-1] if self.attempts and s.mode == "iterative" else None
+        previous = self.last_code() if s.mode == "iterative" else None
         messages = prompts.worker_messages(
             self.problem.prompt,
             spec=self.advice if self.advice_role == "spec" else None,
             plan=self.advice if self.advice_role == "plan" else None,
-            previous_code=previous.code if previous and previous.code else None,
+            previous_code=previous.code if previous else None,
             feedback=previous.feedback if previous else None,
             guidance=self.guidance,
         )
@@ -223,14 +231,13 @@ class _Experiment:
     def do_repair(self, iteration: int) -> tuple[dict[str, Any], bool]:
         """The repairer fixes the last code itself (one call); judged like an attempt."""
         assert self.strategy.repairer
-        last = next((a for a in reversed(self.attempts) if a.code), None)
+        last = self.last_code()
         messages = prompts.repair_messages(
             self.problem.prompt,
             last.code if last else "(no code was written yet)",
             last.feedback if last else "",
         )
         completion, row = self.caller.call("repair", self.strategy.repairer, messages, iteration)
-        self.repaired = True
         return self.judge(iteration, completion, row)
 
     def judge(
@@ -413,7 +420,8 @@ class _Experiment:
 
     def _step(self, i: int) -> tuple[dict[str, Any], bool]:
         s = self.strategy
-        if s.kind == "repair" and i == s.repair_after + 1 and not self.repaired:
+        # Once: a resume starts after the recorded steps, the repair's among them.
+        if s.kind == "repair" and i == s.repair_after + 1:
             return self.do_repair(i)
         return self.do_attempt(i)
 

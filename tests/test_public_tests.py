@@ -18,6 +18,7 @@ from koderz.problems import load_problems
 from koderz.public_tests import from_evalplus, from_prompt, public_test
 from koderz.records import Problem
 from koderz.sandbox import run_tests
+from koderz.store import load_steps
 from koderz.testing import ProtocolServer, ScriptedCoder
 
 # Hidden tests with values no public example shows.
@@ -212,3 +213,26 @@ def test_a_run_with_both_levels_shows_the_leakage_as_a_number(worker, tmp_path):
     assert any("what seeing the hidden tests is worth" in h for h in result.headlines())
     assert "feedback public" in result.text() and "feedback full" in result.text()
     assert result.to_dict()["feedback_gaps"][0]["strategy"] == "s@full"
+
+
+def test_a_resumed_experiment_shows_the_reviewer_public_counts_only(worker, tmp_path):
+    from koderz import StepWriter, run_experiment
+
+    _, anthropic = worker
+    strategy = Strategy(
+        "p",
+        worker="qwen2.5-coder:7b",
+        reviewer="claude-sonnet-4-5",
+        checkpoint_interval=2,
+        max_iterations=3,
+        feedback="public",
+    )
+    writer = StepWriter(tmp_path, "r1")
+    first = Strategy("p", worker="qwen2.5-coder:7b", max_iterations=2, feedback="public")
+    run_experiment(SECRET, first, writer=writer)
+    steps = load_steps(tmp_path)
+    history = steps[steps["role"] == "attempt"]  # as an interrupted run left them
+    assert list(history["tests_total"]) == [2, 2] and list(history["public_total"]) == [1, 1]
+    run_experiment(SECRET, strategy, writer=StepWriter(tmp_path, "r2"), history=history)
+    (review,) = anthropic.requests
+    assert "0/1 tests passed" in review.prompt and "0/2" not in review.prompt
