@@ -85,9 +85,13 @@ def _ends(steps: pd.DataFrame) -> pd.DataFrame:
     if "feedback_level" not in steps.columns or not len(steps):
         return pd.DataFrame()
     ends = steps[steps["role"] == "end"]
+    if ends["feedback_level"].nunique() < 2:  # one level: nothing to compare, nothing to do
+        return pd.DataFrame()
     ends = ends.drop_duplicates(["run_id", "experiment_id"], keep="last")
     present = [c for c in SETUP_COLUMNS if c in ends.columns]
-    setup = ends[present].astype(object).map(str).agg("\x1f".join, axis=1) if present else ""
+    # One number per distinct setup, vectorised (a string key built row by row took 11 s
+    # of a 200,000-step analysis).
+    setup = ends.groupby(present, dropna=False, sort=False).ngroup() if present else 0
     solved = ends["passed"].astype("boolean").fillna(False).astype(float)
     return ends.assign(setup=setup, solved=solved)
 
