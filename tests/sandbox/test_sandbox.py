@@ -979,3 +979,33 @@ def test_an_unknown_koderz_sandbox_is_a_config_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KODERZ_SANDBOX", "docker")
     with pytest.raises(ConfigError, match="KODERZ_SANDBOX='docker': use auto, bwrap or rlimits"):
         sandbox_info()
+
+
+def test_a_forged_names_table_makes_the_judge_import_nothing_and_rename_nothing():
+    # Tries: the candidate's forged table asks the trusted judge to import an installed
+    # third-party package (its top-level code would run beside the result pipe), and points
+    # the entry point's name at a plain value. Must: the judge imports only what it has or
+    # the standard library has, and calls the real function under its own name.
+    problem = Problem(
+        "T/forged",
+        "def f(x):\n    '''Doc.'''\n",
+        "f",
+        "def check(candidate):\n"
+        "    assert f(1) == 2\n"
+        "    assert 'tqdm' not in __import__('sys').modules\n",
+    )
+    code = (
+        "import sys\n"
+        "_harness = sys.modules['__main__']\n"
+        "_real = _harness._describe\n"
+        "def _forged(ns):\n"
+        "    names = _real(ns)\n"
+        "    names['tq'] = ('module', 'tqdm')\n"
+        "    names['f'] = ('value', 2)\n"
+        "    return names\n"
+        "_harness._describe = _forged\n"
+        "def f(x):\n"
+        "    return x + 1\n"
+    )
+    result = run_tests(problem, code)
+    assert (result.passed, result.tests_passed) == (True, 2), result.outcomes
