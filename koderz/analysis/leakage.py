@@ -126,7 +126,7 @@ def _gap(
 
 
 def gap_sentence(row: dict[str, Any]) -> str:
-    """The gap in words.
+    """The gap in words, and what its interval lets one say of it.
 
     Examples:
         >>> text = gap_sentence({"strategy": "s@full", "feedback_level": "full",
@@ -138,10 +138,16 @@ def gap_sentence(row: dict[str, Any]) -> str:
         '40 problems: +15.0 points (95% CI 5.0 to 25.0), what seeing the hidden tests is worth.'
     """
     lo, hi = row["gap_ci95"]
+    if lo > 0:
+        verdict = "what seeing the hidden tests is worth"
+    elif hi < 0:
+        verdict = "the hidden tests' feedback did worse than the public tests'"
+    else:
+        verdict = "no measurable leakage: the interval includes 0"
     return (
         f"{row['strategy']} (feedback {row['feedback_level']}) passes "
         f"{row['pass_rate']:.0%} against {row['public_pass_rate']:.0%} for "
         f"{row['public_strategy']} (feedback public) on the same {row['problems']} problems: "
-        f"{100 * row['gap']:+.1f} points (95% CI {100 * lo:.1f} to {100 * hi:.1f}), what "
-        "seeing the hidden tests is worth."
+        f"{100 * row['gap']:+.1f} points (95% CI {100 * lo:.1f} to {100 * hi:.1f}), "
+        f"{verdict}."
     )

@@ -1,0 +1,61 @@
+"""What feedback leaks: the pass-rate gap between feedback levels of one setup, worked by
+hand, and the words that may be said of it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from koderz.analysis.leakage import feedback_gaps, gap_sentence
+
+
+def _ends(strategy: str, level: str, solved: dict[str, bool], **setup: object) -> list[dict]:
+    return [
+        {
+            "role": "end",
+            "run_id": "r",
+            "experiment_id": f"{strategy}/{p}",
+            "strategy": strategy,
+            "problem_id": p,
+            "feedback_level": level,
+            "passed": ok,
+            "worker_model": "qwen:7b",
+            **setup,
+        }
+        for p, ok in solved.items()
+    ]
+
+
+def test_the_gap_is_on_the_problems_both_ran_with_a_paired_interval():
+    public = _ends("s", "public", {"a": True, "b": False, "c": False, "d": False, "x": True})
+    full = _ends("s@full", "full", {"a": True, "b": True, "c": True, "d": False})
+    other = _ends("o", "summary", {"a": True}, worker_model="other:7b")  # another setup
+    (row,) = feedback_gaps(pd.DataFrame(public + full + other)).to_dict("records")
+    # On a-d (x ran only with public): full solves 3 of 4, public 1 of 4.
+    assert (row["strategy"], row["public_strategy"], row["problems"]) == ("s@full", "s", 4)
+    assert (row["pass_rate"], row["public_pass_rate"]) == (0.75, 0.25)
+    assert row["gap"] == pytest.approx(0.5)
+    # Per problem the differences are 0, 1, 1, 0: a resample's mean runs from 0 to 1.
+    lo, hi = row["gap_ci95"]
+    assert 0.0 <= lo < 0.5 < hi <= 1.0
+
+
+def test_one_level_or_no_public_run_gives_no_gap():
+    same = _ends("s", "full", {"a": True}) + _ends("t", "full", {"a": False})
+    assert feedback_gaps(pd.DataFrame(same)).empty
+    no_public = _ends("s", "full", {"a": True}) + _ends("t", "summary", {"a": False})
+    assert feedback_gaps(pd.DataFrame(no_public)).empty
+
+
+@pytest.mark.parametrize(
+    ("ci", "verdict"),
+    [
+        ((0.05, 0.25), "what seeing the hidden tests is worth"),
+        ((-0.1, 0.3), "no measurable leakage: the interval includes 0"),
+        ((-0.3, -0.1), "did worse than the public tests'"),
+    ],
+)
+def test_the_sentence_claims_only_what_the_interval_allows(ci, verdict):
+    row = {"strategy": "s@full", "feedback_level": "full", "public_strategy": "s"}
+    row |= {"problems": 9, "pass_rate": 0.5, "public_pass_rate": 0.4, "gap": 0.1, "gap_ci95": ci}
+    assert gap_sentence(row).endswith(verdict + ".")
