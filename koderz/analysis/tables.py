@@ -64,6 +64,11 @@ def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
             row |= {
                 "baseline (measured)": str(base) if has else "-",
                 "problems compared": _val(r.get("problems_compared") if has else None, "{}"),
+                # Both rates on the problems both ran: the overall rate above may be over
+                # other problems than the baseline's.
+                "pass rate on them": _val(
+                    100 * r["pass_rate_compared"] if has else None, "{:.1f}%"
+                ),
                 "baseline pass rate": _val(
                     100 * r["baseline_pass_rate"] if has else None, "{:.1f}%"
                 ),
