@@ -210,7 +210,9 @@ def test_a_run_with_both_levels_shows_the_leakage_as_a_number(worker, tmp_path):
     (gap,) = result.feedback_gaps.to_dict("records")  # "other" is another setup
     assert (gap["strategy"], gap["public_strategy"], gap["problems"]) == ("s@full", "s", 1)
     assert gap["gap"] == gap["pass_rate"] - gap["public_pass_rate"]
-    assert any("what seeing the hidden tests is worth" in h for h in result.headlines())
+    # One problem, both solved it: a gap of 0 whose interval includes 0, said as such.
+    (sentence,) = [h for h in result.headlines() if "(feedback public) on the same" in h]
+    assert sentence.endswith("no measurable leakage: the interval includes 0.")
     assert "feedback public" in result.text() and "feedback full" in result.text()
     assert result.to_dict()["feedback_gaps"][0]["strategy"] == "s@full"
 
