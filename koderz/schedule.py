@@ -173,12 +173,14 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
         ) from e
     client = dask if isinstance(dask, Client) else _connect(Client, str(dask))
     budget = feed.budget
+    pending: set[Any] = set()  # submitted, not yet ended
     try:
         # Every worker checks its own keys, servers and files before the first task is sent.
         preflight_workers(client, feed.strategies())
-        # A bounded window of tasks in flight, so the budget is checked between experiments:
-        # each task gets the money left when it starts, so the run can overshoot by at most
-        # what the experiments in flight spend.
+        # A bounded window of tasks in flight, so the budget is checked between experiments.
+        # Each task gets the money left when it starts and books it only when it ends, so in
+        # the worst case every task in flight spends all of it: the run can overshoot the
+        # limit by up to (window - 1) times what was left. Threads share one Budget instead.
         window = max(workers, sum(client.nthreads().values()))
         futures = as_completed()
 
@@ -187,30 +189,37 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
             if item is not None:
                 task, history = item
                 remaining = None if budget.max_cost is None else budget.max_cost - budget.spent
-                futures.add(
-                    client.submit(
-                        _dask_experiment,
-                        task,
-                        feed.run,
-                        str(feed.data.resolve()),
-                        history,
-                        remaining,
-                        feed.sandbox_timeout_s,
-                        # Workers may run elsewhere in the shared folder: an absolute path.
-                        CallCache(feed.cache.path.resolve()) if feed.cache else None,
-                        pure=False,
-                    )
+                future = client.submit(
+                    _dask_experiment,
+                    task,
+                    feed.run,
+                    str(feed.data.resolve()),
+                    history,
+                    remaining,
+                    feed.sandbox_timeout_s,
+                    # Workers may run elsewhere in the shared folder: an absolute path.
+                    CallCache(feed.cache.path.resolve()) if feed.cache else None,
+                    pure=False,
                 )
+                pending.add(future)
+                futures.add(future)
             return item is not None
 
         for _ in range(window):
             if not submit_next():
                 break
         for future in futures:
+            pending.discard(future)
             r: ExperimentResult = future.result()
             budget.add(r.cost_usd)
             feed.done(r)
             submit_next()
+    except BaseException:
+        # Ctrl-C or a failed task: the experiments not yet started must not start after the
+        # run (and its lock) has ended. One already running finishes its current step.
+        budget.halt()
+        client.cancel(list(pending))
+        raise
     finally:
         if client is not dask:
             client.close()
