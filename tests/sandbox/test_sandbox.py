@@ -619,6 +619,33 @@ def test_loop_iterations_are_test_cases_and_helpers_are_reachable() -> None:
     assert r.tests_total == 4
 
 
+def test_tests_run_as_their_own_source_says_not_as_the_host_compiles() -> None:
+    # The host compiles each problem's tests once and the judge runs the code objects; they
+    # must keep the test's own semantics: annotations evaluated (the host's modules use
+    # `from __future__ import annotations`), loop bodies and prompt helpers intact.
+    prob = problem(
+        """
+        def typed(a: int) -> str:
+            return str(a)
+
+        def check(candidate):
+            assert typed.__annotations__ == {"a": int, "return": str}
+            for x in [1, 2]:
+                assert candidate(x) == x + 1
+        """
+    )
+    r = run_tests(prob, "def f(x):\n    return x + 1\n")
+    assert [o.passed for o in r.outcomes] == [True, True, True], r
+
+
+def test_a_test_snippet_that_cannot_compile_alone_fails_its_case_not_the_judge() -> None:
+    from koderz.sandbox import proc
+
+    code = proc._compile("return 1")
+    with pytest.raises(SyntaxError, match="'return' outside function"):
+        exec(code, {})
+
+
 def test_syntax_error() -> None:
     r = run_tests(PWNED, "def f(:\n")
     assert r.status == "syntax_error" and not r.passed
