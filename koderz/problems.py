@@ -66,7 +66,10 @@ def humaneval_path() -> Path:
 
 
 def load_problems(
-    source: str | Path = "humaneval", *, only: Collection[str] | None = None
+    source: str | Path = "humaneval",
+    *,
+    only: Collection[str] | None = None,
+    public_tests: bool = True,
 ) -> dict[str, Problem]:
     """Load a problem set, in file order.
 
@@ -76,6 +79,9 @@ def load_problems(
         only: Keep (and check) only the problems with these task ids; the other lines must
             still be JSON objects with a task id. ``koderz evaluate`` loads only the tasks
             its samples name.
+        public_tests: Derive each problem's public tests (``Problem.public_test``, the
+            examples of its prompt) for feedback. ``koderz evaluate``, which runs only the
+            hidden tests, skips that: the problems then have none.
 
     Returns:
         Problems by task id, in the order of the file.
@@ -102,7 +108,7 @@ def load_problems(
     for number, row in read_jsonl(path):
         if only is not None and row.get("task_id") not in only:
             continue
-        problem = _parse_row(row, number, str(path), origin)
+        problem = _parse_row(row, number, str(path), origin, public_tests)
         if problem.task_id in problems:
             raise ProblemFileError(
                 f"task id {problem.task_id!r} appears twice",
@@ -141,7 +147,9 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, row
 
 
-def _parse_row(row: dict[str, Any], number: int, path: str, origin: str) -> Problem:
+def _parse_row(
+    row: dict[str, Any], number: int, path: str, origin: str, public_tests: bool = True
+) -> Problem:
     def fail(message: str, field: str | None = None) -> ProblemFileError:
         return ProblemFileError(message, path=path, line=number, field=field)
 
@@ -154,14 +162,14 @@ def _parse_row(row: dict[str, Any], number: int, path: str, origin: str) -> Prob
         raise fail("must be a Python function name", "entry_point")
     test = _test_source(row, fail)
     try:
-        # Parsed and searched for an assertion, not planned: a run plans what it needs.
-        check_test_source(test)
+        # Planned (and cached) while checked: the run of this problem needs the plan.
+        check_test_source(test, row["entry_point"])
     except ConfigError as e:
         raise fail(str(e), "test") from e
     solution = row.get("canonical_solution", "")
     if not isinstance(solution, str):
         raise fail("must be a string", "canonical_solution")
-    public = _public_test_source(row, test, fail)
+    public = _public_test_source(row, test, fail) if public_tests else ""
     return Problem(
         task_id=row["task_id"],
         prompt=row["prompt"],

@@ -143,6 +143,7 @@ def evaluate_samples(
     problems = load_problems(
         problem_file if problem_file is not None else "humaneval",
         only={row["task_id"] for _, row in numbered},  # check only the problems sampled
+        public_tests=False,  # for feedback: an evaluation runs the hidden tests only
     )
     samples = _known(numbered, problems, samples_path)
     workers = max(1, workers or 2 * (os.cpu_count() or 1))

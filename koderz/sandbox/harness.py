@@ -82,6 +82,17 @@ def _write_frame(fd: int, obj: Any) -> None:
         data = data[os.write(fd, data) :]
 
 
+def _ask(sock: Any, message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
+    """Send the zygote a request over the control socket; its reply and any descriptors."""
+    import socket
+
+    sock.sendall(marshal.dumps(message))
+    data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+    if not data:
+        raise SystemExit("koderz judge: the zygote is gone")
+    return marshal.loads(data), fds
+
+
 def _clip(text: object, cap: int = TEXT_CAP) -> str:
     text = str(text)
     return text if len(text) <= cap else "..." + text[-cap:]
@@ -242,8 +253,16 @@ def _is_plain(value: object) -> bool:
 
 
 class _Judge:
-    def __init__(self, setup: dict[str, Any]) -> None:
+    """The judge's handle on the candidate process: start it, call it, kill it.
+
+    Alone (``_judge_main``), the judge forks the candidate itself and re-starts it by
+    ``exec``. Under a zygote (``zygote`` is the control socket), the zygote forks every
+    candidate from its own memory, which never held a test, and the judge asks it for them.
+    """
+
+    def __init__(self, setup: dict[str, Any], zygote: Any = None) -> None:
         self.setup = setup
+        self.zygote = zygote
         self.pid: int | None = None
         self.req: int | None = None
         self.resp: int | None = None
@@ -275,7 +294,16 @@ class _Judge:
         self.pid, self.req, self.resp = pid, req_w, resp_r
 
     def respawn(self) -> None:
-        """Start a fresh candidate process by exec (the judge's memory now holds the tests)."""
+        """Start a fresh candidate process: by exec (the judge's memory now holds the tests),
+        or forked by the zygote."""
+        if self.zygote is not None:
+            reply, fds = _ask(self.zygote, ("respawn",))
+            if reply[0] != "spawned" or len(fds) != 2:
+                for fd in fds:
+                    os.close(fd)
+                raise _ChildDied("crash", "the sandbox could not start the program again")
+            self.pid, (self.req, self.resp) = reply[1], fds
+            return
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         os.set_inheritable(req_r, True)
@@ -327,10 +355,14 @@ class _Judge:
         self._close_pipes()
         if pid is None:
             return f"the program's process ended {when}"
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = 0
+        if self.zygote is not None:  # the zygote is its parent
+            reply, _ = _ask(self.zygote, ("status", pid))
+            status = reply[1] if reply[0] == "status" and type(reply[1]) is int else 0
+        else:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                status = 0
         self.kill()
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
@@ -445,9 +477,9 @@ def _reap() -> None:
             return
 
 
-def _others_alive(uid: int | None = None) -> bool:
-    """Whether a process of ``uid`` (default ours) other than us and PID 1 is alive
-    (zombies don't count)."""
+def _others_alive(uid: int | None = None, spare: int = 1) -> bool:
+    """Whether a process of ``uid`` (default ours) other than us, PID 1 and ``spare`` is
+    alive (zombies don't count)."""
     me = os.getpid()
     uid = os.getuid() if uid is None else uid
     try:
@@ -455,7 +487,7 @@ def _others_alive(uid: int | None = None) -> bool:
     except OSError:
         return False
     for entry in entries:
-        if not entry.isdigit() or int(entry) in (me, 1):
+        if not entry.isdigit() or int(entry) in (me, 1, spare):
             continue
         try:
             with open(f"/proc/{entry}/status", "rb") as f:
@@ -609,8 +641,6 @@ def _enter(setup: dict[str, Any]) -> None:
         _not_dumpable()
     _set_limits(setup["limits"])
     if setup["cwd"]:
-        if setup.get("mkdir"):
-            os.mkdir(setup["cwd"], 0o700)
         os.chdir(setup["cwd"])
 
 
@@ -705,7 +735,12 @@ def _run_plan(run: _Run, tests: dict[str, Any], ns: dict[str, Any]) -> None:
             _run_loop(run, index, item, ns)
 
 
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _Timeout()
+
+
 def _judge_main() -> None:
+    """Judge one candidate alone (no zygote): set up, fork it, read the tests, run them."""
     global RESULT_FD
     setup = _read_frame(0)
     RESULT_FD = setup["result_fd"]
@@ -717,11 +752,12 @@ def _judge_main() -> None:
     os.dup2(devnull, 0)  # keep fd 0 taken: later pipes must not land on it
     os.close(devnull)
     sys.path.extend(setup["path"])
+    signal.signal(signal.SIGALRM, _on_alarm)
+    _judge_run(judge, tests)
 
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise _Timeout()
 
-    signal.signal(signal.SIGALRM, on_alarm)
+def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
+    """The candidate is starting: wait for it to load, run the tests, kill it, report."""
     run = _Run(judge, tests)
     run._arm(run.test_timeout)
     try:
@@ -736,10 +772,10 @@ def _judge_main() -> None:
     run.emit("load", "ok", "", "")
     _run_plan(run, tests, _test_namespace(judge, tests, run))
     judge.kill()
-    if setup.get("scratch") and judge.kill_all:
+    if judge.setup.get("scratch") and judge.kill_all:
         # Under a zygote: leave the sandbox as we found it, so it can skip its own sweep.
         try:  # noqa: SIM105 - no contextlib: start-up time
-            _wipe(setup["scratch"])
+            _wipe(judge.setup["scratch"])
         except OSError:
             pass
     run.emit("done", run.cases, run.passed)
@@ -747,10 +783,22 @@ def _judge_main() -> None:
 
 # ----------------------------------------------------------------------------- zygote
 # A sandbox that serves many candidates one after another, so that bwrap and Python start
-# once per worker rather than once per candidate. Under root it runs as root inside the
-# sandbox (with CAP_SETUID/CAP_SETGID only) and every judge drops to the worker's uid, so
-# no candidate can signal, trace or read it. After each candidate it kills every process
-# of that uid and wipes the tmpfs, so the next candidate starts with nothing left behind.
+# once per sandbox rather than once per candidate, and the judge once too. Three kinds of
+# process:
+#
+# * the zygote: PID 1 of the sandbox, so no process in it can signal it, and root in the
+#   sandbox (CAP_SETUID/CAP_SETGID only) when Koderz runs as root. It reads each program
+#   from the host and forks the candidate from its own memory, which never holds a test.
+# * the judge: forked once, at the start, before any test exists; the candidates' uid, not
+#   dumpable. It reads the tests from a pipe of its own, gets each candidate's pipes from
+#   the zygote over a control socket, runs the tests and writes the records.
+# * the candidate: forked for each program (again after a timeout or a crash), under the
+#   sandbox uid and the rlimits, in a fresh folder.
+#
+# After each candidate the judge kills every process of the uid but itself and wipes the
+# tmpfs. The zygote checks; if anything is left, or the judge died, or time ran out, it
+# kills every process of the uid (the judge too), reports the end as the sandbox's last,
+# and exits: the host starts a fresh sandbox.
 
 
 def _kill_others() -> None:
@@ -818,52 +866,164 @@ def _zygote_main() -> None:
     import math  # noqa: F401
     import re  # noqa: F401
     import resource  # noqa: F401 - loaded once here, inherited by every judge
-    import select
     import shutil  # noqa: F401 - for _wipe
+    import socket
     import traceback  # for failure reports, loaded before any uid drop
     import typing  # noqa: F401
 
+    start = _read_frame(0)
+    if start is None:
+        return
     if os.getuid() != 0:
         _not_dumpable()  # same uid as the candidates: no ptrace, no /proc/PID/mem
     else:
         _drop_undumps()
     # The compiler builds its AST types on its first use (~1.4 ms, a copy of every page it
-    # touches in each fork): build them once here, where every judge and candidate inherit
-    # them.
+    # touches in each fork): build them once here, where the judge and every candidate
+    # inherit them.
     compile("pass", "<warm-up>", "exec")
     # Out of the collector's reach: it would touch every object, and so copy every page, in
-    # each judge and candidate forked from here.
+    # each process forked from here.
     gc.freeze()
-    while True:
-        header = _read_frame(0)
-        if header is None:
-            return
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                _judge_main()
-            except BaseException:
-                code = 70
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        pidfd = os.pidfd_open(pid)
+    ctl, judge_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    judge = os.fork()
+    if judge == 0:
+        code = 0
         try:
-            select.select([pidfd], [], [], header["deadline"])
+            ctl.close()
+            _judge_server(start, judge_end)
+        except BaseException:
+            code = 70
+            traceback.print_exc()
         finally:
-            os.close(pidfd)
-        uid = header["uid"]
-        # The judge kills and wipes after itself; check, and sweep only if it did not.
-        if uid is None or _others_alive(uid) or os.listdir(header["scratch"]):
-            _sweep(uid, header["scratch"])
-        try:  # noqa: SIM105 - no contextlib: start-up time
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-        _reap()
-        line = (repr((header["nonce"], "end")) + "\n").encode()
-        os.write(header["result_fd"], line)
+            os._exit(code)
+    judge_end.close()
+    os.close(start["tests_fd"])  # the tests are the judge's alone
+    judge_exit = os.pidfd_open(judge)
+    while _zygote_run(start, ctl, judge, judge_exit):
+        pass
+
+
+def _zygote_run(start: dict[str, Any], ctl: Any, judge: int, judge_exit: int) -> bool:
+    """Serve one candidate; ``False`` once the sandbox must end."""
+    import select
+    import socket
+
+    run = _read_frame(0)
+    if run is None:
+        return False
+    deadline = time.monotonic() + run["deadline"]
+    pid, fds = _spawn(start, run, first=True)
+    socket.send_fds(ctl, [marshal.dumps(("run", run["nonce"], pid))], fds)
+    for fd in fds:
+        os.close(fd)
+    finished = False
+    while not finished:
+        remaining = deadline - time.monotonic()
+        ready = select.select([ctl, judge_exit], [], [], max(0.0, remaining))[0]
+        if judge_exit in ready or not ready:
+            break  # the judge is gone, or time is up
+        data = ctl.recv(1 << 16)
+        if not data:
+            break
+        request = marshal.loads(data)
+        if request[0] == "respawn":
+            pid, fds = _spawn(start, run, first=False)
+            socket.send_fds(ctl, [marshal.dumps(("spawned", pid))], fds)
+            for fd in fds:
+                os.close(fd)
+        elif request[0] == "status":
+            ctl.sendall(marshal.dumps(("status", _exit_status(request[1], deadline))))
+        elif request[0] == "done":
+            finished = True
+    uid = start["uid"]
+    scratch = start["scratch"]
+    # The judge kills and wipes after itself; check, and sweep (the judge too) if it did not.
+    keep = finished and not _others_alive(uid, spare=judge) and not os.listdir(scratch)
+    if not keep:
+        _sweep(uid, scratch)
+    _reap()
+    line = (json.dumps([run["nonce"], "end", keep]) + "\n").encode()
+    os.write(start["result_fd"], line)
+    return keep
+
+
+def _spawn(start: dict[str, Any], run: dict[str, Any], first: bool) -> tuple[int, list[int]]:
+    """Fork a candidate process; its pid and the judge's ends of its two pipes."""
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the candidate: nothing of the zygote's but its program and two pipes
+        try:
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)  # the host's stream of programs to come
+            low = 3
+            for fd in sorted((req_r, resp_w)):
+                os.closerange(low, fd)
+                low = fd + 1
+            os.closerange(low, 1 << 20)
+            if start["uid"] is not None:
+                _drop_privileges(start["uid"])
+            _set_limits(run["limits"])
+            if first:
+                os.mkdir(run["cwd"], 0o700)
+            os.chdir(run["cwd"])
+            _serve(run["code"], req_r, resp_w, start["path"])
+        finally:
+            os._exit(0)
+    os.close(req_r)
+    os.close(resp_w)
+    return pid, [req_w, resp_r]
+
+
+def _exit_status(pid: Any, deadline: float) -> int | None:
+    """How candidate ``pid`` ended, waiting for it until ``deadline`` (``None``: alive)."""
+    import select
+
+    if type(pid) is not int:
+        return None
+    try:
+        exited = os.pidfd_open(pid)
+    except OSError:
+        return None
+    try:
+        select.select([exited], [], [], max(0.0, deadline - time.monotonic()))
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    finally:
+        os.close(exited)
+    return status if done else None
+
+
+def _judge_server(start: dict[str, Any], ctl: Any) -> None:
+    """The judge of a zygote: one candidate after another, for as long as the sandbox lives."""
+    import socket
+
+    global RESULT_FD
+    RESULT_FD = start["result_fd"]
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the host's stream of programs is the zygote's
+    os.close(devnull)
+    if start["uid"] is not None:
+        _drop_privileges(start["uid"])
+        if not _drop_undumps():
+            _not_dumpable()
+    sys.path.extend(start["path"])
+    signal.signal(signal.SIGALRM, _on_alarm)
+    setup = {"kill_all": True, "scratch": start["scratch"]}
+    while True:
+        data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 4)
+        if not data:
+            return
+        message = marshal.loads(data)
+        tests = _read_frame(start["tests_fd"])
+        if tests is None or tests.get("nonce") != message[1] or len(fds) != 2:
+            return  # out of step with the host: end the sandbox
+        judge = _Judge(setup, zygote=ctl)
+        judge.pid, (judge.req, judge.resp) = message[2], fds
+        _judge_run(judge, tests)
+        ctl.sendall(marshal.dumps(("done",)))
 
 
 if __name__ == "__main__":

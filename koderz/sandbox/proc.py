@@ -293,32 +293,38 @@ def _frames(
     uid: int | None,
     result_fd: int,
     cwd: str,
-    harness: str,
-    mkdir: bool,
-    count_processes: bool,
-    scratch: str | None = None,
 ) -> bytes:
-    """The two frames the judge reads: set-up (before it forks the candidate) and tests."""
+    """The two frames a lone judge reads: set-up (before it forks the candidate) and tests."""
     setup = {
         "result_fd": result_fd,
         "code": code,
-        "limits": {
-            "memory_bytes": limits.memory_bytes,
-            "file_size_bytes": limits.file_size_bytes,
-            "cpu_s": max(1, int(limits.cpu_s * limits.timeout_factor)),
-            "processes": limits.processes if count_processes else None,
-        },
+        "limits": _rlimits(limits, count_processes=uid is not None),
         "drop_uid": uid,
         # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
         "kill_all": uid is not None,
         "path": _site_dirs(),
         "python": _python(),
-        "harness": harness,
+        "harness": str(_HARNESS),
         "cwd": cwd,
-        "mkdir": mkdir,
-        "scratch": scratch,
     }
-    tests = {
+    return _frame(setup) + _frame(_tests(plan, problem, limits, nonce))
+
+
+def _rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
+    """The rlimits the judge sets on a candidate process."""
+    return {
+        "memory_bytes": limits.memory_bytes,
+        "file_size_bytes": limits.file_size_bytes,
+        "cpu_s": max(1, int(limits.cpu_s * limits.timeout_factor)),
+        # As a normal user without a sandbox, RLIMIT_NPROC would count every process of
+        # the user.
+        "processes": limits.processes if count_processes else None,
+    }
+
+
+def _tests(plan: TestPlan, problem: Problem, limits: Limits, nonce: str) -> dict[str, Any]:
+    """What only the judge reads: the problem's tests, compiled, and their time limits."""
+    return {
         "nonce": nonce,
         **_compiled(plan, problem.prompt, problem.entry_point),
         "param": plan.param,
@@ -326,7 +332,6 @@ def _frames(
         "test_timeout": limits.scaled_test_timeout_s,
         "total_timeout": limits.scaled_total_timeout_s,
     }
-    return _frame(setup) + _frame(tests)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -387,18 +392,7 @@ def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: 
     if uid is not None:
         os.chown(workdir, uid, uid)
     stdin_data = _frames(
-        plan,
-        problem,
-        code,
-        limits,
-        nonce=nonce,
-        uid=uid,
-        result_fd=res_w,
-        cwd=workdir,
-        harness=str(_HARNESS),
-        mkdir=False,
-        # As a normal user RLIMIT_NPROC would count every process of the user.
-        count_processes=uid is not None,
+        plan, problem, code, limits, nonce=nonce, uid=uid, result_fd=res_w, cwd=workdir
     )
     started = time.monotonic()
     try:

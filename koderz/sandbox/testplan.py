@@ -163,10 +163,10 @@ def _is_main_block(node: ast.stmt) -> bool:
     )
 
 
-def _main_blocks_are_dead(tree: ast.Module) -> bool:
+def _main_blocks_are_dead(tree: ast.Module, source: str) -> bool:
     """Whether ``if __name__ == "__main__":`` blocks run in neither harness: true unless the
     test assigns ``__name__`` itself."""
-    return not any(
+    return "__name__" not in source or not any(
         isinstance(n, ast.Name) and n.id == "__name__" and isinstance(n.ctx, ast.Store)
         for n in ast.walk(tree)
     )
@@ -178,11 +178,29 @@ def _mentions(node: ast.AST, names: Iterable[str]) -> bool:
 
 
 class _Labels:
-    """First source lines of statements, for results (``ast.get_source_segment`` splits the
-    whole source again on every call: too slow for hundreds of asserts)."""
+    """First source lines of statements, for results, and the source of one-line statements
+    (``ast.get_source_segment`` splits the whole source again on every call, and
+    ``ast.unparse`` costs more than the rest of the planning: too slow for hundreds of
+    asserts)."""
 
     def __init__(self, source: str) -> None:
+        self.source = source
         self.lines = source.splitlines()
+
+    def source_of(self, node: ast.stmt) -> str:
+        """The statement's own text if it is one line (offsets count UTF-8 bytes), else
+        its source regenerated from the tree."""
+        if node.end_lineno == node.lineno and node.end_col_offset is not None:
+            try:
+                line = self.lines[node.lineno - 1].encode()
+                return line[node.col_offset : node.end_col_offset].decode()
+            except (IndexError, UnicodeDecodeError):
+                pass
+        return ast.unparse(node)
+
+    def text(self, node: ast.stmt) -> str:
+        """The lines the statement spans, as they are."""
+        return "\n".join(self.lines[node.lineno - 1 : node.end_lineno])
 
     def __call__(self, node: ast.stmt) -> str:
         try:
@@ -201,7 +219,7 @@ def _items(
     for node in body:
         labels.append(label(node))
         if isinstance(node, ast.Assert):
-            items.append(("test", ast.unparse(node)))
+            items.append(("test", label.source_of(node)))
         elif (
             isinstance(node, ast.For)
             and not node.orelse
@@ -212,17 +230,17 @@ def _items(
             body_src = ast.unparse(ast.Module(body=node.body, type_ignores=[]))
             items.append(("loop", ast.unparse(node.target), ast.unparse(node.iter), body_src))
         elif _asserts(node, asserting) and not isinstance(node, ast.FunctionDef | ast.ClassDef):
-            items.append(("test", ast.unparse(node)))
+            items.append(("test", label.source_of(node)))
         else:
-            items.append(("setup", ast.unparse(node)))
+            items.append(("setup", label.source_of(node)))
     return items, labels
 
 
-def _module_source(nodes: list[ast.stmt]) -> str:
-    return ast.unparse(ast.Module(body=nodes, type_ignores=[]))
+def _module_source(nodes: list[ast.stmt], label: _Labels) -> str:
+    return "\n".join(label.source_of(node) for node in nodes)
 
 
-def _plain_check(check: ast.FunctionDef, tree: ast.Module) -> _Reason:
+def _plain_check(check: ast.FunctionDef, tree: ast.Module, label: _Labels) -> _Reason:
     """Why ``check`` cannot be split into its statements; empty if it can."""
     if (
         sum(
@@ -239,7 +257,11 @@ def _plain_check(check: ast.FunctionDef, tree: ast.Module) -> _Reason:
     if a.kwonlyargs or a.defaults:
         return "check is not a plain one-argument function"
     scoped = (ast.Return, ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal)
-    if any(isinstance(n, scoped) for n in _own_scope(check.body)):
+    text = label.text(check)
+    keywords = ("return", "yield", "global", "nonlocal")
+    if any(k in text for k in keywords) and any(
+        isinstance(n, scoped) for n in _own_scope(check.body)
+    ):
         return "check returns early or keeps state (return, yield, global)"
     return ""
 
@@ -247,7 +269,7 @@ def _plain_check(check: ast.FunctionDef, tree: ast.Module) -> _Reason:
 def _split_check(
     tree: ast.Module, check: ast.FunctionDef, entry_point: str, label: _Labels
 ) -> TestPlan | _Reason:
-    reason = _plain_check(check, tree)
+    reason = _plain_check(check, tree, label)
     if reason:
         return reason
     targets = [entry_point] if entry_point else []
@@ -260,7 +282,7 @@ def _split_check(
         and not (n.args.args or n.args.posonlyargs or n.args.vararg or n.decorator_list)
         and all(_is_call_of(s, ["check"], targets) for s in n.body)
     }
-    dead = _main_blocks_are_dead(tree)
+    dead = _main_blocks_are_dead(tree, label.source)
     prelude: list[ast.stmt] = []
     for node in tree.body:
         if node is check or (isinstance(node, ast.FunctionDef) and node.name in wrappers):
@@ -274,7 +296,7 @@ def _split_check(
         prelude.append(node)
     items, labels = _items(check.body, label, _asserting_functions(tree))
     return TestPlan(
-        prelude=_module_source(prelude),
+        prelude=_module_source(prelude, label),
         items=tuple(items),
         labels=tuple(labels),
         param=check.args.args[0].arg if check.args.args else check.args.posonlyargs[0].arg,
@@ -282,7 +304,7 @@ def _split_check(
 
 
 def _split_module(tree: ast.Module, label: _Labels) -> TestPlan:
-    dead = _main_blocks_are_dead(tree)
+    dead = _main_blocks_are_dead(tree, label.source)
     body = [n for n in tree.body if not (dead and _is_main_block(n))]
     items, labels = _items(body, label, _asserting_functions(tree))
     return TestPlan(prelude="", items=tuple(items), labels=tuple(labels))
@@ -310,14 +332,15 @@ def _parse(test: str) -> ast.Module:
         ) from e
 
 
-def check_test_source(test: str) -> None:
-    """Check, without planning, that a test source parses and asserts something.
+def check_test_source(test: str, entry_point: str = "") -> None:
+    """Check that a test source parses and asserts something, by planning it (the plan is
+    cached for the run that needs it).
 
     Raises:
         ConfigError: It does not parse, or it contains no assertion anywhere (so every
             program would pass).
     """
-    if not _asserts(_parse(test)):
+    if not plan_tests(test, entry_point).items:
         raise ConfigError("has no assertion, so every program would pass; add at least one")
 
 

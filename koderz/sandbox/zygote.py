@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import os
 import secrets
 import selectors
@@ -37,13 +38,15 @@ from koderz.sandbox.proc import (
     _RECORD_CAP,
     _SANDBOX_CWD,
     _frame,
-    _frames,
     _keep_tail,
     _kill,
     _kill_uid,
     _python,
     _Raw,
+    _rlimits,
+    _site_dirs,
     _startup_allowance,
+    _tests,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +80,8 @@ def _bwrap_base() -> tuple[str, ...]:
     args += ["--unshare-cgroup-try", "--hostname", "sandbox"]
     if os.geteuid() != 0:
         args += ["--unshare-user", "--disable-userns"]
-    args += ["--die-with-parent", "--new-session"]
+    # The zygote is PID 1 of the sandbox: no process in it can signal PID 1.
+    args += ["--as-pid-1", "--die-with-parent", "--new-session"]
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -138,9 +142,10 @@ class _Zygote:
     """One long-lived bwrap sandbox serving candidates one after another.
 
     Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
-    once. Isolation between candidates holds because the zygote (root in the sandbox when
-    Koderz runs as root, a uid the candidates cannot signal) kills every process of the
-    candidate's uid and wipes the tmpfs after each one, before it reports the end.
+    once, and starts its judge once. Isolation between candidates holds because after each
+    one every process of the candidate's uid but the judge is killed and the tmpfs wiped
+    before the end is reported; if that fails, or the judge dies, the sandbox ends with that
+    candidate (``_zygote_main`` in ``koderz/sandbox/harness.py``).
     """
 
     def __init__(self, disk_bytes: int) -> None:
@@ -151,6 +156,7 @@ class _Zygote:
             self._slot = _POOL.slot()
             self.uid = self._slot.__enter__()
         res_r, res_w = os.pipe()
+        tests_r, tests_w = os.pipe()
         try:
             self.proc = _SPAWNER.submit(
                 subprocess.Popen,
@@ -158,91 +164,94 @@ class _Zygote:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=(res_w,),
+                pass_fds=(res_w, tests_r),
                 env=dict(_CLEAN_ENV),  # bwrap's own environment is /proc/1/environ inside
                 cwd="/",
                 start_new_session=True,
             ).result()
         except OSError as e:
             os.close(res_r)
+            os.close(tests_w)
             self._release_slot()
             raise SandboxError(f"Cannot start bubblewrap: {e}") from e
         finally:
             os.close(res_w)
-        self.result_fd = res_w  # its number in the sandbox (pass_fds keeps numbers)
+            os.close(tests_r)
         self.res_r = res_r
+        self.tests_w = tests_w
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        # pass_fds keeps the numbers: the sandbox knows its ends by these.
+        start = {
+            "uid": self.uid,
+            "result_fd": res_w,
+            "tests_fd": tests_r,
+            "scratch": _SANDBOX_CWD,
+            "path": _site_dirs(),
+        }
         self.fds = {
             "res": res_r,
             "out": self.proc.stdout.fileno(),
             "err": self.proc.stderr.fileno(),
         }
         self.stdin_fd = self.proc.stdin.fileno()
-        for fd in (*self.fds.values(), self.stdin_fd):
+        for fd in (*self.fds.values(), self.stdin_fd, tests_w):
             os.set_blocking(fd, False)
         self.pending = b""
         self.alive = True
+        self.started = _frame(start)  # sent with the first candidate
 
     def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
         nonce = secrets.token_hex(16)
         budget = limits.scaled_total_timeout_s + _startup_allowance(limits)
-        header = {
+        program = {
             "nonce": nonce,
-            "uid": self.uid,
             "deadline": budget,
-            "scratch": _SANDBOX_CWD,
-            "result_fd": self.result_fd,
+            "code": code,
+            "limits": _rlimits(limits, count_processes=True),
+            "cwd": f"{_SANDBOX_CWD}/run-{nonce[:12]}",
         }
-        data = _frame(header) + _frames(
-            plan,
-            problem,
-            code,
-            limits,
-            nonce=nonce,
-            uid=self.uid,
-            result_fd=self.result_fd,
-            cwd=f"{_SANDBOX_CWD}/run-{nonce[:12]}",
-            harness=_SANDBOX_HARNESS,
-            mkdir=True,
-            count_processes=True,
-            scratch=_SANDBOX_CWD,
-        )
+        to_zygote = self.started + _frame(program)
+        self.started = b""
+        to_judge = _frame(_tests(plan, problem, limits, nonce))
         started = time.monotonic()
-        raw = self._exchange(data, nonce, limits, started + budget + 3.0)
+        raw = self._exchange(to_zygote, to_judge, nonce, limits, started + budget + 3.0)
         raw.nonce = nonce
         raw.duration_s = time.monotonic() - started
         return raw
 
-    def _exchange(self, data: bytes, nonce: str, limits: Limits, deadline: float) -> _Raw:
+    def _exchange(
+        self, to_zygote: bytes, to_judge: bytes, nonce: str, limits: Limits, deadline: float
+    ) -> _Raw:
         raw = _Raw()
-        end = (repr((nonce, "end")) + "\n").encode()
-        todo = memoryview(data)
+        ends = {
+            (json.dumps([nonce, "end", True]) + "\n").encode(): True,
+            (json.dumps([nonce, "end", False]) + "\n").encode(): False,
+        }
+        outgoing = {self.stdin_fd: memoryview(to_zygote), self.tests_w: memoryview(to_judge)}
         try:
-            todo = todo[os.write(self.stdin_fd, todo[: 1 << 16]) :]
+            _send(outgoing, self.stdin_fd)
         except BrokenPipeError:
             self.close()
             raise _ZygoteGone() from None
-        except BlockingIOError:
-            pass
         keep = limits.output_bytes
         buffers = {"out": raw.stdout, "err": raw.stderr}
-        finished = False
+        finished = ending = False
+        writing: set[int] = set()
         with selectors.DefaultSelector() as sel:
             for name, fd in self.fds.items():
                 sel.register(fd, selectors.EVENT_READ, name)
             while not finished:
-                if todo:
-                    try:
-                        todo = todo[os.write(self.stdin_fd, todo[: 1 << 16]) :]
-                    except BlockingIOError:
-                        pass
-                    except BrokenPipeError:
-                        raw.killed = True
-                        break
-                    if todo and self.stdin_fd not in sel.get_map():
-                        sel.register(self.stdin_fd, selectors.EVENT_WRITE, "in")
-                    elif not todo and self.stdin_fd in sel.get_map():
-                        sel.unregister(self.stdin_fd)
+                try:
+                    for fd in list(outgoing):
+                        _send(outgoing, fd)
+                except BrokenPipeError:
+                    raw.killed = True
+                    break
+                for fd in outgoing.keys() - writing:  # a full pipe: wake when it drains
+                    sel.register(fd, selectors.EVENT_WRITE, "in")
+                for fd in writing - outgoing.keys():
+                    sel.unregister(fd)
+                writing = set(outgoing)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raw.killed = True
@@ -262,8 +271,11 @@ class _Zygote:
                         lines = self.pending.split(b"\n")
                         self.pending = lines.pop()
                         for line in lines:
-                            if line + b"\n" == end:
+                            end = ends.get(line + b"\n")
+                            if end is not None:
                                 finished = True
+                                # The sandbox ends after this candidate (it swept its uid).
+                                ending = not end
                             elif len(raw.records) < _RECORD_CAP:
                                 raw.records += line + b"\n"
                     else:
@@ -273,7 +285,7 @@ class _Zygote:
                 for name in ("out", "err"):
                     while chunk := _read_some(self.fds[name]):
                         _keep_tail(buffers[name], chunk, keep)
-        if raw.killed:
+        if raw.killed or ending:
             self.close()
         return raw
 
@@ -286,8 +298,9 @@ class _Zygote:
             if f is not None:
                 with suppress(OSError):
                     f.close()
-        with suppress(OSError):
-            os.close(self.res_r)
+        for fd in (self.res_r, self.tests_w):
+            with suppress(OSError):
+                os.close(fd)
         self._release_slot()
 
     def _release_slot(self) -> None:
@@ -296,6 +309,19 @@ class _Zygote:
                 _kill_uid(self.uid)
             self._slot.__exit__(None, None, None)
             self._slot = None
+
+
+def _send(outgoing: dict[int, memoryview], fd: int) -> None:
+    """Write what the pipe ``fd`` takes of its pending bytes; drop it once all are sent."""
+    todo = outgoing.get(fd)
+    if todo is None:
+        return
+    with suppress(BlockingIOError):
+        todo = todo[os.write(fd, todo[: 1 << 16]) :]
+    if todo:
+        outgoing[fd] = todo
+    else:
+        del outgoing[fd]
 
 
 def _read_some(fd: int) -> bytes | None:

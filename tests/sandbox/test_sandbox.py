@@ -46,24 +46,39 @@ PWNED = problem(
 
 
 def _sandbox_processes() -> list[tuple[int, str, str]]:
-    """Pids of processes running under the sandbox's uid range (root runs only)."""
+    """Pids of processes running under the sandbox's uid range (root runs only), but the
+    judges: each sandbox's first child, forked before any candidate and alive as long as
+    the sandbox (a candidate's daemon, reparented to the zygote, is always younger)."""
     from koderz.sandbox.proc import _POOL, _UID_SLOTS
 
     uids = {str(u) for u in range(_POOL.base, _POOL.base + _UID_SLOTS)}
     found = []
+    children: dict[int, list[tuple[int, int]]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
+            started = int(Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[19])
+        except (OSError, ValueError, IndexError):
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         uid = fields.get("Uid", "").split()[:1]
         state = fields.get("State", "").split()[:1]
+        parent = int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(parent, []).append((started, int(entry)))
         if uid and uid[0] in uids and state != ["Z"]:
             found.append((int(entry), uid[0], fields.get("Name", "").strip()))
-    return found
+    judges = {min(kids)[1] for parent, kids in children.items() if _is_zygote(parent)}
+    return [p for p in found if p[0] not in judges]
+
+
+def _is_zygote(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"--zygote" in command and any(part.endswith(b"harness.py") for part in command)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -309,12 +324,59 @@ def test_daemon_left_behind(tmp_path: Path) -> None:
     assert not target.exists()
 
 
+@pytest.fixture
+def one_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A pool of one zygote, so that consecutive runs meet in the same sandbox."""
+    from koderz.sandbox import zygote
+
+    if isolation() != "bwrap":
+        pytest.skip("zygotes serve candidates under bubblewrap only")
+    monkeypatch.setenv("KODERZ_SANDBOXES", "1")
+    pool = zygote._ZygotePool()
+    monkeypatch.setattr(zygote, "_ZYGOTES", pool)
+    try:
+        yield pool
+    finally:
+        pool.close_all()
+
+
+def _zygote_of(pool: Any) -> Any:
+    (only,) = pool._idle
+    return only
+
+
+HONEST = "def f():\n    return 'pwned'\n"
+
+
 @pytest.mark.timeout(60)
-def test_leftovers_do_not_reach_the_next_candidate() -> None:
+def test_one_sandbox_and_its_judge_serve_honest_candidates_one_after_another(
+    one_sandbox: Any,
+) -> None:
+    assert run_tests(PWNED, HONEST).passed
+    first = _zygote_of(one_sandbox)
+    assert run_tests(PWNED, HONEST).passed
+    assert _zygote_of(one_sandbox) is first
+
+
+@pytest.mark.timeout(60)
+def test_a_candidate_that_kills_the_judge_ends_its_sandbox_not_the_next_verdict(
+    one_sandbox: Any,
+) -> None:
+    # Tries: kill every process it may signal (the judge shares its uid). Must: fail; the
+    # sandbox ends with it, and the next candidate is judged in a fresh one.
+    assert run_tests(PWNED, HONEST).passed
+    first = _zygote_of(one_sandbox)
+    attack(FAKES["kill_everything"])
+    assert one_sandbox._idle == [] or _zygote_of(one_sandbox) is not first
+    assert run_tests(PWNED, HONEST).passed
+
+
+@pytest.mark.timeout(60)
+def test_leftovers_do_not_reach_the_next_candidate(one_sandbox: Any) -> None:
     # Tries: leave files in the scratch folder (one of them unreadable to others) and a
     # daemon behind, for the next candidate judged in the same sandbox to find. Must: the
     # next candidate sees a clean folder and no process but its own line of ancestors
-    # (judge, zygote, bwrap).
+    # (the zygote, PID 1) and the judge (the zygote's first child, older than any daemon).
     attack(
         """
         import os, time
@@ -338,11 +400,15 @@ def test_leftovers_do_not_reach_the_next_candidate() -> None:
                 status = open(f"/proc/{pid}/status").read()
                 pid = int(status.split("PPid:")[1].split()[0])
             return line
+        def started(pid):
+            return int(open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[19])
         def f():
             seen = os.listdir("/tmp") + os.listdir(".")
             line = ancestors()
             others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in line]
-            print(seen, others)
+            judge = min(others, key=started)
+            others.remove(judge)
+            print(seen, others, judge)
             if others or any("left" in s or "locked" in s for s in seen):
                 return "pwned"
             return "clean"
@@ -542,6 +608,23 @@ FAKES = {
     ),
     # Tries: kill the judge process (its parent) so nothing reports a failure.
     "kill_judge": "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+    # Tries: kill every process it may signal (the judge shares its uid).
+    "kill_everything": "import os, signal\ndef f():\n    os.kill(-1, signal.SIGKILL)\n",
+    # Tries: stop every process it may signal, so that the judge never reports.
+    "stop_everything": "import os, signal\ndef f():\n    os.kill(-1, signal.SIGSTOP)\n",
+    # Tries: make the judge's per-test timer fire in every process it may signal.
+    "alarm_everything": (
+        "import os, signal\ndef f():\n    os.kill(-1, signal.SIGALRM)\n    return 'pwned'\n"
+    ),
+    # Tries: read the memory of every other process of the sandbox (the judge's holds the
+    # tests and their expected answers).
+    "read_any_memory": (
+        "import os\ndef f():\n    for pid in os.listdir('/proc'):\n"
+        "        if not pid.isdigit() or int(pid) == os.getpid():\n            continue\n"
+        "        try:\n            with open(f'/proc/{pid}/mem', 'rb') as m:\n"
+        "                m.read(1)\n            return 'pwned'\n"
+        "        except OSError:\n            pass\n    return 'safe'\n"
+    ),
     # Tries: read the judge's memory through /proc to find the expected answers.
     "read_judge_memory": (
         "import os\ndef f():\n    try:\n"
