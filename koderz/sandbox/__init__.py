@@ -13,8 +13,9 @@
 # Change anything in this folder only with the hostile battery in
 # tests/sandbox/test_sandbox.py passing.
 
-This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback` and
-:func:`isolation`; nothing outside ``koderz/sandbox/`` imports the modules behind it.
+This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback`,
+:func:`isolation` and :func:`prestart`; nothing outside ``koderz/sandbox/`` imports the
+modules behind it.
 ``testplan.py`` splits a problem's tests into cases on the host; ``probe.py`` finds out
 what isolates candidates here; ``verdict.py`` runs a candidate and decides the verdict from
 what its judge reported; ``zygote.py`` holds the bubblewrap command line and the bounded pool
@@ -32,10 +33,14 @@ refuses to run without bubblewrap.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import shutil
+import sys
 from dataclasses import replace
 
+from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
@@ -53,6 +58,7 @@ __all__ = [
     "format_feedback",
     "isolation",
     "plan_tests",
+    "prestart",
     "run_tests",
     "sandbox_info",
 ]
@@ -92,6 +98,32 @@ def run_tests(
     if timeout_s is not None:
         limits = replace(limits, test_timeout_s=timeout_s)
     return judge(sandbox_info().mode, problem, code, limits)
+
+
+def prestart(count: int, limits: Limits | None = None) -> None:
+    """Start up to ``count`` sandboxes now, ahead of the candidates that will need them.
+
+    Their start-up (bubblewrap, Python, the judge) then overlaps the caller's own, such as
+    loading problems. Nothing happens where bubblewrap is not in use; a sandbox that
+    cannot start is dropped when the first candidate finds it dead, and the usual
+    :func:`sandbox_info` check still decides what isolates candidates.
+    """
+    if not _bwrap_wanted():
+        return
+    from koderz.sandbox.zygote import _ZYGOTES
+
+    disk = (limits or Limits()).disk_bytes
+    with contextlib.suppress(SandboxError):
+        _ZYGOTES.prestart(count, disk)
+
+
+def _bwrap_wanted() -> bool:
+    wanted = os.environ.get("KODERZ_SANDBOX", "auto").strip().lower() or "auto"
+    return (
+        wanted in ("auto", "bwrap")
+        and sys.platform.startswith("linux")
+        and shutil.which("bwrap") is not None
+    )
 
 
 @functools.lru_cache(maxsize=4)

@@ -34,7 +34,7 @@ from koderz.analysis.estimators import pass_at_k
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems, read_jsonl
 from koderz.records import ExecResult, Problem
-from koderz.sandbox import Limits, plan_tests, run_tests, sandbox_info
+from koderz.sandbox import Limits, plan_tests, prestart, run_tests, sandbox_info
 
 __all__ = ["evaluate_samples", "results_path"]
 
@@ -135,18 +135,21 @@ def evaluate_samples(
     Raises:
         ConfigError: The samples or problem file is malformed, or a task is unknown.
     """
-    # Find out what isolates candidates (a bubblewrap self-test, whose sandbox the first
-    # candidate then reuses) while the samples and problems are read.
-    threading.Thread(target=_probe_quietly, daemon=True).start()
     samples_path = Path(samples_path)
     numbered = _read_samples(samples_path)
+    workers = max(1, workers or 2 * (os.cpu_count() or 1))
+    # Start the sandboxes, and find out what isolates candidates (a bubblewrap self-test in
+    # one of them), while the problems are read.
+    warm_up = threading.Thread(
+        target=_warm_up, args=(min(workers, len(numbered)), limits), daemon=True
+    )
+    warm_up.start()
     problems = load_problems(
         problem_file if problem_file is not None else "humaneval",
         only={row["task_id"] for _, row in numbered},  # check only the problems sampled
         public_tests=False,  # for feedback: an evaluation runs the hidden tests only
     )
     samples = _known(numbered, problems, samples_path)
-    workers = max(1, workers or 2 * (os.cpu_count() or 1))
     out_path = results_path(samples_path)
     rows: list[dict[str, Any] | None] = [None] * len(samples)
     bar = _progress_bar(len(samples), progress)
@@ -169,10 +172,11 @@ def evaluate_samples(
     return _pass_at(rows, k)
 
 
-def _probe_quietly() -> None:
+def _warm_up(sandboxes: int, limits: Limits | None) -> None:
     # Errors are not lost: sandbox_info() remembers only a success, so the first candidate's
     # own call runs the probe again and raises there, where the caller sees it.
-    try:  # noqa: SIM105
+    try:
+        prestart(sandboxes, limits)
         sandbox_info()
     except Exception:
         pass

@@ -81,9 +81,19 @@ def _call_name(node: ast.AST) -> str:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
-def _asserts(node: ast.AST, asserting: frozenset[str] = frozenset()) -> bool:
+def _asserts(
+    node: ast.AST, asserting: frozenset[str] = frozenset(), text: str | None = None
+) -> bool:
     """Whether ``node`` asserts: an ``assert``, an ``assert*`` call or a call of a function
-    of the test that asserts."""
+    of the test that asserts. ``text``, the source it spans, rules most nodes out unwalked:
+    each of those has its word in it (in ASCII text: Python reads identifiers in NFKC)."""
+    if (
+        text is not None
+        and text.isascii()
+        and "assert" not in text
+        and not any(n in text for n in asserting)
+    ):
+        return False
     for sub in ast.walk(node):
         if isinstance(sub, ast.Assert):
             return True
@@ -93,12 +103,13 @@ def _asserts(node: ast.AST, asserting: frozenset[str] = frozenset()) -> bool:
     return False
 
 
-def _asserting_functions(tree: ast.Module) -> frozenset[str]:
+def _asserting_functions(tree: ast.Module, label: _Labels) -> frozenset[str]:
     """Names of the test's top-level functions that assert, directly or through each other."""
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    texts = {d: label.text(d) for d in defs}
     found: frozenset[str] = frozenset()
     while True:
-        more = frozenset(d.name for d in defs if _asserts(d, found))
+        more = frozenset(d.name for d in defs if _asserts(d, found, texts[d]))
         if more == found:
             return found
         found = more
@@ -166,7 +177,7 @@ def _is_main_block(node: ast.stmt) -> bool:
 def _main_blocks_are_dead(tree: ast.Module, source: str) -> bool:
     """Whether ``if __name__ == "__main__":`` blocks run in neither harness: true unless the
     test assigns ``__name__`` itself."""
-    return "__name__" not in source or not any(
+    return (source.isascii() and "__name__" not in source) or not any(
         isinstance(n, ast.Name) and n.id == "__name__" and isinstance(n.ctx, ast.Store)
         for n in ast.walk(tree)
     )
@@ -224,12 +235,14 @@ def _items(
             isinstance(node, ast.For)
             and not node.orelse
             and not _loop_jumps(node)
-            and _asserts(node, asserting)
+            and _asserts(node, asserting, label.text(node))
         ):
             labels[-1] = f"for {ast.unparse(node.target)} in {ast.unparse(node.iter)}:"
             body_src = ast.unparse(ast.Module(body=node.body, type_ignores=[]))
             items.append(("loop", ast.unparse(node.target), ast.unparse(node.iter), body_src))
-        elif _asserts(node, asserting) and not isinstance(node, ast.FunctionDef | ast.ClassDef):
+        elif _asserts(node, asserting, label.text(node)) and not isinstance(
+            node, ast.FunctionDef | ast.ClassDef
+        ):
             items.append(("test", label.source_of(node)))
         else:
             items.append(("setup", label.source_of(node)))
@@ -294,7 +307,7 @@ def _split_check(
         if _mentions(node, ["check", *wrappers]):
             return "module-level code calls check itself"
         prelude.append(node)
-    items, labels = _items(check.body, label, _asserting_functions(tree))
+    items, labels = _items(check.body, label, _asserting_functions(tree, label))
     return TestPlan(
         prelude=_module_source(prelude, label),
         items=tuple(items),
@@ -306,7 +319,7 @@ def _split_check(
 def _split_module(tree: ast.Module, label: _Labels) -> TestPlan:
     dead = _main_blocks_are_dead(tree, label.source)
     body = [n for n in tree.body if not (dead and _is_main_block(n))]
-    items, labels = _items(body, label, _asserting_functions(tree))
+    items, labels = _items(body, label, _asserting_functions(tree, label))
     return TestPlan(prelude="", items=tuple(items), labels=tuple(labels))
 
 
@@ -368,7 +381,7 @@ def plan_tests(test: str, entry_point: str = "") -> TestPlan:
         'module-level code calls check itself'
     """
     tree = _parse(test)
-    if not _asserts(tree):
+    if not _asserts(tree, text=test):
         return TestPlan(prelude="", items=(), labels=())
     label = _Labels(test)
     checks = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]

@@ -37,15 +37,23 @@ def judge(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
 
 
 def _parse_records(data: bytes, nonce: str) -> list[tuple[Any, ...]]:
-    records = []
-    for line in data.decode("utf-8", "replace").splitlines():
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if type(record) is list and len(record) >= 2 and record[0] == nonce:
-            records.append(tuple(record[1:]))
-    return records
+    lines = data.decode("utf-8", "replace").splitlines()
+    try:  # all at once: one parse per run, not one per record
+        parsed = json.loads("[" + ",".join(lines) + "]")
+    except (ValueError, RecursionError):  # a line cut at the cap: skip just that one
+        parsed = [_json_or_none(line) for line in lines]
+    return [
+        tuple(record[1:])
+        for record in parsed
+        if type(record) is list and len(record) >= 2 and record[0] == nonce
+    ]
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _text(value: Any, cap: int = 4000) -> str:

@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -78,7 +79,7 @@ def _is_zygote(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"--zygote" in command and any(part.endswith(b"harness.py") for part in command)
+    return b"--zygote" in command and any(b"import harness" in part for part in command)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -729,6 +730,53 @@ def test_a_test_snippet_that_cannot_compile_alone_fails_its_case_not_the_judge()
         exec(code, {})
 
 
+def _pyc_matches(path: str, source: Path) -> bool:
+    import importlib.util
+
+    st = source.stat()
+    header = Path(path).read_bytes()[:16]
+    return header == (
+        importlib.util.MAGIC_NUMBER
+        + bytes(4)
+        + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+        + (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    )
+
+
+def test_the_harness_starts_from_byte_code_python_accepts(monkeypatch: pytest.MonkeyPatch):
+    from koderz.sandbox import proc
+
+    proc._harness_bytecode.cache_clear()
+    path = proc._harness_bytecode()
+    assert path is not None and _pyc_matches(path, proc._HARNESS)
+    # A read-only install: the byte code goes to a private file instead.
+    monkeypatch.setattr(
+        "importlib.util.cache_from_source", lambda _: "/proc/koderz-cannot-write/harness.pyc"
+    )
+    proc._harness_bytecode.cache_clear()
+    try:
+        elsewhere = proc._harness_bytecode()
+        assert elsewhere is not None and elsewhere.startswith(tempfile.gettempdir())
+        assert _pyc_matches(elsewhere, proc._HARNESS)
+    finally:
+        proc._harness_bytecode.cache_clear()
+
+
+def test_the_sandbox_has_the_harness_byte_code() -> None:
+    if isolation() != "bwrap":
+        pytest.skip("the byte code is bound into bubblewrap sandboxes")
+    prob = problem(
+        """
+        def check(candidate):
+            assert candidate() is True
+        """
+    )
+    code = (
+        "import os, sys\ndef f():\n    return os.path.exists(sys.modules['harness'].__cached__)\n"
+    )
+    assert run_tests(prob, code).passed
+
+
 def test_syntax_error() -> None:
     r = run_tests(PWNED, "def f(:\n")
     assert r.status == "syntax_error" and not r.passed
@@ -987,7 +1035,7 @@ def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
     )
     code = (
         "import sys\n"
-        "_harness = sys.modules['__main__']\n"
+        "_harness = sys.modules['harness']\n"
         "_real = _harness._describe\n"
         "def _tampered(ns):\n"
         "    names = _real(ns)\n"
@@ -1106,7 +1154,7 @@ def test_a_forged_names_table_makes_the_judge_import_nothing_and_rename_nothing(
     )
     code = (
         "import sys\n"
-        "_harness = sys.modules['__main__']\n"
+        "_harness = sys.modules['harness']\n"
         "_real = _harness._describe\n"
         "def _forged(ns):\n"
         "    names = _real(ns)\n"
