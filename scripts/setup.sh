@@ -23,4 +23,8 @@ fi
 
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e '.[embedded,dask,dev]'
+# Byte code for Koderz's own modules, as pip writes it for a regular install: an editable
+# install leaves it to the first import, which never writes it where PYTHONDONTWRITEBYTECODE
+# is set (many container images), so every command would compile Koderz again.
+python3 -m compileall -q koderz
 echo "setup: done. Try: koderz models"

@@ -2,14 +2,15 @@
 
 # !!! WARNING - SECURITY BOUNDARY !!!
 # Everything a model writes is executed here. It may be wrong, hostile or careless. Each
-# candidate runs in a fresh bubblewrap sandbox: new PID, network, IPC and UTS namespaces;
-# a read-only view of the system libraries and of the Python install only (never the user's
-# home or working folder); a fresh size-limited tmpfs as its folder; an environment built
-# from nothing (bwrap itself is started with a clean environment, so even /proc/1/environ
-# holds no secret); rlimits on CPU, memory, file size and processes; and a wall-clock
-# deadline after which the whole PID namespace is killed. When Koderz runs as root, the
-# candidate runs under an unprivileged uid of its own (root ignores RLIMIT_NPROC), taken
-# from a pool guarded by lock files so concurrent candidates never share one.
+# candidate runs in a bubblewrap sandbox (kept for the candidates after it only if nothing
+# of it is left): new PID, network, IPC and UTS namespaces; a read-only view of the system
+# libraries and of the Python install only (never the user's home or working folder); a
+# size-limited tmpfs, wiped after it, as its folder; an environment built from nothing
+# (bwrap itself is started with a clean environment, so even /proc/1/environ holds no
+# secret); rlimits on CPU, memory, file size and processes; and a wall-clock deadline after
+# which the whole PID namespace is killed. When Koderz runs as root, the candidate runs
+# under an unprivileged uid of its own (root ignores RLIMIT_NPROC), taken from a pool
+# guarded by lock files so concurrent candidates never share one.
 # Change anything in this folder only with the hostile battery in
 # tests/sandbox/test_sandbox.py passing.
 

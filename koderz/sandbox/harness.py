@@ -8,14 +8,16 @@ and nothing slow: its start-up time is paid once per sandbox, or per candidate w
 
 Two processes, so that the candidate never shares memory with the code that judges it:
 
-* the **judge** (this process, trusted) reads the problem's tests, runs each test case and
-  reports every outcome over a private pipe (``RESULT_FD``) that only it holds, tagged with a nonce
-  the host chose;
-* the **candidate** process (forked *before* the tests are read, so the hidden tests are not
-  in its memory; re-started by ``exec`` after a timeout or crash) runs the generated program
-  and answers calls ``name(*args)`` over a pair of pipes. Only ``marshal`` data crosses back,
-  and the judge accepts a value only if it is built from exact builtin types, so an object
-  whose ``__eq__`` always answers True can never reach a comparison.
+* the **judge** (trusted) reads the problem's tests, runs each test case and reports every
+  outcome over a private pipe (``RESULT_FD``) that only it holds, tagged with a nonce the
+  host chose;
+* the **candidate** process runs the generated program and answers calls ``name(*args)``
+  over a pair of pipes. It is forked from memory that never held a test: under a zygote,
+  from the zygote's (see "zygote" below), which forks it again after a timeout or crash;
+  alone, from the judge's *before* the judge reads the tests, and re-started by ``exec``.
+  Only ``marshal`` data crosses back, and the judge accepts a value only if it is built
+  from exact builtin types, so an object whose ``__eq__`` always answers True can never
+  reach a comparison.
 
 Whatever the candidate does - ``exit(0)``, ``os._exit(0)``, ``SystemExit``, exit or
 exception hooks, patching ``builtins``/``AssertionError``/``isinstance``, printing
@@ -23,10 +25,12 @@ exception hooks, patching ``builtins``/``AssertionError``/``isinstance``, printi
 result pipe, the judge is not dumpable (no ptrace, no ``/proc/PID/mem`` or ``fd``), and a
 pass needs every test's record *and* the final ``done`` record with the right nonce.
 
-Protocol: frames are a 4-byte big-endian length and a ``marshal`` payload. The host writes
-two frames on stdin: the set-up (candidate code, limits) and, once the candidate process has
-been forked, the tests (nonce, time limits, and the prelude and items as code objects the
-host compiled, once per problem: the judge runs them without compiling). Records are JSON
+Protocol: frames are a 4-byte big-endian length and a ``marshal`` payload. Alone, the judge
+reads two frames on stdin: the set-up (candidate code, limits) and, once the candidate
+process has been forked, the tests (nonce, time limits, and the prelude and items as code
+objects the host compiled, once per problem: the judge runs them without compiling). A
+zygote reads a start frame and then one frame per candidate (its program) on stdin; its
+judge reads each candidate's tests on its own pipe. Records are JSON
 arrays to the host, one a line (nothing executable on the host's side; ``json.loads`` costs
 the host a tenth of what ``ast.literal_eval`` of a ``repr`` did, per record).
 """

@@ -1,16 +1,19 @@
 """Zygotes: long-lived bubblewrap sandboxes that serve candidates one after another.
 
 # !!! WARNING - SECURITY BOUNDARY !!!
-# A zygote outlives the candidates it runs, so isolation *between* candidates rests on it:
-# after each one it kills every process of the candidate's uid and wipes the tmpfs before it
-# reports the end (``_zygote_main`` in ``koderz/sandbox/harness.py``). ``_bwrap_base``
+# A zygote and its judge outlive the candidates they run, so isolation *between*
+# candidates rests on them: after each one every process of the candidate's uid but the
+# judge is killed and the tmpfs wiped before the end is reported, and if that fails, or the
+# judge dies, the sandbox ends with that candidate (``_zygote_main`` in
+# ``koderz/sandbox/harness.py``). The zygote forks candidates from its own memory, which
+# never holds a test: the tests reach the judge on a pipe of its own. ``_bwrap_base``
 # decides what a candidate can see of this machine: bind nothing writable, nothing of the
 # user's home or working folder, and no environment variable. Change this module only with
 # the hostile battery in tests/sandbox/test_sandbox.py passing.
 
-Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
-once. :class:`_ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default twice the
-cores): more sandboxes than cores add no throughput, while each costs a start-up.
+Starting bwrap, Python and a judge costs more than most candidates take to run; a zygote
+pays it once. :class:`_ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default
+twice the cores): more sandboxes than cores add no throughput, while each costs a start-up.
 """
 
 from __future__ import annotations
