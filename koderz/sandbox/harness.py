@@ -309,6 +309,7 @@ class _Judge:
                     os.close(fd)
                 raise _ChildDied("crash", "the sandbox could not start the program again")
             self.pid, (self.req, self.resp) = reply[1], fds
+            self.send_program()
             return
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
@@ -332,6 +333,15 @@ class _Judge:
         os.close(resp_w)
         self.pid, self.req, self.resp = pid, req_w, resp_r
         _write_frame(self.req, {"code": self.setup["code"], "path": self.setup["path"]})
+
+    def send_program(self) -> None:
+        """Give a candidate forked by the zygote its program: the zygote never holds one, so
+        that no candidate forked from it finds an earlier candidate's program in memory."""
+        assert self.req is not None
+        try:  # noqa: SIM105 - no contextlib: start-up time
+            _write_frame(self.req, {"code": self.setup["code"]})
+        except BrokenPipeError:  # it died first: wait_ready reports how
+            pass
 
     def wait_ready(self) -> tuple[str, str, str] | None:
         """Read the candidate's load report; returns ``None`` or ``(kind, message, tb)``."""
@@ -990,7 +1000,9 @@ def _spawn(start: dict[str, Any], run: dict[str, Any], first: bool) -> tuple[int
             if first:
                 os.mkdir(run["cwd"], 0o700)
             os.chdir(run["cwd"])
-            _serve(run["code"], req_r, resp_w, start["path"])
+            program = _read_frame(req_r)  # from the judge
+            if program is not None:
+                _serve(program["code"], req_r, resp_w, start["path"])
         finally:
             os._exit(0)
     os.close(req_r)
@@ -1033,7 +1045,6 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
             _not_dumpable()
     sys.path.extend(start["path"])
     signal.signal(signal.SIGALRM, _on_alarm)
-    setup = {"kill_all": True, "scratch": start["scratch"]}
     while True:
         data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 4)
         if not data:
@@ -1042,8 +1053,10 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         tests = _read_frame(start["tests_fd"])
         if tests is None or tests.get("nonce") != message[1] or len(fds) != 2:
             return  # out of step with the host: end the sandbox
+        setup = {"kill_all": True, "scratch": start["scratch"], "code": tests["code"]}
         judge = _Judge(setup, zygote=ctl)
         judge.pid, (judge.req, judge.resp) = message[2], fds
+        judge.send_program()
         _judge_run(judge, tests)
         ctl.sendall(marshal.dumps(("done",)))
 

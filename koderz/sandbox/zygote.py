@@ -209,16 +209,17 @@ class _Zygote:
     def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
         budget = limits.scaled_total_timeout_s + _startup_allowance(limits)
-        program = {
+        candidate = {
             "nonce": nonce,
             "deadline": budget,
-            "code": code,
             "limits": _rlimits(limits, count_processes=True),
             "cwd": f"{_SANDBOX_CWD}/run-{nonce[:12]}",
         }
-        to_zygote = self.started + _frame(program)
+        to_zygote = self.started + _frame(candidate)
         self.started = b""
-        to_judge = _frame(_tests(plan, problem, limits, nonce))
+        # The program goes to the judge, which hands it to the candidate: the zygote, which
+        # every candidate is forked from, never holds one.
+        to_judge = _frame({**_tests(plan, problem, limits, nonce), "code": code})
         started = time.monotonic()
         raw = self._exchange(to_zygote, to_judge, nonce, limits, started + budget + 3.0)
         raw.nonce = nonce

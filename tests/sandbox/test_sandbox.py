@@ -373,6 +373,44 @@ def test_a_candidate_that_kills_the_judge_ends_its_sandbox_not_the_next_verdict(
 
 
 @pytest.mark.timeout(60)
+def test_a_candidate_cannot_find_an_earlier_candidates_program_in_its_memory(
+    one_sandbox: Any,
+) -> None:
+    # Tries: find, in its own memory (forked from the sandbox's), the program of the
+    # candidate judged before it in the same sandbox, to run that one's (maybe right)
+    # answer. Must: find nothing; the sandbox never holds a program. The two halves of the
+    # marker are only ever joined in the first program, so a find is that program.
+    secret = secrets.token_hex(16)
+    padding = "# " + "x" * 70 + "\n"  # a program of some size: kept on the heap once freed
+    earlier = padding * 200 + f"KEPT = 'koderz-earlier-{secret}'\n" + padding * 100 + HONEST
+    assert run_tests(PWNED, earlier).passed
+    first = _zygote_of(one_sandbox)
+    scan = textwrap.dedent(
+        f"""
+        import ctypes
+        HEAD, TAIL = b"koderz-earlier-", {secret.encode()!r}
+        def f():
+            found = 0
+            with open("/proc/self/maps") as maps:
+                regions = [line.split() for line in maps]
+            for region in regions:
+                low, high = (int(x, 16) for x in region[0].split("-"))
+                if not region[1].startswith("r") or region[-1].startswith("[v"):
+                    continue
+                data = ctypes.string_at(low, high - low)  # its own memory, read directly
+                at = data.find(HEAD)
+                while at >= 0:
+                    found += data[at + len(HEAD) : at + len(HEAD) + len(TAIL)] == TAIL
+                    at = data.find(HEAD, at + 1)
+            return "clean" if found == 0 else "pwned"
+        """
+    )
+    r = run_tests(PWNED, scan, limits=Limits(test_timeout_s=20.0, total_timeout_s=40.0))
+    assert _zygote_of(one_sandbox) is first, "the two candidates must meet in one sandbox"
+    assert [o.message for o in r.outcomes] == ["AssertionError", "AssertionError"], r
+
+
+@pytest.mark.timeout(60)
 def test_leftovers_do_not_reach_the_next_candidate(one_sandbox: Any) -> None:
     # Tries: leave files in the scratch folder (one of them unreadable to others) and a
     # daemon behind, for the next candidate judged in the same sandbox to find. Must: the
