@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -81,8 +82,8 @@ print(json.dumps([call() for _ in range(a["calls"])]))
 """
 
 
-def run(variant: str, args: dict[str, Any]) -> float:
-    """Output tokens/s of one fresh process of ``variant``."""
+def run(variant: str, args: dict[str, Any]) -> float | str:
+    """Output tokens/s of one fresh process of ``variant``, or how it died."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if variant.startswith("raw"):
         code, payload = RAW, {**args, "extra_bufts": variant == "raw"}
@@ -90,15 +91,25 @@ def run(variant: str, args: dict[str, Any]) -> float:
         code, payload = KODERZ, args
         if variant == "koderz-no-extra-bufts":
             env["KODERZ_LLAMACPP_EXTRA_BUFTS"] = "0"
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", code, json.dumps(payload)],
         capture_output=True,
         text=True,
         env=env,
-        check=True,
-    ).stdout
-    calls = json.loads(out.strip().splitlines()[-1])
+    )
+    if done.returncode != 0:  # e.g. llama.cpp's AMX repacking on a CPU with AMX
+        return _death(done.returncode)
+    calls = json.loads(done.stdout.strip().splitlines()[-1])
     return sum(t for t, _ in calls) / sum(s for _, s in calls)
+
+
+def _death(code: int) -> str:
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
 
 
 def main() -> None:
@@ -137,26 +148,38 @@ def main() -> None:
         f"{opts.max_tokens} tokens, {s.n_threads} threads, n_ctx {s.n_ctx}; Koderz's extra "
         f"buffer types here: {s.extra_bufts_why}"
     )
-    rates: dict[str, list[float]] = {v: [] for v in variants}
+    results: dict[str, list[float | str]] = {v: [] for v in variants}
     started = time.perf_counter()
     for r in range(opts.rounds):
         # Rotate the order too, so that no variant always runs first after a pause.
         for v in variants[r % len(variants) :] + variants[: r % len(variants)]:
-            rates[v].append(run(v, args))
+            results[v].append(run(v, args))
         print(
-            f"  round {r + 1}: " + ", ".join(f"{v} {rates[v][-1]:.1f}" for v in variants),
+            f"  round {r + 1}: " + ", ".join(f"{v} {_shown(results[v][-1])}" for v in variants),
             flush=True,
         )
-    med = {v: statistics.median(x) for v, x in rates.items()}
+    rates = {v: [x for x in got if isinstance(x, float)] for v, got in results.items()}
+    med = {v: statistics.median(x) for v, x in rates.items() if x}
     print(f"output tokens/s, median of {opts.rounds} ({time.perf_counter() - started:.0f} s):")
     for v in variants:
-        print(f"  {v:<24} {med[v]:7.1f}  ({min(rates[v]):.1f}-{max(rates[v]):.1f})")
-    print(f"Koderz / raw llama-cpp-python: {med['koderz'] / med['raw']:.3f}")
-    print(
-        "no extra buffer types / default, raw: "
-        f"{med['raw-no-extra-bufts'] / med['raw']:.3f}; through Koderz: "
-        f"{med['koderz-no-extra-bufts'] / med['koderz']:.3f}"
-    )
+        deaths = sorted({x for x in results[v] if isinstance(x, str)})
+        died = f"; died in {len(results[v]) - len(rates[v])} round(s): {', '.join(deaths)}"
+        shown = f"{med[v]:7.1f}  ({min(rates[v]):.1f}-{max(rates[v]):.1f})" if v in med else ""
+        print(f"  {v:<24} {shown or 'no round finished':>7}{died if deaths else ''}")
+    # On a CPU where llama.cpp's default load dies, the peer is the load that runs.
+    peer = "raw" if "raw" in med else "raw-no-extra-bufts"
+    if "koderz" in med and peer in med:
+        print(f"Koderz / raw llama-cpp-python ({peer}): {med['koderz'] / med[peer]:.3f}")
+    if {"raw", "raw-no-extra-bufts", "koderz", "koderz-no-extra-bufts"} <= med.keys():
+        print(
+            "no extra buffer types / default, raw: "
+            f"{med['raw-no-extra-bufts'] / med['raw']:.3f}; through Koderz: "
+            f"{med['koderz-no-extra-bufts'] / med['koderz']:.3f}"
+        )
+
+
+def _shown(result: float | str) -> str:
+    return f"{result:.1f}" if isinstance(result, float) else f"died ({result})"
 
 
 if __name__ == "__main__":

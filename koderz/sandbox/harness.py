@@ -405,7 +405,7 @@ class _Judge:
         if self.kill_all:
             # Alone in a PID namespace, or under a uid of our own: kill(-1) reaches every
             # process the candidate could have started, daemons included.
-            _kill_others()
+            _kill_others(_exit_handle(pid))
         elif pid is not None:
             try:  # noqa: SIM105
                 os.killpg(pid, signal.SIGKILL)
@@ -833,13 +833,32 @@ def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
 # and exits: the host starts a fresh sandbox.
 
 
-def _kill_others() -> None:
-    """SIGKILL every process we may signal, except ourselves and PID 1, until none is left."""
+def _exit_handle(pid: int | None) -> int | None:
+    """A pidfd of the candidate, to wait for its end rather than poll for it."""
+    if pid is None:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:  # gone already, or no pidfd on this kernel
+        return None
+
+
+def _kill_others(exited: int | None = None) -> None:
+    """SIGKILL every process we may signal, except ourselves and PID 1, until none is left;
+    ``exited`` (a pidfd of the main one, closed here) is waited on before the first look."""
+    import select
+
     for _ in range(400):
         try:  # noqa: SIM105 - no contextlib: start-up time
             os.kill(-1, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if exited is not None:
+            try:
+                select.select([exited], [], [], 1.0)
+            finally:
+                os.close(exited)
+                exited = None
         _reap()
         if not _others_alive():
             return

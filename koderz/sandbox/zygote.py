@@ -354,9 +354,14 @@ def _env_sandboxes() -> int:
 class _ZygotePool:
     """Zygotes shared by the threads that run candidates: at most ``limit`` alive at once.
 
-    More sandboxes than cores add no throughput, while each costs a start-up; callers past
-    the limit wait for a zygote to come free.
+    Up to one per core start as soon as they are wanted. Past that, a caller first waits
+    ``grow_after_s`` for one to come free, and only then starts another: a candidate
+    usually takes a few milliseconds, so a core's worth of sandboxes keeps the cores busy,
+    and each more costs a start-up (~30 ms of CPU); when candidates take long (timeouts,
+    sleeps) the pool grows to the limit. Callers past the limit wait for a zygote.
     """
+
+    grow_after_s = 0.02
 
     def __init__(self) -> None:
         # Read from KODERZ_SANDBOXES when the first zygote is wanted, so that a bad value is
@@ -366,8 +371,14 @@ class _ZygotePool:
         self._idle: list[_Zygote] = []
         self._alive = 0
 
+    @property
+    def eager(self) -> int:
+        """How many start without waiting: one per core, within the limit."""
+        return min(self.limit or 1, os.cpu_count() or 1)
+
     def acquire(self, disk_bytes: int) -> _Zygote:
         retire: list[_Zygote] = []
+        waited = False
         with self._cond:
             if self.limit is None:
                 self.limit = _env_sandboxes()
@@ -385,10 +396,14 @@ class _ZygotePool:
                     # Only zygotes of another size are idle: retire one to make room.
                     retire.append(self._idle.pop(0))
                     self._alive -= 1
-                if self._alive < self.limit:
+                if self._alive < self.limit and (self._alive < self.eager or waited):
                     self._alive += 1
                     break
-                self._cond.wait()
+                if self._alive < self.limit:
+                    # Enough to keep the cores busy: a moment for one to come free first.
+                    waited = not self._cond.wait(self.grow_after_s)
+                else:
+                    self._cond.wait()
         for zygote in retire:
             zygote.close()
         if found is not None:
@@ -407,7 +422,7 @@ class _ZygotePool:
         with self._cond:
             if self.limit is None:
                 self.limit = _env_sandboxes()
-            count = max(0, min(count - len(self._idle), self.limit - self._alive))
+            count = max(0, min(count - len(self._idle), self.eager - self._alive))
             self._alive += count
         started = []
         try:

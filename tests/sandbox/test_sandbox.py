@@ -1127,6 +1127,31 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
     assert most[0] == 2 and len(used) == 2
 
 
+@pytest.mark.timeout(120)
+def test_the_pool_grows_to_its_limit_when_candidates_take_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One sandbox per core starts at once; past that a caller waits a moment for one to
+    # come free. Candidates that sleep keep theirs: four at once must get four sandboxes.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from koderz.sandbox import zygote
+
+    if isolation() != "bwrap":
+        pytest.skip("zygotes serve candidates under bubblewrap only")
+    monkeypatch.setenv("KODERZ_SANDBOXES", "4")
+    pool = zygote._ZygotePool()
+    monkeypatch.setattr(zygote, "_ZYGOTES", pool)
+    slow = "import time\ndef f():\n    time.sleep(0.5)\n    return 'pwned'\n"
+    try:
+        with ThreadPoolExecutor(4) as threads:
+            results = list(threads.map(lambda _: run_tests(PWNED, slow), range(4)))
+        assert all(r.passed for r in results)
+        assert pool._alive == 4, "four slow candidates at once should have had four sandboxes"
+    finally:
+        pool.close_all()
+
+
 @pytest.mark.parametrize("value", ["lots", "0", "-3", "1.5"])
 def test_a_bad_koderz_sandboxes_is_a_config_error(
     value: str, monkeypatch: pytest.MonkeyPatch
