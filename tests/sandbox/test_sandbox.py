@@ -651,6 +651,13 @@ FAKES = {
     "kill_everything": "import os, signal\ndef f():\n    os.kill(-1, signal.SIGKILL)\n",
     # Tries: stop every process it may signal, so that the judge never reports.
     "stop_everything": "import os, signal\ndef f():\n    os.kill(-1, signal.SIGSTOP)\n",
+    # Tries: interrupt, terminate or hang up the judge and PID 1 (the zygote), then answer.
+    "signal_everything": (
+        "import os, signal\ndef f():\n"
+        "    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+        "        for pid in (-1, 1):\n            try:\n                os.kill(pid, sig)\n"
+        "            except OSError:\n                pass\n    return 'pwned'\n"
+    ),
     # Tries: make the judge's per-test timer fire in every process it may signal.
     "alarm_everything": (
         "import os, signal\ndef f():\n    os.kill(-1, signal.SIGALRM)\n    return 'pwned'\n"
