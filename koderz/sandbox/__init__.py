@@ -108,6 +108,12 @@ def prestart(count: int, limits: Limits | None = None) -> None:
     loading problems. Nothing happens where bubblewrap is not in use; a sandbox that
     cannot start is dropped when the first candidate finds it dead, and the usual
     :func:`sandbox_info` check still decides what isolates candidates.
+
+    Args:
+        count: Sandboxes wanted; at most one per core start now (the rest, up to
+            ``KODERZ_SANDBOXES``, only when candidates are slow to free them).
+        limits: The limits the candidates will run under (their disk size picks the
+            sandbox); defaults to :class:`Limits`.
     """
     if not _bwrap_wanted():
         return
