@@ -37,15 +37,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import shutil
-import sys
 from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
-from koderz.sandbox.probe import SandboxInfo, isolation, sandbox_info
+from koderz.sandbox.probe import SandboxInfo, bwrap_may_work, isolation, sandbox_info
 from koderz.sandbox.testplan import WHOLE, TestPlan, check_test_source, plan_tests
 from koderz.sandbox.verdict import judge
 
@@ -115,22 +113,13 @@ def prestart(count: int, limits: Limits | None = None) -> None:
         limits: The limits the candidates will run under (their disk size picks the
             sandbox); defaults to :class:`Limits`.
     """
-    if not _bwrap_wanted():
+    if not bwrap_may_work():
         return
     from koderz.sandbox.zygote import _ZYGOTES
 
     disk = (limits or Limits()).disk_bytes
     with contextlib.suppress(SandboxError):
         _ZYGOTES.prestart(count, disk)
-
-
-def _bwrap_wanted() -> bool:
-    wanted = os.environ.get("KODERZ_SANDBOX", "auto").strip().lower() or "auto"
-    return (
-        wanted in ("auto", "bwrap")
-        and sys.platform.startswith("linux")
-        and shutil.which("bwrap") is not None
-    )
 
 
 @functools.lru_cache(maxsize=4)

@@ -63,10 +63,29 @@ def isolation() -> str:
     return sandbox_info().mode
 
 
-def _probe() -> SandboxInfo:
+def wanted_sandbox() -> str:
+    """``KODERZ_SANDBOX``: ``auto`` (the default), ``bwrap`` or ``rlimits``.
+
+    Raises:
+        ConfigError: It is set to anything else.
+    """
     wanted = os.environ.get("KODERZ_SANDBOX", "auto").strip().lower() or "auto"
     if wanted not in ("auto", "bwrap", "rlimits"):
         raise ConfigError(f"KODERZ_SANDBOX={wanted!r}: use auto, bwrap or rlimits.")
+    return wanted
+
+
+def bwrap_may_work() -> bool:
+    """Whether bubblewrap is wanted and can be tried here (the self-test decides)."""
+    return (
+        wanted_sandbox() != "rlimits"
+        and sys.platform.startswith("linux")
+        and shutil.which("bwrap") is not None
+    )
+
+
+def _probe() -> SandboxInfo:
+    wanted = wanted_sandbox()
     root = os.geteuid() == 0
     problem = "linux only" if not sys.platform.startswith("linux") else None
     if wanted != "rlimits" and problem is None:

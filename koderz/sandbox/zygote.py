@@ -108,7 +108,8 @@ def _bwrap_base() -> tuple[str, ...]:
     for key, value in _CLEAN_ENV.items():
         args += ["--setenv", key, value]
     if os.geteuid() == 0:
-        # The judge starts as root to switch to the slot uid; it has no other capability.
+        # The zygote stays root in the sandbox so that its judge and each candidate can
+        # switch to the slot uid; it has no other capability.
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return tuple(args)
 
@@ -204,7 +205,7 @@ class _Zygote:
             os.set_blocking(fd, False)
         self.pending = b""
         self.alive = True
-        self.started = _frame(start)  # sent with the first candidate
+        self._start_frame = _frame(start)  # sent with the first candidate
 
     def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
@@ -215,8 +216,8 @@ class _Zygote:
             "limits": _rlimits(limits, count_processes=True),
             "cwd": f"{_SANDBOX_CWD}/run-{nonce[:12]}",
         }
-        to_zygote = self.started + _frame(candidate)
-        self.started = b""
+        to_zygote = self._start_frame + _frame(candidate)
+        self._start_frame = b""
         # The program goes to the judge, which hands it to the candidate: the zygote, which
         # every candidate is forked from, never holds one.
         to_judge = _frame({**_tests(plan, problem, limits, nonce), "code": code})
@@ -371,6 +372,11 @@ class _ZygotePool:
         self._idle: list[_Zygote] = []
         self._alive = 0
 
+    def _limit(self) -> int:
+        if self.limit is None:
+            self.limit = _env_sandboxes()
+        return self.limit
+
     @property
     def eager(self) -> int:
         """How many start without waiting: one per core, within the limit."""
@@ -380,8 +386,7 @@ class _ZygotePool:
         retire: list[_Zygote] = []
         waited = False
         with self._cond:
-            if self.limit is None:
-                self.limit = _env_sandboxes()
+            limit = self._limit()
             while True:
                 dead = [z for z in self._idle if z.proc.poll() is not None]
                 for z in dead:
@@ -392,14 +397,14 @@ class _ZygotePool:
                 if found is not None:
                     self._idle.remove(found)
                     break
-                if self._alive >= self.limit and self._idle:
+                if self._alive >= limit and self._idle:
                     # Only zygotes of another size are idle: retire one to make room.
                     retire.append(self._idle.pop(0))
                     self._alive -= 1
-                if self._alive < self.limit and (self._alive < self.eager or waited):
+                if self._alive < limit and (self._alive < self.eager or waited):
                     self._alive += 1
                     break
-                if self._alive < self.limit:
+                if self._alive < limit:
                     # Enough to keep the cores busy: a moment for one to come free first.
                     waited = not self._cond.wait(self.grow_after_s)
                 else:
@@ -420,8 +425,7 @@ class _ZygotePool:
         """Start up to ``count`` zygotes now (within the limit), so that they are up by the
         time candidates come: their start-up then overlaps the caller's own."""
         with self._cond:
-            if self.limit is None:
-                self.limit = _env_sandboxes()
+            self._limit()
             count = max(0, min(count - len(self._idle), self.eager - self._alive))
             self._alive += count
         started = []

@@ -410,6 +410,37 @@ def test_a_candidate_cannot_find_an_earlier_candidates_program_in_its_memory(
     assert [o.message for o in r.outcomes] == ["AssertionError", "AssertionError"], r
 
 
+def test_the_program_goes_to_the_judge_never_to_the_zygote(monkeypatch: pytest.MonkeyPatch):
+    # The scan above depends on what the allocator leaves in freed memory (glibc hands a
+    # freed top of the heap back to the system), so it can pass while the zygote holds
+    # programs. This is the rule itself: the zygote's bytes carry no program.
+    import marshal
+
+    from koderz.sandbox import zygote
+
+    if isolation() != "bwrap":
+        pytest.skip("zygotes serve candidates under bubblewrap only")
+    marker = f"koderz-program-{secrets.token_hex(8)}"
+    sent: list[tuple[bytes, bytes]] = []
+    real = zygote._Zygote._exchange
+
+    def spy(self: Any, to_zygote: bytes, to_judge: bytes, *args: Any) -> Any:
+        sent.append((to_zygote, to_judge))
+        return real(self, to_zygote, to_judge, *args)
+
+    monkeypatch.setattr(zygote._Zygote, "_exchange", spy)
+    assert run_tests(PWNED, f"MARK = {marker!r}\n" + HONEST).passed
+    ((to_zygote, to_judge),) = sent
+    assert marker.encode() not in to_zygote
+    frames = []
+    while to_zygote:
+        n = int.from_bytes(to_zygote[:4], "big")
+        frames.append(marshal.loads(to_zygote[4 : 4 + n]))
+        to_zygote = to_zygote[4 + n :]
+    assert all("code" not in frame for frame in frames), frames
+    assert marker.encode() in to_judge
+
+
 @pytest.mark.timeout(60)
 def test_leftovers_do_not_reach_the_next_candidate(one_sandbox: Any) -> None:
     # Tries: leave files in the scratch folder (one of them unreadable to others) and a
@@ -1149,6 +1180,7 @@ def test_the_pool_grows_to_its_limit_when_candidates_take_long(
     monkeypatch.setenv("KODERZ_SANDBOXES", "4")
     pool = zygote._ZygotePool()
     monkeypatch.setattr(zygote, "_ZYGOTES", pool)
+    monkeypatch.setattr(zygote._ZygotePool, "eager", 1)  # as on one core, whatever this has
     slow = "import time\ndef f():\n    time.sleep(0.5)\n    return 'pwned'\n"
     try:
         with ThreadPoolExecutor(4) as threads:
