@@ -29,8 +29,9 @@ Protocol: frames are a 4-byte big-endian length and a ``marshal`` payload. Alone
 reads two frames on stdin: the set-up (candidate code, limits) and, once the candidate
 process has been forked, the tests (nonce, time limits, and the prelude and items as code
 objects the host compiled, once per problem: the judge runs them without compiling). A
-zygote reads a start frame and then one frame per candidate (its program) on stdin; its
-judge reads each candidate's tests on its own pipe. Records are JSON
+zygote reads a start frame and then one frame per candidate (its limits and folder) on
+stdin; its judge reads each candidate's tests and program on its own pipe and hands the
+program to the candidate. Records are JSON
 arrays to the host, one a line (nothing executable on the host's side; ``json.loads`` costs
 the host a tenth of what ``ast.literal_eval`` of a ``repr`` did, per record).
 """
