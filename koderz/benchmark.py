@@ -27,7 +27,7 @@ from koderz.preflight import preflight
 from koderz.records import Problem
 from koderz.runs import run_lock, write_manifest
 from koderz.schedule import Feed, InFlight, Task, run_on_dask, run_on_threads
-from koderz.store import StepWriter, load_steps, paid_usd
+from koderz.store import FINAL_STATUSES, StepWriter, load_steps, paid_usd
 from koderz.strategies import Strategy
 
 __all__ = [
@@ -36,8 +36,6 @@ __all__ = [
     "new_run_id",
     "run_benchmark",
 ]
-
-FINAL_STATUSES = frozenset({"solved", "exhausted", "error"})
 
 
 def new_run_id() -> str:

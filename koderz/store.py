@@ -67,6 +67,10 @@ CALL_ROLES = ("spec", "plan", "attempt", "repair", "checkpoint")
 CODE_ROLES = ("attempt", "repair")
 """Roles of rows whose code is judged by the tests."""
 
+FINAL_STATUSES = frozenset({"solved", "exhausted", "error"})
+"""End-row statuses of a finished experiment (a resumed run skips it). The others,
+``interrupted`` and ``budget``, mark one stopped in flight, which a resumed run goes on with."""
+
 _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("step_id", pa.string(), "Unique id of the row."),
     ("run_id", pa.string(), "The run (one invocation of a benchmark, resumable)."),
@@ -410,6 +414,16 @@ def load_steps(
 
 def _empty_list(value: Any) -> bool:
     return isinstance(value, list | tuple | set) and not value
+
+
+def finished_ends(steps: pd.DataFrame) -> pd.DataFrame:
+    """The end row of each finished experiment (run_id x experiment_id): one with a final
+    status (:data:`FINAL_STATUSES`); an end row written when the engine stopped the
+    experiment in flight does not finish it."""
+    ends = steps[steps["role"] == "end"]
+    if "status" in ends.columns:
+        ends = ends[ends["status"].isin(FINAL_STATUSES)]
+    return ends.drop_duplicates(["run_id", "experiment_id"], keep="last")
 
 
 def spent_usd(steps: pd.DataFrame) -> float:

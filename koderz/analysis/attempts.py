@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.savings import finished
-from koderz.store import CODE_ROLES
+from koderz.analysis.savings import finished, per_problem
+from koderz.store import CODE_ROLES, finished_ends
 
 __all__ = ["solve_grid", "tests_by_attempt"]
 
@@ -37,7 +37,7 @@ def tests_by_attempt(steps: pd.DataFrame) -> pd.DataFrame:
     """
     columns = ["strategy", "iteration", "tests_passed_share", "experiments"]
     key = ["run_id", "experiment_id"]
-    done = steps.loc[steps["role"] == "end", key].drop_duplicates()
+    done = finished_ends(steps)[key]
     att = steps[steps["role"].isin(CODE_ROLES)]  # a repair is judged like an attempt
     total = pd.to_numeric(att["tests_total"], errors="coerce").to_numpy(dtype=float, na_value=0)
     got = pd.to_numeric(att["tests_passed"], errors="coerce").to_numpy(dtype=float, na_value=0)
@@ -83,8 +83,7 @@ def solve_grid(exps: pd.DataFrame) -> pd.DataFrame:
     if done.empty:
         return pd.DataFrame(columns=columns)
     won = done[done["solved"]]
-    g = done.groupby(["problem_id", "strategy"], sort=True)
-    out = g.agg(n=("solved", "size"), c=("solved", "sum")).reset_index()
+    out = per_problem(done).sort_values(["problem_id", "strategy"], ignore_index=True)
     first = won.groupby(["problem_id", "strategy"])["solved_at"].min()
     tiers = won.groupby(["problem_id", "strategy"])["solved_tier"].agg(
         lambda t: t.value_counts().index[0]

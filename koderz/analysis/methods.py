@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.metrics import ANALYSIS_COLUMNS
+from koderz.analysis.metrics import ANALYSIS_COLUMNS, experiments
 from koderz.models.prices import list_price
 from koderz.store import COLUMNS
 
@@ -86,12 +86,13 @@ def strategy_settings(steps: pd.DataFrame) -> pd.DataFrame:
         ('qwen', 'full', 1)
     """
     rows = []
+    done = experiments(steps).query("finished")["strategy"].value_counts()
     for strategy, g in steps.groupby("strategy", sort=True):
         row: dict[str, Any] = {"strategy": strategy}
         row |= {c: _values(g[c]) for c in _SETTINGS if c in g.columns}
         row["runs"] = g["run_id"].nunique()
         row["problems"] = g["problem_id"].nunique()
-        row["experiments"] = int((g["role"] == "end").sum())
+        row["experiments"] = int(done.get(strategy, 0))
         if "epoch" in g.columns and g["epoch"].notna().any():
             row["epochs"] = int(g["epoch"].max())
         if "started_at" in g.columns and g["started_at"].notna().any():
@@ -195,7 +196,7 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
         - Koderz 0.2.0; prices: genai-prices 0.0.3; prompts version -.
     """
     runs = sorted(str(r) for r in steps["run_id"].dropna().unique())
-    ended = steps[steps["role"] == "end"]
+    ended = experiments(steps).query("finished")
 
     def col(name: str) -> str:
         return _values(steps[name]) if name in steps.columns else "-"

@@ -28,7 +28,7 @@ from koderz.errors import ConfigError
 from koderz.models.prices import Price, list_price, price_call
 from koderz.models.registry import TIERS, resolve_model
 from koderz.records import Usage
-from koderz.store import CALL_ROLES, CODE_ROLES
+from koderz.store import CALL_ROLES, CODE_ROLES, FINAL_STATUSES
 
 __all__ = [
     "ANALYSIS_COLUMNS",
@@ -206,6 +206,8 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     out["epoch"] = pd.to_numeric(head["epoch"], errors="coerce").fillna(1).to_numpy(dtype=int)
     out["max_iterations"] = head["max_iterations"].to_numpy(dtype=float, na_value=np.nan)
     out["started_at"] = _first_time(steps["started_at"], codes, n)
+    # One number per setup (every setting but the name and feedback level), for the gaps.
+    out["setup"] = head.groupby(list(SETUP_COLUMNS), dropna=False, sort=False).ngroup().to_numpy()
     _add_outcomes(out, steps, codes)
     _add_costs(out, steps, codes)
     if estimate_model is not None:
@@ -230,14 +232,20 @@ def _add_outcomes(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> N
     is_attempt = np.isin(role, CODE_ROLES)  # a repair is judged like an attempt
     iteration = steps["iteration"].to_numpy(dtype=float, na_value=np.nan)
     passed = steps["passed"].to_numpy(dtype=bool, na_value=False)
-    # The end row (the last one, should a resumed experiment have two) decides the outcome.
-    end_rows = np.flatnonzero(role == "end")
-    last_end = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last_end, codes[end_rows], end_rows)
-    has_end = last_end >= 0
-    out["finished"] = has_end
+    # The end row with a final status decides the outcome. One written on a budget stop or
+    # an interrupt only says where the experiment stood: a resumed run ends it again, and
+    # rows come back from the store in no particular order, so "the last end row" is no rule.
     status = steps["status"].fillna("").to_numpy(dtype=object)
-    out["status"] = np.where(has_end, status[np.maximum(last_end, 0)], "unfinished")
+    end_rows = np.flatnonzero(role == "end")
+    final_rows = end_rows[np.isin(status[end_rows], list(FINAL_STATUSES))]
+    any_end = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(any_end, codes[end_rows], end_rows)
+    last_end = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last_end, codes[final_rows], final_rows)
+    has_end = last_end >= 0
+    shown = np.where(has_end, last_end, any_end)
+    out["finished"] = has_end
+    out["status"] = np.where(shown >= 0, status[np.maximum(shown, 0)], "unfinished")
     out["solved"] = has_end & passed[np.maximum(last_end, 0)]
     attempts_from_rows = np.zeros(n)
     att = np.flatnonzero(is_attempt & ~np.isnan(iteration))
@@ -590,5 +598,5 @@ def analyze(
         baseline=baseline,
         estimate_model=estimate_model,
         baseline_reason=reason if len(summary) else "",
-        feedback_gaps=feedback_gaps(steps, n_boot=n_boot, seed=seed),
+        feedback_gaps=feedback_gaps(exps, n_boot=n_boot, seed=seed),
     )

@@ -148,10 +148,10 @@ def _outputs_text(notebook: Any) -> str:
 
 def _require_finished(data: Path, run_ids: Sequence[str] | None) -> None:
     """Refuse to render a report of nothing: the runs must have a finished experiment."""
-    from koderz.store import load_steps
+    from koderz.store import finished_ends, load_steps
 
-    roles = load_steps(data, columns=["role"], run_id=run_ids)["role"]
-    if not (roles == "end").any():  # an experiment is finished when it has its end row
+    steps = load_steps(data, columns=["run_id", "experiment_id", "role", "status"], run_id=run_ids)
+    if finished_ends(steps).empty:
         which = f" (runs: {', '.join(run_ids)})" if run_ids else ""
         raise DataError(
             f"No finished experiments in {data}{which}, so nothing to report. Run "

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from koderz.errors import ConfigError
-from koderz.store import CODE_ROLES, flag, spent_usd
+from koderz.store import CODE_ROLES, finished_ends, flag, spent_usd
 
 __all__ = ["experiment_rows", "experiment_story", "export_experiment", "runs_table"]
 
@@ -39,13 +39,13 @@ def runs_table(steps: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     rows: list[dict[str, Any]] = []
     for run_id, g in steps.groupby("run_id", sort=False):
-        ends = g[g["role"] == "end"].groupby("experiment_id").tail(1)
+        ends = finished_ends(g)
         rows.append(
             {
                 "run_id": run_id,
                 "strategies": ",".join(sorted(g["strategy"].dropna().unique())),
                 "experiments": g["experiment_id"].nunique(),
-                "finished": int(ends["status"].isin(["solved", "exhausted", "error"]).sum()),
+                "finished": len(ends),
                 "solved": int((ends["status"] == "solved").sum()),
                 "cost_usd": spent_usd(g),
                 "started": g["started_at"].min(),

@@ -627,3 +627,47 @@ def test_to_dict_has_the_documented_keys(steps: pd.DataFrame, estimate_model: st
     assert cheap["frontier_only_estimate_usd"] == pytest.approx(1.30)
     assert cheap["savings_pct_ci95"] == pytest.approx([50.0, 75.0])
     assert data["estimate_note"].startswith("an estimate")
+
+
+def test_an_experiment_stopped_in_flight_is_unfinished_until_a_resumed_run_ends_it(
+    tmp_path: Path,
+) -> None:
+    # The engine writes an end row with status "interrupted" (or "budget") when it stops an
+    # experiment in flight; a resumed run goes on with it and writes its final end row. The
+    # store gives rows back in no particular order. A was stopped, resumed and solved at
+    # its second attempt; B was stopped and never resumed.
+    from koderz.analysis.methods import methods_text, strategy_settings
+    from koderz.analysis.story import runs_table
+
+    base = {"strategy": "s", "worker_model": LOCAL, "max_iterations": 3}
+
+    def attempt(exp: str, problem: str, iteration: int, ok: bool) -> dict[str, Any]:
+        return base | {"experiment_id": exp, "problem_id": problem, "role": "attempt",
+                       "iteration": iteration, "passed": ok, "tests_passed": int(ok),
+                       "tests_total": 1}  # fmt: skip
+
+    def end(exp: str, problem: str, status: str, ok: bool) -> dict[str, Any]:
+        return base | {"experiment_id": exp, "problem_id": problem, "role": "end",
+                       "status": status, "passed": ok}  # fmt: skip
+
+    writer = StepWriter(tmp_path, "r1")
+    for row in [
+        attempt("A", "P1", 1, False),
+        end("A", "P1", "interrupted", False),
+        attempt("B", "P2", 1, False),
+        end("B", "P2", "budget", False),
+        attempt("A", "P1", 2, True),
+        end("A", "P1", "solved", True),
+    ]:
+        writer.write(row)
+    steps = load_steps(tmp_path)
+    exps = experiments(steps).set_index("experiment_id")
+    assert exps.loc["A", ["finished", "status", "solved"]].tolist() == [True, "solved", True]
+    assert exps.loc["B", ["finished", "status", "solved"]].tolist() == [False, "budget", False]
+    row = summarize(experiments(steps)).iloc[0]
+    assert (row["experiments"], row["unfinished"], row["pass_rate"]) == (1, 1, 1.0)
+    assert strategy_settings(steps).reset_index().loc[0, "experiments"] == 1
+    assert "1 finished experiments in 1 run(s)" in methods_text(steps)
+    assert runs_table(steps)[["finished", "solved"]].to_dict("records") == [
+        {"finished": 1, "solved": 1}
+    ]

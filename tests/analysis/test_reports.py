@@ -273,9 +273,11 @@ def test_no_finished_experiments_is_an_error(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data, out = tmp_path / "data", tmp_path / "reports"
-    if case == "interrupted":  # a run stopped before any experiment ended: no end row
+    if case == "interrupted":  # stopped in flight: the engine writes an "interrupted" end
         row = {"experiment_id": "e", "strategy": "s", "problem_id": "P", "role": "attempt"}
-        StepWriter(data, "r1").write(row)
+        writer = StepWriter(data, "r1")
+        writer.write(row)
+        writer.write(row | {"role": "end", "status": "interrupted"})
         runs: list[str] = []
     else:  # finished experiments, but not in the run asked for
         demo_data(data, problems=1)
