@@ -10,12 +10,11 @@ both finished, with a paired 95% bootstrap interval.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.savings import N_BOOT, bootstrap_ci
+from koderz.analysis.savings import N_BOOT, finished, savings
 
 __all__ = ["GAP_COLUMNS", "SETUP_COLUMNS", "feedback_gaps", "gap_sentence"]
 
@@ -46,83 +45,38 @@ GAP_COLUMNS = (
 )
 
 
-def feedback_gaps(steps: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+def feedback_gaps(exps: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
     """Per strategy with a non-public feedback level whose setup also ran with ``public``:
-    both pass rates on the problems both finished, the gap and its interval.
+    both pass rates on the problems both finished, the gap and its paired interval, as
+    :func:`~koderz.analysis.savings.savings` computes them for any pair of strategies.
 
-    Examples:
-        >>> ends = pd.DataFrame({"role": "end", "run_id": "r", "worker_model": "m",
-        ...     "strategy": ["pub", "pub", "full", "full"],
-        ...     "experiment_id": ["1", "2", "3", "4"], "problem_id": ["a", "b", "a", "b"],
-        ...     "feedback_level": ["public", "public", "full", "full"],
-        ...     "passed": [False, True, True, True]})
-        >>> row = feedback_gaps(ends).to_dict("records")[0]
-        >>> row["strategy"], row["public_strategy"], row["gap"], row["problems"]
-        ('full', 'pub', 0.5, 2)
+    ``exps`` is the :func:`~koderz.analysis.metrics.experiments` table (its ``setup`` column).
     """
-    ends = _ends(steps)
-    if ends.empty:
-        return pd.DataFrame(columns=list(GAP_COLUMNS))
+    done = finished(exps) if "setup" in exps.columns else exps.iloc[:0]
     rows: list[dict[str, Any]] = []
-    for _, group in ends.groupby("setup", sort=False):
-        rate = group.groupby(["feedback_level", "strategy", "problem_id"])["solved"].mean()
-        levels = set(rate.index.get_level_values(0))
-        if "public" not in levels or len(levels) < 2:
-            continue
-        public = rate.loc["public"]
-        others = rate.drop("public")
-        pairs = {(str(k[0]), str(k[1])) for k in others.index}
-        for level, strategy in sorted(pairs):
-            mine = others.loc[(level, strategy)]
-            for base, ref in public.groupby(level=0):
-                rows.append(_gap(strategy, level, str(base), mine, ref.droplevel(0), n_boot, seed))
-    out = pd.DataFrame([r for r in rows if r["problems"]], columns=list(GAP_COLUMNS))
+    for _, group in done.groupby("setup", sort=False):
+        level = group.groupby("strategy")["feedback_level"].first()
+        for strategy in sorted(level.index[level != "public"]):
+            for base in sorted(level.index[level == "public"]):
+                pair = group[group["strategy"].isin([strategy, base])]
+                r = savings(pair, baseline=base, estimate=False, n_boot=n_boot, seed=seed)
+                r = r.set_index("strategy").loc[strategy]
+                if not r["problems_compared"]:
+                    continue
+                rows.append(
+                    {
+                        "strategy": strategy,
+                        "feedback_level": level[strategy],
+                        "public_strategy": base,
+                        "problems": int(r["problems_compared"]),
+                        "pass_rate": r["pass_rate_compared"],
+                        "public_pass_rate": r["baseline_pass_rate"],
+                        "gap": r["pass_rate_diff"] / 100,
+                        "gap_ci95": tuple(v / 100 for v in r["pass_rate_diff_ci95"]),
+                    }
+                )
+    out = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
     return out.sort_values(["strategy", "public_strategy"], ignore_index=True)
-
-
-def _ends(steps: pd.DataFrame) -> pd.DataFrame:
-    """The last end row of each experiment, with its setup key and whether it was solved."""
-    if "feedback_level" not in steps.columns or not len(steps):
-        return pd.DataFrame()
-    ends = steps[steps["role"] == "end"]
-    if ends["feedback_level"].nunique() < 2:  # one level: nothing to compare, nothing to do
-        return pd.DataFrame()
-    ends = ends.drop_duplicates(["run_id", "experiment_id"], keep="last")
-    present = [c for c in SETUP_COLUMNS if c in ends.columns]
-    # One number per distinct setup, vectorised (a string key built row by row took 11 s
-    # of a 200,000-step analysis).
-    setup = ends.groupby(present, dropna=False, sort=False).ngroup() if present else 0
-    solved = ends["passed"].astype("boolean").fillna(False).astype(float)
-    return ends.assign(setup=setup, solved=solved)
-
-
-def _gap(
-    strategy: str,
-    level: str,
-    base: str,
-    mine: pd.Series,
-    ref: pd.Series,
-    n_boot: int,
-    seed: int,
-) -> dict[str, Any]:
-    both = mine.index.intersection(ref.index)
-    a = mine.loc[both].to_numpy(dtype=float)
-    b = ref.loc[both].to_numpy(dtype=float)
-    gap = float(a.mean() - b.mean()) if len(both) else math.nan
-    return {
-        "strategy": strategy,
-        "feedback_level": level,
-        "public_strategy": base,
-        "problems": len(both),
-        "pass_rate": float(a.mean()) if len(both) else math.nan,
-        "public_pass_rate": float(b.mean()) if len(both) else math.nan,
-        "gap": gap,
-        "gap_ci95": bootstrap_ci(
-            [a, b], lambda x, y: x.mean(axis=1) - y.mean(axis=1), n_boot=n_boot, seed=seed
-        )
-        if len(both)
-        else (math.nan, math.nan),
-    }
 
 
 def gap_sentence(row: dict[str, Any]) -> str:

@@ -7,6 +7,11 @@ import pandas as pd
 import pytest
 
 from koderz.analysis.leakage import feedback_gaps, gap_sentence
+from koderz.analysis.metrics import experiments
+
+
+def gaps_of(steps: pd.DataFrame) -> pd.DataFrame:
+    return feedback_gaps(experiments(steps))
 
 
 def _ends(strategy: str, level: str, solved: dict[str, bool], **setup: object) -> list[dict]:
@@ -19,6 +24,7 @@ def _ends(strategy: str, level: str, solved: dict[str, bool], **setup: object) -
             "problem_id": p,
             "feedback_level": level,
             "passed": ok,
+            "status": "solved" if ok else "exhausted",  # as the engine ends one
             "worker_model": "qwen:7b",
             **setup,
         }
@@ -30,7 +36,7 @@ def test_the_gap_is_on_the_problems_both_ran_with_a_paired_interval():
     public = _ends("s", "public", {"a": True, "b": False, "c": False, "d": False, "x": True})
     full = _ends("s@full", "full", {"a": True, "b": True, "c": True, "d": False})
     other = _ends("o", "summary", {"a": True}, worker_model="other:7b")  # another setup
-    (row,) = feedback_gaps(pd.DataFrame(public + full + other)).to_dict("records")
+    (row,) = gaps_of(pd.DataFrame(public + full + other)).to_dict("records")
     # On a-d (x ran only with public): full solves 3 of 4, public 1 of 4.
     assert (row["strategy"], row["public_strategy"], row["problems"]) == ("s@full", "s", 4)
     assert (row["pass_rate"], row["public_pass_rate"]) == (0.75, 0.25)
@@ -42,9 +48,9 @@ def test_the_gap_is_on_the_problems_both_ran_with_a_paired_interval():
 
 def test_one_level_or_no_public_run_gives_no_gap():
     same = _ends("s", "full", {"a": True}) + _ends("t", "full", {"a": False})
-    assert feedback_gaps(pd.DataFrame(same)).empty
+    assert gaps_of(pd.DataFrame(same)).empty
     no_public = _ends("s", "full", {"a": True}) + _ends("t", "summary", {"a": False})
-    assert feedback_gaps(pd.DataFrame(no_public)).empty
+    assert gaps_of(pd.DataFrame(no_public)).empty
 
 
 @pytest.mark.parametrize(
