@@ -168,8 +168,19 @@ def test_cost_quality_plane_marks_the_pareto_front(analysis: Analysis) -> None:
     s = analysis.summary
     on_front = pareto_front(s["cost_per_problem"].tolist(), s["pass_rate"].tolist())
     fronts = [line for line in ax.get_lines() if line.get_label() == "Pareto front"]
-    if sum(on_front) > 1:
-        assert len(fronts) == 1 and len(fronts[0].get_xdata()) == sum(on_front)
+    assert sum(on_front) == 1 and fronts == []  # small+frontier beats both: no line to draw
+    two = pd.DataFrame(
+        {
+            "strategy": ["a", "b"],
+            "pass_rate": [0.5, 0.8],
+            "pass_rate_ci95": [(0.3, 0.7), (0.6, 0.9)],
+            "cost_per_problem": [0.01, 0.2],
+            "cost_per_problem_ci95": [(0.008, 0.012), (0.1, 0.3)],
+        }
+    )
+    ax = plots.plot_cost_quality(two).axes[0]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "Pareto front"]
+    assert len(line.get_xdata()) == 2
 
 
 def test_solve_grid_colours_by_tier(analysis: Analysis) -> None:
