@@ -255,7 +255,7 @@ def _execute(
     writer = StepWriter(feed.data, feed.run)
     try:
         if dask is not None:
-            run_on_dask(dask, feed, workers)
+            run_on_dask(dask, feed, workers, limiter)
         else:
             run_on_threads(feed, writer, workers, limiter)
     except KeyboardInterrupt as e:

@@ -42,6 +42,8 @@ class InFlight:
         for provider, n in merged.items():
             if n < 1:
                 raise ConfigError(f"max in flight for {provider} must be at least 1.")
+        self.total = total
+        self.limits = merged
         self._total = threading.BoundedSemaphore(total)
         self._sems = {p: threading.BoundedSemaphore(n) for p, n in merged.items()}
 
@@ -140,6 +142,25 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
             raise
 
 
+class _ClusterInFlight:
+    """:class:`InFlight` for a cluster: the same limits, held by the scheduler (Dask
+    semaphores named after the run), so that every worker's calls count against them."""
+
+    def __init__(self, run: str, limiter: InFlight) -> None:
+        from distributed import Semaphore
+
+        self._total = Semaphore(max_leases=limiter.total, name=f"koderz-{run}-calls")
+        self._sems = {
+            p: Semaphore(max_leases=n, name=f"koderz-{run}-{p}") for p, n in limiter.limits.items()
+        }
+
+    @contextlib.contextmanager
+    def __call__(self, provider: str) -> Iterator[None]:
+        sem = self._sems.get(provider)
+        with sem if sem is not None else contextlib.nullcontext(), self._total:
+            yield
+
+
 def _dask_experiment(
     task: Task,
     run: str,
@@ -148,6 +169,7 @@ def _dask_experiment(
     remaining_usd: float | None,
     sandbox_timeout_s: float | None,
     cache: CallCache | None,
+    limiter: _ClusterInFlight,
 ) -> ExperimentResult:
     """One experiment on a Dask worker, writing into the shared data folder (and reading
     the call cache there)."""
@@ -157,6 +179,7 @@ def _dask_experiment(
         writer=StepWriter(data_dir, run),
         budget=Budget(remaining_usd),
         history=history,
+        limiter=limiter,
         spec_cache=Path(data_dir) / "specs",
         sandbox_timeout_s=sandbox_timeout_s,
         epoch=task.epoch,
@@ -164,7 +187,7 @@ def _dask_experiment(
     )
 
 
-def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
+def run_on_dask(dask: Any, feed: Feed, workers: int, limiter: InFlight) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError as e:
@@ -183,6 +206,7 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
         # limit by up to (window - 1) times what was left. Threads share one Budget instead.
         window = max(workers, sum(client.nthreads().values()))
         futures = as_completed()
+        in_flight = _ClusterInFlight(feed.run, limiter)
 
         def submit_next() -> bool:
             item = feed.take()
@@ -199,6 +223,7 @@ def run_on_dask(dask: Any, feed: Feed, workers: int) -> None:
                     feed.sandbox_timeout_s,
                     # Workers may run elsewhere in the shared folder: an absolute path.
                     CallCache(feed.cache.path.resolve()) if feed.cache else None,
+                    in_flight,
                     pure=False,
                 )
                 pending.add(future)

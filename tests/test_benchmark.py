@@ -156,6 +156,29 @@ def test_dask_local_cluster(openai_coder, tmp_path, how):
     assert len(steps[steps["role"] == "attempt"]) == 6
 
 
+def test_dask_workers_respect_the_provider_limit_together(openai_coder, tmp_path):
+    # README: --max-in-flight holds on Dask too, across workers: two workers of two threads
+    # each, and one OpenAI call at a time.
+    distributed = pytest.importorskip("distributed")
+    server = openai_coder(TOYS, fail_first=1, delay_s=0.2)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = run_benchmark(
+            worker="gpt-4o-mini",
+            problems=TOYS,
+            data_dir=tmp_path,
+            dask=client,
+            max_in_flight={"openai": 1},
+            progress=False,
+        )
+    assert {e.status for e in result.experiments} == {"solved"}
+    assert server.peak_in_flight == 1
+
+
 def test_run_one_problem_from_the_command_line(openai_coder, tmp_cwd, capsys):
     from koderz.problems import load_problems
 
