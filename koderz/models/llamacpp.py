@@ -33,6 +33,7 @@ Settings, read when a model is first used:
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib.util
 import json
 import os
@@ -216,20 +217,25 @@ class _Worker:
             TimeoutError: No reply within ``timeout_s``; the worker has been killed.
         """
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        deadline = time.monotonic() + timeout_s
+        line = bytearray()
         try:
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
-            # One request, one reply line: nothing is buffered between them, so the pipe
-            # itself says whether the reply has begun.
-            ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
-            if not ready:
-                self.proc.kill()
-                self.proc.wait()
-                raise TimeoutError
-            line = self.proc.stdout.readline()
+            # One request, one reply line, and nothing after it until the next request: read
+            # the raw pipe until the newline, the whole line within the time allowed (a
+            # worker that stops mid-line is as hung as one that never starts).
+            fd = self.proc.stdout.fileno()
+            while not line.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([fd], [], [], left)[0]:
+                    self.kill()
+                    raise TimeoutError
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return None  # it died, perhaps in the middle of the line
+                line += chunk
         except (BrokenPipeError, ConnectionResetError, ValueError):
-            return None
-        if not line:
             return None
         reply: dict[str, Any] = json.loads(line)
         return reply
@@ -248,14 +254,25 @@ class _Worker:
         return " | ".join(line for line in self.stderr_tail if line.strip())[-600:]
 
     def close(self) -> None:
+        """End it: end of input first, which ends a healthy worker; then :meth:`kill`."""
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
-            self.proc.stdin.close()  # end of input ends the worker
-            try:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.kill()
+
+    def kill(self) -> None:
+        """End it now, and let go of its pipes."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._reader.join(timeout=2)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 def crash_message(
@@ -394,6 +411,7 @@ class LlamaCppClient:
             during=during,
             last_words=worker.last_words(),
         )
+        worker.kill()  # dead already: its pipes
         return ProviderError(message, provider=PROVIDER, model=self.name, kind="crashed")
 
     def generate(

@@ -9,6 +9,7 @@ deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -34,11 +35,14 @@ FAULTY = textwrap.dedent(
     flag, at, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     real_generate, real_load = w.generate, w.load
     calls = 0
+    replies = os.dup(1)  # the pipe the worker's replies go to
 
     def die():
         os.unlink(flag)  # once: the next worker behaves
         print("GGML_ASSERT(fake) failed", file=sys.stderr, flush=True)
-        if how == "hang":
+        if how == "hang-midline":
+            os.write(replies, b'{"ok": tr')  # the start of a reply, never its end
+        if how.startswith("hang"):
             import time
             time.sleep(3600)
         os.kill(os.getpid(), getattr(signal, how))
@@ -193,16 +197,23 @@ def test_the_worker_ends_with_its_client():
         os.kill(pid, 0)
 
 
-def test_a_hung_worker_is_killed_and_the_call_fails_in_words(faulty_worker, monkeypatch):
-    # A worker that never answers would stall the run for good: past the timeout it is
-    # taken for hung, killed, and the call is one failed call, not retried.
-    monkeypatch.setenv("KODERZ_LLAMACPP_TIMEOUT", "3")
-    faulty_worker(2, "hang")
+@pytest.mark.parametrize("how", ["hang", "hang-midline"])
+def test_a_hung_worker_is_killed_and_the_call_fails_in_words(faulty_worker, how):
+    # A worker that never answers, or stops in the middle of its reply, would stall the run
+    # for good: past the timeout it is taken for hung, killed (its pipes closed), and the
+    # call is one failed call, not retried.
+    faulty_worker(2, how)
     model = get_model("smollm2")
     model.complete("hi", max_tokens=2)
-    hung_pid = models.client_for(model.spec).pid
+    client = models.client_for(model.spec)
+    hung_pid, hung, healthy = client.pid, client._worker, client.settings
+    # Only the call that hangs gets the short timeout: loading the model on a busy machine
+    # can take longer than that.
+    client.settings = dataclasses.replace(healthy, timeout_s=3)
     with pytest.raises(ProviderError) as e:
         model.complete("hi", max_tokens=2)
+    client.settings = healthy
+    assert hung is not None and hung.proc.stdout is not None and hung.proc.stdout.closed
     assert e.value.kind == "hung" and e.value.attempts == 1
     assert "more than 3 s" in str(e.value) and "KODERZ_LLAMACPP_TIMEOUT" in str(e.value)
     with pytest.raises(ProcessLookupError):
