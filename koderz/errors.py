@@ -2,9 +2,14 @@
 
 The CLI prints ``str(error)`` for any :class:`KoderzError` and exits with status 2, so a
 mistake of the user's never shows a traceback. Anything else is a bug and keeps its traceback.
+:func:`read_toml` reads a settings file with its failures as :class:`ConfigError`.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -15,6 +20,7 @@ __all__ = [
     "ProviderError",
     "SandboxError",
     "UnknownModelError",
+    "read_toml",
 ]
 
 
@@ -129,3 +135,21 @@ class DataError(KoderzError):
 
 class SandboxError(KoderzError):
     """The sandbox itself cannot run (not the candidate code: that failure is data)."""
+
+
+def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """A TOML settings file (``what``: "price file", "strategies file" ...) as a dict.
+
+    Raises:
+        ConfigError: It cannot be read (missing, a folder, no permission) or is not TOML;
+            the message names the file.
+    """
+    import tomllib  # here: most commands read no TOML
+
+    source = Path(path)
+    try:
+        return tomllib.loads(source.read_text())
+    except OSError as e:
+        raise ConfigError(f"Cannot read the {what} {source}: {e.strerror}.") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"The {what} {source} is not valid TOML: {e}.") from e

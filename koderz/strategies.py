@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from koderz.errors import ConfigError
+from koderz.errors import ConfigError, read_toml
 
 __all__ = [
     "EPOCH_SEED_STRIDE",
@@ -272,15 +272,8 @@ def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
         ConfigError: The file is missing, is not TOML, or names an unknown setting or a
             value a strategy refuses; the message names the file and the strategy.
     """
-    import tomllib  # here, not at the top: the command line imports this module at start
-
     source = Path(path)
-    try:
-        data = tomllib.loads(source.read_text())
-    except OSError as e:
-        raise ConfigError(f"Cannot read the strategies file {source}: {e.strerror}.") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"The strategies file {source} is not valid TOML: {e}.") from e
+    data = read_toml(source, "strategies file")
     unknown = sorted(set(data) - {"defaults", "strategies"})
     tables = data.get("strategies")
     if unknown or not isinstance(tables, dict) or not tables:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import threading
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from koderz.errors import ConfigError
+from koderz.errors import ConfigError, read_toml
 from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Usage
 
@@ -193,12 +192,7 @@ def hardware_rate() -> float:
 def load_prices(path: str | os.PathLike[str]) -> None:
     """Read price overrides and the local hardware rate from a TOML file (see module doc)."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except FileNotFoundError as e:
-        raise ConfigError(f"Price file not found: {p}.") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{p} is not valid TOML: {e}.") from e
+    data = read_toml(p, "price file")
     models = data.get("models", {})
     if not isinstance(models, dict):
         raise ConfigError(f'{p}: [models] must be a table of [models."NAME"] tables.')

@@ -171,3 +171,10 @@ def test_a_bad_prices_file_from_the_environment_is_never_silently_ignored(tmp_pa
     for _ in range(2):  # not just the first time
         with pytest.raises(ConfigError, match="not valid TOML"):
             price_call("gpt-4o-mini", Usage(1, 1))
+
+
+@pytest.mark.parametrize("what", ["missing", "a folder"])
+def test_a_price_file_that_cannot_be_read_is_a_config_error(what, tmp_path):
+    path = tmp_path / "none.toml" if what == "missing" else tmp_path
+    with pytest.raises(ConfigError, match=f"Cannot read the price file {path}"):
+        load_prices(path)
