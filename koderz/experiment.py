@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import threading
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -389,7 +389,9 @@ class _Experiment:
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        # A name of its own: threads, processes and Dask workers on other hosts share the
+        # folder (a thread id is unique only within one process).
+        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
         tmp.write_text(text)
         tmp.replace(path)
 

@@ -68,25 +68,18 @@ class AttemptSummary:
 
 def spec_messages(problem_prompt: str) -> list[Message]:
     """Messages asking the spec model for a spec (what, not how)."""
-    return [
-        Message("system", SPEC_SYSTEM),
-        Message(
-            "user",
-            f"Write the specification for this function:\n\n```python\n"
-            f"{problem_prompt.rstrip()}\n```",
-        ),
-    ]
+    return _about_function(SPEC_SYSTEM, "Write the specification", problem_prompt)
 
 
 def plan_messages(problem_prompt: str) -> list[Message]:
     """Messages asking the architect for an implementation plan (how, step by step)."""
+    return _about_function(PLAN_SYSTEM, "Write the implementation plan", problem_prompt)
+
+
+def _about_function(system: str, ask: str, problem_prompt: str) -> list[Message]:
     return [
-        Message("system", PLAN_SYSTEM),
-        Message(
-            "user",
-            f"Write the implementation plan for this function:\n\n```python\n"
-            f"{problem_prompt.rstrip()}\n```",
-        ),
+        Message("system", system),
+        Message("user", f"{ask} for this function:\n\n```python\n{problem_prompt.rstrip()}\n```"),
     ]
 
 

@@ -272,12 +272,11 @@ def list_price(model: str | ModelSpec) -> Price | None:
     found = _genai_model_price(spec.price_ref, spec.price_provider)
     if found is None:
         return None
-    mp = found
     return Price(
-        _base(getattr(mp, "input_mtok", None)),
-        _base(getattr(mp, "output_mtok", None)),
-        _opt_base(getattr(mp, "cache_read_mtok", None)),
-        _opt_base(getattr(mp, "cache_write_mtok", None)),
+        _base(getattr(found, "input_mtok", None)),
+        _base(getattr(found, "output_mtok", None)),
+        _opt_base(getattr(found, "cache_read_mtok", None)),
+        _opt_base(getattr(found, "cache_write_mtok", None)),
         _genai_source(),
     )
 
