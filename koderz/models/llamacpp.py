@@ -428,15 +428,16 @@ class LlamaCppClient:
         with self._lock:
             if self._worker is None:  # the last one crashed
                 self._worker = self._start()
+            worker = self._worker  # close() may let go of it while it answers
             # Waiting for the lock and for a restart is waiting, not the model's time.
             waited = time.perf_counter() - asked
             try:
-                reply = self._worker.ask(request, self.settings.timeout_s)
+                reply = worker.ask(request, self.settings.timeout_s)
             except TimeoutError as e:
-                self._worker = None
+                self._forget(worker)
                 raise self._hung("answering a call") from e
             if reply is None:
-                worker, self._worker = self._worker, None
+                self._forget(worker)
                 raise self._crashed(worker, "during a call")
         if not reply["ok"]:
             raise ProviderError(
@@ -453,9 +454,18 @@ class LlamaCppClient:
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         return None  # the worker's failures arrive as ProviderErrors already
 
+    def _forget(self, worker: _Worker) -> None:
+        if self._worker is worker:
+            self._worker = None
+
     def close(self) -> None:
-        """End the worker (a later call starts a new one)."""
-        with self._lock:
-            worker, self._worker = self._worker, None
+        """End the worker (a later call starts a new one). A call in flight holds the lock
+        for as long as the model takes: rather than wait for it, the worker is killed, and
+        that call fails as a crashed call."""
+        busy = self._lock.locked()
+        worker, self._worker = self._worker, None
         if worker is not None:
-            worker.close()
+            if busy:
+                worker.kill()
+            else:
+                worker.close()

@@ -219,3 +219,38 @@ def test_a_hung_worker_is_killed_and_the_call_fails_in_words(faulty_worker, how)
     with pytest.raises(ProcessLookupError):
         os.kill(hung_pid, 0)  # killed and reaped, not left behind
     assert model.complete("hi", max_tokens=2).text is not None  # a new worker answers
+
+
+def test_closing_the_client_does_not_wait_for_a_call_in_flight(faulty_worker):
+    # reset_clients() (at exit, after Ctrl-C) must not wait for a call that holds the
+    # worker for up to KODERZ_LLAMACPP_TIMEOUT (30 minutes by default): it kills the
+    # worker, and that call fails as a crashed call.
+    import threading
+    import time
+
+    faulty_worker(2, "hang")
+    model = get_model("smollm2")
+    model.complete("hi", max_tokens=2)
+    client = models.client_for(model.spec)
+    failed: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            model.complete("hi", max_tokens=2)
+        except ProviderError as e:
+            failed.append(e)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    for _ in range(200):  # until the hung call holds the worker
+        if client._lock.locked():
+            break
+        time.sleep(0.01)
+    time.sleep(0.2)
+    started = time.monotonic()
+    models.reset_clients()
+    assert time.monotonic() - started < 5
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    (error,) = failed
+    assert isinstance(error, ProviderError) and error.kind == "crashed"
