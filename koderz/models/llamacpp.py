@@ -460,12 +460,13 @@ class LlamaCppClient:
 
     def close(self) -> None:
         """End the worker (a later call starts a new one). A call in flight holds the lock
-        for as long as the model takes: rather than wait for it, the worker is killed, and
-        that call fails as a crashed call."""
+        for as long as the model takes: rather than wait for it, the worker process is
+        killed, and that call fails as a crashed call (its thread lets go of the pipes it
+        is reading: closing them under it could hand their numbers to another file)."""
         busy = self._lock.locked()
         worker, self._worker = self._worker, None
         if worker is not None:
             if busy:
-                worker.kill()
+                worker.proc.kill()
             else:
                 worker.close()
