@@ -20,8 +20,9 @@ import tempfile
 import time
 from typing import Any
 
-from koderz.benchmark import run_benchmark
-from koderz.experiment import Strategy, run_experiment
+from koderz.engine.benchmark import run_benchmark
+from koderz.engine.experiment import run_experiment
+from koderz.engine.strategies import Strategy
 from koderz.problems import load_problems, select_problems
 from koderz.records import Problem
 from koderz.sandbox import isolation

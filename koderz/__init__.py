@@ -61,13 +61,13 @@ _EXPORTS: dict[str, str] = {
     "build_program": "extract",
     "extract_code": "extract",
     # the engine and its records
-    "Budget": "experiment",
-    "ExperimentResult": "experiment",
-    "Strategy": "strategies",
-    "run_experiment": "experiment",
-    "BenchmarkResult": "benchmark",
-    "default_strategies": "benchmark",
-    "run_benchmark": "benchmark",
+    "Budget": "engine.calls",
+    "ExperimentResult": "engine.experiment",
+    "Strategy": "engine.strategies",
+    "run_experiment": "engine.experiment",
+    "BenchmarkResult": "engine.benchmark",
+    "default_strategies": "engine.benchmark",
+    "run_benchmark": "engine.benchmark",
     "StepWriter": "store",
     "load_steps": "store",
     "experiment_story": "analysis.story",
@@ -136,7 +136,10 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.analysis.reports import render_report
     from koderz.analysis.savings import bootstrap_ci, savings
     from koderz.analysis.story import experiment_story, export_experiment, runs_table
-    from koderz.benchmark import BenchmarkResult, default_strategies, run_benchmark
+    from koderz.engine.benchmark import BenchmarkResult, default_strategies, run_benchmark
+    from koderz.engine.calls import Budget
+    from koderz.engine.experiment import ExperimentResult, run_experiment
+    from koderz.engine.strategies import Strategy
     from koderz.errors import (
         ConfigError,
         DataError,
@@ -147,7 +150,6 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         SandboxError,
         UnknownModelError,
     )
-    from koderz.experiment import Budget, ExperimentResult, run_experiment
     from koderz.extract import build_program, extract_code
     from koderz.models import GenerateConfig, Model, RetryPolicy, check_model, get_model
     from koderz.models.prices import (
@@ -166,5 +168,4 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.sandbox import Limits, format_feedback, run_tests
     from koderz.sandbox.evaluate import evaluate_samples
     from koderz.store import StepWriter, load_steps
-    from koderz.strategies import Strategy
     from koderz.version import __version__

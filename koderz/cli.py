@@ -16,8 +16,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from koderz.engine.strategies import FEEDBACK_CHOICES
 from koderz.errors import ConfigError, KoderzError
-from koderz.strategies import FEEDBACK_CHOICES
 
 __all__ = ["main"]
 
@@ -291,7 +291,7 @@ def _add_benchmark(sub: Any) -> argparse.ArgumentParser:
 
 
 def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> int:
-    from koderz.benchmark import run_benchmark
+    from koderz.engine.benchmark import run_benchmark
 
     settings = {k: v for k, v in _strategy_switches(args).items() if v is not None}
     file = getattr(args, "strategies", None)
@@ -382,7 +382,7 @@ def _add_strategies(sub: Any) -> argparse.ArgumentParser:
 def _cmd_strategies(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from koderz.strategies import presets, strategies_toml
+    from koderz.engine.strategies import presets, strategies_toml
 
     text = strategies_toml(presets())
     if args.write is None:

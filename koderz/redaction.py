@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
-__all__ = ["find_secrets", "is_secret_name", "redact", "secret_values"]
+__all__ = ["find_secrets", "is_secret_name", "read_dotenv", "redact", "secret_values"]
 
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 _KEY_SHAPE = re.compile(
@@ -35,6 +36,17 @@ def is_secret_name(name: str) -> bool:
     return _SECRET_NAME.search(name) is not None
 
 
+@cache
+def read_dotenv() -> dict[str, str]:
+    """The variables of the ``.env`` file found from the working folder up (read once):
+    where the providers take keys from when the environment lacks them, and so where
+    secrets to redact live too."""
+    from dotenv import dotenv_values, find_dotenv
+
+    path = find_dotenv(usecwd=True)
+    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path else {}
+
+
 def secret_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The secret values of an environment, each with the variable that holds it, longest
     first (so that a secret containing another is replaced whole).
@@ -48,9 +60,7 @@ def secret_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         {'abcdefgh-1234': 'B_TOKEN', 'abcdefgh': 'A_KEY'}
     """
     if environ is None:
-        from koderz.models.base import _dotenv
-
-        sources: list[Mapping[str, str]] = [os.environ, _dotenv()]
+        sources: list[Mapping[str, str]] = [os.environ, read_dotenv()]
     else:
         sources = [environ]
     found = {

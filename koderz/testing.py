@@ -386,7 +386,7 @@ class ScriptedCoder:
         return next((p for p in self.problems if p.prompt.strip() in text), None)
 
     def __call__(self, request: Recorded) -> Answer:
-        from koderz import prompts
+        from koderz.engine import prompts
 
         text = request.prompt
         if prompts.SPEC_SYSTEM in text:

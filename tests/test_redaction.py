@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from koderz.models.base import _dotenv
-from koderz.redaction import find_secrets, is_secret_name, redact, secret_values
+from koderz.redaction import find_secrets, is_secret_name, read_dotenv, redact, secret_values
 
 SHAPED = [
     "sk-ant-api03-" + "a" * 30,
@@ -55,7 +54,7 @@ def test_the_environment_and_its_dotenv_by_default(
 ) -> None:
     (tmp_cwd / ".env").write_text("FILE_API_KEY=from-the-dotenv-file\nLEVEL=debug-verbose\n")
     monkeypatch.setenv("SHELL_TOKEN", "from-the-environment")
-    _dotenv.cache_clear()
+    read_dotenv.cache_clear()
     try:
         found = secret_values()
         assert found["from-the-dotenv-file"] == "FILE_API_KEY"
@@ -63,4 +62,4 @@ def test_the_environment_and_its_dotenv_by_default(
         assert "debug-verbose" not in found
         assert redact("a from-the-dotenv-file b") == "a [redacted] b"
     finally:
-        _dotenv.cache_clear()
+        read_dotenv.cache_clear()

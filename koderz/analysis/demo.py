@@ -8,7 +8,7 @@ The three demo strategies have the shapes the analysis compares:
 ``small+frontier``  the same with a small frontier model as the worker;
 ``frontier-only``   the frontier model makes the attempts alone (the measured baseline).
 
-They are named as :func:`koderz.benchmark.default_strategies` names its strategies, so the
+They are named as :func:`koderz.engine.benchmark.default_strategies` names its strategies, so the
 commands of the README (``--baseline frontier-only``) work on demo data too.
 
 Outcomes are drawn from a seeded generator, so the same arguments give the same rows. Nothing

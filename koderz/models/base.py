@@ -8,12 +8,12 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Protocol
 
 from koderz.errors import MissingKeyError, ProviderError
 from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message
+from koderz.redaction import read_dotenv
 
 __all__ = [
     "GenerateConfig",
@@ -122,18 +122,10 @@ def api_key(provider: str, env_var: str) -> str:
     Raises:
         MissingKeyError: Neither has it; the message names the variable to set.
     """
-    value = os.environ.get(env_var) or _dotenv().get(env_var)
+    value = os.environ.get(env_var) or read_dotenv().get(env_var)
     if not value:
         raise MissingKeyError(provider, env_var)
     return value
-
-
-@cache
-def _dotenv() -> dict[str, str]:
-    from dotenv import dotenv_values, find_dotenv
-
-    path = find_dotenv(usecwd=True)
-    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path else {}
 
 
 def translate_sdk_error(

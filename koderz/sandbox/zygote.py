@@ -12,7 +12,7 @@
 # the hostile battery in tests/sandbox/test_sandbox.py passing.
 
 Starting bwrap, Python and a judge costs more than most candidates take to run; a zygote
-pays it once. :class:`_ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default
+pays it once. :class:`ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default
 twice the cores): more sandboxes than cores add no throughput, while each costs a start-up.
 """
 
@@ -23,7 +23,6 @@ import functools
 import importlib.util
 import json
 import os
-import selectors
 import shutil
 import subprocess
 import sys
@@ -34,23 +33,20 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from koderz.errors import ConfigError, SandboxError
+from koderz.sandbox.pipes import RECORD_CAP, Raw, Reader, frame, keep_tail, pump, read_some
 from koderz.sandbox.proc import (
-    _CLEAN_ENV,
-    _HARNESS,
-    _POOL,
-    _RECORD_CAP,
-    _SANDBOX_CWD,
-    _frame,
-    _harness_bytecode,
-    _keep_tail,
-    _kill,
-    _kill_uid,
-    _Raw,
-    _rlimits,
-    _site_dirs,
-    _start_command,
-    _startup_allowance,
-    _tests,
+    CLEAN_ENV,
+    HARNESS,
+    SANDBOX_CWD,
+    UID_POOL,
+    harness_bytecode,
+    judge_tests,
+    kill,
+    kill_uid,
+    rlimits,
+    site_dirs,
+    start_command,
+    startup_allowance,
 )
 
 if TYPE_CHECKING:
@@ -78,7 +74,7 @@ def _dirs_to(path: str) -> list[str]:
 def _bwrap_base() -> tuple[str, ...]:
     # !!! What a candidate can see of this machine. Every bind is read-only and none reaches
     # the user's home or working folder (where .env files and keys live); --clearenv and
-    # _CLEAN_ENV leave no variable of ours. Widen nothing here without the hostile battery.
+    # CLEAN_ENV leave no variable of ours. Widen nothing here without the hostile battery.
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
     args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
     args += ["--unshare-cgroup-try", "--hostname", "sandbox"]
@@ -97,15 +93,15 @@ def _bwrap_base() -> tuple[str, ...]:
         args += [*_dirs_to(prefix), "--ro-bind", prefix, prefix]
         if prefix != sys.base_prefix:
             args += [*_dirs_to(sys.base_prefix), "--symlink", prefix, sys.base_prefix]
-    args += [*_dirs_to(_SANDBOX_HARNESS), "--ro-bind", str(_HARNESS), _SANDBOX_HARNESS]
-    bytecode = _harness_bytecode()
+    args += [*_dirs_to(_SANDBOX_HARNESS), "--ro-bind", str(HARNESS), _SANDBOX_HARNESS]
+    bytecode = harness_bytecode()
     if bytecode is not None:
         cached = importlib.util.cache_from_source(_SANDBOX_HARNESS)
         args += ["--perms", "0755", "--dir", os.path.dirname(cached)]
         args += ["--ro-bind", bytecode, cached]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--clearenv"]
-    for key, value in _CLEAN_ENV.items():
+    for key, value in CLEAN_ENV.items():
         args += ["--setenv", key, value]
     if os.geteuid() == 0:
         # The zygote stays root in the sandbox so that its judge and each candidate can
@@ -123,15 +119,15 @@ def _bwrap_command(disk_bytes: int) -> list[str]:
         "--size",
         str(disk_bytes),
         "--tmpfs",
-        _SANDBOX_CWD,
+        SANDBOX_CWD,
         "--remount-ro",
         "/dev",
         "--remount-ro",
         "/",
         "--chdir",
-        _SANDBOX_CWD,
+        SANDBOX_CWD,
         "--",
-        *_start_command(os.path.dirname(_SANDBOX_HARNESS)),
+        *start_command(os.path.dirname(_SANDBOX_HARNESS)),
         "--zygote",
     ]
 
@@ -145,7 +141,7 @@ class _ZygoteGone(Exception):
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koderz-sandbox-spawner")
 
 
-class _Zygote:
+class Zygote:
     """One long-lived bwrap sandbox serving candidates one after another.
 
     Starting bwrap and Python costs more than most candidates take to run; a zygote pays it
@@ -160,7 +156,7 @@ class _Zygote:
         self.uid: int | None = None
         self._slot: Any = None
         if os.geteuid() == 0:
-            self._slot = _POOL.slot()
+            self._slot = UID_POOL.slot()
             self.uid = self._slot.__enter__()
         res_r, res_w = os.pipe()
         tests_r, tests_w = os.pipe()
@@ -172,7 +168,7 @@ class _Zygote:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=(res_w, tests_r),
-                env=dict(_CLEAN_ENV),  # bwrap's own environment is /proc/1/environ inside
+                env=dict(CLEAN_ENV),  # bwrap's own environment is /proc/1/environ inside
                 cwd="/",
                 start_new_session=True,
             ).result()
@@ -192,8 +188,8 @@ class _Zygote:
             "uid": self.uid,
             "result_fd": res_w,
             "tests_fd": tests_r,
-            "scratch": _SANDBOX_CWD,
-            "path": _site_dirs(),
+            "scratch": SANDBOX_CWD,
+            "path": site_dirs(),
         }
         self.fds = {
             "res": res_r,
@@ -205,22 +201,22 @@ class _Zygote:
             os.set_blocking(fd, False)
         self.pending = b""
         self.alive = True
-        self._start_frame = _frame(start)  # sent with the first candidate
+        self._start_frame = frame(start)  # sent with the first candidate
 
-    def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
+    def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
-        budget = limits.scaled_total_timeout_s + _startup_allowance(limits)
+        budget = limits.scaled_total_timeout_s + startup_allowance(limits)
         candidate = {
             "nonce": nonce,
             "deadline": budget,
-            "limits": _rlimits(limits, count_processes=True),
-            "cwd": f"{_SANDBOX_CWD}/run-{nonce[:12]}",
+            "limits": rlimits(limits, count_processes=True),
+            "cwd": f"{SANDBOX_CWD}/run-{nonce[:12]}",
         }
-        to_zygote = self._start_frame + _frame(candidate)
+        to_zygote = self._start_frame + frame(candidate)
         self._start_frame = b""
         # The program goes to the judge, which hands it to the candidate: the zygote, which
         # every candidate is forked from, never holds one.
-        to_judge = _frame({**_tests(plan, problem, limits, nonce), "code": code})
+        to_judge = frame({**judge_tests(plan, problem, limits, nonce), "code": code})
         started = time.monotonic()
         raw = self._exchange(to_zygote, to_judge, nonce, limits, started + budget + 3.0)
         raw.nonce = nonce
@@ -229,71 +225,59 @@ class _Zygote:
 
     def _exchange(
         self, to_zygote: bytes, to_judge: bytes, nonce: str, limits: Limits, deadline: float
-    ) -> _Raw:
-        raw = _Raw()
+    ) -> Raw:
+        raw = Raw()
         ends = {
             (json.dumps([nonce, "end", True]) + "\n").encode(): True,
             (json.dumps([nonce, "end", False]) + "\n").encode(): False,
         }
-        outgoing = {self.stdin_fd: memoryview(to_zygote), self.tests_w: memoryview(to_judge)}
+        keep = limits.output_bytes
+        state = {"finished": False, "ending": False}
+
+        def records(chunk: bytes) -> bool:
+            if not chunk:  # the zygote is gone
+                raw.killed = state["finished"] = True
+                return False
+            self.pending += chunk
+            lines = self.pending.split(b"\n")
+            self.pending = lines.pop()
+            for line in lines:
+                end = ends.get(line + b"\n")
+                if end is not None:
+                    state["finished"] = True
+                    # The sandbox ends after this candidate (it swept its uid).
+                    state["ending"] = not end
+                elif len(raw.records) < RECORD_CAP:
+                    raw.records += line + b"\n"
+            return True
+
+        def output(buf: bytearray) -> Reader:
+            def read(chunk: bytes) -> bool:
+                if not chunk:
+                    raw.killed = state["finished"] = True
+                    return False
+                keep_tail(buf, chunk, keep)
+                return True
+
+            return read
+
+        reads = {self.fds["res"]: records, self.fds["out"]: output(raw.stdout)}
+        reads[self.fds["err"]] = output(raw.stderr)
+        sends = {self.stdin_fd: memoryview(to_zygote), self.tests_w: memoryview(to_judge)}
         try:
-            _send(outgoing, self.stdin_fd)
+            _write_now(sends, self.stdin_fd)
         except BrokenPipeError:
             self.close()
             raise _ZygoteGone() from None
-        keep = limits.output_bytes
-        buffers = {"out": raw.stdout, "err": raw.stderr}
-        finished = ending = False
-        writing: set[int] = set()
-        with selectors.DefaultSelector() as sel:
-            for name, fd in self.fds.items():
-                sel.register(fd, selectors.EVENT_READ, name)
-            while not finished:
-                try:
-                    for fd in list(outgoing):
-                        _send(outgoing, fd)
-                except BrokenPipeError:
-                    raw.killed = True
-                    break
-                for fd in outgoing.keys() - writing:  # a full pipe: wake when it drains
-                    sel.register(fd, selectors.EVENT_WRITE, "in")
-                for fd in writing - outgoing.keys():
-                    sel.unregister(fd)
-                writing = set(outgoing)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raw.killed = True
-                    break
-                for key, _ in sel.select(min(remaining, 1.0)):
-                    if key.data == "in":
-                        continue
-                    chunk = _read_some(key.fd)
-                    if chunk is None:
-                        continue
-                    if not chunk:  # the zygote is gone
-                        raw.killed = True
-                        finished = True
-                        break
-                    if key.data == "res":
-                        self.pending += chunk
-                        lines = self.pending.split(b"\n")
-                        self.pending = lines.pop()
-                        for line in lines:
-                            end = ends.get(line + b"\n")
-                            if end is not None:
-                                finished = True
-                                # The sandbox ends after this candidate (it swept its uid).
-                                ending = not end
-                            elif len(raw.records) < _RECORD_CAP:
-                                raw.records += line + b"\n"
-                    else:
-                        _keep_tail(buffers[key.data], chunk, keep)
-            if finished and not raw.killed:
-                # Everything the candidate wrote was in the pipes before the end record.
-                for name in ("out", "err"):
-                    while chunk := _read_some(self.fds[name]):
-                        _keep_tail(buffers[name], chunk, keep)
-        if raw.killed or ending:
+        outcome = pump(sends, reads, deadline, until=lambda open_fds: state["finished"])
+        if outcome != "done":
+            raw.killed = True
+        elif not raw.killed:
+            # Everything the candidate wrote was in the pipes before the end record.
+            for name, buf in (("out", raw.stdout), ("err", raw.stderr)):
+                while chunk := read_some(self.fds[name]):
+                    keep_tail(buf, chunk, keep)
+        if raw.killed or state["ending"]:
             self.close()
         return raw
 
@@ -301,7 +285,7 @@ class _Zygote:
         if not self.alive:
             return
         self.alive = False
-        _kill(self.proc)
+        kill(self.proc)
         for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if f is not None:
                 with suppress(OSError):
@@ -314,30 +298,21 @@ class _Zygote:
     def _release_slot(self) -> None:
         if self._slot is not None:
             if self.uid is not None:
-                _kill_uid(self.uid)
+                kill_uid(self.uid)
             self._slot.__exit__(None, None, None)
             self._slot = None
 
 
-def _send(outgoing: dict[int, memoryview], fd: int) -> None:
-    """Write what the pipe ``fd`` takes of its pending bytes; drop it once all are sent."""
-    todo = outgoing.get(fd)
-    if todo is None:
-        return
+def _write_now(sends: dict[int, memoryview], fd: int) -> None:
+    """Write what the pipe ``fd`` takes now of its bytes in ``sends`` (all sent: it leaves).
+
+    Raises:
+        BrokenPipeError: No process reads the pipe.
+    """
     with suppress(BlockingIOError):
-        todo = todo[os.write(fd, todo[: 1 << 16]) :]
-    if todo:
-        outgoing[fd] = todo
-    else:
-        del outgoing[fd]
-
-
-def _read_some(fd: int) -> bytes | None:
-    """Read what is there; ``None`` if nothing yet, ``b""`` at end of file."""
-    try:
-        return os.read(fd, 1 << 16)
-    except BlockingIOError:
-        return None
+        sends[fd] = sends[fd][os.write(fd, sends[fd][: 1 << 16]) :]
+    if not sends[fd]:
+        del sends[fd]
 
 
 def _env_sandboxes() -> int:
@@ -352,7 +327,7 @@ def _env_sandboxes() -> int:
     return int(raw)
 
 
-class _ZygotePool:
+class ZygotePool:
     """Zygotes shared by the threads that run candidates: at most ``limit`` alive at once.
 
     Up to one per core start as soon as they are wanted. Past that, a caller first waits
@@ -369,7 +344,7 @@ class _ZygotePool:
         # a ConfigError of that call, not an error at import.
         self.limit: int | None = None
         self._cond = threading.Condition()
-        self._idle: list[_Zygote] = []
+        self._idle: list[Zygote] = []
         self._alive = 0
 
     def _limit(self) -> int:
@@ -382,8 +357,8 @@ class _ZygotePool:
         """How many start without waiting: one per core, within the limit."""
         return min(self.limit or 1, os.cpu_count() or 1)
 
-    def acquire(self, disk_bytes: int) -> _Zygote:
-        retire: list[_Zygote] = []
+    def acquire(self, disk_bytes: int) -> Zygote:
+        retire: list[Zygote] = []
         waited = False
         with self._cond:
             limit = self._limit()
@@ -414,7 +389,7 @@ class _ZygotePool:
         if found is not None:
             return found
         try:
-            return _Zygote(disk_bytes)
+            return Zygote(disk_bytes)
         except BaseException:
             with self._cond:
                 self._alive -= 1
@@ -431,14 +406,14 @@ class _ZygotePool:
         started = []
         try:
             for _ in range(count):
-                started.append(_Zygote(disk_bytes))
+                started.append(Zygote(disk_bytes))
         finally:
             with self._cond:
                 self._alive -= count - len(started)
                 self._idle.extend(started)
                 self._cond.notify_all()
 
-    def release(self, zygote: _Zygote) -> None:
+    def release(self, zygote: Zygote) -> None:
         keep = zygote.alive and zygote.proc.poll() is None
         with self._cond:
             if keep:
@@ -459,18 +434,18 @@ class _ZygotePool:
             zygote.close()
 
 
-_ZYGOTES = _ZygotePool()
-atexit.register(_ZYGOTES.close_all)
+ZYGOTES = ZygotePool()
+atexit.register(ZYGOTES.close_all)
 
 
-def _run_in_zygote(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> _Raw:
+def run_in_zygote(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
     """Run one candidate in a zygote of the pool, retrying when a zygote dies before it."""
     for _ in range(3):
-        zygote = _ZYGOTES.acquire(limits.disk_bytes)
+        zygote = ZYGOTES.acquire(limits.disk_bytes)
         try:
             return zygote.run(plan, problem, code, limits)
         except _ZygoteGone:
             pass
         finally:
-            _ZYGOTES.release(zygote)
+            ZYGOTES.release(zygote)
     raise SandboxError("The bubblewrap sandbox keeps dying before it takes a candidate.")

@@ -19,8 +19,8 @@ import warnings
 import pytest
 
 from koderz import models
-from koderz.benchmark import run_benchmark
 from koderz.cli import main
+from koderz.engine.benchmark import run_benchmark
 from koderz.errors import ProviderError
 from koderz.models import get_model, llamacpp
 from koderz.store import load_steps

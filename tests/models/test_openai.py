@@ -72,16 +72,16 @@ def test_missing_key_names_the_variable(tmp_cwd):
 
 
 def test_key_from_dotenv_file(server_factory, monkeypatch, tmp_cwd):
-    from koderz.models import base
+    from koderz.redaction import read_dotenv
 
     server = server_factory("openai")
     monkeypatch.delenv("OPENAI_API_KEY")
     (tmp_cwd / ".env").write_text("OPENAI_API_KEY=sk-from-dotenv\n")
-    base._dotenv.cache_clear()
+    read_dotenv.cache_clear()
     try:
         get_model("gpt-4o-mini").complete("hi")
     finally:
-        base._dotenv.cache_clear()
+        read_dotenv.cache_clear()
     assert server.requests[0].headers["authorization"] == "Bearer sk-from-dotenv"
 
 

@@ -50,9 +50,9 @@ def _sandbox_processes() -> list[tuple[int, str, str]]:
     """Pids of processes running under the sandbox's uid range (root runs only), but the
     judges: each sandbox's first child, forked before any candidate and alive as long as
     the sandbox (a candidate's daemon, reparented to the zygote, is always younger)."""
-    from koderz.sandbox.proc import _POOL, _UID_SLOTS
+    from koderz.sandbox.proc import _UID_SLOTS, UID_POOL
 
-    uids = {str(u) for u in range(_POOL.base, _POOL.base + _UID_SLOTS)}
+    uids = {str(u) for u in range(UID_POOL.base, UID_POOL.base + _UID_SLOTS)}
     found = []
     children: dict[int, list[tuple[int, int]]] = {}
     for entry in os.listdir("/proc"):
@@ -86,12 +86,12 @@ def _is_zygote(pid: int) -> bool:
 def private_uid_range() -> Iterator[None]:
     """A uid range of this test process's own, so another Koderz run on the machine (the
     pool is shared through lock files) cannot be mistaken for a leftover of ours."""
-    from koderz.sandbox.proc import _POOL
+    from koderz.sandbox.proc import UID_POOL
 
-    old = _POOL.base
-    _POOL.base = 1_700_000 + (os.getpid() % 4096) * 256
+    old = UID_POOL.base
+    UID_POOL.base = 1_700_000 + (os.getpid() % 4096) * 256
     yield
-    _POOL.base = old
+    UID_POOL.base = old
 
 
 @pytest.fixture(autouse=True)
@@ -333,8 +333,8 @@ def one_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if isolation() != "bwrap":
         pytest.skip("zygotes serve candidates under bubblewrap only")
     monkeypatch.setenv("KODERZ_SANDBOXES", "1")
-    pool = zygote._ZygotePool()
-    monkeypatch.setattr(zygote, "_ZYGOTES", pool)
+    pool = zygote.ZygotePool()
+    monkeypatch.setattr(zygote, "ZYGOTES", pool)
     try:
         yield pool
     finally:
@@ -422,13 +422,13 @@ def test_the_program_goes_to_the_judge_never_to_the_zygote(monkeypatch: pytest.M
         pytest.skip("zygotes serve candidates under bubblewrap only")
     marker = f"koderz-program-{secrets.token_hex(8)}"
     sent: list[tuple[bytes, bytes]] = []
-    real = zygote._Zygote._exchange
+    real = zygote.Zygote._exchange
 
     def spy(self: Any, to_zygote: bytes, to_judge: bytes, *args: Any) -> Any:
         sent.append((to_zygote, to_judge))
         return real(self, to_zygote, to_judge, *args)
 
-    monkeypatch.setattr(zygote._Zygote, "_exchange", spy)
+    monkeypatch.setattr(zygote.Zygote, "_exchange", spy)
     assert run_tests(PWNED, f"MARK = {marker!r}\n" + HONEST).passed
     ((to_zygote, to_judge),) = sent
     assert marker.encode() not in to_zygote
@@ -822,20 +822,20 @@ def _pyc_matches(path: str, source: Path) -> bool:
 def test_the_harness_starts_from_byte_code_python_accepts(monkeypatch: pytest.MonkeyPatch):
     from koderz.sandbox import proc
 
-    proc._harness_bytecode.cache_clear()
-    path = proc._harness_bytecode()
-    assert path is not None and _pyc_matches(path, proc._HARNESS)
+    proc.harness_bytecode.cache_clear()
+    path = proc.harness_bytecode()
+    assert path is not None and _pyc_matches(path, proc.HARNESS)
     # A read-only install: the byte code goes to a private file instead.
     monkeypatch.setattr(
         "importlib.util.cache_from_source", lambda _: "/proc/koderz-cannot-write/harness.pyc"
     )
-    proc._harness_bytecode.cache_clear()
+    proc.harness_bytecode.cache_clear()
     try:
-        elsewhere = proc._harness_bytecode()
+        elsewhere = proc.harness_bytecode()
         assert elsewhere is not None and elsewhere.startswith(tempfile.gettempdir())
-        assert _pyc_matches(elsewhere, proc._HARNESS)
+        assert _pyc_matches(elsewhere, proc.HARNESS)
     finally:
-        proc._harness_bytecode.cache_clear()
+        proc.harness_bytecode.cache_clear()
 
 
 def test_the_sandbox_has_the_harness_byte_code() -> None:
@@ -986,10 +986,10 @@ def test_fallback_warns_once_and_still_judges(
         # candidate gets a system interpreter its uid can read (the install's site-packages
         # are unreadable to it, so none).
         python = _readable_python()
-        if python is None or not _readable_by_others(str(proc._HARNESS)):
+        if python is None or not _readable_by_others(str(proc.HARNESS)):
             pytest.skip("no interpreter or harness a sandbox uid can read")
         monkeypatch.setattr(proc, "_python", lambda: python)
-        monkeypatch.setattr(proc, "_site_dirs", lambda: [])
+        monkeypatch.setattr(proc, "site_dirs", lambda: [])
         monkeypatch.setattr(probe, "_world_readable", lambda path: True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -1136,11 +1136,11 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
     if isolation() != "bwrap":
         pytest.skip("zygotes serve candidates under bubblewrap only")
     monkeypatch.setenv("KODERZ_SANDBOXES", "2")
-    pool = zygote._ZygotePool()
-    monkeypatch.setattr(zygote, "_ZYGOTES", pool)
+    pool = zygote.ZygotePool()
+    monkeypatch.setattr(zygote, "ZYGOTES", pool)
     lock = threading.Lock()
     running, most, used = [0], [0], set()
-    real_run = zygote._Zygote.run
+    real_run = zygote.Zygote.run
 
     def counting_run(self: Any, *args: Any) -> Any:
         with lock:
@@ -1153,7 +1153,7 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(zygote._Zygote, "run", counting_run)
+    monkeypatch.setattr(zygote.Zygote, "run", counting_run)
     slow = "import time\ndef f():\n    time.sleep(0.2)\n    return 'pwned'\n"
     try:
         with ThreadPoolExecutor(6) as threads:
@@ -1178,9 +1178,9 @@ def test_the_pool_grows_to_its_limit_when_candidates_take_long(
     if isolation() != "bwrap":
         pytest.skip("zygotes serve candidates under bubblewrap only")
     monkeypatch.setenv("KODERZ_SANDBOXES", "4")
-    pool = zygote._ZygotePool()
-    monkeypatch.setattr(zygote, "_ZYGOTES", pool)
-    monkeypatch.setattr(zygote._ZygotePool, "eager", 1)  # as on one core, whatever this has
+    pool = zygote.ZygotePool()
+    monkeypatch.setattr(zygote, "ZYGOTES", pool)
+    monkeypatch.setattr(zygote.ZygotePool, "eager", 1)  # as on one core, whatever this has
     slow = "import time\ndef f():\n    time.sleep(0.5)\n    return 'pwned'\n"
     try:
         with ThreadPoolExecutor(4) as threads:
@@ -1200,7 +1200,7 @@ def test_a_bad_koderz_sandboxes_is_a_config_error(
     if isolation() != "bwrap":
         pytest.skip("zygotes serve candidates under bubblewrap only")
     monkeypatch.setenv("KODERZ_SANDBOXES", value)
-    monkeypatch.setattr(zygote, "_ZYGOTES", zygote._ZygotePool())
+    monkeypatch.setattr(zygote, "ZYGOTES", zygote.ZygotePool())
     with pytest.raises(ConfigError, match=f"KODERZ_SANDBOXES={value!r} is not a whole number"):
         run_tests(PWNED, 'def f():\n    return "pwned"\n')
 

@@ -14,8 +14,8 @@ import warnings
 
 import pytest
 
-from koderz import cache as cache_module
-from koderz.cache import CACHE_FILE, NOT_IN_KEY, CallCache, cache_from_env, call_key
+from koderz.engine import cache as cache_module
+from koderz.engine.cache import CACHE_FILE, NOT_IN_KEY, CallCache, cache_from_env, call_key
 from koderz.models import GenerateConfig
 from koderz.records import Completion, Message, Usage
 
@@ -149,7 +149,7 @@ WRITER = textwrap.dedent(
     """
     import sys, warnings
     warnings.simplefilter("error")
-    from koderz.cache import CallCache
+    from koderz.engine.cache import CallCache
     from koderz.records import Completion, Usage
     cache = CallCache(sys.argv[1])
     me = sys.argv[2]

@@ -1,4 +1,4 @@
-"""One problem under one strategy, in one epoch: the kinds of :mod:`koderz.strategies` run.
+"""One problem under one strategy, in one epoch: the kinds of :mod:`koderz.engine.strategies` run.
 
 The steps, in order: a spec (``advised``) or an implementation plan (``architect``) when the
 strategy has one; then attempts, each judged by the problem's hidden tests, with what the
@@ -26,17 +26,18 @@ from typing import Any
 
 import pandas as pd
 
-from koderz import prompts, sandbox
-from koderz.cache import CallCache
-from koderz.calls import Budget, Caller, Limiter, Stopped, now
+from koderz import sandbox
+from koderz.engine import prompts
+from koderz.engine.cache import CallCache
+from koderz.engine.calls import Budget, Caller, Limiter, Stopped, now
+from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
 from koderz.models.registry import resolve_model
 from koderz.records import Completion, ExecResult, Problem
 from koderz.store import CODE_ROLES, StepWriter, safe_name
-from koderz.strategies import Strategy
 
-__all__ = ["Budget", "ExperimentResult", "Strategy", "experiment_id", "run_experiment"]
+__all__ = ["ExperimentResult", "experiment_id", "run_experiment"]
 
 PLATEAU_RUN = 3  # the same partial pass count this many times running is a plateau
 
@@ -485,7 +486,7 @@ def run_experiment(
         sandbox_timeout_s: Per-test-case timeout for the sandbox (None: its default).
         epoch: Which repeat of this (problem, strategy) in the run, from 1: its rows, id and
             seeds are its own.
-        cache: The call cache answering calls made before (:mod:`koderz.cache`), or None.
+        cache: The call cache answering calls made before (:mod:`koderz.engine.cache`), or None.
 
     Returns:
         How it ended. Failures of models and of generated code are rows, never raised.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from koderz import prompts
-from koderz.benchmark import run_benchmark
+from koderz.engine import prompts
+from koderz.engine.benchmark import run_benchmark
 from koderz.models.prices import cost_usd
 from koderz.records import Usage
 from koderz.store import load_steps
@@ -221,7 +221,7 @@ def test_a_sandbox_failure_keeps_the_paid_calls_row(monkeypatch, tmp_path):
 
 
 def test_a_bug_in_one_experiment_does_not_end_the_others(monkeypatch, tmp_path):
-    from koderz import experiment
+    from koderz.engine import experiment
 
     real = experiment.extract_code
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from koderz.benchmark import run_benchmark
 from koderz.cli import main
+from koderz.engine.benchmark import run_benchmark
 from koderz.store import load_steps
 from koderz.testing import Answer, ProtocolServer, ScriptedCoder
 from tests.engine_helpers import ADD, SQUARE, TOYS
@@ -348,7 +348,7 @@ def test_resuming_on_other_problems_is_refused(openai_coder, tmp_path):
 
 
 def test_ctrl_c_names_the_run_to_resume(monkeypatch, tmp_cwd, capsys, openai_coder):
-    from koderz import schedule
+    from koderz.engine import schedule
 
     openai_coder(TOYS)
 

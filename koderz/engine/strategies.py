@@ -1,6 +1,6 @@
 """Ways of mixing model tiers: a :class:`Strategy` is one named algorithm with its switches.
 
-The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.experiment`):
+The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.engine.experiment`):
 
 - ``advised``: the worker writes the code and iterates on the tests' feedback; a spec model
   may write a spec first (what, not how) and a reviewer may review every N attempts. With
@@ -325,7 +325,7 @@ def strategies_toml(strategies: Sequence[Strategy]) -> str:
     differ from the defaults only)."""
     default = {f.name: f.default for f in fields(Strategy)}
     lines = [
-        "# Strategies for `koderz benchmark --strategies FILE`; see koderz/strategies.py.",
+        "# Strategies for `koderz benchmark --strategies FILE`; see koderz/engine/strategies.py.",
         "# A list value (checkpoint_interval = [1, 2]) expands into one strategy per value.",
     ]
     for s in strategies:

@@ -9,11 +9,11 @@ import socket
 
 import pytest
 
-from koderz import schedule
-from koderz.benchmark import run_benchmark
 from koderz.cli import main
+from koderz.engine import schedule
+from koderz.engine.benchmark import run_benchmark
+from koderz.engine.preflight import check_here
 from koderz.errors import ConfigError
-from koderz.preflight import check_here
 from koderz.testing import ProtocolServer, ScriptedCoder
 from tests.engine_helpers import TOYS
 
@@ -83,7 +83,7 @@ def test_the_preflight_sends_model_names_and_no_key(coder_server, tmp_path, monk
         )
     assert {e.status for e in result.experiments} == {"solved"}
     assert len(sent) == 1
-    assert b"gpt-4o-mini" in sent[0] and b"koderz.preflight" in sent[0]
+    assert b"gpt-4o-mini" in sent[0] and b"koderz.engine.preflight" in sent[0]
     assert SECRET.encode() not in sent[0]
     assert server.url.encode() not in sent[0]  # nor the client's endpoints
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.cache import CallCache
+from koderz.engine.cache import CallCache
+from koderz.engine.calls import Budget
+from koderz.engine.experiment import ExperimentResult, experiment_id, run_experiment
+from koderz.engine.preflight import preflight_workers
+from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError
-from koderz.experiment import Budget, ExperimentResult, Strategy, experiment_id, run_experiment
-from koderz.preflight import preflight_workers
 from koderz.records import Problem
 from koderz.store import StepWriter
 

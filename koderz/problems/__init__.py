@@ -18,7 +18,7 @@ Every format is JSON Lines (one problem per line), plain or gzipped (detected by
   by its name or as ``candidate``); instead of ``tests`` a ``test`` string with a
   ``check(candidate)`` function (or bare asserts) works too. ``canonical_solution`` is
   optional; ``public_tests`` (asserts, as ``tests``) are the examples the worker may be shown
-  the results of with feedback ``public`` (see :mod:`koderz.public_tests`; without it they
+  the results of with feedback ``public`` (see :mod:`koderz.problems.public_tests`; without it they
   come from the prompt's examples).
 
 A malformed file raises :class:`~koderz.errors.ProblemFileError` naming the line and field.
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from koderz.errors import ConfigError, ProblemFileError
-from koderz.public_tests import public_test
+from koderz.problems.public_tests import public_test
 from koderz.records import Problem
 from koderz.sandbox import check_test_source
 

@@ -29,8 +29,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError
-from koderz.experiment import Strategy
 
 __all__ = ["LockHolder", "run_lock", "write_manifest"]
 
@@ -39,7 +39,7 @@ def write_manifest(
     data_dir: Path, run_id: str, strategies: Sequence[Strategy], problems: str
 ) -> None:
     """Record what the run was asked to do; a resumed run must ask the same."""
-    from koderz.prompts import PROMPTS_VERSION
+    from koderz.engine.prompts import PROMPTS_VERSION
     from koderz.version import __version__
 
     path = data_dir / "runs" / f"{run_id}.json"

@@ -2,9 +2,9 @@
 money spent shown as they go.
 
 This module decides what a run is (which strategies, which problems, what is left of an
-earlier session); :mod:`koderz.preflight` checks it can run before money is spent,
-:mod:`koderz.runs` records it, and :mod:`koderz.schedule` runs the experiments on threads or
-a Dask cluster.
+earlier session); :mod:`koderz.engine.preflight` checks it can run before money is spent,
+:mod:`koderz.engine.runs` records it, and :mod:`koderz.engine.schedule` runs the experiments
+on threads or a Dask cluster.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.cache import cache_from_env
+from koderz.engine.cache import cache_from_env
+from koderz.engine.calls import Budget
+from koderz.engine.experiment import ExperimentResult
+from koderz.engine.preflight import preflight
+from koderz.engine.runs import run_lock, write_manifest
+from koderz.engine.schedule import Feed, InFlight, Task, run_on_dask, run_on_threads
+from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
-from koderz.experiment import Budget, ExperimentResult
-from koderz.preflight import preflight
 from koderz.records import Problem
-from koderz.runs import run_lock, write_manifest
-from koderz.schedule import Feed, InFlight, Task, run_on_dask, run_on_threads
 from koderz.store import FINAL_STATUSES, StepWriter, load_steps, paid_usd
-from koderz.strategies import Strategy
 
 __all__ = [
     "BenchmarkResult",
@@ -166,7 +167,7 @@ def run_benchmark(
 
     Give either a single strategy by its roles (``worker``, ``spec_model``, ``reviewer`` and
     the settings; named by ``strategy``), or ``strategies`` (a list, or a TOML file of them:
-    :func:`koderz.strategies.load_strategies`); with neither, the :func:`default_strategies`
+    :func:`koderz.engine.strategies.load_strategies`); with neither, the :func:`default_strategies`
     for this machine run. All of them run on the same problems, in one run, under one budget.
 
     Args:
@@ -286,7 +287,7 @@ def _strategies(
     """The strategies given (or their file), else the one named by its roles, else the
     defaults here."""
     if isinstance(given, str | os.PathLike):
-        from koderz.strategies import load_strategies
+        from koderz.engine.strategies import load_strategies
 
         return load_strategies(given)
     if given is not None:

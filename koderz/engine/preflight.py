@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
-from koderz.experiment import Strategy
 from koderz.models.registry import ModelSpec, resolve_model
 
 __all__ = ["check_here", "preflight", "preflight_workers"]
@@ -55,7 +55,7 @@ def preflight_workers(client: Any, strategies: Sequence[Strategy]) -> None:
         ConfigError: A worker lacks a key, a server or a file, or there is no worker.
     """
     models = _models(strategies)
-    # check_here is sent by reference (koderz.preflight.check_here) with the names only.
+    # check_here is sent by reference (koderz.engine.preflight.check_here) with the names only.
     found: dict[str, list[str]] = client.run(check_here, models)
     if not found:
         raise ConfigError(

@@ -15,15 +15,15 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from koderz import prompts
-from koderz.cache import CallCache, call_key
+from koderz.engine import prompts
+from koderz.engine.cache import CallCache, call_key
+from koderz.engine.strategies import EPOCH_SEED_STRIDE, Strategy
 from koderz.errors import KoderzError
 from koderz.models import GenerateConfig, get_model
 from koderz.models.prices import price_call
 from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Completion, Message
 from koderz.store import CODE_ROLES
-from koderz.strategies import EPOCH_SEED_STRIDE, Strategy
 
 __all__ = ["Budget", "Caller", "Limiter", "Stopped", "now"]
 

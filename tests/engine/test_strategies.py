@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from koderz.cli import main
-from koderz.errors import ConfigError
-from koderz.sandbox import FEEDBACK_LEVELS
-from koderz.strategies import (
+from koderz.engine.strategies import (
     FEEDBACK_CHOICES,
     Strategy,
     expand,
@@ -17,6 +15,8 @@ from koderz.strategies import (
     presets,
     strategies_toml,
 )
+from koderz.errors import ConfigError
+from koderz.sandbox import FEEDBACK_LEVELS
 
 
 def test_feedback_choices_are_the_sandbox_levels_and_two_more():
@@ -139,7 +139,7 @@ def test_switches_beside_a_strategies_file_are_refused(tmp_path, capsys):
 
 
 def test_the_readme_strategies_file_loads(tmp_path):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     (block,) = [b.split("\n", 1)[1] for b in readme.split("```")[1::2] if b.startswith("toml")]
     path = tmp_path / "strategies.toml"
     path.write_text(block)

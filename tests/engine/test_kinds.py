@@ -11,8 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from koderz import Strategy, analyze, experiment_story, experiments, prompts
-from koderz.benchmark import run_benchmark
+from koderz import Strategy, analyze, experiment_story, experiments
+from koderz.engine import prompts
+from koderz.engine.benchmark import run_benchmark
 from koderz.models.prices import cost_usd
 from koderz.records import Usage
 from koderz.store import flag
@@ -193,8 +194,8 @@ def test_a_cached_rerun_pays_nothing_and_analyzes_the_same(tiers, tmp_path, caps
     import json
 
     from koderz.cli import main
+    from koderz.engine.strategies import strategies_toml
     from koderz.store import load_steps, run_ids
-    from koderz.strategies import strategies_toml
 
     servers = tiers(1)
     file = tmp_path / "strategies.toml"

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from koderz.benchmark import run_benchmark
+from koderz.engine.benchmark import run_benchmark
+from koderz.engine.runs import LockHolder, _is_zombie, _pid_start, run_lock
 from koderz.errors import ConfigError
-from koderz.runs import LockHolder, _is_zombie, _pid_start, run_lock
 from koderz.testing import ProtocolServer, ScriptedCoder
 
 

@@ -12,10 +12,10 @@ import json
 import pytest
 
 from koderz import Strategy
-from koderz.benchmark import run_benchmark
+from koderz.engine.benchmark import run_benchmark
 from koderz.errors import ProblemFileError
 from koderz.problems import load_problems
-from koderz.public_tests import from_evalplus, from_prompt, public_test
+from koderz.problems.public_tests import from_evalplus, from_prompt, public_test
 from koderz.records import Problem
 from koderz.sandbox import run_tests
 from koderz.store import load_steps

@@ -1,0 +1,20 @@
+"""The engine: one experiment and many.
+
+An experiment is one problem under one strategy in one epoch; a run is many of them, under
+one budget, resumable. The modules, in the order a run meets them:
+
+- ``strategies``: what a strategy is (its kind and switches), and the TOML files of them.
+- ``preflight``: the checks made before any money is spent (models, keys, servers).
+- ``runs``: a run's manifest and its lock, beside its rows.
+- ``benchmark``: what a run is (strategies x problems x epochs, what an earlier session
+  left), its progress bar and its result.
+- ``schedule``: the experiments on local threads or a Dask cluster, and the limits on
+  calls in flight.
+- ``experiment``: the loop of one experiment, writing each step as a row.
+- ``prompts``: the texts sent to the models, versioned.
+- ``calls``: one model call (seeds, cache, slot, budget, price) and the run's budget.
+- ``cache``: the call cache shared by threads, processes and Dask workers.
+
+Nothing is imported here: ``import koderz.engine.strategies`` (the command line's parser
+needs it) must not load pandas and the model clients.
+"""
