@@ -19,7 +19,6 @@ import html
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from koderz.analysis.figures import plot_cost_quality, plot_solve_grid, plot_tests_by_attempt
 from koderz.analysis.output import with_feedback
+from koderz.analysis.story import story
 from koderz.analysis.style import (
     TIER_COLORS,
     TIER_LABELS,
@@ -42,7 +42,7 @@ from koderz.analysis.style import (
 )
 from koderz.analysis.tables import cost_table, paper_table, savings_table
 from koderz.models.registry import TIERS
-from koderz.store import CODE_ROLES, flag, spent_usd
+from koderz.store import CODE_ROLES
 
 __all__ = [
     "TIER_COLORS",
@@ -322,39 +322,12 @@ def answer_html(sentences: Sequence[str]) -> Html:
     return Html("".join(parts))
 
 
-_STORY_COLUMNS = (
-    "role",
-    "iteration",
-    "model",
-    "tier",
-    "cost_usd",
-    "hardware_cost_usd",
-    "spec_reused",
-    "guidance",
-    "passed",
-    "tests_passed",
-    "tests_total",
-    "status",
-    "code",
-    "feedback",
-    "error",
-)
-
-
-def _text(value: Any) -> str:
-    """A text cell as a string ("" when missing, whatever the missing value)."""
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def _usd(*values: Any) -> float:
-    return sum(float(v) for v in values if v is not None and pd.notna(v))
-
-
 def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
     """One experiment as HTML: the spec (reused or not), each attempt's code with its diff
     from the previous attempt, test results and feedback (or the failed model call), the
-    reviewer's guidance, and what each step cost. The rows are walked as
-    :func:`koderz.analysis.story.experiment_story` walks them for the text.
+    reviewer's guidance (and whether the attempts had plateaued), a cascade's rung, and what
+    each step cost: the steps of :func:`koderz.analysis.story.story`, which the text story
+    tells too.
 
     Examples:
         >>> steps = pd.DataFrame({"experiment_id": "e", "role": ["attempt", "attempt"],
@@ -364,66 +337,49 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
         >>> "attempt 1 &rarr; attempt 2" in story_html(steps, "e")
         True
     """
-    from koderz.analysis.story import experiment_rows
-
     if experiment_id is None:  # the first experiment recorded
         ids = steps["experiment_id"].dropna()
         if ids.empty:
             return Html("<p>No experiments in the data.</p>")
         experiment_id = str(ids.iloc[0])
-    rows = experiment_rows(steps, experiment_id)
-    # A hand-made frame may lack columns; as nulls, every row reads alike.
-    rows = rows.assign(**{c: None for c in _STORY_COLUMNS if c not in rows.columns})
+    told = story(steps, experiment_id)
     parts: list[str] = []
     previous: tuple[int, str] | None = None
-    r: Any  # a row of the steps table
-    for r in rows.itertuples():
-        cost = _usd(r.cost_usd, r.hardware_cost_usd)
-        who = f"{html.escape(_text(r.model))} ({html.escape(_text(r.tier))})"
-        it = int(r.iteration) if pd.notna(r.iteration) else 0
-        step = "Repair" if r.role == "repair" else "Attempt"
-        if r.role in ("spec", "plan"):
-            reused = " (reused, free)" if flag(r.spec_reused) else ""
-            title = r.role.capitalize()
-            parts.append(f"<h4>{title}{reused} &mdash; {who}, ${cost:.6f}</h4>")
-            parts.append(_pre(_text(r.guidance) or f"(no {r.role}: {_text(r.error)})"))
-        elif r.role in CODE_ROLES and _text(r.status) == "provider_error":
-            parts.append(f"<h4>{step} {it} &mdash; model call failed &mdash; {who}</h4>")
-            parts.append(_pre(_text(r.error)))
-        elif r.role in CODE_ROLES:
-            verdict = "passed" if flag(r.passed) else "failed"
-            tests = (
-                f"{r.tests_passed}/{r.tests_total} tests"
-                if pd.notna(r.tests_total)
-                else _text(r.status)
-            )
+    for step in told.steps:
+        title = html.escape(step.title)
+        who = html.escape(step.who)
+        if step.role == "end":
+            reason = f": {html.escape(step.error)}" if step.error else ""
             parts.append(
-                f"<h4>{step} {it} &mdash; {verdict}, {tests} &mdash; {who}, ${cost:.6f}</h4>"
+                f"<h4>End &mdash; {html.escape(step.status)}{reason} after {step.iteration} "
+                f"attempt(s), ${told.total_usd:.6f} in all</h4>"
             )
-            code = _text(r.code)
-            parts.append(_pre(code))
+        elif step.call_failed:
+            parts.append(f"<h4>{title} &mdash; model call failed &mdash; {who}</h4>")
+            parts.append(_pre(step.text))
+        elif step.role in CODE_ROLES:
+            verdict = "passed" if step.passed else "failed"
+            parts.append(
+                f"<h4>{title} &mdash; {verdict}, {html.escape(step.tests)} &mdash; {who}, "
+                f"${step.cost_usd:.6f}</h4>"
+            )
+            parts.append(_pre(step.text))
             if previous is not None:
+                it = step.iteration
                 parts.append(f"<p>Diff: attempt {previous[0]} &rarr; attempt {it}</p>")
                 parts.append(
-                    _diff_html(previous[1], code, f"attempt {previous[0]}", f"attempt {it}")
+                    _diff_html(previous[1], step.text, f"attempt {previous[0]}", f"attempt {it}")
                 )
-            if not flag(r.passed) and _text(r.feedback):
-                parts.append("<p>Feedback shown to the worker:</p>" + _pre(_text(r.feedback)))
-            previous = (it, code)
-        elif r.role == "checkpoint":
-            parts.append(f"<h4>Checkpoint after attempt {it} &mdash; {who}, ${cost:.6f}</h4>")
-            parts.append(_pre(_text(r.guidance) or f"(no guidance: {_text(r.error)})"))
-        elif r.role == "end":
-            reason = f": {html.escape(_text(r.error))}" if _text(r.error) else ""
-            parts.append(
-                f"<h4>End &mdash; {html.escape(_text(r.status))}{reason} after {it} "
-                f"attempt(s), ${spent_usd(rows):.6f} in all</h4>"
-            )
+            if step.feedback:
+                parts.append("<p>Feedback shown to the worker:</p>" + _pre(step.feedback))
+            previous = (step.iteration, step.text)
+        else:
+            parts.append(f"<h4>{title} &mdash; {who}, ${step.cost_usd:.6f}</h4>")
+            parts.append(_pre(step.text))
     head = (
-        f"<h3>{html.escape(str(experiment_id))}: problem "
-        f"{html.escape(str(rows['problem_id'].iloc[0]))}, strategy "
-        f"{html.escape(str(rows['strategy'].iloc[0]))}</h3>"
-        if "problem_id" in rows.columns and "strategy" in rows.columns
+        f"<h3>{html.escape(experiment_id)}: problem {html.escape(told.problem_id)}, strategy "
+        f"{html.escape(told.strategy)}</h3>"
+        if told.problem_id and told.strategy
         else ""
     )
     return Html(head + "\n".join(parts))

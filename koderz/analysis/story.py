@@ -5,6 +5,7 @@ to files for people who grep."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,15 @@ import pandas as pd
 from koderz.errors import ConfigError
 from koderz.store import CODE_ROLES, finished_ends, flag, spent_usd
 
-__all__ = ["experiment_rows", "experiment_story", "export_experiment", "runs_table"]
+__all__ = [
+    "Story",
+    "StoryStep",
+    "experiment_rows",
+    "experiment_story",
+    "export_experiment",
+    "runs_table",
+    "story",
+]
 
 _RULE = "-" * 72
 
@@ -69,68 +78,194 @@ def experiment_rows(steps: pd.DataFrame, experiment_id: str) -> pd.DataFrame:
     return rows.sort_values("started_at", kind="stable")
 
 
-def _cost(r: Any) -> str:
-    usd = (r.cost_usd if pd.notna(r.cost_usd) else 0.0) + (
-        r.hardware_cost_usd if pd.notna(r.hardware_cost_usd) else 0.0
+@dataclass(frozen=True)
+class StoryStep:
+    """One row of an experiment, as every telling of its story shows it."""
+
+    role: str
+    """The row's role: spec, plan, attempt, repair, checkpoint or end."""
+    iteration: int
+    """The attempt's number; for a checkpoint or the end, the attempts before it."""
+    model: str = ""
+    """The model called (empty for the end)."""
+    tier: str = ""
+    """The model's tier."""
+    cost_usd: float = 0.0
+    """Tokens plus hardware."""
+    tokens: tuple[int, int] | None = None
+    """Input and output tokens, when the call reported them."""
+    text: str = ""
+    """The spec, plan or guidance; the code of an attempt; why a model call failed."""
+    call_failed: bool = False
+    """The model call failed (``text`` says why)."""
+    passed: bool = False
+    """An attempt's verdict."""
+    tests: str = ""
+    """An attempt's score, ``3/7 tests``, or its sandbox status when it ran no test."""
+    feedback: str = ""
+    """What the worker was shown of a failed attempt next time."""
+    rung: int | None = None
+    """A cascade's rung that wrote the attempt."""
+    reused: bool = False
+    """A spec or plan taken from an earlier run, free."""
+    plateau: bool = False
+    """A checkpoint that saw the same partial score three times running."""
+    status: str = ""
+    """The end's status."""
+    error: str = ""
+    """What went wrong (a spec with no text, an error end)."""
+
+    @property
+    def who(self) -> str:
+        """``model (tier)``."""
+        return f"{self.model} ({self.tier})"
+
+    @property
+    def title(self) -> str:
+        """The step's name: ``Attempt 2``, ``Attempt 3 (model, rung 2)``, ``Repair by M``,
+        ``Checkpoint after attempt 2 (plateau)``, ``Spec (reused, free)``."""
+        if self.role in ("spec", "plan"):
+            return self.role.capitalize() + (" (reused, free)" if self.reused else "")
+        if self.role == "repair":
+            return f"Repair {self.iteration} by {self.model}"
+        if self.role == "attempt":
+            rung = f" ({self.model}, rung {self.rung})" if self.rung is not None else ""
+            return f"Attempt {self.iteration}{rung}"
+        if self.role == "checkpoint":
+            return f"Checkpoint after attempt {self.iteration}" + (
+                " (plateau)" if self.plateau else ""
+            )
+        return "End"
+
+
+@dataclass(frozen=True)
+class Story:
+    """An experiment's rows as steps, with what names it."""
+
+    experiment_id: str
+    problem_id: str
+    strategy: str
+    worker: str
+    spec_model: str
+    reviewer: str
+    steps: tuple[StoryStep, ...]
+    total_usd: float
+    """What the whole experiment cost (tokens and hardware)."""
+
+
+def _cell(row: Any, name: str) -> Any:
+    value = getattr(row, name, None)
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _str(row: Any, name: str) -> str:
+    value = _cell(row, name)
+    return "" if value is None else str(value)
+
+
+def story(steps: pd.DataFrame, experiment_id: str) -> Story:
+    """The experiment's rows as :class:`StoryStep` records, in time order: the one walk of
+    the rows that the text (:func:`experiment_story`) and the HTML
+    (:func:`koderz.analysis.plots.story_html`) both render.
+
+    Raises:
+        ConfigError: No such experiment; the message names a few that exist.
+    """
+    rows = experiment_rows(steps, experiment_id)
+    told: list[StoryStep] = []
+    r: Any  # a row of the steps table
+    for r in rows.itertuples():
+        role = _str(r, "role")
+        if role not in ("spec", "plan", "checkpoint", "end", *CODE_ROLES):
+            continue
+        tokens_in, tokens_out = _cell(r, "input_tokens"), _cell(r, "output_tokens")
+        rung = _cell(r, "rung")
+        step = StoryStep(
+            role=role,
+            iteration=int(_cell(r, "iteration") or 0),
+            model=_str(r, "model"),
+            tier=_str(r, "tier"),
+            cost_usd=float(_cell(r, "cost_usd") or 0.0) + float(_cell(r, "hardware_cost_usd") or 0),
+            tokens=None if tokens_in is None else (int(tokens_in), int(tokens_out or 0)),
+            rung=None if rung is None else int(rung),
+            reused=flag(_cell(r, "spec_reused")),
+            plateau=flag(_cell(r, "plateau")),
+            status=_str(r, "status"),
+            error=_str(r, "error"),
+        )
+        if role in CODE_ROLES and step.status == "provider_error":
+            step = replace(step, call_failed=True, text=step.error)
+        elif role in CODE_ROLES:
+            total = _cell(r, "tests_total")
+            passed = flag(_cell(r, "passed"))
+            step = replace(
+                step,
+                text=_str(r, "code"),
+                passed=passed,
+                tests=f"{_cell(r, 'tests_passed')}/{total} tests"
+                if total is not None
+                else step.status,
+                feedback="" if passed else _str(r, "feedback"),
+            )
+        elif role != "end":
+            text = _str(r, "guidance")
+            what = "guidance" if role == "checkpoint" else role
+            step = replace(step, text=text or f"(no {what}: {step.error})")
+        told.append(step)
+    first = rows.iloc[0]
+
+    def setting(name: str) -> str:
+        value = first.get(name)
+        return "" if value is None or pd.isna(value) else str(value)
+
+    return Story(
+        experiment_id=experiment_id,
+        problem_id=setting("problem_id"),
+        strategy=setting("strategy"),
+        worker=setting("worker_model"),
+        spec_model=setting("spec_model"),
+        reviewer=setting("reviewer_model"),
+        steps=tuple(told),
+        total_usd=sum(step.cost_usd for step in told),
     )
-    tokens = (
-        f"{int(r.input_tokens)} in / {int(r.output_tokens)} out tokens, "
-        if pd.notna(r.input_tokens)
-        else ""
-    )
-    return f"{r.model} ({r.tier}): {tokens}${usd:.6f}"
+
+
+def _cost(step: StoryStep) -> str:
+    tokens = f"{step.tokens[0]} in / {step.tokens[1]} out tokens, " if step.tokens else ""
+    return f"{step.who}: {tokens}${step.cost_usd:.6f}"
 
 
 def experiment_story(steps: pd.DataFrame, experiment_id: str) -> str:
     """The experiment as text: spec, each attempt's code and result, guidance, outcome."""
-    rows = experiment_rows(steps, experiment_id)
-    first = rows.iloc[0]
+    told = story(steps, experiment_id)
     out = [
         f"Experiment {experiment_id}",
-        f"problem {first.problem_id} | strategy {first.strategy} | worker {first.worker_model}"
-        + (f" | spec {first.spec_model}" if first.spec_model else "")
-        + (f" | reviewer {first.reviewer_model}" if first.reviewer_model else ""),
+        f"problem {told.problem_id} | strategy {told.strategy} | worker {told.worker}"
+        + (f" | spec {told.spec_model}" if told.spec_model else "")
+        + (f" | reviewer {told.reviewer}" if told.reviewer else ""),
     ]
-    r: Any  # a row of the steps table
-    for r in rows.itertuples():
+    for step in told.steps:
         out.append(_RULE)
-        if r.role in ("spec", "plan"):
-            reused = " (reused, free)" if flag(r.spec_reused) else ""
-            out.append(f"{r.role.upper()}{reused} - {_cost(r)}")
-            out.append(r.guidance or f"(no {r.role}: {r.error})")
-        elif r.role in CODE_ROLES:
-            what = f"{_code_step(r)} {r.iteration}"
-            if r.status == "provider_error":
-                out.append(f"{what} - model call failed: {r.error}")
-                continue
-            verdict = "PASSED" if flag(r.passed) else "failed"
-            score = (
-                f"{r.tests_passed}/{r.tests_total} tests" if pd.notna(r.tests_total) else r.status
-            )
-            out.append(f"{what} - {verdict}, {score} - {_cost(r)}")
-            out.append(r.code or "(no code)")
-            if not flag(r.passed) and r.feedback:
-                out.append(f"feedback shown next:\n{r.feedback}")
-        elif r.role == "checkpoint":
-            plateau = " (plateau)" if flag(r.plateau) else ""
-            out.append(f"CHECKPOINT after attempt {r.iteration}{plateau} - {_cost(r)}")
-            out.append(r.guidance or f"(no guidance: {r.error})")
-        elif r.role == "end":
-            total = spent_usd(rows)
-            reason = f": {r.error}" if r.error else ""
+        word, _, rest = step.title.partition(" ")
+        title = f"{word.upper()} {rest}".rstrip()
+        if step.role == "end":
+            reason = f": {step.error}" if step.error else ""
             out.append(
-                f"END - {r.status}{reason} after {r.iteration} attempt(s); ${total:.6f} in all"
+                f"END - {step.status}{reason} after {step.iteration} attempt(s); "
+                f"${told.total_usd:.6f} in all"
             )
+        elif step.call_failed:
+            out.append(f"{title} - model call failed: {step.text}")
+        elif step.role in CODE_ROLES:
+            verdict = "PASSED" if step.passed else "failed"
+            out.append(f"{title} - {verdict}, {step.tests} - {_cost(step)}")
+            out.append(step.text or "(no code)")
+            if step.feedback:
+                out.append(f"feedback shown next:\n{step.feedback}")
+        else:
+            out.append(f"{title} - {_cost(step)}")
+            out.append(step.text)
     return "\n".join(out) + "\n"
-
-
-def _code_step(r: Any) -> str:
-    """What wrote a step's code: ``ATTEMPT`` (with the model and rung in a cascade) or
-    ``REPAIR by MODEL``."""
-    if r.role == "repair":
-        return f"REPAIR by {r.model}"
-    rung = getattr(r, "rung", None)
-    return f"ATTEMPT ({r.model}, rung {int(rung)})" if pd.notna(rung) else "ATTEMPT"
 
 
 def export_experiment(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from koderz.analysis.story import experiment_story, export_experiment, runs_table
+from koderz.analysis.story import experiment_story, export_experiment, runs_table, story
 from koderz.errors import ConfigError
 from koderz.store import StepWriter, load_steps
 
@@ -119,3 +119,20 @@ def test_runs_table_sums_tokens_and_hardware(steps):
 def test_an_unknown_experiment_names_some_that_exist(steps):
     with pytest.raises(ConfigError, match="Some that exist: r1/s/HumanEval/0"):
         experiment_story(steps, "r1/s/HumanEval/9")
+
+
+def test_text_and_html_tell_the_same_steps_plateau_and_rung_included(steps):
+    from koderz.analysis.plots import story_html
+
+    steps = steps.copy()
+    steps.loc[steps["role"] == "checkpoint", "plateau"] = True
+    second = (steps["role"] == "attempt") & (steps["iteration"] == 2)
+    steps.loc[second, ["rung", "model"]] = [2, "bigger"]
+    text, page = experiment_story(steps, EXP), story_html(steps, EXP)
+    assert "CHECKPOINT after attempt 1 (plateau)" in text
+    assert "<h4>Checkpoint after attempt 1 (plateau) &mdash; " in page
+    assert "ATTEMPT 2 (bigger, rung 2) - PASSED" in text
+    assert "<h4>Attempt 2 (bigger, rung 2) &mdash; passed, 3/3 tests" in page
+    told = story(steps, EXP)
+    assert [s.role for s in told.steps] == ["attempt", "checkpoint", "attempt", "end"]
+    assert told.total_usd == pytest.approx(1.0)

@@ -105,7 +105,7 @@ def test_cascade_is_solved_on_its_second_rung(tiers, tmp_path):
     priced_at_their_model(steps)
     assert result.spent_usd == pytest.approx(steps["cost_usd"].sum())
     story = experiment_story(steps, steps["experiment_id"].iloc[0])
-    assert f"ATTEMPT ({SMALL}, rung 2) 3 - PASSED" in story
+    assert f"ATTEMPT 3 ({SMALL}, rung 2) - PASSED" in story
 
 
 def test_cascade_that_no_rung_solves_uses_every_rung(tiers, tmp_path):
@@ -139,7 +139,7 @@ def test_repair_fixes_the_worker_code_itself(tiers, tmp_path):
     (exp,) = experiments(steps).itertuples()
     assert (exp.solved, exp.solved_at, exp.attempts) == (True, 3, 3)
     story = experiment_story(steps, steps["experiment_id"].iloc[0])
-    assert f"REPAIR by {FRONTIER} 3 - PASSED" in story
+    assert f"REPAIR 3 by {FRONTIER} - PASSED" in story
 
 
 def test_after_a_failed_repair_the_worker_goes_on_from_the_repaired_code(tiers, tmp_path):
