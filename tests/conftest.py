@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from koderz.models import prices, reset_clients
+from koderz.testing import ProtocolServer
 
 # Keys of the developer's own machine must not reach tests (or be spent by them).
 _PROVIDER_VARS = (
@@ -18,6 +20,13 @@ _PROVIDER_VARS = (
     "OLLAMA_HOST",
     "KODERZ_PRICES",
 )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The notebooks' cells (nbval) run a kernel each: slow, like the rendering tests."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +48,25 @@ def tmp_cwd(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> os.P
     """Run the test in an empty folder (so no .env of the developer's is found)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+Serve = Callable[..., ProtocolServer]
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
+    """``serve(protocol, **kwargs)`` starts a :class:`~koderz.testing.ProtocolServer` on
+    127.0.0.1 (``script=``, ``respond=``, ``delay_s=``) and points that provider's SDK at it
+    through the environment; every server started is stopped after the test."""
+    started: list[ProtocolServer] = []
+
+    def start(protocol: str, **kwargs: Any) -> ProtocolServer:
+        server = ProtocolServer(protocol, **kwargs).start()  # type: ignore[arg-type]
+        started.append(server)
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

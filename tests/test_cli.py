@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from koderz.cli import main
-from koderz.testing import Answer, ProtocolServer, error_reply
+from koderz.testing import Answer, error_reply
 
 
 def run_json(capsys, *argv):
@@ -38,11 +38,9 @@ def test_models_table(capsys):
     assert "gpt-4o-mini" in out
 
 
-def test_check_reports_tokens_cost_and_errors(capsys, monkeypatch):
-    with ProtocolServer("openai", script=[Answer("ok", 1000, 200, cache_read_tokens=600)]) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        status, rows = run_json(capsys, "check", "gpt-4o-mini", "no-such-model", "--json")
+def test_check_reports_tokens_cost_and_errors(serve, capsys, monkeypatch):
+    serve("openai", script=[Answer("ok", 1000, 200, cache_read_tokens=600)])
+    status, rows = run_json(capsys, "check", "gpt-4o-mini", "no-such-model", "--json")
     assert status == 1  # one model failed
     ok, bad = rows
     assert ok["ok"] is True
@@ -65,11 +63,9 @@ def test_check_reports_tokens_cost_and_errors(capsys, monkeypatch):
         assert key in bad
 
 
-def test_check_provider_failure_is_words_not_a_traceback(capsys, monkeypatch):
-    with ProtocolServer("anthropic", respond=lambda r: error_reply("anthropic", 401)) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        status = main(["check", "claude-haiku-4-5"])
+def test_check_provider_failure_is_words_not_a_traceback(serve, capsys, monkeypatch):
+    serve("anthropic", respond=lambda r: error_reply("anthropic", 401))
+    status = main(["check", "claude-haiku-4-5"])
     out = capsys.readouterr().out
     assert status == 1
     assert out.startswith("FAIL  claude-haiku-4-5:") and "HTTP 401" in out

@@ -8,6 +8,7 @@ import pytest
 
 from koderz.analysis.leakage import feedback_gaps, gap_sentence
 from koderz.analysis.metrics import experiments
+from tests.rows import end
 
 
 def gaps_of(steps: pd.DataFrame) -> pd.DataFrame:
@@ -15,19 +16,11 @@ def gaps_of(steps: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ends(strategy: str, level: str, solved: dict[str, bool], **setup: object) -> list[dict]:
+    base = {"run_id": "r", "strategy": strategy, "feedback_level": level, "worker_model": "qwen:7b"}
     return [
-        {
-            "role": "end",
-            "run_id": "r",
-            "experiment_id": f"{strategy}/{p}",
-            "strategy": strategy,
-            "problem_id": p,
-            "feedback_level": level,
-            "passed": ok,
-            "status": "solved" if ok else "exhausted",  # as the engine ends one
-            "worker_model": "qwen:7b",
-            **setup,
-        }
+        base
+        | {"experiment_id": f"{strategy}/{p}", "problem_id": p, **setup}
+        | end("solved" if ok else "exhausted")  # as the engine ends one
         for p, ok in solved.items()
     ]
 

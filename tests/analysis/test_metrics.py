@@ -45,8 +45,10 @@ from koderz.models import prices
 from koderz.models.registry import register_model
 from koderz.records import Usage
 from koderz.store import StepWriter, load_steps
+from tests.rows import FRONTIER, LOCAL, experiment_rows, write_steps
+from tests.rows import attempt as attempt_row
+from tests.rows import end as end_row
 
-LOCAL, FRONTIER = "qwen2.5-coder:7b", "claude-opus-4-5"
 ESTIMATE = "test-estimate-model"
 
 # The documented fields of each strategy in Analysis.to_dict() and `koderz analyze --json`.
@@ -65,58 +67,6 @@ JSON_FIELDS = (
     "savings_pct",
     "savings_pct_ci95",
 )
-
-
-def _call(model: str, tier: str, cost: float) -> dict[str, Any]:
-    return {
-        "model": model,
-        "tier": tier,
-        "cost_usd": cost,
-        "input_tokens": 1000,
-        "output_tokens": 100,
-        "latency_s": 1.0,
-    }
-
-
-def _experiment(strategy: str, problem: str, script: list[Any], max_iter: int = 3) -> list[dict]:
-    """script items: ("spec", cost), ("review", cost), (passed, tests_passed, tests_total, cost)."""
-    base = {
-        "strategy": strategy,
-        "problem_id": problem,
-        "experiment_id": f"{strategy}:{problem}",
-        "max_iterations": max_iter,
-    }
-    worker = (LOCAL, "local") if strategy == "cheap" else (FRONTIER, "frontier")
-    rows, i, solved = [], 0, False
-    for item in script:
-        if item[0] == "spec":
-            rows.append(base | _call(FRONTIER, "frontier", item[1]) | {"role": "spec"})
-        elif item[0] == "review":
-            rows.append(
-                base
-                | _call(FRONTIER, "frontier", item[1])
-                | {"role": "checkpoint", "iteration": i, "guidance": "sort it"}
-            )
-        else:
-            i += 1
-            passed, got, total, cost = item
-            solved = passed
-            rows.append(
-                base
-                | _call(*worker, cost)
-                | {
-                    "role": "attempt",
-                    "iteration": i,
-                    "passed": passed,
-                    "tests_passed": got,
-                    "tests_total": total,
-                    "exec_s": 0.5,
-                    "code": f"x = {i}\n",
-                }
-            )
-    status = "solved" if solved else "exhausted"
-    rows.append(base | {"role": "end", "iteration": i, "passed": solved, "status": status})
-    return rows
 
 
 CHEAP = {
@@ -143,17 +93,20 @@ FRONT = {
 }
 
 
+def _experiment(strategy: str, problem: str, script: list[Any], max_iter: int = 3) -> list[dict]:
+    """The cheap strategy's worker is local, the other's frontier."""
+    worker = LOCAL if strategy == "cheap" else FRONTIER
+    return experiment_rows(strategy, problem, script, worker=worker, max_iterations=max_iter)
+
+
 def _write(data_dir: Path) -> pd.DataFrame:
-    writer = StepWriter(data_dir, "r1")
-    clock = pd.Timestamp("2026-01-05T09:00:00Z")
-    for strategy, scripts in (("cheap", CHEAP), ("frontier", FRONT)):
-        for problem, script in scripts.items():
-            rows = _experiment(strategy, problem, script)
-            for row in rows:  # in time order, one second apart
-                row["started_at"] = clock.to_pydatetime()
-                clock += pd.Timedelta(seconds=1)
-            writer.write_many(rows)
-    return load_steps(data_dir)
+    rows = [
+        row
+        for strategy, scripts in (("cheap", CHEAP), ("frontier", FRONT))
+        for problem, script in scripts.items()
+        for row in _experiment(strategy, problem, script)
+    ]
+    return write_steps(data_dir, rows)
 
 
 @pytest.fixture
@@ -642,13 +595,11 @@ def test_an_experiment_stopped_in_flight_is_unfinished_until_a_resumed_run_ends_
     base = {"strategy": "s", "worker_model": LOCAL, "max_iterations": 3}
 
     def attempt(exp: str, problem: str, iteration: int, ok: bool) -> dict[str, Any]:
-        return base | {"experiment_id": exp, "problem_id": problem, "role": "attempt",
-                       "iteration": iteration, "passed": ok, "tests_passed": int(ok),
-                       "tests_total": 1}  # fmt: skip
+        ids = {"experiment_id": exp, "problem_id": problem}
+        return base | ids | attempt_row(iteration, ok, int(ok), 1)
 
     def end(exp: str, problem: str, status: str, ok: bool) -> dict[str, Any]:
-        return base | {"experiment_id": exp, "problem_id": problem, "role": "end",
-                       "status": status, "passed": ok}  # fmt: skip
+        return base | {"experiment_id": exp, "problem_id": problem} | end_row(status, passed=ok)
 
     writer = StepWriter(tmp_path, "r1")
     for row in [

@@ -17,7 +17,8 @@ from koderz.analysis.attempts import solve_grid
 from koderz.analysis.compare import pareto_front
 from koderz.analysis.metrics import Analysis
 from koderz.analysis.story import experiment_story
-from koderz.store import StepWriter, load_steps, spent_usd
+from koderz.store import load_steps, spent_usd
+from tests.rows import experiment_rows, write_steps
 
 
 @pytest.fixture(scope="module")
@@ -119,19 +120,9 @@ def test_an_empty_figure_is_a_sentence_saying_why(draw, empty: Analysis) -> None
 @pytest.fixture(scope="module")
 def nothing_solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Analysis, pd.DataFrame]:
     """One local strategy, 3 attempts on each of 2 problems, passing 1/4 then 2/4 tests."""
-    rows = []
-    for p in ("P1", "P2"):
-        base = {"strategy": "tiny", "problem_id": p, "experiment_id": f"tiny:{p}"}
-        for i, got in enumerate((1, 2, 2), start=1):
-            rows.append(
-                base
-                | {"role": "attempt", "iteration": i, "model": "qwen2.5-coder:7b", "tier": "local"}
-                | {"passed": False, "tests_passed": got, "tests_total": 4, "cost_usd": 0.0}
-            )
-        rows.append(base | {"role": "end", "iteration": 3, "passed": False, "status": "exhausted"})
-    data = tmp_path_factory.mktemp("tiny")
-    StepWriter(data, "r").write_many(rows)
-    steps = load_steps(data)
+    script = [(False, 1, 4, 0.0), (False, 2, 4, 0.0), (False, 2, 4, 0.0)]
+    rows = [row for p in ("P1", "P2") for row in experiment_rows("tiny", p, script)]
+    steps = write_steps(tmp_path_factory.mktemp("tiny"), rows, run_id="r")
     return analyze(steps, estimate_model="claude-opus-4-5"), steps
 
 

@@ -34,6 +34,9 @@ from tests.report_data import (
     nothing_solved_data,
 )
 
+# Papermill runs the notebooks, and Chromium opens the pages.
+pytestmark = pytest.mark.slow
+
 DAY = dt.date(2026, 1, 5)
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

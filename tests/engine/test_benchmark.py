@@ -14,46 +14,35 @@ import pytest
 from koderz.cli import main
 from koderz.engine.benchmark import run_benchmark
 from koderz.store import load_steps
-from koderz.testing import Answer, ProtocolServer, ScriptedCoder
+from koderz.testing import Answer, ScriptedCoder
 from tests.engine_helpers import ADD, SQUARE, TOYS
 
 
 @pytest.fixture
-def openai_coder(monkeypatch):
-    def start(problems, **kw):
-        server = ProtocolServer("openai", respond=ScriptedCoder(problems, **kw)).start()
-        for k, v in server.env().items():
-            monkeypatch.setenv(k, v)
-        return server
-
-    servers = []
-    yield lambda problems, **kw: servers.append(start(problems, **kw)) or servers[-1]
-    for s in servers:
-        s.stop()
+def openai_coder(serve):
+    return lambda problems, **kw: serve("openai", respond=ScriptedCoder(problems, **kw))
 
 
-def test_budget_stops_new_calls_and_resume_finishes(monkeypatch, tmp_path):
+def test_budget_stops_new_calls_and_resume_finishes(serve, monkeypatch, tmp_path):
     # Each call costs 100k in x $2.50 + 10k out x $10 per million = $0.35 at gpt-4o.
     coder = ScriptedCoder(TOYS, fail_first=2)
-    with ProtocolServer(
+    s = serve(
         "openai",
         respond=lambda r: Answer(coder(r).text, input_tokens=100_000, output_tokens=10_000),
-    ) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        first = run_benchmark(
-            worker="gpt-4o", problems=TOYS, data_dir=tmp_path, max_cost=0.5, progress=False
-        )
-        assert len(s.requests) == 2  # $0.35, then $0.70 >= $0.50: no third call starts
-        assert first.stopped == "budget"
-        assert first.spent_usd == pytest.approx(0.70)
-        # Experiments under way end as "budget" (resumable); none is started after.
-        assert {e.status for e in first.experiments} == {"budget"}
-        assert "budget (--max-cost) was reached" in first.summary()
+    )
+    first = run_benchmark(
+        worker="gpt-4o", problems=TOYS, data_dir=tmp_path, max_cost=0.5, progress=False
+    )
+    assert len(s.requests) == 2  # $0.35, then $0.70 >= $0.50: no third call starts
+    assert first.stopped == "budget"
+    assert first.spent_usd == pytest.approx(0.70)
+    # Experiments under way end as "budget" (resumable); none is started after.
+    assert {e.status for e in first.experiments} == {"budget"}
+    assert "budget (--max-cost) was reached" in first.summary()
 
-        again = run_benchmark(
-            worker="gpt-4o", problems=TOYS, data_dir=tmp_path, run_id=first.run_id, progress=False
-        )
+    again = run_benchmark(
+        worker="gpt-4o", problems=TOYS, data_dir=tmp_path, run_id=first.run_id, progress=False
+    )
     assert again.stopped == ""
     assert sorted(e.status for e in again.experiments) == ["solved"] * 3
     steps = again.steps
@@ -135,6 +124,7 @@ def test_parallel_workers_respect_the_provider_limit_and_compact(openai_coder, t
     assert len(result.steps) == 3 * (2 + 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["client", "address"])
 def test_dask_local_cluster(openai_coder, tmp_path, how):
     # A Client object is what a notebook passes; a scheduler address is what --dask passes.
@@ -156,6 +146,7 @@ def test_dask_local_cluster(openai_coder, tmp_path, how):
     assert len(steps[steps["role"] == "attempt"]) == 6
 
 
+@pytest.mark.slow
 def test_dask_workers_respect_the_provider_limit_together(openai_coder, tmp_path):
     # README: --max-in-flight holds on Dask too, across workers: two workers of two threads
     # each, and one OpenAI call at a time.
@@ -203,6 +194,7 @@ def test_run_one_problem_from_the_command_line(openai_coder, tmp_cwd, capsys):
     assert list(steps[steps["role"] == "attempt"]["passed"]) == [False, True]
 
 
+@pytest.mark.slow
 def test_offline_default_runs_the_embedded_model(tmp_path, capsys, tmp_cwd):
     pytest.importorskip("llama_cpp")
     status = main(
@@ -245,19 +237,17 @@ def test_offline_default_runs_the_embedded_model(tmp_path, capsys, tmp_cwd):
     assert f"{stem}_iter01_code.py" in names and f"{stem}_iter01_response.txt" in names
 
 
-def test_checkpoint_guidance_export(openai_coder, tmp_path, monkeypatch):
+def test_checkpoint_guidance_export(serve, openai_coder, tmp_path, monkeypatch):
     coder = ScriptedCoder([SQUARE], fail_first=2)
-    with ProtocolServer("anthropic", respond=coder) as a:
-        for k, v in a.env().items():
-            monkeypatch.setenv(k, v)
-        openai_coder([SQUARE], fail_first=2)
-        result = run_benchmark(
-            worker="gpt-4o-mini",
-            reviewer="claude-haiku-4-5",
-            problems=[SQUARE],
-            data_dir=tmp_path,
-            progress=False,
-        )
+    serve("anthropic", respond=coder)
+    openai_coder([SQUARE], fail_first=2)
+    result = run_benchmark(
+        worker="gpt-4o-mini",
+        reviewer="claude-haiku-4-5",
+        problems=[SQUARE],
+        data_dir=tmp_path,
+        progress=False,
+    )
     exp = result.experiments[0].experiment_id
     assert main(["show", exp, "--data-dir", str(tmp_path), "--export", str(tmp_path / "e")]) == 0
     guidance = tmp_path / "e" / f"{exp.replace('/', '_')}_checkpoint02_guidance.txt"
@@ -283,6 +273,7 @@ def test_user_mistakes_are_one_line_without_traceback(argv, message, tmp_cwd, ca
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_benchmark_then_report(openai_coder, tmp_cwd, capsys):
     from koderz.problems import load_problems, select_problems
 

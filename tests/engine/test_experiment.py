@@ -11,23 +11,16 @@ from koderz.engine.benchmark import run_benchmark
 from koderz.models.prices import cost_usd
 from koderz.records import Usage
 from koderz.store import load_steps
-from koderz.testing import Answer, ProtocolServer, ScriptedCoder, error_reply
+from koderz.testing import Answer, ScriptedCoder, error_reply
 from tests.engine_helpers import ADD, REV, TOYS
 
 
 @pytest.fixture
-def servers(monkeypatch):
+def servers(serve):
     """A worker on an Ollama server, spec model and reviewer on an Anthropic server; the
     worker fails twice, then passes (REV: fails 5 times)."""
     coder = ScriptedCoder(TOYS, fail_first={"Toy/add": 2, "Toy/square": 2, "Toy/rev": 5})
-    ollama = ProtocolServer("ollama", respond=coder).start()
-    anthropic = ProtocolServer("anthropic", respond=coder).start()
-    for s in (ollama, anthropic):
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-    yield ollama, anthropic
-    ollama.stop()
-    anthropic.stop()
+    return serve("ollama", respond=coder), serve("anthropic", respond=coder)
 
 
 def advised(tmp_path, **kw):
@@ -137,23 +130,21 @@ def test_plateau_is_told_to_the_reviewer(servers, tmp_path, monkeypatch):
     assert "plateaued" in anthropic.requests[-1].prompt
 
 
-def test_failing_provider_is_a_row_and_the_experiment_ends_as_error(monkeypatch, tmp_path):
-    with ProtocolServer("openai", respond=lambda r: error_reply("openai", 500)) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        from koderz import models
-        from koderz.models import RetryPolicy
+def test_failing_provider_is_a_row_and_the_experiment_ends_as_error(serve, monkeypatch, tmp_path):
+    serve("openai", respond=lambda r: error_reply("openai", 500))
+    from koderz import models
+    from koderz.models import RetryPolicy
 
-        monkeypatch.setattr(
-            models, "RetryPolicy", lambda: RetryPolicy(max_attempts=2, initial_backoff_s=0)
-        )
-        result = run_benchmark(
-            worker="gpt-4o-mini",
-            problems=[ADD, REV],
-            data_dir=tmp_path,
-            max_iterations=2,
-            progress=False,
-        )
+    monkeypatch.setattr(
+        models, "RetryPolicy", lambda: RetryPolicy(max_attempts=2, initial_backoff_s=0)
+    )
+    result = run_benchmark(
+        worker="gpt-4o-mini",
+        problems=[ADD, REV],
+        data_dir=tmp_path,
+        max_iterations=2,
+        progress=False,
+    )
     steps = result.steps
     attempts = steps[steps["role"] == "attempt"]
     assert len(attempts) == 4  # both problems, both attempts: failures did not end the run
@@ -164,42 +155,32 @@ def test_failing_provider_is_a_row_and_the_experiment_ends_as_error(monkeypatch,
     assert set(ends["status"]) == {"error"} and ends["error"].str.contains("HTTP 500").all()
 
 
-def test_rate_limit_then_success_is_recorded(monkeypatch, tmp_path):
+def test_rate_limit_then_success_is_recorded(serve, monkeypatch, tmp_path):
     coder = ScriptedCoder([ADD], fail_first=0)
-    with ProtocolServer(
-        "openai", script=[error_reply("openai", 429, retry_after=0)], respond=coder
-    ) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        result = run_benchmark(
-            worker="gpt-4o-mini", problems=[ADD], data_dir=tmp_path, progress=False
-        )
+    serve("openai", script=[error_reply("openai", 429, retry_after=0)], respond=coder)
+    result = run_benchmark(worker="gpt-4o-mini", problems=[ADD], data_dir=tmp_path, progress=False)
     attempt = result.steps[result.steps["role"] == "attempt"].iloc[0]
     assert (attempt["passed"], attempt["call_attempts"]) == (True, 2)
 
 
-def test_no_secret_reaches_a_row(monkeypatch, tmp_path):
+def test_no_secret_reaches_a_row(serve, monkeypatch, tmp_path):
     secret = "sk-" + "proj-THISISASECRETKEYVALUE123456"  # built here: no key-shaped literal
     monkeypatch.setenv("MY_SERVICE_TOKEN", "hunter2-but-longer")
-    with ProtocolServer(
+    serve(
         "openai",
         respond=lambda r: Answer(
             f"my key is {secret} and token hunter2-but-longer\n"
             "```python\ndef add(a, b):\n    return a + b\n```"
         ),
-    ) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        monkeypatch.setenv("OPENAI_API_KEY", secret)
-        result = run_benchmark(
-            worker="gpt-4o-mini", problems=[ADD], data_dir=tmp_path, progress=False
-        )
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    result = run_benchmark(worker="gpt-4o-mini", problems=[ADD], data_dir=tmp_path, progress=False)
     text = result.steps.astype(str).to_string()
     assert secret not in text and "hunter2-but-longer" not in text
     assert "[redacted]" in text
 
 
-def test_a_sandbox_failure_keeps_the_paid_calls_row(monkeypatch, tmp_path):
+def test_a_sandbox_failure_keeps_the_paid_calls_row(serve, monkeypatch, tmp_path):
     from koderz import sandbox
     from koderz.errors import SandboxError
 
@@ -208,10 +189,8 @@ def test_a_sandbox_failure_keeps_the_paid_calls_row(monkeypatch, tmp_path):
 
     monkeypatch.setattr(sandbox, "run_tests", broken)
     coder = ScriptedCoder([ADD], fail_first=0)
-    with ProtocolServer("openai", respond=coder) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        result = run_benchmark(worker="gpt-4o", problems=[ADD], data_dir=tmp_path, progress=False)
+    serve("openai", respond=coder)
+    result = run_benchmark(worker="gpt-4o", problems=[ADD], data_dir=tmp_path, progress=False)
     steps = result.steps
     attempt = steps[steps["role"] == "attempt"].iloc[0]
     assert (attempt["status"], attempt["error"]) == ("sandbox_error", "bubblewrap vanished")
@@ -220,7 +199,7 @@ def test_a_sandbox_failure_keeps_the_paid_calls_row(monkeypatch, tmp_path):
     assert [(e.status, e.error) for e in result.experiments] == [("error", "bubblewrap vanished")]
 
 
-def test_a_bug_in_one_experiment_does_not_end_the_others(monkeypatch, tmp_path):
+def test_a_bug_in_one_experiment_does_not_end_the_others(serve, monkeypatch, tmp_path):
     from koderz.engine import experiment
 
     real = experiment.extract_code
@@ -231,12 +210,10 @@ def test_a_bug_in_one_experiment_does_not_end_the_others(monkeypatch, tmp_path):
         return real(reply, entry_point=entry_point)
 
     monkeypatch.setattr(experiment, "extract_code", buggy)
-    with ProtocolServer("openai", respond=ScriptedCoder([ADD, REV], fail_first=0)) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        result = run_benchmark(
-            worker="gpt-4o-mini", problems=[ADD, REV], data_dir=tmp_path, progress=False
-        )
+    serve("openai", respond=ScriptedCoder([ADD, REV], fail_first=0))
+    result = run_benchmark(
+        worker="gpt-4o-mini", problems=[ADD, REV], data_dir=tmp_path, progress=False
+    )
     outcome = {e.problem_id: (e.status, e.error) for e in result.experiments}
     assert outcome == {
         "Toy/add": ("solved", ""),
@@ -275,7 +252,7 @@ def test_a_spec_is_reused_only_for_the_same_prompt(servers, tmp_path):
     assert len(anthropic.requests) == calls + 1  # a new prompt gets a new spec
 
 
-def test_waiting_for_a_call_slot_is_wait_s_not_latency(monkeypatch, tmp_path):
+def test_waiting_for_a_call_slot_is_wait_s_not_latency(serve, monkeypatch, tmp_path):
     import contextlib
     import time
 
@@ -286,15 +263,13 @@ def test_waiting_for_a_call_slot_is_wait_s_not_latency(monkeypatch, tmp_path):
         time.sleep(0.3)  # as if another experiment's call held the slot this long
         yield
 
-    with ProtocolServer("openai", respond=ScriptedCoder([ADD], fail_first=0)) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        run_experiment(
-            ADD,
-            Strategy("s", worker="gpt-4o-mini", max_iterations=1),
-            writer=StepWriter(tmp_path, "r1"),
-            limiter=busy_slot,
-        )
+    serve("openai", respond=ScriptedCoder([ADD], fail_first=0))
+    run_experiment(
+        ADD,
+        Strategy("s", worker="gpt-4o-mini", max_iterations=1),
+        writer=StepWriter(tmp_path, "r1"),
+        limiter=busy_slot,
+    )
     row = load_steps(tmp_path).query("role == 'attempt'").iloc[0]
     assert row["wait_s"] >= 0.3
     # The wait and the call are apart, both inside the step.

@@ -24,25 +24,14 @@ LOCAL, SMALL, FRONTIER = "qwen2.5-coder:7b", "gpt-4o-mini", "claude-sonnet-4-5"
 
 
 @pytest.fixture
-def tiers(monkeypatch):
+def tiers(serve):
     """Start the three servers; ``tiers(fail_first)`` scripts the worker's failures."""
-    started: list[ProtocolServer] = []
 
     def start(fail_first: int, problems=(ADD,)) -> dict[str, ProtocolServer]:
         coder = ScriptedCoder(problems, fail_first=fail_first)
-        servers = {
-            name: ProtocolServer(name, respond=coder).start()
-            for name in ("ollama", "openai", "anthropic")
-        }
-        for server in servers.values():
-            started.append(server)
-            for k, v in server.env().items():
-                monkeypatch.setenv(k, v)
-        return servers
+        return {name: serve(name, respond=coder) for name in ("ollama", "openai", "anthropic")}
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 def run(tmp_path, strategy: Strategy, **kw):

@@ -17,7 +17,7 @@ import pytest
 from koderz.engine.benchmark import run_benchmark
 from koderz.engine.runs import LockHolder, _is_zombie, _pid_start, run_lock
 from koderz.errors import ConfigError
-from koderz.testing import ProtocolServer, ScriptedCoder
+from koderz.testing import ScriptedCoder
 
 
 def _write_lock(data, run_id, **changes):
@@ -36,7 +36,7 @@ def _wait_for(condition, what, timeout_s=60):
         time.sleep(0.02)
 
 
-def test_a_second_process_on_a_running_run_is_refused(monkeypatch, tmp_path):
+def test_a_second_process_on_a_running_run_is_refused(serve, monkeypatch, tmp_path):
     from koderz.problems import load_problems, select_problems
 
     chosen = select_problems(load_problems("humaneval"), "0:2")
@@ -48,31 +48,27 @@ def test_a_second_process_on_a_running_run_is_refused(monkeypatch, tmp_path):
         return coder(request)
 
     args = dict(worker="gpt-4o-mini", problems="humaneval", select="0:2", run_id="r1")
-    with ProtocolServer("openai", respond=respond) as server:
-        for k, v in server.env().items():
-            monkeypatch.setenv(k, v)
-        first: dict[str, object] = {}
-        thread = threading.Thread(
-            target=lambda: first.update(
-                result=run_benchmark(**args, data_dir=tmp_path, progress=False)
-            )
+    server = serve("openai", respond=respond)
+    first: dict[str, object] = {}
+    thread = threading.Thread(
+        target=lambda: first.update(result=run_benchmark(**args, data_dir=tmp_path, progress=False))
+    )
+    thread.start()
+    try:
+        _wait_for(lambda: server.requests, "the first run's first call")
+        cmd = [sys.executable, "-m", "koderz.cli", "benchmark", "--worker", "gpt-4o-mini"]
+        cmd += ["--problems", "0:2", "--data-dir", str(tmp_path), "--run-id", "r1"]
+        second = subprocess.run(
+            [*cmd, "--no-progress"],
+            env={**os.environ, **server.env()},
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
-        thread.start()
-        try:
-            _wait_for(lambda: server.requests, "the first run's first call")
-            cmd = [sys.executable, "-m", "koderz.cli", "benchmark", "--worker", "gpt-4o-mini"]
-            cmd += ["--problems", "0:2", "--data-dir", str(tmp_path), "--run-id", "r1"]
-            second = subprocess.run(
-                [*cmd, "--no-progress"],
-                env={**os.environ, **server.env()},
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-        finally:
-            release.set()
-            thread.join()
-        calls = len(server.requests)
+    finally:
+        release.set()
+        thread.join()
+    calls = len(server.requests)
 
     assert second.returncode == 2
     assert "Traceback" not in second.stderr

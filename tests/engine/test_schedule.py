@@ -14,8 +14,11 @@ from koderz.engine import schedule
 from koderz.engine.benchmark import run_benchmark
 from koderz.engine.preflight import check_here
 from koderz.errors import ConfigError
-from koderz.testing import ProtocolServer, ScriptedCoder
+from koderz.testing import ScriptedCoder
 from tests.engine_helpers import TOYS
+
+# Dask clusters.
+pytestmark = pytest.mark.slow
 
 distributed = pytest.importorskip("distributed")
 
@@ -24,11 +27,14 @@ SECRET = "sk-" + "-".join(("koderz", "test", secrets.token_hex(8)))
 
 
 @pytest.fixture
-def coder_server(monkeypatch):
-    """A scripted OpenAI server; its address and a key are set in this process only."""
-    with ProtocolServer("openai", respond=ScriptedCoder(TOYS, fail_first=0)) as server:
-        env = {**server.env(), "OPENAI_API_KEY": SECRET}
-        yield server, lambda: [monkeypatch.setenv(k, v) for k, v in env.items()]
+def coder_server(serve, monkeypatch):
+    """A scripted OpenAI server; its address and a key are set in this process only, and
+    only once the test calls ``set_env()``."""
+    server = serve("openai", respond=ScriptedCoder(TOYS, fail_first=0))
+    env = {**server.env(), "OPENAI_API_KEY": SECRET}
+    for key in env:
+        monkeypatch.delenv(key)
+    return server, lambda: [monkeypatch.setenv(k, v) for k, v in env.items()]
 
 
 def test_a_worker_without_the_key_is_named_before_any_call(coder_server, tmp_path):

@@ -138,9 +138,9 @@ def test_switches_beside_a_strategies_file_are_refused(tmp_path, capsys):
     assert "--max-iterations cannot go with --strategies" in capsys.readouterr().err
 
 
-def test_the_readme_strategies_file_loads(tmp_path):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    (block,) = [b.split("\n", 1)[1] for b in readme.split("```")[1::2] if b.startswith("toml")]
+def test_the_documented_strategies_file_loads(tmp_path):
+    page = (Path(__file__).resolve().parents[2] / "docs" / "strategies.md").read_text()
+    (block,) = [b.split("\n", 1)[1] for b in page.split("```")[1::2] if b.startswith("toml")]
     path = tmp_path / "strategies.toml"
     path.write_text(block)
     got = {s.name: s for s in load_strategies(path)}

@@ -11,8 +11,8 @@ from koderz.records import Usage
 from koderz.testing import Answer, error_reply
 
 
-def test_usage_adds_cache_tokens_into_input(server_factory):
-    server = server_factory(
+def test_usage_adds_cache_tokens_into_input(serve):
+    server = serve(
         "anthropic",
         script=[Answer("ok", 1000, 200, cache_read_tokens=600, cache_write_tokens=100)],
     )
@@ -24,8 +24,8 @@ def test_usage_adds_cache_tokens_into_input(server_factory):
     assert cost_usd("claude-opus-4-5", c.usage) == pytest.approx(0.007425)
 
 
-def test_system_prompt_and_cache_control(server_factory):
-    server = server_factory("anthropic")
+def test_system_prompt_and_cache_control(serve):
+    server = serve("anthropic")
     get_model("claude-sonnet-4-5").complete(
         "hi", system="spec", cache_prompt=True, max_tokens=64, temperature=0.3
     )
@@ -45,16 +45,14 @@ def test_system_prompt_and_cache_control(server_factory):
     )
 
 
-def test_overloaded_is_retried(server_factory, fast_retry):
-    server_factory("anthropic", script=[error_reply("anthropic", 529), "ok"])
+def test_overloaded_is_retried(serve, fast_retry):
+    serve("anthropic", script=[error_reply("anthropic", 529), "ok"])
     c = get_model("claude-haiku-4-5", retry=fast_retry).complete("hi")
     assert (c.text, c.attempts) == ("ok", 2)
 
 
-def test_prompt_too_long_is_a_stop_reason(server_factory, fast_retry):
-    server_factory(
-        "anthropic", script=[error_reply("anthropic", 400, "prompt is too long: 250000 tokens")]
-    )
+def test_prompt_too_long_is_a_stop_reason(serve, fast_retry):
+    serve("anthropic", script=[error_reply("anthropic", 400, "prompt is too long: 250000 tokens")])
     c = get_model("claude-haiku-4-5", retry=fast_retry).complete("hi")
     assert c.stop_reason == "context_overflow"
 

@@ -19,8 +19,8 @@ PROTOCOLS = sorted(MODELS)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_rate_limit_honours_retry_after_then_succeeds(protocol, server_factory, fast_retry, sleeps):
-    server = server_factory(protocol, script=[error_reply(protocol, 429, retry_after=2), "hello"])
+def test_rate_limit_honours_retry_after_then_succeeds(protocol, serve, fast_retry, sleeps):
+    server = serve(protocol, script=[error_reply(protocol, 429, retry_after=2), "hello"])
     completion = get_model(MODELS[protocol], retry=fast_retry).complete("hi")
     assert completion.text == "hello"
     assert completion.attempts == 2
@@ -30,16 +30,16 @@ def test_rate_limit_honours_retry_after_then_succeeds(protocol, server_factory, 
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_server_error_is_retried_with_backoff(protocol, server_factory, fast_retry, sleeps):
-    server_factory(protocol, script=[error_reply(protocol, 500), error_reply(protocol, 502), "ok"])
+def test_server_error_is_retried_with_backoff(protocol, serve, fast_retry, sleeps):
+    serve(protocol, script=[error_reply(protocol, 500), error_reply(protocol, 502), "ok"])
     completion = get_model(MODELS[protocol], retry=fast_retry).complete("hi")
     assert (completion.text, completion.attempts) == ("ok", 3)
     assert sleeps.waits == [0.01, 0.02]  # exponential, no jitter in this policy
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_persistent_server_error_ends_as_typed_error(protocol, server_factory, fast_retry):
-    server = server_factory(protocol, respond=lambda r: error_reply(protocol, 500))
+def test_persistent_server_error_ends_as_typed_error(protocol, serve, fast_retry):
+    server = serve(protocol, respond=lambda r: error_reply(protocol, 500))
     with pytest.raises(ProviderError) as info:
         get_model(MODELS[protocol], retry=fast_retry).complete("hi")
     err = info.value
@@ -49,8 +49,8 @@ def test_persistent_server_error_ends_as_typed_error(protocol, server_factory, f
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_auth_failure_is_not_retried(protocol, server_factory, fast_retry):
-    server = server_factory(protocol, script=[error_reply(protocol, 401)])
+def test_auth_failure_is_not_retried(protocol, serve, fast_retry):
+    server = serve(protocol, script=[error_reply(protocol, 401)])
     with pytest.raises(ProviderError) as info:
         get_model(MODELS[protocol], retry=fast_retry).complete("hi")
     assert info.value.kind == "auth"
@@ -59,15 +59,15 @@ def test_auth_failure_is_not_retried(protocol, server_factory, fast_retry):
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_timeout_is_retried(protocol, server_factory, fast_retry):
-    server_factory(protocol, script=[Reply(delay_s=3.0, body={}), "late but fine"])
+def test_timeout_is_retried(protocol, serve, fast_retry):
+    serve(protocol, script=[Reply(delay_s=3.0, body={}), "late but fine"])
     completion = get_model(MODELS[protocol], retry=fast_retry).complete("hi", timeout_s=0.5)
     assert (completion.text, completion.attempts) == ("late but fine", 2)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_timeouts_exhausted(protocol, server_factory, fast_retry):
-    server_factory(protocol, respond=lambda r: Reply(delay_s=3.0, body={}))
+def test_timeouts_exhausted(protocol, serve, fast_retry):
+    serve(protocol, respond=lambda r: Reply(delay_s=3.0, body={}))
     with pytest.raises(ProviderError) as info:
         get_model(MODELS[protocol], retry=fast_retry).complete("hi", timeout_s=0.3)
     assert info.value.kind == "timeout"
@@ -75,23 +75,23 @@ def test_timeouts_exhausted(protocol, server_factory, fast_retry):
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_dropped_connection_is_retried(protocol, server_factory, fast_retry):
-    server_factory(protocol, script=[Reply(drop=True), "ok"])
+def test_dropped_connection_is_retried(protocol, serve, fast_retry):
+    serve(protocol, script=[Reply(drop=True), "ok"])
     completion = get_model(MODELS[protocol], retry=fast_retry).complete("hi")
     assert (completion.text, completion.attempts) == ("ok", 2)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_empty_answer_is_a_completion_not_a_crash(protocol, server_factory, fast_retry):
-    server_factory(protocol, script=[Answer("", output_tokens=0)])
+def test_empty_answer_is_a_completion_not_a_crash(protocol, serve, fast_retry):
+    serve(protocol, script=[Answer("", output_tokens=0)])
     completion = get_model(MODELS[protocol], retry=fast_retry).complete("hi")
     assert completion.text == ""
     assert completion.stop_reason == "empty"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_max_tokens_stop_reason(protocol, server_factory, fast_retry):
-    server_factory(protocol, script=[Answer("def f(", stop="max_tokens")])
+def test_max_tokens_stop_reason(protocol, serve, fast_retry):
+    serve(protocol, script=[Answer("def f(", stop="max_tokens")])
     completion = get_model(MODELS[protocol], retry=fast_retry).complete("hi", max_tokens=3)
     assert completion.stop_reason == "max_tokens"
 

@@ -16,6 +16,9 @@ from koderz.models import get_model, llamacpp
 from koderz.models.prices import price_call
 from koderz.records import Completion
 
+# The real llama.cpp model.
+pytestmark = pytest.mark.slow
+
 needs_llama = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None, reason="needs the 'embedded' extra"
 )

@@ -21,10 +21,14 @@ from koderz.models.registry import smollm2_path
 from koderz.store import load_steps
 
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context")
-pytestmark = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in SERVER_MODULES),
-    reason="needs llama-cpp-python's 'server' extra (pip install 'koderz[embedded]')",
-)
+pytestmark = [
+    # The real llama.cpp model, behind llama-cpp-python's own server.
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        any(importlib.util.find_spec(m) is None for m in SERVER_MODULES),
+        reason="needs llama-cpp-python's 'server' extra (pip install 'koderz[embedded]')",
+    ),
+]
 
 # The server has no switch for llama.cpp's extra buffer types; where Koderz would turn them
 # off (a CPU with AMX, ggml-org/llama.cpp#20824) the server is started with them off too.

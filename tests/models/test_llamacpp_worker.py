@@ -25,6 +25,9 @@ from koderz.errors import ProviderError
 from koderz.models import get_model, llamacpp
 from koderz.store import load_steps
 
+# llama.cpp worker processes: started, crashed, hung and killed.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("llama_cpp", reason="needs the 'embedded' extra")
 
 FAULTY = textwrap.dedent(

@@ -11,8 +11,8 @@ from koderz.records import Usage
 from koderz.testing import Answer, Reply
 
 
-def test_usage_and_free_tokens(server_factory):
-    server = server_factory("ollama", script=[Answer("def f(): ...", 321, 45)])
+def test_usage_and_free_tokens(serve):
+    server = serve("ollama", script=[Answer("def f(): ...", 321, 45)])
     model = get_model("qwen2.5-coder:32b")
     c = model.complete("hi", temperature=0.0, seed=3, max_tokens=99)
     assert c.usage == Usage(input_tokens=321, output_tokens=45)
@@ -32,8 +32,8 @@ def test_hardware_rate_prices_wall_time_apart():
     assert "hardware $3.6/h" in cost.source
 
 
-def test_unknown_model_says_pull(server_factory, fast_retry):
-    server_factory("ollama", script=[Reply(404, {"error": "model 'x:1b' not found"})])
+def test_unknown_model_says_pull(serve, fast_retry):
+    serve("ollama", script=[Reply(404, {"error": "model 'x:1b' not found"})])
     with pytest.raises(ProviderError, match="ollama pull x:1b") as info:
         get_model("x:1b", retry=fast_retry).complete("hi")
     assert info.value.kind == "not_found"

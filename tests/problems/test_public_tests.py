@@ -19,7 +19,7 @@ from koderz.problems.public_tests import from_evalplus, from_prompt, public_test
 from koderz.records import Problem
 from koderz.sandbox import run_tests
 from koderz.store import load_steps
-from koderz.testing import ProtocolServer, ScriptedCoder
+from koderz.testing import ScriptedCoder
 
 # Hidden tests with values no public example shows.
 SECRET = Problem(
@@ -38,16 +38,9 @@ HIDDEN_VALUES = ("123457", "654321", "777778", "98765")
 
 
 @pytest.fixture
-def worker(monkeypatch):
+def worker(serve):
     coder = ScriptedCoder([SECRET], fail_first=2)
-    ollama = ProtocolServer("ollama", respond=coder).start()
-    anthropic = ProtocolServer("anthropic", respond=coder).start()
-    for server in (ollama, anthropic):
-        for k, v in server.env().items():
-            monkeypatch.setenv(k, v)
-    yield ollama, anthropic
-    ollama.stop()
-    anthropic.stop()
+    return serve("ollama", respond=coder), serve("anthropic", respond=coder)
 
 
 def run(tmp_path, feedback, **kw):

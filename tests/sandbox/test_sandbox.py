@@ -28,6 +28,9 @@ from koderz.errors import ConfigError, SandboxError
 from koderz.records import ExecResult, Problem
 from koderz.sandbox import Limits, format_feedback, isolation, run_tests, sandbox_info
 
+# The hostile battery: hundreds of sandboxed programs, some of them waiting out timeouts.
+pytestmark = pytest.mark.slow
+
 SECRET = "sk-" + "test-SECRET-d41d8cd98f00b204e9800998ecf8427e"  # no key-shaped literal
 FAST = Limits(test_timeout_s=1.0, total_timeout_s=6.0)
 
