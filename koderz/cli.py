@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from koderz.engine.strategies import FEEDBACK_CHOICES
+from koderz.engine.strategies import FEEDBACK_CHOICES, STOP_CHOICES
 from koderz.errors import ConfigError, KoderzError
 
 __all__ = ["main"]
@@ -196,12 +196,19 @@ def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
     s.add_argument("--max-iterations", type=int, metavar="N", help="attempts (default 5)")
     s.add_argument("--checkpoint-interval", type=int, metavar="N", help="default 2")
     s.add_argument(
+        "--stop",
+        choices=STOP_CHOICES,
+        help="visible (default): stop when every test the experiment can see passes (the "
+        "problem's public tests) and submit that answer, else the one that passed the most; "
+        "the hidden tests only judge it. oracle: stop when the hidden tests pass (an upper "
+        "bound no deployed system reaches)",
+    )
+    s.add_argument(
         "--feedback",
         choices=FEEDBACK_CHOICES,
-        help="what the worker sees of a failure: public (only the problem's public tests), "
-        "or what the hidden tests leak: full (failing test and traceback), assertion (which "
-        "test), summary (k of n); default auto: public where the problem has public tests, "
-        "else full",
+        help="what the worker sees of a failure: public (the visible tests' results; auto is "
+        "the same), or, with --stop oracle only, what the hidden tests leak: full (failing "
+        "test and traceback), assertion (which test), summary (k of n)",
     )
     s.add_argument("--mode", choices=["iterative", "zero_shot"], help="default iterative")
     s.add_argument("--temperature", type=float)
@@ -326,8 +333,11 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     )
     for e in result.experiments:
         why = f" - {e.error}" if e.error else ""
+        verdict = "-" if e.submitted is None else ("passed" if e.passed else "failed")
+        answer = "" if e.submitted is None else f", submitted #{e.submitted}"
         print(
-            f"{e.status:<11} {e.experiment_id}  ({e.attempts} attempt(s), ${e.cost_usd:.6f}){why}"
+            f"{e.status:<11} {verdict:<6} {e.experiment_id}  ({e.attempts} attempt(s){answer}, "
+            f"${e.cost_usd:.6f}){why}"
         )
     print(result.summary())
     if getattr(args, "report", False):
@@ -351,6 +361,7 @@ def _strategy_switches(args: argparse.Namespace) -> dict[str, Any]:
         "max_iterations": args.max_iterations,
         "checkpoint_interval": args.checkpoint_interval,
         "feedback": args.feedback,
+        "stop": args.stop,
         "mode": args.mode,
         "temperature": args.temperature,
         "seed": args.seed,

@@ -18,12 +18,18 @@ Schema version 1 — one row per step, ``role`` saying which:
 ``spec``        the spec model wrote the spec (``spec_reused`` when taken from an earlier run)
 ``attempt``     the worker wrote code (``iteration`` 1, 2, ...) and the sandbox judged it
 ``checkpoint``  the reviewer looked at the attempts so far and wrote ``guidance``
-``end``         the experiment ended; ``status`` says why: ``solved``, ``exhausted``
-                (max iterations) or ``error`` (final), or ``budget`` (the run's --max-cost
-                was reached) or ``interrupted`` (the run was stopped), which a resumed run
-                continues, writing a later end row. An experiment's *last* end row is its
-                outcome. ``iteration`` is the number of attempts made, ``passed`` whether it
-                was solved; the row costs nothing.
+``end``         the experiment ended; ``status`` says why: ``stopped`` (its stop rule was
+                met: the visible tests passed, or nothing was visible), ``solved`` (stop
+                ``oracle``: an attempt passed the hidden tests), ``exhausted`` (max
+                iterations) or ``error`` (final), or ``budget`` (the run's --max-cost was
+                reached) or ``interrupted`` (the run was stopped), which a resumed run
+                continues, writing a later end row. An experiment's end row with a final
+                status is its outcome. ``iteration`` is the number of attempts made,
+                ``submitted`` the attempt it submitted, ``passed`` whether that answer passed
+                the hidden tests (the experiment's verdict), ``oracle_passed`` whether any
+                attempt did; the row costs nothing.
+
+Rows written before the stop rule existed have no ``stop``: they read as ``oracle``.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ CALL_ROLES = ("spec", "plan", "attempt", "repair", "checkpoint")
 CODE_ROLES = ("attempt", "repair")
 """Roles of rows whose code is judged by the tests."""
 
-FINAL_STATUSES = frozenset({"solved", "exhausted", "error"})
+FINAL_STATUSES = frozenset({"stopped", "solved", "exhausted", "error"})
 """End-row statuses of a finished experiment (a resumed run skips it). The others,
 ``interrupted`` and ``budget``, mark one stopped in flight, which a resumed run goes on with."""
 
@@ -122,11 +128,38 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
         "Money actually paid for the call: cost_usd + hardware_cost_usd, or 0 when cached.",
     ),
     ("rung", pa.int32(), "Cascade: which rung of the ladder made the call (from 1)."),
-    ("passed", pa.bool_(), "Attempt: every test passed. End: the problem was solved."),
-    ("tests_passed", pa.int32(), "Attempt: test cases passed (partial credit)."),
-    ("tests_total", pa.int32(), "Attempt: test cases in the problem."),
-    ("public_passed", pa.int32(), "Attempt: public test cases passed (feedback public)."),
-    ("public_total", pa.int32(), "Attempt: public test cases of the problem (feedback public)."),
+    (
+        "passed",
+        pa.bool_(),
+        "Attempt: every hidden test passed (for analysis: it steers nothing under stop"
+        " visible). End: the submitted answer passed the hidden tests (the verdict).",
+    ),
+    (
+        "tests_passed",
+        pa.int32(),
+        "Attempt: hidden test cases passed (partial credit). End: the submitted answer's.",
+    ),
+    ("tests_total", pa.int32(), "Attempt and end: hidden test cases of the problem."),
+    ("public_passed", pa.int32(), "Attempt: the problem's public test cases passed."),
+    ("public_total", pa.int32(), "Attempt: the problem's public test cases."),
+    (
+        "visible_passed",
+        pa.int32(),
+        "Attempt: test cases passed of those the experiment can see (its public tests)."
+        " End: the submitted answer's.",
+    ),
+    (
+        "visible_total",
+        pa.int32(),
+        "Attempt and end: test cases the experiment can see (0: nothing visible).",
+    ),
+    ("submitted", pa.int32(), "End: the attempt whose answer was submitted (null: none)."),
+    ("oracle_passed", pa.bool_(), "End: some attempt passed the hidden tests."),
+    (
+        "false_stop",
+        pa.bool_(),
+        "End: the submitted answer passed every visible test but failed the hidden ones.",
+    ),
     ("exec_s", pa.float64(), "Attempt: wall time of the sandbox run."),
     (
         "status",
@@ -164,6 +197,12 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
         " (what the hidden tests leak).",
     ),
     ("mode", pa.string(), "Setting: iterative or zero_shot."),
+    (
+        "stop",
+        pa.string(),
+        "Setting: visible (stop on the visible tests, submit one answer) or oracle (stop"
+        " when the hidden tests pass: an upper bound); null in older rows: oracle.",
+    ),
     ("temperature", pa.float64(), "Setting: sampling temperature (NaN: provider default)."),
     ("seed", pa.int64(), "Setting: sampling seed (null: none)."),
 ]

@@ -1,4 +1,5 @@
-"""Small problems and scripted servers for the engine's tests."""
+"""Small problems for the engine's tests. Each has one public test (the one its worker may
+see under the default stop rule) among its hidden ones."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ ADD = Problem(
     "    assert candidate(-1, 1) == 0\n",
     canonical_solution="    return a + b\n",
     source="toy",
+    public_test="def check(candidate):\n    assert candidate(1, 2) == 3\n",
 )
 REV = Problem(
     task_id="Toy/rev",
@@ -24,6 +26,7 @@ REV = Problem(
     "    assert candidate('x') == 'x'\n",
     canonical_solution="    return s[::-1]\n",
     source="toy",
+    public_test="def check(candidate):\n    assert candidate('ab') == 'ba'\n",
 )
 SQUARE = Problem(
     task_id="Toy/square",
@@ -32,5 +35,6 @@ SQUARE = Problem(
     test="def check(candidate):\n    assert candidate(3) == 9\n",
     canonical_solution="    return x * x\n",
     source="toy",
+    public_test="def check(candidate):\n    assert candidate(3) == 9\n",
 )
 TOYS = [ADD, REV, SQUARE]

@@ -30,6 +30,7 @@ SETUP_COLUMNS = (
     "mode",
     "temperature",
     "seed",
+    "stop",
 )
 """The settings that make a setup: every strategy setting but its name and feedback level."""
 

@@ -68,8 +68,8 @@ class BenchmarkResult:
 
     @property
     def solved(self) -> int:
-        """Experiments of this session that ended solved."""
-        return sum(e.status == "solved" for e in self.experiments)
+        """Experiments of this session whose submitted answer passed the hidden tests."""
+        return sum(e.passed for e in self.experiments)
 
     def summary(self) -> str:
         """One paragraph on what happened."""
@@ -149,6 +149,7 @@ def run_benchmark(
     max_iterations: int = 5,
     checkpoint_interval: int = 2,
     feedback: str = "auto",
+    stop: str = "visible",
     mode: str = "iterative",
     temperature: float | None = None,
     seed: int | None = None,
@@ -174,6 +175,9 @@ def run_benchmark(
         problems: ``humaneval``, a problem file (HumanEval+/MBPP+/custom JSONL), or
             :class:`~koderz.records.Problem` objects.
         select: ``0:20`` (positions), ``HumanEval/3,HumanEval/7`` (ids).
+        stop: ``visible`` (default): each experiment stops when the tests it can see pass
+            and submits one answer, which the hidden tests judge; ``oracle``: it stops when
+            the hidden tests pass (an upper bound; :data:`~koderz.engine.strategies.STOP_CHOICES`).
         limit: At most this many problems (after ``select``).
         run_id: Resume this run: finished experiments are skipped, the rest completed.
         workers: Model calls in flight at once. Up to three times as many experiments progress
@@ -203,6 +207,7 @@ def run_benchmark(
         "max_iterations": max_iterations,
         "checkpoint_interval": checkpoint_interval,
         "feedback": feedback,
+        "stop": stop,
         "mode": mode,
         "temperature": temperature,
         "seed": seed,

@@ -1,10 +1,12 @@
 """One problem under one strategy, in one epoch: the kinds of :mod:`koderz.engine.strategies` run.
 
 The steps, in order: a spec (``advised``) or an implementation plan (``architect``) when the
-strategy has one; then attempts, each judged by the problem's hidden tests, with what the
-worker is shown of the result (the feedback level) going into the next attempt; a review
-every ``checkpoint_interval`` attempts when there is a reviewer; a cascade's next rung taking
-over after ``rung_attempts``; a repair by the repairer after ``repair_after`` attempts.
+strategy has one; then attempts, each run against the tests the experiment can see and the
+hidden ones (:mod:`koderz.engine.judging`), with what the worker may see of the result going
+into the next attempt; a review every ``checkpoint_interval`` attempts when there is a
+reviewer; a cascade's next rung taking over after ``rung_attempts``; a repair by the
+repairer after ``repair_after`` attempts. The stop rule decides when it ends and which
+answer it submits; the submitted answer's hidden verdict is the experiment's ``passed``.
 
 Every step is written as a row the moment it finishes (see :mod:`koderz.store`). A failed
 model call is a row too (``status="provider_error"``), after the model layer's retries; the
@@ -20,22 +22,22 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from koderz import sandbox
 from koderz.engine import prompts
 from koderz.engine.cache import CallCache
 from koderz.engine.calls import Budget, Caller, Limiter, Stopped, now
+from koderz.engine.judging import Answer, Judge, stops, submission
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
 from koderz.models.registry import resolve_model
 from koderz.records import Completion, ExecResult, Problem
-from koderz.store import CODE_ROLES, StepWriter, safe_name
+from koderz.store import CODE_ROLES, FINAL_STATUSES, StepWriter, flag, safe_name
 
 __all__ = ["ExperimentResult", "experiment_id", "run_experiment"]
 
@@ -50,8 +52,9 @@ class ExperimentResult:
     problem_id: str
     strategy: str
     status: str
-    """Final: ``solved``, ``exhausted`` or ``error``. Resumable: ``budget`` (the run's money
-    limit was reached) or ``interrupted`` (the run was stopped)."""
+    """Final: ``stopped`` (the stop rule was met), ``solved`` (stop ``oracle``: the hidden
+    tests passed), ``exhausted`` or ``error``. Resumable: ``budget`` (the run's money limit
+    was reached) or ``interrupted`` (the run was stopped)."""
     attempts: int
     cost_usd: float
     """Money paid by this experiment in this session (tokens + hardware; 0 for cached calls)."""
@@ -59,6 +62,12 @@ class ExperimentResult:
     """Why it ended as ``error`` (empty otherwise)."""
     epoch: int = 1
     """Which repeat of the (problem, strategy) it was."""
+    passed: bool = False
+    """The submitted answer passed the hidden tests: the experiment's verdict."""
+    submitted: int | None = None
+    """The attempt whose answer was submitted (None: none was)."""
+    oracle_passed: bool = False
+    """Some attempt passed the hidden tests (what an oracle stop would have had)."""
 
 
 def experiment_id(run_id: str, strategy: str, problem_id: str, epoch: int = 1) -> str:
@@ -73,11 +82,16 @@ def experiment_id(run_id: str, strategy: str, problem_id: str, epoch: int = 1) -
 
 
 def feedback_level(strategy: Strategy, problem: Problem) -> str:
-    """The level an experiment uses: ``auto`` is ``public`` where the problem has public
-    tests, else ``full``."""
+    """The level an experiment uses. ``auto`` is ``public`` (the visible tests' results);
+    under stop ``oracle``, on a problem without public tests, ``full``."""
     if strategy.feedback == "auto":
-        return "public" if problem.public_test else "full"
+        oracle_fallback = strategy.stop == "oracle" and not problem.public_test
+        return "full" if oracle_fallback else "public"
     return strategy.feedback
+
+
+def _count(value: Any) -> int:
+    return 0 if pd.isna(value) else int(value)
 
 
 class _Experiment:
@@ -107,6 +121,9 @@ class _Experiment:
         self.epoch = epoch
         self.caller = Caller(strategy, epoch=epoch, budget=budget, limiter=limiter, cache=cache)
         self.feedback = feedback_level(strategy, problem)
+        self.judge = Judge(
+            problem, stop=strategy.stop, feedback=self.feedback, timeout_s=sandbox_timeout_s
+        )
         self.id = experiment_id(writer.run_id, strategy.name, problem.task_id, epoch)
         self.base: dict[str, Any] = {
             "experiment_id": self.id,
@@ -120,6 +137,7 @@ class _Experiment:
         self.advice: str | None = None  # the spec or the plan
         self.advice_done = False
         self.attempts: list[prompts.AttemptSummary] = []
+        self.answers: list[Answer] = []  # the attempts that ran, for the submission
         self.last_provider_error = ""
         self.guidance: str | None = None
         self.reviewed_at: set[int] = set()
@@ -142,11 +160,14 @@ class _Experiment:
                 self.advice_done = True
                 self.advice = r.guidance or None
             elif r.role in CODE_ROLES:
-                # The counts the worker was shown: with feedback public, the public tests'
-                # (as judge() records them), never the hidden ones.
-                public = self.feedback == "public"
-                passed = r.public_passed if public else r.tests_passed
-                total = r.public_total if public else r.tests_total
+                # The counts that steered: under stop visible, the visible tests' (as judge()
+                # records them), never the hidden ones; under oracle with feedback public,
+                # the public tests'.
+                shown = self.strategy.stop == "visible" or self.feedback == "public"
+                passed = r.visible_passed if shown else r.tests_passed
+                total = r.visible_total if shown else r.tests_total
+                if self.strategy.stop == "oracle" and pd.isna(total):
+                    passed, total = r.public_passed, r.public_total  # rows before the stop rule
                 self.attempts.append(
                     prompts.AttemptSummary(
                         int(r.iteration),
@@ -157,6 +178,17 @@ class _Experiment:
                     )
                 )
                 self.last_provider_error = r.error if r.status == "provider_error" else ""
+                if r.status not in ("provider_error", "sandbox_error") and r.code:
+                    self.answers.append(
+                        Answer(
+                            int(r.iteration),
+                            flag(r.passed),
+                            _count(r.visible_passed),
+                            _count(r.visible_total),
+                            None if pd.isna(r.tests_passed) else int(r.tests_passed),
+                            None if pd.isna(r.tests_total) else int(r.tests_total),
+                        )
+                    )
             elif r.role == "checkpoint":
                 self.reviewed_at.add(int(r.iteration))
                 if r.guidance:
@@ -211,9 +243,9 @@ class _Experiment:
         the next attempt (or a cascade's next rung, or the repairer) goes on from this one."""
         return next((a for a in reversed(self.attempts) if a.code), None)
 
-    def do_attempt(self, iteration: int) -> tuple[dict[str, Any], bool]:
+    def do_attempt(self, iteration: int) -> tuple[dict[str, Any], Answer | None]:
         """One attempt by the worker (a cascade's current rung); returns its row (for the
-        caller to write) and whether it passed."""
+        caller to write) and its answer (None when no code ran)."""
         s = self.strategy
         model, rung = s.worker_at(iteration)
         previous = self.last_code() if s.mode == "iterative" else None
@@ -227,9 +259,9 @@ class _Experiment:
         )
         completion, row = self.caller.call("attempt", model, messages, iteration)
         row["rung"] = rung
-        return self.judge(iteration, completion, row)
+        return self.judged_row(iteration, completion, row)
 
-    def do_repair(self, iteration: int) -> tuple[dict[str, Any], bool]:
+    def do_repair(self, iteration: int) -> tuple[dict[str, Any], Answer | None]:
         """The repairer fixes the last code itself (one call); judged like an attempt."""
         assert self.strategy.repairer
         last = self.last_code()
@@ -239,78 +271,70 @@ class _Experiment:
             last.feedback if last else "",
         )
         completion, row = self.caller.call("repair", self.strategy.repairer, messages, iteration)
-        return self.judge(iteration, completion, row)
+        return self.judged_row(iteration, completion, row)
 
-    def judge(
+    def judged_row(
         self, iteration: int, completion: Completion | None, row: dict[str, Any]
-    ) -> tuple[dict[str, Any], bool]:
-        """Run the reply's code against the hidden tests (the verdict) and, with feedback
-        ``public``, the public tests (what the worker is shown)."""
+    ) -> tuple[dict[str, Any], Answer | None]:
+        """Run the reply's code against the tests (:class:`~koderz.engine.judging.Judge`);
+        returns the row (for the caller to write) and the answer (None if the call failed or
+        the sandbox did)."""
         if completion is None:
             self.last_provider_error = row["error"]
             self.attempts.append(prompts.AttemptSummary(iteration, "", "", None, None))
-            return row, False
+            return row, None
         self.last_provider_error = ""
         code = extract_code(completion.text, entry_point=self.problem.entry_point)
         program = build_program(self.problem.prompt, code, self.problem.entry_point)
         try:
-            result = sandbox.run_tests(self.problem, program, timeout_s=self.sandbox_timeout_s)
-            public = self._public_result(program, result)
+            judged = self.judge(iteration, program)
         except KoderzError as e:
             # The sandbox itself failed (not the candidate): the paid call's row is kept.
             self.sandbox_error = str(e)
             row.update(code=program, status="sandbox_error", error=str(e), finished_at=now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
-            return row, False
-        feedback = self._feedback(result, public)
-        first = result.first_failure
+            return row, None
+        hidden, visible, public = judged.hidden, judged.visible, judged.public
+        first = hidden.first_failure
+        if self.strategy.stop == "visible":  # the two ran side by side
+            exec_s = max(hidden.duration_s, visible.duration_s if visible else 0.0)
+        else:
+            exec_s = hidden.duration_s + (visible.duration_s if visible else 0.0)
         row.update(
             code=program,
-            passed=bool(result.passed),
-            tests_passed=result.tests_passed,
-            tests_total=result.tests_total,
+            passed=bool(hidden.passed),
+            tests_passed=hidden.tests_passed,
+            tests_total=hidden.tests_total,
             public_passed=None if public is None else public.tests_passed,
             public_total=None if public is None else public.tests_total,
-            exec_s=result.duration_s + (public.duration_s if public else 0.0),
-            status=result.status,
-            error="" if result.passed or first is None else (first.message or first.kind),
-            feedback=feedback,
+            visible_passed=None if visible is None else visible.tests_passed,
+            visible_total=self._visible_total(visible),
+            exec_s=exec_s,
+            status=hidden.status,
+            error="" if hidden.passed or first is None else (first.message or first.kind),
+            feedback=judged.feedback,
             finished_at=now(),
         )
-        # What a reviewer or repairer sees of an attempt is what the worker was shown: with
-        # feedback public, the public tests' counts, never the hidden ones.
-        shown = public if self.feedback == "public" else result
+        shown = judged.shown
         self.attempts.append(
             prompts.AttemptSummary(
                 iteration,
                 program,
-                feedback,
+                judged.feedback,
                 None if shown is None else shown.tests_passed,
                 None if shown is None else shown.tests_total,
             )
         )
-        return row, bool(result.passed)
+        answer = Answer.of(judged)
+        self.answers.append(answer)
+        return row, answer
 
-    def _public_result(self, program: str, hidden: ExecResult) -> ExecResult | None:
-        if self.feedback != "public" or not self.problem.public_test or hidden.passed:
-            return None
-        public = replace(self.problem, test=self.problem.public_test)
-        return sandbox.run_tests(public, program, timeout_s=self.sandbox_timeout_s)
-
-    def _feedback(self, hidden: ExecResult, public: ExecResult | None) -> str:
-        if self.feedback != "public":
-            return sandbox.format_feedback(hidden, self.feedback)
-        if hidden.passed:
-            return ""
-        if public is None:
-            return (
-                "The program did not pass the hidden tests. This problem has no public "
-                "tests, so nothing more can be shown."
-            )
-        text = sandbox.format_feedback(public, "full")
-        if public.passed:
-            return f"{text}\nThe public tests pass, but the program fails hidden tests."
-        return text
+    def _visible_total(self, visible: ExecResult | None) -> int | None:
+        if visible is not None:
+            return visible.tests_total
+        # Under stop visible, nothing visible is a fact of the problem; under oracle the
+        # public tests may simply not have been run.
+        return 0 if self.strategy.stop == "visible" else None
 
     def plateau(self) -> bool:
         last = [a.tests_passed for a in self.attempts[-PLATEAU_RUN:]]
@@ -334,16 +358,39 @@ class _Experiment:
     def end(
         self, status: str, *, error: str = "", last: dict[str, Any] | None = None
     ) -> ExperimentResult:
-        """Write the end row, with the last attempt's row when given: one file for both."""
+        """Write the end row, with the last attempt's row when given: one file for both.
+
+        A final end names the submitted answer (:func:`~koderz.engine.judging.submission`)
+        and takes its hidden verdict as the experiment's; one stopped in flight (budget,
+        interrupted) submits nothing yet.
+        """
         at = now()
         made = len(self.attempts)
+        final = status in FINAL_STATUSES
+        chosen = submission(self.answers, self.strategy.stop) if final else None
+        passed = chosen is not None and chosen.passed
+        oracle_passed = any(a.passed for a in self.answers)
         end_row = {
             "role": "end",
             "iteration": made,
             "status": status,
-            "passed": status == "solved",
-            # Which rung solved it (a cascade), as the solving attempt's row says.
-            "rung": last.get("rung") if last is not None and status == "solved" else None,
+            "passed": passed,
+            "submitted": None if chosen is None else chosen.iteration,
+            "oracle_passed": oracle_passed if final else None,
+            "false_stop": (
+                chosen is not None
+                and chosen.visible_total > 0
+                and stops(chosen, "visible")
+                and not chosen.passed
+            )
+            if final
+            else None,
+            "tests_passed": None if chosen is None else chosen.tests_passed,
+            "tests_total": None if chosen is None else chosen.tests_total,
+            "visible_passed": None if chosen is None else chosen.visible_passed,
+            "visible_total": None if chosen is None else chosen.visible_total,
+            # Which rung wrote the submitted answer (a cascade).
+            "rung": None if chosen is None else self.strategy.worker_at(chosen.iteration)[1],
             "error": error,
             "cost_usd": 0.0,
             "hardware_cost_usd": 0.0,
@@ -362,6 +409,9 @@ class _Experiment:
             self.caller.paid,
             error,
             self.epoch,
+            passed=passed,
+            submitted=None if chosen is None else chosen.iteration,
+            oracle_passed=oracle_passed,
         )
 
     # ------------------------------------------------------------------ spec cache
@@ -421,15 +471,21 @@ class _Experiment:
             and previous not in self.reviewed_at
         )
 
-    def _step(self, i: int) -> tuple[dict[str, Any], bool]:
+    def _step(self, i: int) -> tuple[dict[str, Any], Answer | None]:
         s = self.strategy
         # Once: a resume starts after the recorded steps, the repair's among them.
         if s.kind == "repair" and i == s.repair_after + 1:
             return self.do_repair(i)
         return self.do_attempt(i)
 
+    def _stop_status(self) -> str:
+        """How an experiment that met its stop rule ends."""
+        return "solved" if self.strategy.stop == "oracle" else "stopped"
+
     def _run(self) -> ExperimentResult:
         s = self.strategy
+        if self.answers and stops(self.answers[-1], s.stop):
+            return self.end(self._stop_status())  # stopped, then interrupted before its end
         if self.advisor and not self.advice_done:
             if self.budget.exhausted():
                 return self.stopped()
@@ -441,21 +497,24 @@ class _Experiment:
                 self.do_checkpoint(i - 1)
             if self.budget.exhausted():
                 return self.stopped()
-            row, passed = self._step(i)
-            if passed:
-                return self.end("solved", last=row)
+            row, answer = self._step(i)
+            if answer is not None and stops(answer, s.stop):
+                return self.end(self._stop_status(), last=row)
             if self.sandbox_error:
                 return self.end("error", error=self.sandbox_error, last=row)
             if i < s.max_iterations:
                 self.write(row)
                 continue
             # The last attempt's row goes out with the end row, in one atomic file.
-            if self.last_provider_error:
-                return self.end("error", error=self.last_provider_error, last=row)
-            return self.end("exhausted", last=row)
-        if self.last_provider_error:
-            return self.end("error", error=self.last_provider_error)
-        return self.end("exhausted")
+            return self._exhausted(last=row)
+        return self._exhausted()
+
+    def _exhausted(self, last: dict[str, Any] | None = None) -> ExperimentResult:
+        """The attempts ran out: the best answer is submitted; with none at all because the
+        last model calls failed, the experiment ends as an error."""
+        if self.last_provider_error and not self.answers:
+            return self.end("error", error=self.last_provider_error, last=last)
+        return self.end("exhausted", last=last)
 
 
 def run_experiment(

@@ -32,7 +32,11 @@ from pathlib import Path
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError
 
-__all__ = ["LockHolder", "run_lock", "write_manifest"]
+__all__ = ["SETTINGS_BEFORE_THEY_EXISTED", "LockHolder", "run_lock", "write_manifest"]
+
+SETTINGS_BEFORE_THEY_EXISTED = {"stop": "oracle"}
+"""What a run recorded before a setting existed did: before the stop rule, every
+experiment stopped when the hidden tests passed."""
 
 
 def write_manifest(
@@ -53,10 +57,16 @@ def write_manifest(
             )
         for name, settings in wanted.items():
             before = old.get("strategies", {}).get(name)
-            if before is not None and before != settings:
+            if before is None:
+                continue
+            # Manifests written before a setting existed ran as its old behaviour did.
+            before = {**SETTINGS_BEFORE_THEY_EXISTED, **before}
+            changed = sorted(k for k in {*before, *settings} if before.get(k) != settings.get(k))
+            if changed:
+                was = ", ".join(f"{k} = {before.get(k)!r}" for k in changed)
                 raise ConfigError(
                     f"Run {run_id} was started with other settings for strategy {name!r} "
-                    f"({before}); resume it with the same settings, or start a new --run-id."
+                    f"({was}); resume it with the same settings, or start a new --run-id."
                 )
         wanted = {**old.get("strategies", {}), **wanted}
     path.parent.mkdir(parents=True, exist_ok=True)

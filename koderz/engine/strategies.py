@@ -14,6 +14,11 @@ The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.engine.expe
   code and its failure and returns fixed code itself (one call), judged like an attempt; the
   worker goes on from it while attempts remain.
 
+Whatever the kind, an experiment stops by a rule (``stop``, :data:`STOP_CHOICES`):
+``visible``, the default, decides with what a deployed system could see (the problem's
+public tests), and submits one answer, which the hidden tests then judge; ``oracle`` stops
+when the hidden tests pass, an upper bound no deployed system reaches.
+
 Many strategies are compared in one run from a TOML file (:func:`load_strategies`)::
 
     [defaults]                     # optional: applies to every strategy below
@@ -45,6 +50,8 @@ __all__ = [
     "EPOCH_SEED_STRIDE",
     "FEEDBACK_CHOICES",
     "KINDS",
+    "LEAKY_FEEDBACK",
+    "STOP_CHOICES",
     "Strategy",
     "expand",
     "load_strategies",
@@ -58,12 +65,24 @@ EPOCH_SEED_STRIDE = 1000
 # The last three are the sandbox's FEEDBACK_LEVELS (a test keeps them equal); spelled out
 # so that the command line builds its parser without importing the sandbox.
 FEEDBACK_CHOICES = ("auto", "public", "full", "assertion", "summary")
-"""``public``: only the results of the problem's public tests; ``full``, ``assertion``,
-``summary``: the hidden tests' (the failing test and its traceback, which test failed, only
-k of n passed). ``auto``: ``public`` where the problem has public tests, else ``full``."""
+"""``public``: only the results of the tests the experiment can see (the problem's public
+tests); ``full``, ``assertion``, ``summary``: the hidden tests' (the failing test and its
+traceback, which test failed, only k of n passed), with ``stop="oracle"`` only. ``auto``:
+``public``; under ``stop="oracle"``, ``full`` where the problem has no public tests."""
+
+LEAKY_FEEDBACK = ("full", "assertion", "summary")
+"""The feedback levels that show the worker something of the hidden tests."""
+STOP_CHOICES = ("visible", "oracle")
+"""``visible``: an experiment stops when every test it can see passes (the problem's public
+tests) and submits that answer; when the attempts run out it submits the one that passed
+the most of them (the latest among equals); with nothing visible, its first answer. Only the
+submitted answer is judged by the hidden tests, and no hidden-test result steers anything.
+``oracle``: it stops as soon as an attempt passes the hidden tests (the grader picks the
+answer: an upper bound, no deployed system has that grader)."""
 
 Kind = Literal["advised", "architect", "cascade", "repair"]
 Feedback = Literal["auto", "public", "full", "assertion", "summary"]
+Stop = Literal["visible", "oracle"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,10 @@ class Strategy:
     checkpoint_interval: int = 2
     """A review after every this many attempts (when another attempt follows)."""
     feedback: Feedback = "auto"
-    """What the worker is shown of a failure next time (:data:`FEEDBACK_CHOICES`)."""
+    """What the worker is shown of a failure next time (:data:`FEEDBACK_CHOICES`); the
+    levels that show the hidden tests go only with ``stop="oracle"``."""
+    stop: Stop = "visible"
+    """When an experiment stops and which answer it submits (:data:`STOP_CHOICES`)."""
     mode: Literal["iterative", "zero_shot"] = "iterative"
     """``iterative``: each attempt sees the previous code and its failure. ``zero_shot``:
     each attempt starts afresh (independent samples, for pass@k)."""
@@ -135,6 +157,15 @@ class Strategy:
         if self.feedback not in FEEDBACK_CHOICES:
             raise ConfigError(
                 f"Unknown feedback level {self.feedback!r}; use one of {_list(FEEDBACK_CHOICES)}."
+            )
+        if self.stop not in STOP_CHOICES:
+            raise ConfigError(f"Unknown stop rule {self.stop!r}; use one of {_list(STOP_CHOICES)}.")
+        if self.stop == "visible" and self.feedback in LEAKY_FEEDBACK:
+            raise ConfigError(
+                f"Strategy {self.name!r}: feedback {self.feedback!r} shows the worker the hidden "
+                "tests, which a deployed system does not have, so it goes only with stop "
+                "'oracle' (an upper bound: --stop oracle). With stop 'visible' use feedback "
+                "'public' or 'auto'."
             )
         if self.mode not in ("iterative", "zero_shot"):
             raise ConfigError(f"Unknown mode {self.mode!r}; use iterative or zero_shot.")
@@ -197,6 +228,7 @@ class Strategy:
             "max_iterations": self.max_iterations,
             "checkpoint_interval": self.checkpoint_interval,
             "feedback_level": self.feedback,
+            "stop": self.stop,
             "mode": self.mode,
             "temperature": float("nan") if self.temperature is None else self.temperature,
             "seed": self.seed,

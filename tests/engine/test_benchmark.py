@@ -44,7 +44,7 @@ def test_budget_stops_new_calls_and_resume_finishes(serve, monkeypatch, tmp_path
         worker="gpt-4o", problems=TOYS, data_dir=tmp_path, run_id=first.run_id, progress=False
     )
     assert again.stopped == ""
-    assert sorted(e.status for e in again.experiments) == ["solved"] * 3
+    assert sorted((e.status, e.passed) for e in again.experiments) == [("stopped", True)] * 3
     steps = again.steps
     attempts = steps[steps["role"] == "attempt"]
     # Resumed where it stopped: no attempt number twice within an experiment.
@@ -96,7 +96,7 @@ def test_resume_after_kill_9(openai_coder, tmp_path):
     )
     steps = result.steps
     ends = steps[steps["role"] == "end"].groupby("experiment_id").tail(1)
-    assert len(ends) == 6 and set(ends["status"]) == {"solved"}
+    assert len(ends) == 6 and set(ends["status"]) == {"stopped"} and ends["passed"].all()
     attempts = steps[steps["role"] == "attempt"]
     assert not attempts.duplicated(["experiment_id", "iteration"]).any()
     # Attempts numbered 1..n in every experiment (a call in flight at the kill is lost, and
@@ -116,7 +116,7 @@ def test_parallel_workers_respect_the_provider_limit_and_compact(openai_coder, t
         max_in_flight={"openai": 2},
         progress=False,
     )
-    assert sorted(e.status for e in result.experiments) == ["solved"] * 3
+    assert sorted((e.status, e.passed) for e in result.experiments) == [("stopped", True)] * 3
     # Calls overlapped, and never more than the provider's limit at once.
     assert server.peak_in_flight == 2
     files = list((tmp_path / "steps" / f"run={result.run_id}").glob("*.parquet"))
@@ -141,7 +141,7 @@ def test_dask_local_cluster(openai_coder, tmp_path, how):
             worker="gpt-4o-mini", problems=TOYS, data_dir=tmp_path, dask=target, progress=False
         )
     assert sorted(e.problem_id for e in result.experiments) == sorted(p.task_id for p in TOYS)
-    assert {e.status for e in result.experiments} == {"solved"}
+    assert {(e.status, e.passed) for e in result.experiments} == {("stopped", True)}
     steps = result.steps
     assert len(steps[steps["role"] == "attempt"]) == 6
 
@@ -166,7 +166,7 @@ def test_dask_workers_respect_the_provider_limit_together(openai_coder, tmp_path
             max_in_flight={"openai": 1},
             progress=False,
         )
-    assert {e.status for e in result.experiments} == {"solved"}
+    assert {(e.status, e.passed) for e in result.experiments} == {("stopped", True)}
     assert server.peak_in_flight == 1
 
 
@@ -188,7 +188,9 @@ def test_run_one_problem_from_the_command_line(openai_coder, tmp_cwd, capsys):
     ]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "solved" in out and "/one/HumanEval/7" in out and "(2 attempt(s)" in out
+    line = out.splitlines()[0].split()
+    assert line[:2] == ["stopped", "passed"] and line[2].endswith("/one/HumanEval/7")
+    assert "(2 attempt(s), submitted #2," in out
     steps = load_steps(tmp_cwd / "data")
     assert set(steps["problem_id"]) == {"HumanEval/7"}
     assert list(steps[steps["role"] == "attempt"]["passed"]) == [False, True]

@@ -48,9 +48,13 @@ def test_fail_twice_then_pass_writes_every_step(servers, tmp_path):
     assert list(attempts["tests_passed"]) == [0, 0, 2]
     assert set(attempts["tests_total"]) == {2}
     assert set(attempts["tier"]) == {"local"} and set(attempts["cost_usd"]) == {0.0}
+    # The third attempt passed the visible (public) test: the experiment stopped there and
+    # submitted it; its hidden verdict is the experiment's.
+    assert list(attempts["visible_passed"]) == [0, 0, 1] and set(attempts["visible_total"]) == {1}
     end = steps.iloc[-1]
-    assert (end["status"], end["passed"], end["iteration"]) == ("solved", True, 3)
-    assert [e.status for e in result.experiments] == ["solved"]
+    assert (end["status"], end["passed"], end["iteration"]) == ("stopped", True, 3)
+    assert (end["submitted"], end["oracle_passed"], end["false_stop"]) == (3, True, False)
+    assert [(e.status, e.passed, e.submitted) for e in result.experiments] == [("stopped", True, 3)]
 
     # Frontier rows are priced from their own tokens at the model's price.
     for row in steps[steps["role"].isin(["spec", "checkpoint"])].itertuples():
@@ -82,7 +86,8 @@ def test_guidance_and_feedback_reach_the_next_prompt(servers, tmp_path):
     assert "return None" in worker_prompts[1] and "assert candidate(1, 2) == 3" in worker_prompts[1]
     # The reviewer saw the failed attempts and their feedback.
     review = anthropic.requests[-1].prompt
-    assert prompts.REVIEW_SYSTEM in review and "Attempt 2 (0/2 tests passed)" in review
+    # The counts it saw are the visible tests' (one public test), never the hidden ones.
+    assert prompts.REVIEW_SYSTEM in review and "Attempt 2 (0/1 tests passed)" in review
 
 
 @pytest.mark.parametrize(
@@ -94,8 +99,11 @@ def test_guidance_and_feedback_reach_the_next_prompt(servers, tmp_path):
     ],
 )
 def test_feedback_levels(servers, tmp_path, level, shown, hidden):
+    # The levels that show the hidden tests go only with the oracle stop.
     ollama, _ = servers
-    advised(tmp_path, spec_model=None, reviewer=None, feedback=level, max_iterations=2)
+    advised(
+        tmp_path, spec_model=None, reviewer=None, feedback=level, stop="oracle", max_iterations=2
+    )
     second = ollama.requests[1].prompt
     assert shown in second
     if hidden:
@@ -216,7 +224,7 @@ def test_a_bug_in_one_experiment_does_not_end_the_others(serve, monkeypatch, tmp
     )
     outcome = {e.problem_id: (e.status, e.error) for e in result.experiments}
     assert outcome == {
-        "Toy/add": ("solved", ""),
+        "Toy/add": ("stopped", ""),
         "Toy/rev": ("error", "internal error: RuntimeError: boom"),
     }
 
@@ -227,13 +235,16 @@ def test_a_failed_spec_is_tried_again_on_resume(servers, tmp_path):
     first = advised(tmp_path, reviewer=None)
     spec_rows = first.steps[first.steps["role"] == "spec"]
     assert list(spec_rows["status"]) == ["provider_error"]
-    # An interrupted run: drop the end row, as if the process had died before writing it.
+    # An interrupted run: drop the last attempt and the end row, as if the process had died
+    # during the last call.
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     for f in (tmp_path / "steps").rglob("*.parquet"):
         table = pq.read_table(f)
-        pq.write_table(table.filter(pc.not_equal(table["role"], "end")), f)
+        last = pc.and_(pc.equal(table["role"], "attempt"), pc.equal(table["iteration"], 3))
+        keep = pc.and_(pc.not_equal(table["role"], "end"), pc.invert(last))
+        pq.write_table(table.filter(keep), f)
     attempts_before = len(first.steps[first.steps["role"] == "attempt"])
     calls_before = len(anthropic.requests)
     again = advised(tmp_path, reviewer=None, run_id=first.run_id)

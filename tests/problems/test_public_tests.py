@@ -13,7 +13,7 @@ import pytest
 
 from koderz import Strategy
 from koderz.engine.benchmark import run_benchmark
-from koderz.errors import ProblemFileError
+from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems
 from koderz.problems.public_tests import from_evalplus, from_prompt, public_test
 from koderz.records import Problem
@@ -61,7 +61,8 @@ def run(tmp_path, feedback, **kw):
 def test_public_feedback_never_shows_a_hidden_test(worker, tmp_path):
     ollama, anthropic = worker
     steps = run(tmp_path, "public")
-    assert steps.iloc[-1]["status"] == "solved"  # the verdict is the hidden tests'
+    # It stopped when its public test passed; the verdict is the hidden tests'.
+    assert (steps.iloc[-1]["status"], steps.iloc[-1]["passed"]) == ("stopped", True)
     prompts = [r.prompt for r in ollama.requests + anthropic.requests]
     assert len(ollama.requests) == 3 and len(anthropic.requests) == 2
     for text in prompts:
@@ -73,37 +74,53 @@ def test_public_feedback_never_shows_a_hidden_test(worker, tmp_path):
     attempts = steps[steps["role"] == "attempt"]
     assert list(attempts["tests_passed"]) == [0, 0, 2]
     assert list(attempts["tests_total"]) == [2, 2, 2]
-    assert list(attempts["public_passed"][:2]) == [0, 0]
-    assert list(attempts["public_total"][:2]) == [1, 1]
+    assert list(attempts["public_passed"]) == list(attempts["visible_passed"]) == [0, 0, 1]
+    assert list(attempts["public_total"]) == list(attempts["visible_total"]) == [1, 1, 1]
     assert set(steps["feedback_level"]) == {"public"}
 
 
 def test_full_feedback_leaks_the_hidden_tests_and_says_so(worker, tmp_path):
     # The contrast that makes the leak a number: the same run with feedback full shows the
     # worker a hidden input.
+    # worker a hidden input. It goes only with the oracle stop.
     ollama, _ = worker
-    steps = run(tmp_path, "full")
+    steps = run(tmp_path, "full", stop="oracle")
     assert any(v in ollama.requests[1].prompt for v in HIDDEN_VALUES)
     assert set(steps["feedback_level"]) == {"full"}
+    with pytest.raises(ConfigError, match="goes only with stop 'oracle'"):
+        Strategy("leaky", worker="qwen2.5-coder:7b", feedback="full")
 
 
-def test_auto_is_public_where_the_problem_has_public_tests(worker, tmp_path):
+def test_auto_is_public_and_only_an_oracle_falls_back_to_full(worker, tmp_path):
     steps = run(tmp_path, "auto")
     assert set(steps["feedback_level"]) == {"public"}
     no_public = SECRET.__class__(**{**SECRET.__dict__, "public_test": ""})
-    auto = Strategy("a", worker="qwen2.5-coder:7b", max_iterations=1)
-    again = run_benchmark(
-        strategies=[auto], problems=[no_public], data_dir=tmp_path / "b", progress=False
-    ).steps
-    assert set(again["feedback_level"]) == {"full"}
+    for stop, level in (("visible", "public"), ("oracle", "full")):
+        auto = Strategy(f"a-{stop}", worker="qwen2.5-coder:7b", max_iterations=1, stop=stop)
+        again = run_benchmark(
+            strategies=[auto], problems=[no_public], data_dir=tmp_path / stop, progress=False
+        ).steps
+        assert set(again["feedback_level"]) == {level}
 
 
 def test_public_without_public_tests_shows_nothing_of_the_hidden_ones(worker, tmp_path):
     ollama, _ = worker
     no_public = SECRET.__class__(**{**SECRET.__dict__, "public_test": ""})
-    strategy = Strategy("p", worker="qwen2.5-coder:7b", max_iterations=2, feedback="public")
+    # Nothing visible: the first answer is submitted, nothing could tell it was wrong.
+    visible = Strategy("v", worker="qwen2.5-coder:7b", max_iterations=2, feedback="public")
+    steps = run_benchmark(
+        strategies=[visible], problems=[no_public], data_dir=tmp_path / "v", progress=False
+    ).steps
+    end = steps.iloc[-1]
+    assert len(ollama.requests) == 1
+    assert (end["status"], end["submitted"], end["visible_total"]) == ("stopped", 1, 0)
+    assert not end["passed"] and not end["false_stop"]
+    # The oracle iterates on the hidden verdict, and still shows nothing of those tests.
+    strategy = Strategy(
+        "p", worker="qwen2.5-coder:7b", max_iterations=2, feedback="public", stop="oracle"
+    )
     run_benchmark(strategies=[strategy], problems=[no_public], data_dir=tmp_path, progress=False)
-    shown = ollama.requests[1].prompt
+    shown = ollama.requests[2].prompt
     assert "no public tests" in shown
     assert not any(v in shown for v in HIDDEN_VALUES)
 
@@ -190,11 +207,14 @@ def test_a_file_can_give_its_public_tests_and_a_bad_one_is_named(tmp_path):
 def test_a_run_with_both_levels_shows_the_leakage_as_a_number(worker, tmp_path):
     from koderz import analyze
 
-    setup = dict(worker="qwen2.5-coder:7b", max_iterations=4)
+    # What seeing the grader is worth, measured under the one stop rule that allows it.
+    setup = dict(worker="qwen2.5-coder:7b", max_iterations=4, stop="oracle")
     strategies = [
         Strategy("s", feedback="public", **setup),
         Strategy("s@full", feedback="full", **setup),
-        Strategy("other", feedback="full", worker="qwen2.5-coder:7b", max_iterations=2),
+        Strategy(
+            "other", feedback="full", worker="qwen2.5-coder:7b", max_iterations=2, stop="oracle"
+        ),
     ]
     steps = run_benchmark(
         strategies=strategies, problems=[SECRET], data_dir=tmp_path, progress=False
