@@ -4,7 +4,9 @@ An experiment is told as a script, one item per step:
 
 - ``("spec", cost)`` and ``("review", cost)``: the advisor's spec, and a review
   (``checkpoint``) after the attempts so far;
-- ``(passed, tests_passed, tests_total, cost)``: an attempt by the worker.
+- ``(passed, tests_passed, tests_total, cost)``: an attempt by the worker, judged by the
+  hidden tests; a fifth item, ``(visible_passed, visible_total)``, says what the visible
+  tests made of it.
 
 :func:`experiment_rows` turns a script into rows, ending with the ``end`` row the engine
 writes (``solved`` when the last attempt passed, else ``exhausted``); :func:`write_steps`
@@ -80,10 +82,12 @@ def experiment_rows(
     worker: str = LOCAL,
     advisor: str = FRONTIER,
     end_status: str | None = None,
+    end_fields: dict[str, Any] | None = None,
     **setting: Any,
 ) -> list[Row]:
     """One experiment's rows from its script (module docstring); ``setting`` goes on every
-    row (``max_iterations``, ``feedback_level`` ...)."""
+    row (``max_iterations``, ``feedback_level``, ``stop`` ...), ``end_fields`` on the end row
+    (``submitted``, ``oracle_passed`` ... as the engine writes them)."""
     base = {
         "strategy": strategy,
         "problem_id": problem,
@@ -102,11 +106,14 @@ def experiment_rows(
             rows.append(base | call(advisor, item[1]) | review)
         else:
             i += 1
-            passed, got, total, cost = item
+            passed, got, total, cost = item[:4]
             solved = bool(passed)
-            rows.append(base | call(worker, cost) | attempt(i, passed, got, total))
+            seen = {}
+            if len(item) > 4:
+                seen = {"visible_passed": item[4][0], "visible_total": item[4][1]}
+            rows.append(base | call(worker, cost) | attempt(i, passed, got, total, **seen))
     status = end_status or ("solved" if solved else "exhausted")
-    rows.append(base | end(status, i))
+    rows.append(base | end(status, i, **(end_fields or {})))
     return rows
 
 

@@ -13,8 +13,14 @@ How rows are aggregated (every table of this package follows these definitions):
   ``(run_id, experiment_id)``. It is *finished* when it has an ``end`` row; only finished
   experiments count in outcomes, costs and savings (an interrupted run's experiments in
   flight are counted apart, as ``unfinished``, and cost nothing in the totals).
-- An experiment is **solved** when its ``end`` row says so; ``attempts`` is the end row's
-  ``iteration``; ``solved_at`` is the iteration of the first passing attempt.
+- An experiment is **solved** when the answer it submitted passed the hidden tests (its
+  ``end`` row's ``passed``); ``attempts`` is the end row's ``iteration``; ``solved_at`` is
+  the submitted attempt's iteration. Under the stop rule ``visible`` (the default) an
+  experiment decides with what it can see (its public tests) when to stop and which answer
+  to submit, and the hidden tests only judge that answer. **oracle solved** is whether any
+  attempt passed the hidden tests: what an oracle stop would have reached, an upper bound no
+  deployed system has. A **false stop** is a submitted answer that passed every visible test
+  and failed the hidden ones. Rows written before the stop rule read as ``oracle``.
 - A **model call** is a ``spec``, ``attempt`` or ``checkpoint`` row with a model, except a
   reused spec (it was taken from an earlier run at no cost) and a failed call (``status``
   ``provider_error``: the provider answered with an error after the retries, so no tokens
@@ -39,11 +45,12 @@ How rows are aggregated (every table of this package follows these definitions):
   strategies are resampled on the same problems), with a fixed seed so a report is
   reproducible.
 - **The difference in pass rate** against the baseline is the strategy's pass rate minus
-  the baseline's on the problems both finished, in percentage points, with its paired
-  interval, and is tested with the **exact McNemar test**: a two-sided binomial test at 1/2
-  of the problems only the strategy solved against those only the baseline solved. With
-  several runs of a problem, "solved" compares the two pass shares c/n (a sign test on the
-  problems where they differ). Below p = 0.05 the difference is called significant.
+  the baseline's on the problems both finished, in percentage points, with an interval and
+  a test that rest on one statistic, so they never disagree: with one run of each problem,
+  **Tango's score interval** for a paired difference of proportions and the **McNemar
+  test** it inverts (the score test, no continuity correction); with several runs of a
+  problem (pass shares c/n), the **paired t** interval and test. Below p = 0.05 the
+  difference is called significant. (The savings keep their bootstrap intervals.)
 - **The measured baseline** is, unless one is named, the strategy whose model calls are all
   frontier tier (of several, the one that ran the most problems); ``baseline=None`` or
   ``"none"`` means none. A strategy that solved nothing has no savings.

@@ -13,7 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["headline", "strategy_sentence", "summary_headlines"]
+from koderz.analysis.compare import PAIRED_T
+
+__all__ = ["headline", "stop_clause", "strategy_sentence", "summary_headlines"]
 
 SIGNIFICANCE = 0.05
 """The level below which a difference in pass rate is called significant."""
@@ -28,12 +30,12 @@ def headline(row: Mapping[str, Any]) -> str:
         ...     "cost_ratio": 4.12, "cost_ratio_ci95": (3.2, 5.3),
         ...     "pass_rate_pct_of_baseline": 96.1, "pass_rate_pct_of_baseline_ci95": (88.0, 103.0),
         ...     "baseline_pass_rate": 0.9, "pass_rate_diff": -3.5,
-        ...     "pass_rate_diff_ci95": (-9.1, 2.4), "mcnemar_p": 0.38,
+        ...     "pass_rate_diff_ci95": (-9.1, 2.4), "pass_rate_diff_p": 0.38,
         ...     "solved_compared": 142.0, "baseline_solved_compared": 148.0}))
         ... # doctest: +NORMALIZE_WHITESPACE
         cheap is 4.1 times cheaper than opus (95% CI 3.2-5.3) at 96% of opus's pass rate
         (95% CI 88-103%); the difference in pass rate, -3.5 points (95% CI -9.1 to +2.4), is
-        not significant (exact McNemar p = 0.38, 164 problems).
+        not significant (McNemar p = 0.38, 164 problems).
 
         A strategy that solved nothing saves nothing, whatever it cost:
 
@@ -49,7 +51,7 @@ def headline(row: Mapping[str, Any]) -> str:
         return ""
     n = int(r["problems_compared"])
     sentence = f"{r['strategy']} {_cost_clause(r, baseline)} {_pass_clause(r, baseline)}"
-    if "mcnemar_p" in r:  # a row of savings() has it; a hand-made one may not
+    if "pass_rate_diff_p" in r:  # a row of savings() has it; a hand-made one may not
         sentence += f"; {_difference_clause(r, n)}"
     sentence += "."
     mine, theirs = r.get("solved_compared"), r.get("baseline_solved_compared")
@@ -91,8 +93,53 @@ def summary_headlines(rows: Iterable[Mapping[str, Any]], baseline_reason: str) -
     strategy (its comparison with the baseline, or what it did on its own)."""
     out = [baseline_reason] if baseline_reason else []
     for r in rows:
-        out.append(headline(r) or strategy_sentence(r))
+        sentence = headline(r) or strategy_sentence(r)
+        ceiling = stop_clause(r)
+        out.append(f"{sentence} {ceiling}" if ceiling else sentence)
     return out
+
+
+def stop_clause(row: Mapping[str, Any]) -> str:
+    """What a strategy's stop rule makes of its pass rate, in one sentence: an oracle's is an
+    upper bound; a deployable one's stands below its oracle ceiling, with the false stops
+    that cost it. Empty for a row without the stop rule's columns.
+
+    Examples:
+        >>> print(stop_clause({"strategy": "cheap", "stop": "visible", "pass_rate": 0.5,
+        ...     "oracle_pass_rate": 0.7, "false_stops": 2, "nothing_visible": 1}))
+        Its pass rate is of the answers it chose to submit; had the hidden tests picked its answers (an oracle), 70% (+20.0 points), and 2 answers passed every visible test but failed the hidden ones (1 problem had no visible test).
+        >>> print(stop_clause({"strategy": "o", "stop": "oracle"}))
+        o stopped when the hidden tests passed (stop oracle): its pass rate is an upper bound no deployed system reaches.
+    """  # noqa: E501
+    r = dict(row)
+    stop = r.get("stop")
+    if not isinstance(stop, str) or not stop:
+        return ""
+    if "oracle" in stop.split("+"):
+        return (
+            f"{r['strategy']} stopped when the hidden tests passed (stop oracle): its pass "
+            "rate is an upper bound no deployed system reaches."
+        )
+    ceiling, rate = r.get("oracle_pass_rate"), r.get("pass_rate")
+    if not isinstance(ceiling, float) or not isinstance(rate, float) or math.isnan(ceiling):
+        return ""
+    false_stops, blind = int(r.get("false_stops") or 0), int(r.get("nothing_visible") or 0)
+    tail = []
+    if false_stops:
+        tail.append(
+            f"{false_stops} answer{'s' if false_stops > 1 else ''} passed every visible test "
+            "but failed the hidden ones"
+        )
+    blind_text = f"{blind} problem{'s' if blind > 1 else ''} had no visible test" if blind else ""
+    text = (
+        "Its pass rate is of the answers it chose to submit; had the hidden tests picked its "
+        f"answers (an oracle), {100 * ceiling:.0f}% ({_signed(100 * (ceiling - rate))} points)"
+    )
+    if tail:
+        text += ", and " + tail[0]
+    if blind_text:
+        text += f" ({blind_text})"
+    return text + "."
 
 
 # --------------------------------------------------------------------------- clauses
@@ -136,12 +183,17 @@ def _pass_clause(r: dict[str, Any], baseline: str) -> str:
 
 
 def _difference_clause(r: dict[str, Any], n: int) -> str:
-    diff, (lo, hi), p = r["pass_rate_diff"], r["pass_rate_diff_ci95"], r["mcnemar_p"]
+    diff, (lo, hi), p = r["pass_rate_diff"], r["pass_rate_diff_ci95"], r["pass_rate_diff_p"]
+    if math.isnan(p):
+        return (
+            f"the difference in pass rate, {_signed(diff)} points, cannot be tested ({n} problem)"
+        )
     verdict = "is significant" if p < SIGNIFICANCE else "is not significant"
+    test = "paired t" if r.get("pass_rate_diff_method") == PAIRED_T else "McNemar"
     return (
         f"the difference in pass rate, {_signed(diff)} points (95% CI {_signed(lo)} to "
         f"{_signed(hi)}), "
-        f"{verdict} (exact McNemar p {_p_value(p)}, {n} problems)"
+        f"{verdict} ({test} p {_p_value(p)}, {n} problems)"
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from koderz.analysis.metrics import ANALYSIS_COLUMNS, experiments
+from koderz.analysis.savings import N_BOOT
 from koderz.models.prices import list_price
 from koderz.store import COLUMNS
 
@@ -38,6 +39,7 @@ _SETTINGS = (
     "max_iterations",
     "checkpoint_interval",
     "feedback_level",
+    "stop",
     "mode",
     "temperature",
     "seed",
@@ -212,6 +214,14 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
             f"- Dates: {steps['started_at'].min():%Y-%m-%d %H:%M} to "
             f"{steps['started_at'].max():%Y-%m-%d %H:%M} UTC."
         )
+    lines.append(_stop_line(ended))
+    lines.append(
+        "- Statistics: pass rates and costs with 95% percentile bootstrap intervals over "
+        f"problems ({N_BOOT:,} resamples, paired between strategies, seed 0); the difference "
+        "in pass rate against the baseline with Tango's score interval and the McNemar test "
+        "it inverts (one run per problem), or the paired t interval and test (several runs), "
+        "so that the interval leaves out 0 exactly when p < 0.05."
+    )
     reused = (
         int(steps["spec_reused"].fillna(False).astype(bool).sum()) if "spec_reused" in steps else 0
     )
@@ -226,6 +236,27 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
         f"{cache:,} prompt tokens read from the providers' caches."
     )
     return "\n".join(lines)
+
+
+def _stop_line(ended: pd.DataFrame) -> str:
+    """The stop rule of each strategy, in words a reviewer can check."""
+    rules = ended.groupby("stop")["strategy"].unique() if len(ended) else pd.Series(dtype=object)
+    parts = []
+    if "visible" in rules.index:
+        parts.append(
+            "visible for " + ", ".join(sorted(map(str, rules["visible"]))) + " (an experiment "
+            "stops when every test it can see passes, the problem's public tests, and submits "
+            "that answer, or when its attempts run out the one that passed the most of them; "
+            "with nothing visible, its first answer; the hidden tests judge only the submitted "
+            "answer, and no hidden result reaches a prompt or a decision)"
+        )
+    if "oracle" in rules.index:
+        parts.append(
+            "oracle for " + ", ".join(sorted(map(str, rules["oracle"]))) + " (it stops when "
+            "an attempt passes the hidden tests: the grader picks the answer, so its pass rate "
+            "is an upper bound no deployed system reaches)"
+        )
+    return "- Stop rule: " + ("; ".join(parts) or "-") + "."
 
 
 def _count_true(steps: pd.DataFrame, column: str) -> int:

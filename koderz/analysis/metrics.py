@@ -72,6 +72,10 @@ ANALYSIS_COLUMNS = (
     "max_iterations",
     "feedback_level",
     "epoch",
+    "submitted",
+    "oracle_passed",
+    "false_stop",
+    "visible_total",
     *(c for c in SETUP_COLUMNS if c not in ("worker_model", "max_iterations")),
 )
 """The columns of the steps table that the analysis reads. Load with
@@ -172,9 +176,11 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     """One row per experiment (run x experiment_id): its outcome, calls, time and costs.
 
     Columns: ``run_id, strategy, experiment_id, problem_id, worker_model, max_iterations,
-    started_at, finished, status, solved, attempts, solved_at, solved_tier`` (the tier of the
-    model whose attempt first passed), ``tests_passed, tests_total``
-    (of the last attempt), ``calls, token_cost_usd, hardware_cost_usd, cost_usd, wall_s``
+    started_at, stop, finished, status, solved`` (the submitted answer passed the hidden
+    tests), ``oracle_solved`` (some attempt did), ``false_stop, nothing_visible, submitted,
+    attempts, solved_at, solved_tier`` (the tier of the model that wrote the submitted
+    answer), ``tests_passed, tests_total`` (of the submitted answer, else the last attempt),
+    ``calls, token_cost_usd, hardware_cost_usd, cost_usd, wall_s``
     (model and sandbox time), ``cost_<tier>, calls_<tier>`` for each tier, ``cost_<role>,
     calls_<role>`` for spec, attempt and checkpoint, and ``estimate_usd`` when an
     ``estimate_model`` is given (see :func:`reprice`).
@@ -200,11 +206,14 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         }
     )
     out["feedback_level"] = head["feedback_level"].fillna("").to_numpy(dtype=object)
+    # Rows written before the stop rule ran as an oracle does.
+    out["stop"] = head["stop"].fillna("").replace("", "oracle").to_numpy(dtype=object)
     out["epoch"] = pd.to_numeric(head["epoch"], errors="coerce").fillna(1).to_numpy(dtype=int)
     out["max_iterations"] = head["max_iterations"].to_numpy(dtype=float, na_value=np.nan)
     out["started_at"] = _first_time(steps["started_at"], codes, n)
     # One number per setup (every setting but the name and feedback level), for the gaps.
-    out["setup"] = head.groupby(list(SETUP_COLUMNS), dropna=False, sort=False).ngroup().to_numpy()
+    setup = head[list(SETUP_COLUMNS)].assign(stop=out["stop"].to_numpy())
+    out["setup"] = setup.groupby(list(SETUP_COLUMNS), dropna=False, sort=False).ngroup().to_numpy()
     _add_outcomes(out, steps, codes)
     _add_costs(out, steps, codes)
     if estimate_model is not None:
@@ -222,8 +231,9 @@ def _experiment_codes(steps: pd.DataFrame) -> tuple[_IntArray, int]:
 
 
 def _add_outcomes(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> None:
-    """``finished, status, solved, attempts, solved_at, solved_tier, tests_passed,
-    tests_total`` of each experiment, into ``out``."""
+    """``finished, status, solved, oracle_solved, false_stop, nothing_visible, submitted,
+    attempts, solved_at, solved_tier, tests_passed, tests_total`` of each experiment, into
+    ``out``."""
     n = len(out)
     role = steps["role"].to_numpy(dtype=object)
     is_attempt = np.isin(role, CODE_ROLES)  # a repair is judged like an attempt
@@ -240,34 +250,53 @@ def _add_outcomes(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> N
     last_end = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last_end, codes[final_rows], final_rows)
     has_end = last_end >= 0
+    end = np.maximum(last_end, 0)
     shown = np.where(has_end, last_end, any_end)
     out["finished"] = has_end
     out["status"] = np.where(shown >= 0, status[np.maximum(shown, 0)], "unfinished")
-    out["solved"] = has_end & passed[np.maximum(last_end, 0)]
+    solved = has_end & passed[end]
+    out["solved"] = solved
     attempts_from_rows = np.zeros(n)
     att = np.flatnonzero(is_attempt & ~np.isnan(iteration))
     np.maximum.at(attempts_from_rows, codes[att], iteration[att])
-    end_iter = iteration[np.maximum(last_end, 0)]
+    end_iter = iteration[end]
     out["attempts"] = np.where(has_end & ~np.isnan(end_iter), end_iter, attempts_from_rows).astype(
         np.int64
     )
-    # The first passing attempt: when, and the tier of the model that wrote it.
+    # The first attempt that passed the hidden tests: an oracle stop would have ended there.
     ok = np.flatnonzero(is_attempt & passed & ~np.isnan(iteration))
     first_ok = np.full(n, -1, dtype=np.int64)
     by_iteration = ok[np.lexsort((-ok, -iteration[ok]))]  # latest first: the first one wins
     first_ok[codes[by_iteration]] = by_iteration
-    won = (first_ok >= 0) & out["solved"].to_numpy(dtype=bool)
-    solved_at = iteration[np.maximum(first_ok, 0)]
-    out["solved_at"] = pd.array(np.where(won, solved_at, np.nan), dtype="Int64")
-    out["solved_tier"] = np.where(won, _tiers(steps)[np.maximum(first_ok, 0)], "")
-    # Partial credit: the tests passed by the last attempt (the strategy's final answer).
+    recorded = steps["oracle_passed"].to_numpy(dtype=float, na_value=np.nan)[end]
+    out["oracle_solved"] = has_end & np.where(np.isnan(recorded), first_ok >= 0, recorded > 0)
+    out["false_stop"] = has_end & steps["false_stop"].to_numpy(dtype=bool, na_value=False)[end]
+    visible = steps["visible_total"].to_numpy(dtype=float, na_value=np.nan)[end]
+    out["nothing_visible"] = has_end & (out["stop"].to_numpy() == "visible") & (visible == 0)
+    # The submitted answer: its attempt row (older rows name none: the first that passed,
+    # else the last attempt, which is what their oracle loop ended on).
+    submitted = steps["submitted"].to_numpy(dtype=float, na_value=np.nan)[end]
+    submitted = np.where(has_end, submitted, np.nan)
     last_att = np.full(n, -1, dtype=np.int64)
     order = att[np.lexsort((att, iteration[att]))]  # by iteration, then row: last wins
     last_att[codes[order]] = order
-    has_att = last_att >= 0
+    chosen = np.where(first_ok >= 0, first_ok, last_att)
+    named = att[submitted[codes[att]] == iteration[att]]
+    chosen[codes[named]] = named
+    out["submitted"] = pd.array(
+        np.where(np.isnan(submitted), np.where(chosen >= 0, iteration[chosen], np.nan), submitted),
+        dtype="Int64",
+    )
+    won = (chosen >= 0) & solved
+    out["solved_at"] = pd.array(
+        np.where(won, iteration[np.maximum(chosen, 0)], np.nan), dtype="Int64"
+    )
+    out["solved_tier"] = np.where(won, _tiers(steps)[np.maximum(chosen, 0)], "")
+    # Partial credit: the tests the submitted answer passed (unfinished: the last attempt).
+    pick = np.where(has_end & (chosen >= 0), chosen, last_att)
     for col in ("tests_passed", "tests_total"):
-        vals = steps[col].to_numpy(dtype=float, na_value=np.nan)[np.maximum(last_att, 0)]
-        out[col] = np.where(has_att, vals, np.nan)
+        vals = steps[col].to_numpy(dtype=float, na_value=np.nan)[np.maximum(pick, 0)]
+        out[col] = np.where(pick >= 0, vals, np.nan)
 
 
 def _add_costs(out: pd.DataFrame, steps: pd.DataFrame, codes: _IntArray) -> None:
@@ -336,8 +365,11 @@ def summarize(
     ``exps`` is the table of :func:`experiments`. Columns: ``strategy, runs, problems,
     experiments, unfinished, solved, pass_rate, pass_rate_ci95, cost_per_problem,
     cost_per_problem_ci95`` (the mean over problems of a problem's mean cost), ``pass@k``
-    for each k,
-    ``mean_attempts_to_solve, tests_passed_share`` (partial credit, last attempts),
+    for each k, ``stop`` (the stop rule), ``oracle_pass_rate`` (some attempt passed the
+    hidden tests: the ceiling an oracle stop reaches), ``oracle_gap`` (that minus
+    ``pass_rate``), ``false_stops`` (submitted answers that passed every visible test and
+    failed the hidden ones), ``nothing_visible`` (problems with no visible test),
+    ``mean_attempts_to_solve, tests_passed_share`` (partial credit, submitted answers),
     ``wall_s, token_cost_usd, hardware_cost_usd, cost_usd, cost_<tier>, calls_<tier>,
     cost_<role>, calls_<role>, calls, cost_per_solved`` (inf when nothing was solved) and,
     when the experiments were re-priced, ``frontier_only_estimate_usd``.
@@ -352,6 +384,9 @@ def summarize(
     exps = _complete_exps(exps)
     rows: list[dict[str, Any]] = []
     problems = per_problem(exps, ["cost_usd"])
+    oracle = finished(exps).groupby(["strategy", "problem_id"])["oracle_solved"].mean()
+    keys = pd.MultiIndex.from_frame(problems[["strategy", "problem_id"]])
+    problems["oracle_rate"] = oracle.reindex(keys).to_numpy(dtype=float)
     # Summed per strategy; cost_usd among them ("cost_" covers it and the tiers and roles).
     sum_cols = [
         c
@@ -382,6 +417,12 @@ def summarize(
             ),
         }
         row["feedback"] = "+".join(sorted({str(v) for v in done.get("feedback_level", []) if v}))
+        row["stop"] = "+".join(sorted({str(v) for v in done.get("stop", []) if v}))
+        ceiling = pp["oracle_rate"].to_numpy(dtype=float)
+        row["oracle_pass_rate"] = float(ceiling.mean()) if len(ceiling) else math.nan
+        row["oracle_gap"] = row["oracle_pass_rate"] - row["pass_rate"]
+        row["false_stops"] = int(done["false_stop"].sum())
+        row["nothing_visible"] = int(done.loc[done["nothing_visible"], "problem_id"].nunique())
         row["epochs"], row["epoch_pass_rate_range"] = _epoch_spread(done)
         row |= {f"pass@{k}": _pass_at(pp, k) for k in ks}
         won = done[done["solved"]]
@@ -446,7 +487,12 @@ def _complete_exps(exps: pd.DataFrame) -> pd.DataFrame:
         "token_cost_usd": 0.0,
         "hardware_cost_usd": 0.0,
     }
-    missing = {k: v for k, v in defaults.items() if k not in exps.columns}
+    missing: dict[str, Any] = {k: v for k, v in defaults.items() if k not in exps.columns}
+    # A hand-made table without the stop rule's columns: an oracle's, as older rows are.
+    stop_rule = {"stop": "oracle", "false_stop": False, "nothing_visible": False}
+    missing |= {k: v for k, v in stop_rule.items() if k not in exps.columns}
+    if "oracle_solved" not in exps.columns and "solved" in exps.columns:
+        missing["oracle_solved"] = exps["solved"]
     return exps.assign(**missing) if missing else exps
 
 

@@ -73,17 +73,26 @@ class Analysis:
 def with_feedback(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with each strategy named with its feedback level, as ``summary`` (the
     :func:`~koderz.analysis.metrics.summarize` table) gives it, for a figure's labels: a pass
-    rate means little without what the worker was shown.
+    rate means little without what the worker was shown. A strategy with the oracle stop is
+    labelled an upper bound.
 
     Examples:
         >>> summary = pd.DataFrame({"strategy": ["a", "b"], "feedback": ["public", ""]})
         >>> with_feedback(pd.DataFrame({"strategy": ["a", "b", "a"]}), summary)["strategy"].tolist()
         ['a\\n(feedback public)', 'b', 'a\\n(feedback public)']
+        >>> oracle = summary.assign(stop=["visible", "oracle"])
+        >>> with_feedback(pd.DataFrame({"strategy": ["b"]}), oracle)["strategy"].tolist()
+        ['b\\n(stop oracle: upper bound)']
     """
     if "feedback" not in summary.columns or "strategy" not in frame.columns:
         return frame
-    levels = {str(s): str(f) for s, f in zip(summary["strategy"], summary["feedback"], strict=True)}
-    names = {s: f"{s}\n(feedback {f})" if f else s for s, f in levels.items()}
+    stops = summary["stop"] if "stop" in summary.columns else [""] * len(summary)
+    names = {}
+    for strategy, level, stop in zip(summary["strategy"], summary["feedback"], stops, strict=True):
+        notes = [f"feedback {level}"] if level else []
+        if "oracle" in str(stop).split("+"):
+            notes.append("stop oracle: upper bound")
+        names[str(strategy)] = f"{strategy}\n({'; '.join(notes)})" if notes else str(strategy)
     return frame.assign(strategy=frame["strategy"].map(lambda s: names.get(str(s), s)))
 
 
@@ -113,9 +122,17 @@ def analysis_text(analysis: Analysis) -> str:
             out.append(
                 f"  {r['epochs']} epochs: pass rate of one epoch {_p(spread[0])}-{_p(spread[1])}"
             )
+        if r.get("stop") == "visible":
+            out.append(
+                f"  stop visible: oracle ceiling {_p(r['oracle_pass_rate'])} (the hidden tests "
+                f"picking the answer); {r['false_stops']} false stop(s); "
+                f"{r['nothing_visible']} problem(s) with nothing visible"
+            )
+        elif r.get("stop"):
+            out.append(f"  stop {r['stop']}: its pass rate is an upper bound (an oracle's)")
         out.append(
             f"  mean attempts to solve {_n(r['mean_attempts_to_solve'])}; tests passed by "
-            f"the last attempt {_p(r['tests_passed_share'])}; model and sandbox time "
+            f"the submitted answer {_p(r['tests_passed_share'])}; model and sandbox time "
             f"{r['wall_s']:.1f} s"
         )
         hardware = (

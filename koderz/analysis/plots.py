@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from koderz.analysis.figures import plot_cost_quality, plot_solve_grid, plot_tests_by_attempt
 from koderz.analysis.output import with_feedback
-from koderz.analysis.story import story
+from koderz.analysis.story import end_words, story
 from koderz.analysis.style import (
     TIER_COLORS,
     TIER_LABELS,
@@ -350,17 +350,19 @@ def story_html(steps: pd.DataFrame, experiment_id: str | None = None) -> Html:
         who = html.escape(step.who)
         if step.role == "end":
             reason = f": {html.escape(step.error)}" if step.error else ""
+            answer = f"; {html.escape(end_words(step))}" if end_words(step) else ""
             parts.append(
                 f"<h4>End &mdash; {html.escape(step.status)}{reason} after {step.iteration} "
-                f"attempt(s), ${told.total_usd:.6f} in all</h4>"
+                f"attempt(s){answer}, ${told.total_usd:.6f} in all</h4>"
             )
         elif step.call_failed:
             parts.append(f"<h4>{title} &mdash; model call failed &mdash; {who}</h4>")
             parts.append(_pre(step.text))
         elif step.role in CODE_ROLES:
             verdict = "passed" if step.passed else "failed"
+            seen = f", visible tests {html.escape(step.visible)}" if step.visible else ""
             parts.append(
-                f"<h4>{title} &mdash; {verdict}, {html.escape(step.tests)} &mdash; {who}, "
+                f"<h4>{title} &mdash; {verdict}, {html.escape(step.tests)}{seen} &mdash; {who}, "
                 f"${step.cost_usd:.6f}</h4>"
             )
             parts.append(_pre(step.text))

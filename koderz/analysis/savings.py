@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.compare import mcnemar_exact
+from koderz.analysis.compare import paired_difference
 from koderz.errors import ConfigError
 
 __all__ = [
@@ -141,7 +141,6 @@ class _Comparison:
     savings_pct_ci95: tuple[float, float]
     cost_ratio_ci95: tuple[float, float]
     pass_ratio_ci95: tuple[float, float]
-    pass_diff_ci95: tuple[float, float]
     better: int
     """Problems where the strategy's pass share is above the baseline's."""
     worse: int
@@ -174,7 +173,6 @@ def _compare(
         savings_pct_ci95=ci(lambda s_, b_, *_: 100 * nan_ratio(sums(b_) - sums(s_), sums(b_))),
         cost_ratio_ci95=ci(lambda s_, b_, *_: _times_cheaper(sums(b_), sums(s_))),
         pass_ratio_ci95=ci(lambda _s, _b, rs_, rb_: 100 * nan_ratio(sums(rs_), sums(rb_))),
-        pass_diff_ci95=ci(lambda _s, _b, rs_, rb_: 100 * (rs_ - rb_).mean(axis=1)),
         better=int((rs > rb).sum()),
         worse=int((rs < rb).sum()),
     )
@@ -244,9 +242,10 @@ def savings(
     savings_pct_ci95, cost_ratio, cost_ratio_ci95, pass_rate_compared,
     baseline_pass_rate, solved_compared, baseline_solved_compared, pass_rate_pct_of_baseline,
     pass_rate_pct_of_baseline_ci95, pass_rate_diff`` (percentage points, strategy minus
-    baseline) ``, pass_rate_diff_ci95`` (paired), ``problems_better, problems_worse`` (where
-    one pass share beats the other) and ``mcnemar_p`` (:func:`mcnemar_exact` on those)) only
-    the problems both finished are compared; the baseline's own row has none of these.
+    baseline) ``, pass_rate_diff_ci95, pass_rate_diff_p, pass_rate_diff_method`` (an interval
+    and a test that agree: :func:`~koderz.analysis.compare.paired_difference`) and
+    ``problems_better, problems_worse`` (where one pass share beats the other)) only the
+    problems both finished are compared; the baseline's own row has none of these.
     Against the estimate (``frontier_only_estimate_usd`` and ``estimate_*`` columns, when the
     experiments were re-priced) the strategy's own problems are compared with the same tokens
     re-priced.
@@ -321,6 +320,7 @@ def _measured(
     cmp = _compare(
         a["cost_usd"].to_numpy(float), b["cost_usd"].to_numpy(float), rs, rb, n_boot, seed
     )
+    diff = paired_difference(rs, rb)
     return {
         "baseline": baseline,
         "problems_compared": cmp.problems,
@@ -333,9 +333,10 @@ def _measured(
         "baseline_solved_compared": float(rb.sum()),
         "pass_rate_pct_of_baseline": _pct(cmp.pass_rate, cmp.baseline_pass_rate),
         "pass_rate_pct_of_baseline_ci95": cmp.pass_ratio_ci95,
-        "pass_rate_diff": 100 * (cmp.pass_rate - cmp.baseline_pass_rate),
-        "pass_rate_diff_ci95": cmp.pass_diff_ci95,
+        "pass_rate_diff": 100 * diff.diff,
+        "pass_rate_diff_ci95": (100 * diff.ci95[0], 100 * diff.ci95[1]),
+        "pass_rate_diff_p": diff.p,
+        "pass_rate_diff_method": diff.method,
         "problems_better": cmp.better,
         "problems_worse": cmp.worse,
-        "mcnemar_p": mcnemar_exact(cmp.better, cmp.worse),
     }

@@ -101,7 +101,11 @@ class StoryStep:
     passed: bool = False
     """An attempt's verdict."""
     tests: str = ""
-    """An attempt's score, ``3/7 tests``, or its sandbox status when it ran no test."""
+    """An attempt's score on the hidden tests, ``3/7 tests``, or its sandbox status when it
+    ran no test."""
+    visible: str = ""
+    """An attempt's score on the tests the experiment could see, ``2/2``; the end's, of the
+    submitted answer (empty when unknown)."""
     feedback: str = ""
     """What the worker was shown of a failed attempt next time."""
     rung: int | None = None
@@ -112,6 +116,10 @@ class StoryStep:
     """A checkpoint that saw the same partial score three times running."""
     status: str = ""
     """The end's status."""
+    submitted: int | None = None
+    """The end: the attempt whose answer was submitted."""
+    false_stop: bool = False
+    """The end: the submitted answer passed every visible test and failed the hidden ones."""
     error: str = ""
     """What went wrong (a spec with no text, an error end)."""
 
@@ -188,6 +196,9 @@ def story(steps: pd.DataFrame, experiment_id: str) -> Story:
             cost_usd=float(_cell(r, "cost_usd") or 0.0) + float(_cell(r, "hardware_cost_usd") or 0),
             tokens=None if tokens_in is None else (int(tokens_in), int(tokens_out or 0)),
             rung=None if rung is None else int(rung),
+            visible=_score(_cell(r, "visible_passed"), _cell(r, "visible_total")),
+            submitted=None if _cell(r, "submitted") is None else int(_cell(r, "submitted")),
+            false_stop=flag(_cell(r, "false_stop")),
             reused=flag(_cell(r, "spec_reused")),
             plateau=flag(_cell(r, "plateau")),
             status=_str(r, "status"),
@@ -207,7 +218,9 @@ def story(steps: pd.DataFrame, experiment_id: str) -> Story:
                 else step.status,
                 feedback="" if passed else _str(r, "feedback"),
             )
-        elif role != "end":
+        elif role == "end":
+            step = replace(step, passed=flag(_cell(r, "passed")))
+        else:
             text = _str(r, "guidance")
             what = "guidance" if role == "checkpoint" else role
             step = replace(step, text=text or f"(no {what}: {step.error})")
@@ -230,6 +243,24 @@ def story(steps: pd.DataFrame, experiment_id: str) -> Story:
     )
 
 
+def _score(passed: Any, total: Any) -> str:
+    return "" if passed is None or total is None else f"{int(passed)}/{int(total)}"
+
+
+def end_words(step: StoryStep) -> str:
+    """What an end step says of the submitted answer, e.g. ``submitted attempt 2, which
+    failed the hidden tests (a false stop: it passed every visible test)``."""
+    if step.submitted is None:
+        return ""
+    verdict = "passed" if step.passed else "failed"
+    words = f"submitted attempt {step.submitted}, which {verdict} the hidden tests"
+    if step.false_stop:
+        words += " (a false stop: it passed every visible test)"
+    elif step.visible == "0/0":
+        words += " (nothing was visible to check it)"
+    return words
+
+
 def _cost(step: StoryStep) -> str:
     tokens = f"{step.tokens[0]} in / {step.tokens[1]} out tokens, " if step.tokens else ""
     return f"{step.who}: {tokens}${step.cost_usd:.6f}"
@@ -250,15 +281,17 @@ def experiment_story(steps: pd.DataFrame, experiment_id: str) -> str:
         title = f"{word.upper()} {rest}".rstrip()
         if step.role == "end":
             reason = f": {step.error}" if step.error else ""
+            answer = f"; {end_words(step)}" if end_words(step) else ""
             out.append(
-                f"END - {step.status}{reason} after {step.iteration} attempt(s); "
+                f"END - {step.status}{reason} after {step.iteration} attempt(s){answer}; "
                 f"${told.total_usd:.6f} in all"
             )
         elif step.call_failed:
             out.append(f"{title} - model call failed: {step.text}")
         elif step.role in CODE_ROLES:
             verdict = "PASSED" if step.passed else "failed"
-            out.append(f"{title} - {verdict}, {step.tests} - {_cost(step)}")
+            seen = f", visible tests {step.visible}" if step.visible else ""
+            out.append(f"{title} - {verdict}, {step.tests}{seen} - {_cost(step)}")
             out.append(step.text or "(no code)")
             if step.feedback:
                 out.append(f"feedback shown next:\n{step.feedback}")

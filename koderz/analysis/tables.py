@@ -84,7 +84,7 @@ def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
                     r.get("pass_rate_diff") if has else None, "{:+.1f}"
                 ),
                 "difference 95% CI": _ci(r.get("pass_rate_diff_ci95"), "{:+.1f}") if has else "-",
-                "exact McNemar p": _val(r.get("mcnemar_p") if has else None, "{:.2g}"),
+                "difference p": _val(r.get("pass_rate_diff_p") if has else None, "{:.2g}"),
             }
         if "estimate_savings_usd" in r:
             row |= {
@@ -146,7 +146,7 @@ _COLUMNS = (
     "savings_pct",
     "cost_ratio",
     "pass_rate_diff",
-    "mcnemar_p",
+    "pass_rate_diff_p",
     "estimate_savings_pct",
 )
 
@@ -211,7 +211,7 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
                 "savings (95% CI)": _with_ci(r, "savings_pct", "{:.1f}", unit="%", missing=none),
                 "times cheaper (95% CI)": _with_ci(r, "cost_ratio", "{:.2f}", missing=none),
                 "pass-rate difference, points (95% CI)": _with_ci(r, "pass_rate_diff", "{:+.1f}"),
-                "McNemar p": _val(r["mcnemar_p"], "{:.2g}"),
+                "difference p": _val(r["pass_rate_diff_p"], "{:.2g}"),
                 "savings vs estimate (95% CI)": _with_ci(
                     r, "estimate_savings_pct", "{:.1f}", unit="%", missing=none
                 ),

@@ -32,7 +32,7 @@ def test_the_savings_table_compares_pass_rates_on_the_same_problems():
                 "pass_rate_pct_of_baseline": 200.0,
                 "pass_rate_diff": 50.0,
                 "pass_rate_diff_ci95": (0.0, 100.0),
-                "mcnemar_p": 1.0,
+                "pass_rate_diff_p": 1.0,
                 "savings_note": math.nan,
             }
         ]

@@ -17,7 +17,7 @@ import threading
 
 import pytest
 
-from koderz import Strategy
+from koderz import Strategy, experiment_story
 from koderz.engine import prompts
 from koderz.engine.benchmark import run_benchmark
 from koderz.problems import load_problems, select_problems
@@ -82,6 +82,9 @@ def test_the_default_stops_on_the_visible_tests_and_submits_that_answer(serve, h
     attempts = result.steps[result.steps["role"] == "attempt"]
     assert list(attempts["passed"]) == [False, False]
     assert attempts["tests_total"].iloc[0] > 2
+    story = experiment_story(result.steps, e.experiment_id)
+    assert "ATTEMPT 2 - failed, " in story and ", visible tests 2/2 - " in story
+    assert "submitted attempt 2, which failed the hidden tests (a false stop:" in story
 
 
 def test_the_oracle_stops_on_the_hidden_tests(serve, humaneval, tmp_path):
