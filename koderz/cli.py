@@ -179,6 +179,13 @@ def _add_roles(p: argparse.ArgumentParser) -> None:
         metavar="MODEL|none",
         help="reviews every --checkpoint-interval attempts (default none)",
     )
+    roles.add_argument(
+        "--tester",
+        type=_none,
+        metavar="MODEL|none",
+        help="writes tests from the prompt before the first attempt: visible tests beside the "
+        "public ones (the worker itself or any model; default none)",
+    )
 
 
 def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
@@ -214,6 +221,9 @@ def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
     s.add_argument("--temperature", type=float)
     s.add_argument("--seed", type=int)
     s.add_argument("--max-tokens", type=int, metavar="N", help="default 1024")
+    s.add_argument(
+        "--tests-per-problem", type=int, metavar="N", help="tests the tester writes (default 5)"
+    )
     s.add_argument(
         "--reuse-spec",
         action="store_true",
@@ -314,6 +324,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         worker=args.worker,
         spec_model=args.spec_model,
         reviewer=args.reviewer,
+        tester=args.tester,
         strategy=args.strategy,
         strategies=file,
         problems=args.problem_file,
@@ -353,7 +364,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     return 0
 
 
-_ROLES = ("worker", "spec_model", "reviewer", "strategy")
+_ROLES = ("worker", "spec_model", "reviewer", "tester", "strategy")
 
 
 def _strategy_switches(args: argparse.Namespace) -> dict[str, Any]:
@@ -366,6 +377,7 @@ def _strategy_switches(args: argparse.Namespace) -> dict[str, Any]:
         "temperature": args.temperature,
         "seed": args.seed,
         "max_tokens": args.max_tokens,
+        "tests_per_problem": args.tests_per_problem,
         "reuse_spec": args.reuse_spec,
     }
 
@@ -508,6 +520,16 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
         help="text (default), json, or the per-strategy table as markdown, latex or csv",
     )
     p.add_argument("--json", action="store_true", help="print JSON (the same as --format json)")
+    p.add_argument(
+        "--heldout",
+        type=float,
+        metavar="FRACTION",
+        help="hold out this share of the problems: choose the Pareto front on the rest and "
+        "report how its strategies did on the held-out ones",
+    )
+    p.add_argument(
+        "--heldout-seed", type=int, default=0, metavar="N", help="seed of that split (default 0)"
+    )
     return p
 
 
@@ -517,7 +539,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)
     result = analyze(
-        steps, baseline=args.baseline, estimate_model=args.estimate_model, ks=_ks(args.k)
+        steps,
+        baseline=args.baseline,
+        estimate_model=args.estimate_model,
+        ks=_ks(args.k),
+        heldout=args.heldout,
+        heldout_seed=args.heldout_seed,
     )
     fmt = "json" if args.json else args.format
     if fmt == "json":

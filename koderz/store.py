@@ -16,6 +16,9 @@ unique ``step_id`` so a crash during compaction duplicates nothing on reading.
 Schema version 1 — one row per step, ``role`` saying which:
 
 ``spec``        the spec model wrote the spec (``spec_reused`` when taken from an earlier run)
+``tests``       the tester wrote tests for the problem from its prompt (``code``: those kept,
+                ``own_total`` of them; ``own_dropped`` that did not parse or run, and why in
+                ``error``)
 ``attempt``     the worker wrote code (``iteration`` 1, 2, ...) and the sandbox judged it
 ``checkpoint``  the reviewer looked at the attempts so far and wrote ``guidance``
 ``end``         the experiment ended; ``status`` says why: ``stopped`` (its stop rule was
@@ -65,9 +68,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-ROLES = ("spec", "plan", "attempt", "repair", "checkpoint", "end")
+ROLES = ("spec", "plan", "tests", "attempt", "repair", "checkpoint", "end")
 
-CALL_ROLES = ("spec", "plan", "attempt", "repair", "checkpoint")
+CALL_ROLES = ("spec", "plan", "tests", "attempt", "repair", "checkpoint")
 """Roles of rows that are model calls (every role but ``end``)."""
 
 CODE_ROLES = ("attempt", "repair")
@@ -87,8 +90,8 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     (
         "role",
         pa.string(),
-        "spec, plan (an architect's implementation plan), attempt, repair (code fixed by the"
-        " repairer), checkpoint or end.",
+        "spec, plan (an architect's implementation plan), tests (the tester's), attempt,"
+        " repair (code fixed by the repairer), checkpoint or end.",
     ),
     ("epoch", pa.int32(), "Which repeat of the (problem, strategy) this is, from 1."),
     (
@@ -153,6 +156,18 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
         pa.int32(),
         "Attempt and end: test cases the experiment can see (0: nothing visible).",
     ),
+    (
+        "own_passed",
+        pa.int32(),
+        "Attempt: test cases passed of those the strategy's tester wrote (part of visible).",
+    ),
+    ("own_total", pa.int32(), "Tests and attempt rows: the tester's test cases kept."),
+    (
+        "own_failed",
+        pa.string(),
+        "Attempt: which of the tester's test cases failed, by index from 0, comma-separated.",
+    ),
+    ("own_dropped", pa.int32(), "Tests: the tester's tests dropped (did not parse or run)."),
     ("submitted", pa.int32(), "End: the attempt whose answer was submitted (null: none)."),
     ("oracle_passed", pa.bool_(), "End: some attempt passed the hidden tests."),
     (
@@ -180,11 +195,20 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("koderz_version", pa.string(), "Koderz version that wrote the row."),
     ("schema_version", pa.int16(), "This schema's version."),
     # The strategy's settings, repeated on every row so any row stands alone.
-    ("kind", pa.string(), "Setting: advised, architect, cascade or repair."),
+    ("kind", pa.string(), "Setting: advised, architect, cascade, repair or sample."),
     ("worker_model", pa.string(), "Setting: the worker model (a cascade's first rung)."),
     ("rungs", pa.string(), "Setting: a cascade's ladder of workers, comma-separated."),
     ("rung_attempts", pa.int32(), "Setting: attempts each rung of a cascade gets."),
     ("repairer_model", pa.string(), "Setting: the model that repairs code (kind repair)."),
+    ("samples", pa.int32(), "Setting: answers drawn (kind sample, best-of-n)."),
+    ("tester_model", pa.string(), "Setting: the model that writes tests (empty: none)."),
+    ("tests_per_problem", pa.int32(), "Setting: tests the tester is asked to write."),
+    (
+        "escalate_below",
+        pa.float64(),
+        "Setting: a cascade's rung hands over when its best answer passes less than this"
+        " share of the visible tests (null: after rung_attempts).",
+    ),
     ("repair_after", pa.int32(), "Setting: worker attempts before the repair (kind repair)."),
     ("spec_model", pa.string(), "Setting: the spec model (empty: no spec)."),
     ("reviewer_model", pa.string(), "Setting: the reviewer model (empty: no checkpoints)."),

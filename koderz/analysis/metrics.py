@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from koderz.analysis.choice import heldout_front, router_ceiling
 from koderz.analysis.compare import AUTO, choose_baseline
 from koderz.analysis.estimators import pass_at_k
 from koderz.analysis.leakage import SETUP_COLUMNS, feedback_gaps
@@ -24,6 +25,7 @@ from koderz.analysis.savings import (
     per_problem,
     savings,
 )
+from koderz.analysis.testers import wrong_tests
 from koderz.errors import ConfigError
 from koderz.models.prices import Price, list_price, price_call
 from koderz.models.registry import TIERS, resolve_model
@@ -76,6 +78,10 @@ ANALYSIS_COLUMNS = (
     "oracle_passed",
     "false_stop",
     "visible_total",
+    "tester_model",
+    "own_total",
+    "own_failed",
+    "own_dropped",
     *(c for c in SETUP_COLUMNS if c not in ("worker_model", "max_iterations")),
 )
 """The columns of the steps table that the analysis reads. Load with
@@ -590,8 +596,11 @@ def analyze(
     ks: Sequence[int] = (1,),
     n_boot: int = N_BOOT,
     seed: int = 0,
+    heldout: float | None = None,
+    heldout_seed: int = 0,
 ) -> Analysis:
-    """Everything at once: per-strategy summary with savings, costs by tier and role, curves.
+    """Everything at once: per-strategy summary with savings, costs by tier and role, curves,
+    the router ceiling, the testers' wrong tests and, when asked, a held-out choice.
 
     Args:
         steps: The steps table (:func:`koderz.load_steps`; of its columns, only
@@ -604,6 +613,9 @@ def analyze(
         ks: The k of each pass@k to report.
         n_boot: Bootstrap resamples for the intervals.
         seed: Seed of the bootstrap.
+        heldout: Hold out this share of the problems: choose the Pareto front on the rest and
+            report how its strategies did on them (``Analysis.heldout``).
+        heldout_seed: Seed of that split.
 
     Raises:
         ConfigError: ``baseline`` is not a strategy of the data, or ``estimate_model`` has no
@@ -642,4 +654,7 @@ def analyze(
         estimate_model=estimate_model,
         baseline_reason=reason if len(summary) else "",
         feedback_gaps=feedback_gaps(exps, n_boot=n_boot, seed=seed),
+        router_ceiling=router_ceiling(exps),
+        heldout=None if heldout is None else heldout_front(exps, heldout, seed=heldout_seed),
+        testers=wrong_tests(steps),
     )

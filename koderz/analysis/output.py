@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from koderz.analysis.choice import HeldOut
 from koderz.analysis.headlines import headline, summary_headlines
 from koderz.analysis.leakage import gap_sentence
 from koderz.models.registry import TIERS
@@ -42,6 +43,15 @@ class Analysis:
     feedback_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
     """What feedback leaks: pass-rate gaps between feedback levels of one setup
     (:func:`~koderz.analysis.leakage.feedback_gaps`)."""
+    router_ceiling: dict[str, Any] = field(default_factory=dict)
+    """What a perfect per-problem router over the deployable strategies would reach
+    (:func:`~koderz.analysis.choice.router_ceiling`)."""
+    heldout: HeldOut | None = None
+    """The strategies on a validation part's Pareto front and how they did on the held-out
+    problems (:func:`~koderz.analysis.choice.heldout_front`), when asked for."""
+    testers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """How often each strategy's tester wrote wrong tests
+    (:func:`~koderz.analysis.testers.wrong_tests`)."""
 
     def headlines(self) -> list[str]:
         """The answer in sentences: the baseline and why, then one per strategy
@@ -162,7 +172,46 @@ def analysis_text(analysis: Analysis) -> str:
                 f"{_savings(r, 'estimate_')}"
             )
         out.append("")
+    out += _ceiling_lines(analysis)
     return "\n".join(out)
+
+
+def _ceiling_lines(analysis: Analysis) -> list[str]:
+    """The router ceiling, the testers' wrong tests and the held-out choice, as text."""
+    out = []
+    c = analysis.router_ceiling
+    if c.get("problems"):
+        out.append(
+            f"Router ceiling (a perfect per-problem router over {', '.join(c['strategies'])}, "
+            f"on the {c['problems']} problems all of them finished): pass rate "
+            f"{_p(c['pass_rate'])} at {_usd(c['cost_usd'])} per problem."
+        )
+    for t in analysis.testers.to_dict("records"):
+        share = t["wrong_share"]
+        judged = (
+            f"of {t['tests_judged']} judged against the hidden tests, {t['tests_wrong']} wrong "
+            f"({_p(share)})"
+            if t["tests_judged"]
+            else "none could be judged (no answer passed the hidden tests)"
+        )
+        out.append(
+            f"Tester of {t['strategy']} ({t['tester_model']}): {t['tests_written']} tests kept, "
+            f"{t['tests_dropped']} dropped; {judged}."
+        )
+    front = analysis.heldout.front if analysis.heldout is not None else None
+    if front is not None and len(front):
+        first = front.iloc[0]
+        out.append(
+            f"Held out {int(first['test_problems'])} problems; the Pareto front chosen on the "
+            f"other {int(first['validation_problems'])}, and how it did on the held-out ones:"
+        )
+        for r in front.to_dict("records"):
+            out.append(
+                f"  {r['strategy']}: validation {_p(r['validation_pass_rate'])} at "
+                f"{_usd(r['validation_cost_usd'])}; test {_p(r['test_pass_rate'])} at "
+                f"{_usd(r['test_cost_usd'])} per problem"
+            )
+    return [*out, ""] if out else []
 
 
 def analysis_dict(analysis: Analysis) -> dict[str, Any]:
@@ -199,11 +248,24 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         if analysis.estimate_model
         else None,
         "strategies": strategies,
-        "feedback_gaps": [
-            {str(k): _plain(v) for k, v in r.items()}
-            for r in analysis.feedback_gaps.to_dict("records")
-        ],
+        "feedback_gaps": _records(analysis.feedback_gaps),
+        "router_ceiling": {k: _plain(v) for k, v in analysis.router_ceiling.items()},
+        "testers": _records(analysis.testers),
+        **(
+            {
+                "heldout_front": _records(analysis.heldout.front),
+                "heldout_problems": list(analysis.heldout.test_problems),
+                "heldout_fraction": analysis.heldout.fraction,
+                "heldout_seed": analysis.heldout.seed,
+            }
+            if analysis.heldout is not None
+            else {}
+        ),
     }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def _p(share: float) -> str:

@@ -139,6 +139,7 @@ def run_benchmark(
     worker: str | None = None,
     spec_model: str | None = None,
     reviewer: str | None = None,
+    tester: str | None = None,
     strategy: str | None = None,
     strategies: Sequence[Strategy] | str | os.PathLike[str] | None = None,
     problems: str | Mapping[str, Problem] | Sequence[Problem] = "humaneval",
@@ -154,6 +155,7 @@ def run_benchmark(
     temperature: float | None = None,
     seed: int | None = None,
     max_tokens: int = 1024,
+    tests_per_problem: int = 5,
     reuse_spec: bool = False,
     workers: int = 1,
     max_cost: float | None = None,
@@ -212,9 +214,12 @@ def run_benchmark(
         "temperature": temperature,
         "seed": seed,
         "max_tokens": max_tokens,
+        "tests_per_problem": tests_per_problem,
         "reuse_spec": reuse_spec,
     }
-    chosen_strategies = _strategies(strategies, worker, spec_model, reviewer, strategy, settings)
+    chosen_strategies = _strategies(
+        strategies, worker, spec_model, reviewer, strategy, {**settings, "tester": tester}
+    )
     _check_run_settings(workers, max_cost, sandbox_timeout_s, epochs)
     limiter = InFlight(workers, max_in_flight)  # checked before anything is written
     preflight(chosen_strategies)

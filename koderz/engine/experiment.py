@@ -1,11 +1,13 @@
 """One problem under one strategy, in one epoch: the kinds of :mod:`koderz.engine.strategies` run.
 
 The steps, in order: a spec (``advised``) or an implementation plan (``architect``) when the
-strategy has one; then attempts, each run against the tests the experiment can see and the
-hidden ones (:mod:`koderz.engine.judging`), with what the worker may see of the result going
-into the next attempt; a review every ``checkpoint_interval`` attempts when there is a
-reviewer; a cascade's next rung taking over after ``rung_attempts``; a repair by the
-repairer after ``repair_after`` attempts. The stop rule decides when it ends and which
+strategy has one; the tester's tests when it has a tester; then attempts, each run against
+the tests the experiment can see and the hidden ones (:mod:`koderz.engine.judging`), with
+what the worker may see of the result going into the next attempt; a review every
+``checkpoint_interval`` attempts when there is a reviewer; a cascade's next rung taking over
+after ``rung_attempts`` (or, with ``escalate_below``, only when the rung's best answer passes
+too few visible tests); a repair by the repairer after ``repair_after`` attempts; a
+best-of-n's ``samples`` independent answers. The stop rule decides when it ends and which
 answer it submits; the submitted answer's hidden verdict is the experiment's ``passed``.
 
 Every step is written as a row the moment it finishes (see :mod:`koderz.store`). A failed
@@ -19,9 +21,7 @@ row keeps the first call's tokens and cost, says ``cached`` and was paid $0.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,15 @@ import pandas as pd
 from koderz.engine import prompts
 from koderz.engine.cache import CallCache
 from koderz.engine.calls import Budget, Caller, Limiter, Stopped, now
-from koderz.engine.judging import Answer, Judge, stops, submission
+from koderz.engine.judging import Answer, Judge, Judged, stops, submission
+from koderz.engine.own_tests import OwnTests, own_tests, parse_tests
+from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
 from koderz.models.registry import resolve_model
-from koderz.records import Completion, ExecResult, Problem
-from koderz.store import CODE_ROLES, FINAL_STATUSES, StepWriter, flag, safe_name
+from koderz.records import Completion, Problem
+from koderz.store import CODE_ROLES, FINAL_STATUSES, StepWriter, flag
 
 __all__ = ["ExperimentResult", "experiment_id", "run_experiment"]
 
@@ -116,7 +118,7 @@ class _Experiment:
         self.strategy = strategy
         self.writer = writer
         self.budget = budget
-        self.spec_cache = spec_cache
+        self.specs = SpecCache(spec_cache)
         self.sandbox_timeout_s = sandbox_timeout_s
         self.epoch = epoch
         self.caller = Caller(strategy, epoch=epoch, budget=budget, limiter=limiter, cache=cache)
@@ -136,6 +138,7 @@ class _Experiment:
         }
         self.advice: str | None = None  # the spec or the plan
         self.advice_done = False
+        self.tests_done = not strategy.tester
         self.attempts: list[prompts.AttemptSummary] = []
         self.answers: list[Answer] = []  # the attempts that ran, for the submission
         self.last_provider_error = ""
@@ -156,43 +159,51 @@ class _Experiment:
     def restore(self, rows: pd.DataFrame) -> None:
         r: Any  # a row of the steps table
         for r in rows.sort_values("started_at", kind="stable").itertuples():
-            if r.role in ("spec", "plan") and r.status == "ok":  # a failed one is tried again
+            # A failed spec, plan or tests call is tried again.
+            if r.role in ("spec", "plan") and r.status == "ok":
                 self.advice_done = True
                 self.advice = r.guidance or None
+            elif r.role == "tests" and r.status == "ok":
+                self.tests_done = True
+                cases, _ = parse_tests(f"```python\n{r.code or ''}\n```", limit=10**6)
+                self.judge.own = OwnTests(tuple(cases)).problem(self.problem)
             elif r.role in CODE_ROLES:
-                # The counts that steered: under stop visible, the visible tests' (as judge()
-                # records them), never the hidden ones; under oracle with feedback public,
-                # the public tests'.
-                shown = self.strategy.stop == "visible" or self.feedback == "public"
-                passed = r.visible_passed if shown else r.tests_passed
-                total = r.visible_total if shown else r.tests_total
-                if self.strategy.stop == "oracle" and pd.isna(total):
-                    passed, total = r.public_passed, r.public_total  # rows before the stop rule
-                self.attempts.append(
-                    prompts.AttemptSummary(
-                        int(r.iteration),
-                        r.code or "",
-                        r.feedback or "",
-                        None if pd.isna(passed) else int(passed),
-                        None if pd.isna(total) else int(total),
-                    )
-                )
-                self.last_provider_error = r.error if r.status == "provider_error" else ""
-                if r.status not in ("provider_error", "sandbox_error") and r.code:
-                    self.answers.append(
-                        Answer(
-                            int(r.iteration),
-                            flag(r.passed),
-                            _count(r.visible_passed),
-                            _count(r.visible_total),
-                            None if pd.isna(r.tests_passed) else int(r.tests_passed),
-                            None if pd.isna(r.tests_total) else int(r.tests_total),
-                        )
-                    )
+                self._restore_attempt(r)
             elif r.role == "checkpoint":
                 self.reviewed_at.add(int(r.iteration))
                 if r.guidance:
                     self.guidance = r.guidance
+
+    def _restore_attempt(self, r: Any) -> None:
+        # The counts that steered: under stop visible, the visible tests' (as judged_row()
+        # records them), never the hidden ones; under oracle with feedback public, the
+        # visible ones' too.
+        shown = self.strategy.stop == "visible" or self.feedback == "public"
+        passed = r.visible_passed if shown else r.tests_passed
+        total = r.visible_total if shown else r.tests_total
+        if self.strategy.stop == "oracle" and pd.isna(total):
+            passed, total = r.public_passed, r.public_total  # rows before the stop rule
+        self.attempts.append(
+            prompts.AttemptSummary(
+                int(r.iteration),
+                r.code or "",
+                r.feedback or "",
+                None if pd.isna(passed) else int(passed),
+                None if pd.isna(total) else int(total),
+            )
+        )
+        self.last_provider_error = r.error if r.status == "provider_error" else ""
+        if r.status not in ("provider_error", "sandbox_error") and r.code:
+            self.answers.append(
+                Answer(
+                    int(r.iteration),
+                    flag(r.passed),
+                    _count(r.visible_passed),
+                    _count(r.visible_total),
+                    None if pd.isna(r.tests_passed) else int(r.tests_passed),
+                    None if pd.isna(r.tests_total) else int(r.tests_total),
+                )
+            )
 
     # ------------------------------------------------------------------ steps
 
@@ -204,7 +215,8 @@ class _Experiment:
         """The spec (what to build) or, for an architect, the plan (how to build it)."""
         advisor = self.advisor
         assert advisor
-        cached = self._cached_spec()
+        key = (advisor, self.advice_role, self.problem.task_id, self.problem.prompt)
+        cached = self.specs.get(*key) if self.strategy.reuse_spec else None
         if cached is not None:
             at = now()
             spec = resolve_model(advisor)
@@ -234,9 +246,39 @@ class _Experiment:
             )
             if completion is not None and completion.text.strip():
                 self.advice = completion.text.strip()
-                self._store_spec(self.advice)
+                self.specs.put(*key, self.advice)
             self.write({**row, "guidance": self.advice or "", "spec_reused": False})
         self.advice_done = True
+
+    def do_tests(self) -> None:
+        """The tester writes tests from the prompt alone; those that parse and run become
+        visible tests of every attempt (:mod:`koderz.engine.own_tests`)."""
+        tester, count = self.strategy.tester, self.strategy.tests_per_problem
+        assert tester
+        messages = prompts.tester_messages(self.problem.prompt, count)
+        completion, row = self.caller.call("tests", tester, messages, 0)
+        self.tests_done = True
+        if completion is None:
+            self.write(row)  # no tests: the visible ones are the public ones alone
+            return
+        try:
+            own = own_tests(
+                self.problem, completion.text, limit=count, timeout_s=self.sandbox_timeout_s
+            )
+        except KoderzError as e:
+            self.sandbox_error = str(e)
+            self.write({**row, "status": "sandbox_error", "error": str(e)})
+            return
+        self.judge.own = own.problem(self.problem)
+        self.write(
+            {
+                **row,
+                "code": own.source if own.cases else "",
+                "own_total": len(own.cases),
+                "own_dropped": len(own.dropped),
+                "error": "; ".join(own.dropped),
+            }
+        )
 
     def last_code(self) -> prompts.AttemptSummary | None:
         """The latest step that produced code: a failed model call in between has none, and
@@ -294,47 +336,20 @@ class _Experiment:
             row.update(code=program, status="sandbox_error", error=str(e), finished_at=now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
             return row, None
-        hidden, visible, public = judged.hidden, judged.visible, judged.public
-        first = hidden.first_failure
-        if self.strategy.stop == "visible":  # the two ran side by side
-            exec_s = max(hidden.duration_s, visible.duration_s if visible else 0.0)
-        else:
-            exec_s = hidden.duration_s + (visible.duration_s if visible else 0.0)
-        row.update(
-            code=program,
-            passed=bool(hidden.passed),
-            tests_passed=hidden.tests_passed,
-            tests_total=hidden.tests_total,
-            public_passed=None if public is None else public.tests_passed,
-            public_total=None if public is None else public.tests_total,
-            visible_passed=None if visible is None else visible.tests_passed,
-            visible_total=self._visible_total(visible),
-            exec_s=exec_s,
-            status=hidden.status,
-            error="" if hidden.passed or first is None else (first.message or first.kind),
-            feedback=judged.feedback,
-            finished_at=now(),
-        )
+        row.update(_attempt_fields(judged, self.strategy.stop), finished_at=now())
         shown = judged.shown
         self.attempts.append(
             prompts.AttemptSummary(
                 iteration,
                 program,
                 judged.feedback,
-                None if shown is None else shown.tests_passed,
-                None if shown is None else shown.tests_total,
+                None if shown is None else shown[0],
+                None if shown is None else shown[1],
             )
         )
         answer = Answer.of(judged)
         self.answers.append(answer)
         return row, answer
-
-    def _visible_total(self, visible: ExecResult | None) -> int | None:
-        if visible is not None:
-            return visible.tests_total
-        # Under stop visible, nothing visible is a fact of the problem; under oracle the
-        # public tests may simply not have been run.
-        return 0 if self.strategy.stop == "visible" else None
 
     def plateau(self) -> bool:
         last = [a.tests_passed for a in self.attempts[-PLATEAU_RUN:]]
@@ -356,18 +371,25 @@ class _Experiment:
         self.reviewed_at.add(after)
 
     def end(
-        self, status: str, *, error: str = "", last: dict[str, Any] | None = None
+        self,
+        status: str,
+        *,
+        error: str = "",
+        last: dict[str, Any] | None = None,
+        best: bool = False,
     ) -> ExperimentResult:
         """Write the end row, with the last attempt's row when given: one file for both.
 
-        A final end names the submitted answer (:func:`~koderz.engine.judging.submission`)
-        and takes its hidden verdict as the experiment's; one stopped in flight (budget,
-        interrupted) submits nothing yet.
+        A final end names the submitted answer (:func:`~koderz.engine.judging.submission`;
+        ``best``: the best by the visible tests, for a best-of-n or a cascade that accepted
+        its rung) and takes its hidden verdict as the experiment's; one stopped in flight
+        (budget, interrupted) submits nothing yet.
         """
         at = now()
         made = len(self.attempts)
         final = status in FINAL_STATUSES
-        chosen = submission(self.answers, self.strategy.stop) if final else None
+        stop = self.strategy.stop
+        chosen = submission(self.answers, stop, stopped=not best) if final else None
         passed = chosen is not None and chosen.passed
         oracle_passed = any(a.passed for a in self.answers)
         end_row = {
@@ -375,7 +397,6 @@ class _Experiment:
             "iteration": made,
             "status": status,
             "passed": passed,
-            "submitted": None if chosen is None else chosen.iteration,
             "oracle_passed": oracle_passed if final else None,
             "false_stop": (
                 chosen is not None
@@ -385,12 +406,6 @@ class _Experiment:
             )
             if final
             else None,
-            "tests_passed": None if chosen is None else chosen.tests_passed,
-            "tests_total": None if chosen is None else chosen.tests_total,
-            "visible_passed": None if chosen is None else chosen.visible_passed,
-            "visible_total": None if chosen is None else chosen.visible_total,
-            # Which rung wrote the submitted answer (a cascade).
-            "rung": None if chosen is None else self.strategy.worker_at(chosen.iteration)[1],
             "error": error,
             "cost_usd": 0.0,
             "hardware_cost_usd": 0.0,
@@ -398,6 +413,16 @@ class _Experiment:
             "started_at": at,
             "finished_at": at,
         }
+        if chosen is not None:
+            end_row |= {
+                "submitted": chosen.iteration,
+                "tests_passed": chosen.tests_passed,
+                "tests_total": chosen.tests_total,
+                "visible_passed": chosen.visible_passed,
+                "visible_total": chosen.visible_total,
+                # Which rung wrote the submitted answer (a cascade).
+                "rung": self.strategy.worker_at(chosen.iteration)[1],
+            }
         rows = [end_row] if last is None else [last, end_row]
         self.write(*rows)
         return ExperimentResult(
@@ -413,38 +438,6 @@ class _Experiment:
             submitted=None if chosen is None else chosen.iteration,
             oracle_passed=oracle_passed,
         )
-
-    # ------------------------------------------------------------------ spec cache
-
-    def _spec_path(self) -> Path | None:
-        advisor = self.advisor
-        if self.spec_cache is None or not advisor:
-            return None
-        # Keyed by the prompt's text and the prompts' version too: a HumanEval+ problem with
-        # a HumanEval id, or a changed spec prompt, must not get an old spec. A plan is kept
-        # apart from a spec by the same model.
-        digest = hashlib.sha256(
-            f"{prompts.PROMPTS_VERSION}\0{self.advice_role}\0{self.problem.prompt}".encode()
-        ).hexdigest()[:12]
-        name = f"{safe_name(self.problem.task_id)}-{digest}.txt"
-        return self.spec_cache / safe_name(advisor) / name
-
-    def _cached_spec(self) -> str | None:
-        path = self._spec_path()
-        if not self.strategy.reuse_spec or path is None or not path.is_file():
-            return None
-        return path.read_text() or None
-
-    def _store_spec(self, text: str) -> None:
-        path = self._spec_path()
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A name of its own: threads, processes and Dask workers on other hosts share the
-        # folder (a thread id is unique only within one process).
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
 
     # ------------------------------------------------------------------ the loop
 
@@ -482,14 +475,37 @@ class _Experiment:
         """How an experiment that met its stop rule ends."""
         return "solved" if self.strategy.stop == "oracle" else "stopped"
 
+    def _accepts_rung(self, i: int) -> bool:
+        """A cascade with ``escalate_below``, at the end of a rung that is not the last:
+        whether the rung's best answer passes enough of the visible tests to be kept (it is
+        submitted) rather than handed over to the next rung."""
+        s = self.strategy
+        if s.kind != "cascade" or s.escalate_below is None or s.stop != "visible":
+            return False
+        if i % s.rung_attempts or i >= s.max_iterations:
+            return False
+        rung = [a for a in self.answers if i - s.rung_attempts < a.iteration <= i]
+        return bool(rung) and max(a.visible_share for a in rung) >= s.escalate_below
+
+    def _ends_here(self, answer: Answer | None) -> bool:
+        """Whether the stop rule ends the experiment at this answer (a best-of-n draws all
+        its samples, whatever they pass)."""
+        if answer is None or not stops(answer, self.strategy.stop):
+            return False
+        return self.strategy.kind != "sample" or self.strategy.stop == "oracle"
+
     def _run(self) -> ExperimentResult:
         s = self.strategy
-        if self.answers and stops(self.answers[-1], s.stop):
+        if self._ends_here(self.answers[-1] if self.answers else None):
             return self.end(self._stop_status())  # stopped, then interrupted before its end
-        if self.advisor and not self.advice_done:
-            if self.budget.exhausted():
-                return self.stopped()
-            self.do_advice()
+        for done, ask in ((self.advice_done or not self.advisor, self.do_advice),
+                          (self.tests_done, self.do_tests)):  # fmt: skip
+            if not done:
+                if self.budget.exhausted():
+                    return self.stopped()
+                ask()
+        if self.sandbox_error:
+            return self.end("error", error=self.sandbox_error)
         for i in range(len(self.attempts) + 1, s.max_iterations + 1):
             if self._review_due(i - 1):
                 if self.budget.exhausted():
@@ -498,10 +514,12 @@ class _Experiment:
             if self.budget.exhausted():
                 return self.stopped()
             row, answer = self._step(i)
-            if answer is not None and stops(answer, s.stop):
+            if self._ends_here(answer):
                 return self.end(self._stop_status(), last=row)
             if self.sandbox_error:
                 return self.end("error", error=self.sandbox_error, last=row)
+            if self._accepts_rung(i):
+                return self.end("stopped", last=row, best=True)
             if i < s.max_iterations:
                 self.write(row)
                 continue
@@ -510,11 +528,49 @@ class _Experiment:
         return self._exhausted()
 
     def _exhausted(self, last: dict[str, Any] | None = None) -> ExperimentResult:
-        """The attempts ran out: the best answer is submitted; with none at all because the
-        last model calls failed, the experiment ends as an error."""
+        """The attempts ran out: the best answer is submitted (a best-of-n's rule is met
+        then); with none at all because the model calls failed, the experiment ends as an
+        error."""
         if self.last_provider_error and not self.answers:
             return self.end("error", error=self.last_provider_error, last=last)
+        if self.strategy.kind == "sample" and self.strategy.stop == "visible":
+            return self.end("stopped", last=last, best=True)
         return self.end("exhausted", last=last)
+
+
+def _attempt_fields(judged: Judged, stop: str) -> dict[str, Any]:
+    """An attempt row's verdict columns: the hidden tests', the public and own tests', and
+    the feedback shown."""
+    hidden, public, own = judged.hidden, judged.public, judged.own
+    first = hidden.first_failure
+    runs = [r for r in (public, own) if r is not None]
+    if stop == "visible":  # they ran side by side
+        exec_s = max([hidden.duration_s, *(r.duration_s for r in runs)])
+    else:  # the public tests after the hidden ones
+        exec_s = max([hidden.duration_s, *(r.duration_s for r in runs if r is own)])
+        exec_s += public.duration_s if public is not None else 0.0
+    visible_total: int | None = judged.visible_total
+    if stop == "oracle" and not runs:
+        visible_total = None  # not run: under oracle they may simply not have been needed
+    return {
+        "code": judged.code,
+        "passed": bool(hidden.passed),
+        "tests_passed": hidden.tests_passed,
+        "tests_total": hidden.tests_total,
+        "public_passed": None if public is None else public.tests_passed,
+        "public_total": None if public is None else public.tests_total,
+        "own_passed": None if own is None else own.tests_passed,
+        "own_total": None if own is None else own.tests_total,
+        "own_failed": None
+        if own is None
+        else ",".join(str(o.index) for o in own.outcomes if not o.passed),
+        "visible_passed": None if visible_total is None else judged.visible_passed,
+        "visible_total": visible_total,
+        "exec_s": exec_s,
+        "status": hidden.status,
+        "error": "" if hidden.passed or first is None else (first.message or first.kind),
+        "feedback": judged.feedback,
+    }
 
 
 def run_experiment(

@@ -1,21 +1,23 @@
 """How an attempt's code is judged, and what the worker may see of it.
 
 Every attempt runs against the problem's hidden tests: their verdict is recorded for the
-analysis. What *steers* the experiment (the feedback in the next prompt, the stop, a
-cascade's next rung, a repair, a review) depends on the stop rule:
+analysis. The tests an experiment *can see* are the problem's public tests and the tests its
+own tester wrote (:mod:`koderz.engine.own_tests`). What steers the experiment (the feedback in
+the next prompt, the stop, a cascade's next rung, a repair, a review) depends on the stop
+rule:
 
-- ``visible``: only the tests the experiment can see (the problem's public tests) steer it.
-  Their run is the attempt's :attr:`Judged.shown`; the hidden verdict is never shown and
-  never decides anything but the submitted answer's ``passed``.
+- ``visible``: only the visible tests steer it. The hidden verdict is never shown and decides
+  nothing but the submitted answer's ``passed``.
 - ``oracle``: the hidden tests steer it, as far as the feedback level lets them show (the
   upper bound no deployed system reaches).
 
-Both runs start together, so an attempt that never ends costs one timeout, not two.
+The runs an attempt needs start together, so an attempt that never ends costs one timeout.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from koderz import sandbox
@@ -28,8 +30,7 @@ VISIBLE_DETAIL = "full"
 
 
 def visible_problem(problem: Problem) -> Problem | None:
-    """The problem with the tests the experiment can see as its tests (its public tests);
-    None when it has none."""
+    """The problem with its public tests as its tests; None when it has none."""
     if not problem.public_test:
         return None
     return replace(problem, test=problem.public_test)
@@ -45,21 +46,26 @@ class Judged:
     """The program that ran."""
     hidden: ExecResult
     """The hidden tests' verdict (the analysis's; under ``visible`` it steers nothing)."""
-    visible: ExecResult | None
-    """The visible tests' run; None when nothing is visible (or, under ``oracle``, when it
-    was not needed)."""
     public: ExecResult | None
-    """The problem's public tests' run (today the visible tests are exactly these)."""
+    """The problem's public tests' run; None when it has none (or, under ``oracle``, when
+    it was not needed)."""
+    own: ExecResult | None
+    """The tester's tests' run; None without a tester (or with no test kept)."""
     feedback: str
     """What the worker is shown of the attempt next time (empty once it passes)."""
-    shown: ExecResult | None
-    """The run whose counts steer: the visible one under ``visible``; under ``oracle`` the
-    public one with feedback ``public``, else the hidden one."""
+    shown: tuple[int, int] | None
+    """The counts that steer (passed, total): the visible tests' under ``visible``; under
+    ``oracle``, the visible ones' with feedback ``public``, else the hidden ones'."""
 
     @property
-    def visible_passed(self) -> bool:
-        """Every visible test passed (False when there is none)."""
-        return self.visible is not None and self.visible.passed
+    def visible_passed(self) -> int:
+        """Visible test cases passed (public and own)."""
+        return sum(r.tests_passed for r in (self.public, self.own) if r is not None)
+
+    @property
+    def visible_total(self) -> int:
+        """Visible test cases (public and own; 0: nothing visible)."""
+        return sum(r.tests_total for r in (self.public, self.own) if r is not None)
 
 
 @dataclass(frozen=True)
@@ -82,15 +88,19 @@ class Answer:
 
     @classmethod
     def of(cls, judged: Judged) -> Answer:
-        visible = judged.visible
         return cls(
             judged.iteration,
             judged.hidden.passed,
-            0 if visible is None else visible.tests_passed,
-            0 if visible is None else visible.tests_total,
+            judged.visible_passed,
+            judged.visible_total,
             judged.hidden.tests_passed,
             judged.hidden.tests_total,
         )
+
+    @property
+    def visible_share(self) -> float:
+        """Share of the visible tests passed (1.0 when none is visible: nothing failed)."""
+        return self.visible_passed / self.visible_total if self.visible_total else 1.0
 
 
 def stops(answer: Answer, stop: str) -> bool:
@@ -110,10 +120,11 @@ def stops(answer: Answer, stop: str) -> bool:
     return answer.visible_passed == answer.visible_total
 
 
-def submission(answers: list[Answer], stop: str) -> Answer | None:
-    """The answer an experiment submits: the one it stopped at; when the attempts ran out,
-    under ``visible`` the one that passed the most visible tests (the latest among equals),
-    under ``oracle`` the last one. None when no attempt produced code.
+def submission(answers: list[Answer], stop: str, *, stopped: bool = True) -> Answer | None:
+    """The answer an experiment submits: the one it stopped at; otherwise (the attempts ran
+    out, or ``stopped`` is False: a best-of-n draws them all) under ``visible`` the one that
+    passed the most visible tests (the latest among equals), under ``oracle`` the first that
+    passed the hidden tests, else the last. None when no attempt produced code.
 
     Examples:
         >>> a = [Answer(1, False, 1, 3), Answer(2, False, 2, 3), Answer(3, False, 2, 3)]
@@ -122,11 +133,13 @@ def submission(answers: list[Answer], stop: str) -> Answer | None:
         >>> submission([Answer(1, False, 1, 3), Answer(2, True, 3, 3)], "visible").iteration
         2
     """
-    stopped = next((a for a in answers if stops(a, stop)), None)
-    if stopped is not None or not answers:
-        return stopped
+    if not answers:
+        return None
     if stop == "oracle":
-        return answers[-1]
+        return next((a for a in answers if a.passed), answers[-1])
+    first = next((a for a in answers if stops(a, stop)), None)
+    if stopped and first is not None:
+        return first
     return max(reversed(answers), key=lambda a: a.visible_passed)
 
 
@@ -140,66 +153,90 @@ class Judge:
         self.stop = stop
         self.feedback = feedback
         self.timeout_s = timeout_s
-        self.visible = visible_problem(problem)
+        self.public = visible_problem(problem)
+        self.own: Problem | None = None
+        """The tester's tests as a problem, once they are written (None: none)."""
 
     def __call__(self, iteration: int, program: str) -> Judged:
         """Run ``program``; raises :class:`~koderz.errors.KoderzError` when the sandbox
         itself fails."""
         if self.stop == "visible":
-            hidden, visible = self._both(program)
-            feedback = "" if visible is None or visible.passed else self._text(visible)
-            return Judged(iteration, program, hidden, visible, visible, feedback, visible)
-        hidden = self._run(self.problem, program)
+            hidden, public, own = self._runs(program, self.public, self.own)
+            judged = Judged(iteration, program, hidden, public, own, "", None)
+            feedback = self._visible_feedback(public, own)
+            return replace(
+                judged, feedback=feedback, shown=(judged.visible_passed, judged.visible_total)
+            )
+        # Under oracle the tester's tests still run on every attempt (their quality is
+        # measured on the attempts the hidden tests pass); the public ones only to be shown.
+        hidden, _, own = self._runs(program, None, self.own)
         public = None
-        if self.feedback == "public" and self.visible is not None and not hidden.passed:
-            public = self._run(self.visible, program)
-        feedback = self._oracle_feedback(hidden, public)
-        shown = public if self.feedback == "public" else hidden
-        return Judged(iteration, program, hidden, public, public, feedback, shown)
+        if self.feedback == "public" and self.public is not None and not hidden.passed:
+            public = self._run(self.public, program)
+        judged = Judged(iteration, program, hidden, public, own, "", None)
+        if self.feedback == "public":
+            shown = (judged.visible_passed, judged.visible_total) if public or own else None
+            feedback = self._oracle_public_feedback(hidden, public, own)
+        else:
+            shown = (hidden.tests_passed, hidden.tests_total)
+            feedback = sandbox.format_feedback(hidden, self.feedback)
+        return replace(judged, feedback=feedback, shown=shown)
 
     def _run(self, problem: Problem, program: str) -> ExecResult:
         return sandbox.run_tests(problem, program, timeout_s=self.timeout_s)
 
-    def _both(self, program: str) -> tuple[ExecResult, ExecResult | None]:
-        """The hidden and the visible runs, side by side."""
-        if self.visible is None:
-            return self._run(self.problem, program), None
+    def _runs(
+        self, program: str, public: Problem | None, own: Problem | None
+    ) -> tuple[ExecResult, ExecResult | None, ExecResult | None]:
+        """The hidden run, and the public and own ones when given, side by side."""
         got: dict[str, ExecResult] = {}
         failed: list[BaseException] = []
 
-        def hidden() -> None:
-            try:
-                got["hidden"] = self._run(self.problem, program)
-            except BaseException as e:  # raised again in the calling thread
-                failed.append(e)
+        def run(name: str, problem: Problem) -> Callable[[], None]:
+            def go() -> None:
+                try:
+                    got[name] = self._run(problem, program)
+                except BaseException as e:  # raised again in the calling thread
+                    failed.append(e)
 
-        thread = threading.Thread(target=hidden, name="koderz-hidden-tests", daemon=True)
-        thread.start()
+            return go
+
+        others = [(n, p) for n, p in (("public", public), ("own", own)) if p is not None]
+        threads = [threading.Thread(target=run(n, p), daemon=True) for n, p in others]
+        for thread in threads:
+            thread.start()
         try:
-            visible = self._run(self.visible, program)
+            run("hidden", self.problem)()
         finally:
-            thread.join()
+            for thread in threads:
+                thread.join()
         if failed:
             raise failed[0]
-        return got["hidden"], visible
+        return got["hidden"], got.get("public"), got.get("own")
 
     @staticmethod
-    def _text(result: ExecResult) -> str:
-        return sandbox.format_feedback(result, VISIBLE_DETAIL)
+    def _visible_feedback(public: ExecResult | None, own: ExecResult | None) -> str:
+        """What the worker is shown: every visible test that failed, in full."""
+        parts = []
+        if public is not None and not public.passed:
+            parts.append(sandbox.format_feedback(public, VISIBLE_DETAIL))
+        if own is not None and not own.passed:
+            text = sandbox.format_feedback(own, VISIBLE_DETAIL)
+            parts.append(f"Tests written for this problem:\n{text}" if parts else text)
+        return "\n\n".join(parts)
 
-    def _oracle_feedback(self, hidden: ExecResult, public: ExecResult | None) -> str:
-        """Under ``oracle``: what the feedback level shows of the hidden tests, or with
-        feedback ``public`` the public tests' results."""
-        if self.feedback != "public":
-            return sandbox.format_feedback(hidden, self.feedback)
+    def _oracle_public_feedback(
+        self, hidden: ExecResult, public: ExecResult | None, own: ExecResult | None
+    ) -> str:
+        """Under ``oracle`` with feedback ``public``: the visible tests' results."""
         if hidden.passed:
             return ""
-        if public is None:
+        text = self._visible_feedback(public, own)
+        if public is None and own is None:
             return (
                 "The program did not pass the hidden tests. This problem has no public "
                 "tests, so nothing more can be shown."
             )
-        text = self._text(public)
-        if public.passed:
-            return f"{text}\nThe public tests pass, but the program fails hidden tests."
+        if not text:
+            return "The visible tests pass, but the program fails hidden tests."
         return text

@@ -18,10 +18,11 @@ __all__ = [
     "repair_messages",
     "review_messages",
     "spec_messages",
+    "tester_messages",
     "worker_messages",
 ]
 
-PROMPTS_VERSION = "2"  # 2: the architect plan and the repair prompts
+PROMPTS_VERSION = "3"  # 2: the architect plan and the repair prompts; 3: the tester
 
 WORKER_SYSTEM = (
     "You are an expert Python programmer. Complete the function so that it is correct for "
@@ -46,6 +47,15 @@ REPAIR_SYSTEM = (
     "You are an expert Python programmer fixing a junior programmer's function that fails "
     "its tests. Reply with one ```python fenced block holding the complete corrected "
     "function (with any imports and helpers it needs) and nothing else."
+)
+
+TESTER_SYSTEM = (
+    "You are a careful test engineer. From a function's signature and docstring alone, "
+    "write tests that a correct implementation passes and a wrong one fails: the documented "
+    "behaviour, edge cases and corner cases. Reply with one ```python fenced block holding "
+    "only assert statements, one per line, each calling the function by its name with "
+    "literal arguments and comparing the result with the expected value. Do not implement "
+    "the function."
 )
 
 REVIEW_SYSTEM = (
@@ -80,6 +90,17 @@ def _about_function(system: str, ask: str, problem_prompt: str) -> list[Message]
     return [
         Message("system", system),
         Message("user", f"{ask} for this function:\n\n```python\n{problem_prompt.rstrip()}\n```"),
+    ]
+
+
+def tester_messages(problem_prompt: str, count: int) -> list[Message]:
+    """Messages asking the tester for ``count`` tests, from the prompt alone."""
+    return [
+        Message("system", TESTER_SYSTEM),
+        Message(
+            "user",
+            f"Write {count} tests for this function:\n\n```python\n{problem_prompt.rstrip()}\n```",
+        ),
     ]
 
 

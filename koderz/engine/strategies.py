@@ -13,6 +13,15 @@ The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.engine.expe
 - ``repair``: the worker gets ``repair_after`` attempts; then the repairer is shown the last
   code and its failure and returns fixed code itself (one call), judged like an attempt; the
   worker goes on from it while attempts remain.
+- ``sample``: best-of-n. The worker writes ``samples`` independent answers, and the one that
+  passes the most visible tests is submitted.
+
+Any kind may have a ``tester``: a model (the worker itself, or another) that writes
+``tests_per_problem`` tests from the prompt alone before the first attempt. They are visible
+tests, beside the problem's public ones: the feedback shows them and the stop rule counts
+them. A cascade with ``escalate_below`` hands over to its next rung only when its rung's best
+answer passes less than that share of the visible tests (Chen et al. 2024, "Model Cascading
+for Code").
 
 Whatever the kind, an experiment stops by a rule (``stop``, :data:`STOP_CHOICES`):
 ``visible``, the default, decides with what a deployed system could see (the problem's
@@ -59,7 +68,7 @@ __all__ = [
     "strategies_toml",
 ]
 
-KINDS = ("advised", "architect", "cascade", "repair")
+KINDS = ("advised", "architect", "cascade", "repair", "sample")
 EPOCH_SEED_STRIDE = 1000
 """Attempt ``i`` of epoch ``e`` is seeded ``seed + EPOCH_SEED_STRIDE (e - 1) + i - 1``."""
 # The last three are the sandbox's FEEDBACK_LEVELS (a test keeps them equal); spelled out
@@ -80,7 +89,7 @@ submitted answer is judged by the hidden tests, and no hidden-test result steers
 ``oracle``: it stops as soon as an attempt passes the hidden tests (the grader picks the
 answer: an upper bound, no deployed system has that grader)."""
 
-Kind = Literal["advised", "architect", "cascade", "repair"]
+Kind = Literal["advised", "architect", "cascade", "repair", "sample"]
 Feedback = Literal["auto", "public", "full", "assertion", "summary"]
 Stop = Literal["visible", "oracle"]
 
@@ -117,6 +126,17 @@ class Strategy:
     """Kind ``repair``: the model that fixes the worker's last failing code itself."""
     repair_after: int = 2
     """Kind ``repair``: worker attempts before the repair."""
+    samples: int = 3
+    """Kind ``sample``: independent answers drawn (best-of-n); the one that passes the most
+    visible tests is submitted."""
+    tester: str | None = None
+    """Writes tests for the problem from its prompt alone, before the first attempt (any
+    kind; the worker itself or another model); None for none."""
+    tests_per_problem: int = 5
+    """How many tests the tester is asked to write."""
+    escalate_below: float | None = None
+    """Kind ``cascade``: a rung hands over only when its best answer passes less than this
+    share (0 to 1) of the visible tests; None: after ``rung_attempts`` whatever they pass."""
     max_iterations: int = 5
     """Attempts allowed (a repair counts as one; a cascade has ``rungs x rung_attempts``)."""
     checkpoint_interval: int = 2
@@ -146,7 +166,14 @@ class Strategy:
             raise ConfigError(f"Unknown strategy kind {self.kind!r}; use one of {_list(KINDS)}.")
         object.__setattr__(self, "rungs", tuple(self.rungs))
         self._check_kind()
-        for name in ("max_iterations", "checkpoint_interval", "rung_attempts", "repair_after"):
+        for name in (
+            "max_iterations",
+            "checkpoint_interval",
+            "rung_attempts",
+            "repair_after",
+            "samples",
+            "tests_per_problem",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} of strategy {self.name!r} must be at least 1.")
         if self.max_iterations >= EPOCH_SEED_STRIDE:
@@ -185,6 +212,22 @@ class Strategy:
             object.__setattr__(self, "max_iterations", len(self.rungs) * self.rung_attempts)
         elif self.rungs:
             raise ConfigError(f"{who} takes no rungs; give kind = 'cascade' for a ladder.")
+        if self.escalate_below is not None:
+            if self.kind != "cascade":
+                raise ConfigError(f"{who}: escalate_below goes with kind 'cascade' only.")
+            if not 0 < self.escalate_below <= 1:
+                raise ConfigError(
+                    f"{who}: escalate_below is a share of the visible tests, above 0 and at "
+                    f"most 1; got {self.escalate_below}."
+                )
+        if self.kind == "sample":
+            if self.reviewer or self.repairer:
+                raise ConfigError(
+                    f"{who} draws independent answers: a reviewer or repairer has nothing to "
+                    "act on; leave them out."
+                )
+            object.__setattr__(self, "max_iterations", self.samples)
+            object.__setattr__(self, "mode", "zero_shot")
         if not self.worker:
             raise ConfigError(f"{who} needs a worker model.")
         if (self.kind == "architect") != (self.architect is not None):
@@ -204,7 +247,7 @@ class Strategy:
     def models(self) -> list[str]:
         """Every model the strategy calls, each once."""
         named = [self.worker, *self.rungs, self.spec_model, self.architect, self.reviewer]
-        return list(dict.fromkeys(m for m in [*named, self.repairer] if m))
+        return list(dict.fromkeys(m for m in [*named, self.repairer, self.tester] if m))
 
     def worker_at(self, iteration: int) -> tuple[str, int | None]:
         """The model writing attempt ``iteration``, and its rung (None outside a cascade)."""
@@ -225,6 +268,10 @@ class Strategy:
             "reviewer_model": self.reviewer or "",
             "repairer_model": self.repairer or "",
             "repair_after": self.repair_after if self.kind == "repair" else None,
+            "samples": self.samples if self.kind == "sample" else None,
+            "tester_model": self.tester or "",
+            "tests_per_problem": self.tests_per_problem if self.tester else None,
+            "escalate_below": self.escalate_below,
             "max_iterations": self.max_iterations,
             "checkpoint_interval": self.checkpoint_interval,
             "feedback_level": self.feedback,
@@ -337,8 +384,8 @@ def presets(
     """The built-in strategies: every kind, with a model per tier (edit them to taste).
 
     Examples:
-        >>> [s.kind for s in presets()][-3:]
-        ['architect', 'cascade', 'repair']
+        >>> [s.kind for s in presets()][-5:]
+        ['architect', 'cascade', 'repair', 'sample', 'cascade']
     """
     return [
         Strategy("local-only", worker=local),
@@ -349,6 +396,16 @@ def presets(
         Strategy("architect", kind="architect", worker=local, architect=frontier),
         Strategy("cascade", kind="cascade", rungs=(local, small, frontier), rung_attempts=2),
         Strategy("repair", kind="repair", worker=local, repairer=frontier, repair_after=3),
+        # The worker writes its own tests, draws three answers and submits the best by them.
+        Strategy("best-of-3", kind="sample", worker=local, samples=3, tester=local),
+        Strategy(
+            "cascade-by-tests",
+            kind="cascade",
+            rungs=(local, small, frontier),
+            rung_attempts=2,
+            tester=small,
+            escalate_below=0.8,
+        ),
     ]
 
 
@@ -368,6 +425,8 @@ def strategies_toml(strategies: Sequence[Strategy]) -> str:
                 continue
             if s.kind == "cascade" and key in ("worker", "max_iterations"):
                 continue  # both follow from the rungs
+            if s.kind == "sample" and key in ("max_iterations", "mode"):
+                continue  # both follow from the samples
             if value is None or (key == "rungs" and not value):
                 continue
             lines.append(f"{key} = {_toml_value(value)}")

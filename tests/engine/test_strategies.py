@@ -9,6 +9,8 @@ import pytest
 from koderz.cli import main
 from koderz.engine.strategies import (
     FEEDBACK_CHOICES,
+    KINDS,
+    LEAKY_FEEDBACK,
     Strategy,
     expand,
     load_strategies,
@@ -21,6 +23,7 @@ from koderz.sandbox import FEEDBACK_LEVELS
 
 def test_feedback_choices_are_the_sandbox_levels_and_two_more():
     assert ("auto", "public", *FEEDBACK_LEVELS) == FEEDBACK_CHOICES
+    assert LEAKY_FEEDBACK == FEEDBACK_LEVELS  # every level the sandbox formats leaks
 
 
 @pytest.mark.parametrize(
@@ -113,7 +116,7 @@ def test_a_bad_strategies_file_names_itself_and_the_fix(tmp_path, text, message)
 
 def test_presets_cover_every_kind_and_survive_a_round_trip(tmp_path):
     kinds = {s.kind for s in presets()}
-    assert kinds == {"advised", "architect", "cascade", "repair"}
+    assert kinds == set(KINDS)
     path = tmp_path / "p.toml"
     path.write_text(strategies_toml(presets()))
     assert load_strategies(path) == presets()
@@ -150,6 +153,51 @@ def test_the_documented_strategies_file_loads(tmp_path):
         "local+frontier@checkpoint_interval=2",
         "frontier-only",
         "ladder",
+        "best-of-n@samples=1",
+        "best-of-n@samples=3",
     ]
     assert got["ladder"].kind == "cascade" and got["ladder"].max_iterations == 6
+    assert got["best-of-n@samples=3"].tester == "qwen2.5-coder:7b"
     assert {s.feedback for s in got.values()} == {"public"}
+
+
+def test_stop_samples_and_escalation_are_settings_a_file_can_sweep(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[strategies.best]\nkind = "sample"\nworker = "m:1b"\nsamples = [2, 4]\n'
+        'stop = ["visible", "oracle"]\ntester = "m:1b"\n'
+        '[strategies.ladder]\nkind = "cascade"\nrungs = ["a:1b", "b:7b"]\n'
+        "escalate_below = 0.75\n"
+    )
+    got = {s.name: s for s in load_strategies(path)}
+    assert sorted(got) == [
+        "best@samples=2,stop=oracle",
+        "best@samples=2,stop=visible",
+        "best@samples=4,stop=oracle",
+        "best@samples=4,stop=visible",
+        "ladder",
+    ]
+    best = got["best@samples=4,stop=visible"]
+    assert (best.max_iterations, best.mode, best.models()) == (4, "zero_shot", ["m:1b"])
+    assert got["ladder"].escalate_below == 0.75
+    settings = best.settings()
+    assert (settings["samples"], settings["tester_model"], settings["stop"]) == (
+        4,
+        "m:1b",
+        "visible",
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"escalate_below": 0.5}, "escalate_below goes with kind 'cascade' only"),
+        ({"kind": "cascade", "rungs": ("a:1", "b:2"), "escalate_below": 1.5}, "above 0 and at"),
+        ({"kind": "sample", "reviewer": "b:2"}, "draws independent answers"),
+        ({"tests_per_problem": 0}, "tests_per_problem of strategy"),
+        ({"stop": "never"}, "Unknown stop rule"),
+    ],
+)
+def test_settings_that_make_no_sense_are_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        Strategy("s", worker="a:1", **settings)
