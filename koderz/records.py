@@ -11,6 +11,7 @@ from typing import Literal
 
 __all__ = [
     "Completion",
+    "Consultation",
     "ExecResult",
     "Message",
     "Problem",
@@ -40,15 +41,28 @@ class Usage:
     the cache-read rate)."""
     cache_write_tokens: int = 0
     """Prompt tokens written to the provider's cache (billed at the cache-write rate)."""
+    reasoning_tokens: int = 0
+    """The part of ``output_tokens`` the model spent reasoning (OpenAI's reasoning tokens,
+    Anthropic's thinking): billed as output, and never added to it."""
 
     def __post_init__(self) -> None:
-        for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"Usage.{name} cannot be negative")
         if self.cache_read_tokens + self.cache_write_tokens > self.input_tokens:
             raise ValueError(
                 "Usage.cache_read_tokens + cache_write_tokens are parts of input_tokens and "
                 "cannot exceed it"
+            )
+        if self.reasoning_tokens > self.output_tokens:
+            raise ValueError(
+                "Usage.reasoning_tokens is a part of output_tokens; it cannot exceed it"
             )
 
     def __add__(self, other: Usage) -> Usage:
@@ -57,6 +71,7 @@ class Usage:
             output_tokens=self.output_tokens + other.output_tokens,
             cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
         )
 
 
@@ -68,6 +83,24 @@ class Message:
     """``system``, ``user`` or ``assistant``."""
     content: str
     """The text."""
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """One call to the advisor inside a worker's call: Anthropic's advisor tool (a
+    sub-inference the API reports in ``usage.iterations``), or Koderz's emulated ``advisor``
+    tool for other workers."""
+
+    model: str
+    """The advisor model (Koderz's name where it is known, else the provider's)."""
+    usage: Usage
+    """The advisor's own tokens, billed at its own price."""
+    advice: str = ""
+    """What the advisor answered (empty when the provider keeps it encrypted)."""
+    question: str = ""
+    """What the worker asked (the emulated tool's argument; empty for Anthropic's)."""
+    latency_s: float = 0.0
+    """Seconds the advisor's call took, where Koderz made it."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +126,12 @@ class Completion:
     wait_s: float = 0.0
     """Seconds the call waited for the model before it ran (an embedded model serves one
     call at a time); not part of ``latency_s``."""
+    consultations: tuple[Consultation, ...] = ()
+    """The advisor calls made inside this call (advice ``on_request``); their tokens are not
+    in ``usage``, which is the worker's own."""
+    notes: tuple[str, ...] = ()
+    """What the call left out and why, e.g. a reasoning level for a model that cannot
+    reason."""
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,33 @@ from typing import Any, Literal
 
 from koderz.records import Problem
 
-__all__ = ["Answer", "ProtocolServer", "Recorded", "Reply", "ScriptedCoder", "error_reply"]
+__all__ = [
+    "Advice",
+    "Answer",
+    "ProtocolServer",
+    "Recorded",
+    "Reply",
+    "ScriptedCoder",
+    "error_reply",
+]
 
 Protocol = Literal["openai", "anthropic", "ollama"]
+
+
+@dataclass(frozen=True)
+class Advice:
+    """An advisor sub-inference inside an Anthropic answer (the advisor tool): rendered as a
+    ``server_tool_use`` block, an ``advisor_tool_result`` block and an ``advisor_message``
+    entry of ``usage.iterations``, as the SDK's beta types define them."""
+
+    text: str
+    """The advice (an ``advisor_result``); None-like empty for a redacted one."""
+    model: str = "claude-opus-4-8"
+    """The advisor model the API names."""
+    input_tokens: int = 800
+    """The advisor's prompt tokens."""
+    output_tokens: int = 500
+    """The advisor's generated tokens."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,13 @@ class Answer:
     """``end``, ``max_tokens`` or ``refusal``."""
     delay_s: float = 0.0
     """Seconds to wait before answering."""
+    reasoning_tokens: int = 0
+    """Part of ``output_tokens`` spent reasoning (OpenAI's ``reasoning_tokens``, Anthropic's
+    ``thinking_tokens``)."""
+    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """Tools the model calls, as (name, arguments) (OpenAI and Ollama)."""
+    advice: tuple[Advice, ...] = ()
+    """Advisor sub-inferences before the text (Anthropic's advisor tool)."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +114,8 @@ class Recorded:
         for m in self.body.get("messages", []):
             content = m.get("content")
             if isinstance(content, list):
-                parts.extend(str(b.get("text", "")) for b in content)
-            else:
+                parts.extend(str(b.get("text", "")) for b in content if isinstance(b, dict))
+            elif content is not None:
                 parts.append(str(content))
         return "\n\n".join(parts)
 
@@ -129,6 +160,14 @@ def _render(protocol: Protocol, request: Recorded, answer: Answer) -> dict[str, 
     if protocol == "openai":
         finish = {"end": "stop", "max_tokens": "length"}.get(answer.stop, "stop")
         refusal = answer.text if answer.stop == "refusal" else None
+        calls = [
+            {
+                "id": f"call_{n}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+            for n, (name, args) in enumerate(answer.tool_calls)
+        ]
         return {
             "id": "chatcmpl-local",
             "object": "chat.completion",
@@ -139,10 +178,11 @@ def _render(protocol: Protocol, request: Recorded, answer: Answer) -> dict[str, 
                     "index": 0,
                     "message": {
                         "role": "assistant",
-                        "content": None if refusal else answer.text,
+                        "content": None if refusal or (calls and not answer.text) else answer.text,
                         "refusal": refusal,
+                        **({"tool_calls": calls} if calls else {}),
                     },
-                    "finish_reason": finish,
+                    "finish_reason": "tool_calls" if calls else finish,
                 }
             ],
             "usage": {
@@ -150,36 +190,103 @@ def _render(protocol: Protocol, request: Recorded, answer: Answer) -> dict[str, 
                 "completion_tokens": tout,
                 "total_tokens": tin + tout,
                 "prompt_tokens_details": {"cached_tokens": answer.cache_read_tokens},
+                "completion_tokens_details": {"reasoning_tokens": answer.reasoning_tokens},
             },
         }
     if protocol == "anthropic":
-        stop = {"end": "end_turn", "max_tokens": "max_tokens"}.get(answer.stop, answer.stop)
-        return {
-            "id": "msg_local",
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [{"type": "text", "text": answer.text}] if answer.text else [],
-            "stop_reason": stop,
-            "stop_sequence": None,
-            "usage": {
-                # Anthropic counts cache tokens beside input_tokens, not in it.
-                "input_tokens": tin - answer.cache_read_tokens - answer.cache_write_tokens,
-                "output_tokens": tout,
-                "cache_read_input_tokens": answer.cache_read_tokens,
-                "cache_creation_input_tokens": answer.cache_write_tokens,
-            },
-        }
+        return _anthropic(model, answer, tin, tout)
     done = {"end": "stop", "max_tokens": "length"}.get(answer.stop, "stop")
+    message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+    if answer.tool_calls:  # Ollama's arguments are an object, and its calls have no id
+        message["tool_calls"] = [
+            {"function": {"name": name, "arguments": args}} for name, args in answer.tool_calls
+        ]
     return {
         "model": model,
         "created_at": "2026-01-01T00:00:00Z",
-        "message": {"role": "assistant", "content": answer.text},
+        "message": message,
         "done": True,
         "done_reason": done,
         "total_duration": 1,
         "prompt_eval_count": tin,
         "eval_count": tout,
+    }
+
+
+def _anthropic(model: str, answer: Answer, tin: int, tout: int) -> dict[str, Any]:
+    """An Anthropic message. With advice, as the advisor tool answers: the executor's text,
+    then per consultation a ``server_tool_use`` and an ``advisor_tool_result`` block, then the
+    answer; ``usage.iterations`` holds an executor ``message`` entry around each
+    ``advisor_message``, and the top level the executor's own tokens (input of its first
+    step, output of all), as the API reports them."""
+    stop = {"end": "end_turn", "max_tokens": "max_tokens"}.get(answer.stop, answer.stop)
+    # Anthropic counts cache tokens beside input_tokens, not in it.
+    uncached = tin - answer.cache_read_tokens - answer.cache_write_tokens
+    usage: dict[str, Any] = {
+        "input_tokens": uncached,
+        "output_tokens": tout,
+        "cache_read_input_tokens": answer.cache_read_tokens,
+        "cache_creation_input_tokens": answer.cache_write_tokens,
+    }
+    if answer.reasoning_tokens:
+        usage["output_tokens_details"] = {"thinking_tokens": answer.reasoning_tokens}
+    content: list[dict[str, Any]] = []
+    if answer.advice:
+        steps = len(answer.advice) + 1
+        ins = _split(uncached, steps)
+        outs = _split(tout, steps)
+        iterations: list[dict[str, Any]] = []
+        for n, advice in enumerate(answer.advice):
+            tool_id = f"srvtoolu_local{n}"
+            content.append(
+                {"type": "server_tool_use", "id": tool_id, "name": "advisor", "input": {}}
+            )
+            result: dict[str, Any] = (
+                {"type": "advisor_result", "text": advice.text, "stop_reason": "end_turn"}
+                if advice.text
+                else {"type": "advisor_redacted_result", "encrypted_content": "EqQBCkYIBxgC"}
+            )
+            content.append(
+                {"type": "advisor_tool_result", "tool_use_id": tool_id, "content": result}
+            )
+            iterations.append(_iteration("message", ins[n], outs[n], n == 0 and answer))
+            iterations.append(
+                {
+                    **_iteration(
+                        "advisor_message", advice.input_tokens, advice.output_tokens, None
+                    ),
+                    "model": advice.model,
+                }
+            )
+        iterations.append(_iteration("message", ins[-1], outs[-1], None))
+        usage |= {"input_tokens": ins[0], "iterations": iterations}
+    if answer.text:
+        content.append({"type": "text", "text": answer.text})
+    return {
+        "id": "msg_local",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+def _split(total: int, parts: int) -> list[int]:
+    """``total`` in ``parts`` whole shares that add up to it."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def _iteration(kind: str, tin: int, tout: int, first: Answer | bool | None) -> dict[str, Any]:
+    cached = first if isinstance(first, Answer) else None
+    return {
+        "type": kind,
+        "input_tokens": tin,
+        "output_tokens": tout,
+        "cache_read_input_tokens": cached.cache_read_tokens if cached else 0,
+        "cache_creation_input_tokens": cached.cache_write_tokens if cached else 0,
     }
 
 

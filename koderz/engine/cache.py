@@ -48,13 +48,13 @@ from pathlib import Path
 from typing import Any
 
 from koderz.models.base import GenerateConfig
-from koderz.records import Completion, Message, Usage
+from koderz.records import Completion, Consultation, Message, Usage
 
 __all__ = ["CACHE_FILE", "CallCache", "cache_from_env", "call_key"]
 
 CACHE_FILE = "cache.sqlite3"
 """The cache's file name in the data folder."""
-KEY_VERSION = 3  # 2: the timeout no longer in the key; 3: the draw is
+KEY_VERSION = 4  # 2: the timeout no longer in the key; 3: the draw is; 4: reasoning, advisor
 """Part of every key: a change to what a key covers starts a fresh set of entries."""
 
 NOT_IN_KEY = frozenset({"timeout_s"})
@@ -265,7 +265,12 @@ def _decode(value: str) -> Completion | None:
     try:
         fields = json.loads(value)
         usage = Usage(**fields.pop("usage"))
-        completion = Completion(usage=usage, **fields)
+        consultations = tuple(
+            Consultation(usage=Usage(**c.pop("usage")), **c)
+            for c in fields.pop("consultations", ())
+        )
+        notes = tuple(fields.pop("notes", ()))
+        completion = Completion(usage=usage, consultations=consultations, notes=notes, **fields)
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
     return completion if isinstance(completion.text, str) else None

@@ -18,11 +18,13 @@ from dataclasses import replace
 from typing import Any
 
 from koderz.errors import ProviderError
-from koderz.models.base import GenerateConfig, ProviderClient, RetryPolicy
+from koderz.models.advice import tools_refused
+from koderz.models.base import Advisor, Consult, GenerateConfig, ProviderClient, RetryPolicy
 from koderz.models.registry import ModelSpec, resolve_model
-from koderz.records import Completion, Message, Usage
+from koderz.records import Completion, Consultation, Message, Usage
 
 __all__ = [
+    "Advisor",
     "GenerateConfig",
     "Model",
     "ProviderClient",
@@ -133,12 +135,13 @@ class Model:
             msgs.insert(0, Message("system", system))
         cfg = replace(config or GenerateConfig(), **settings)
         client = client_for(self.spec)
+        consult = _consultant(cfg) if cfg.advisor is not None else None
         started = time.perf_counter()
         attempt = 0
         while True:
             attempt += 1
             try:
-                result = client.generate(self.spec, msgs, cfg)
+                result = client.generate(self.spec, msgs, cfg, consult=consult)
             except Exception as exc:
                 err = (
                     exc
@@ -148,6 +151,8 @@ class Model:
                 if err is None:
                     raise
                 err.attempts = attempt
+                if cfg.advisor is not None and _refuses_tools(err):
+                    raise tools_refused(err, self.name) from exc
                 if err.kind == "context_overflow":
                     return Completion(
                         text="",
@@ -168,6 +173,42 @@ class Model:
             # wall clock here, which also counts waiting for the model.
             latency = result.latency_s or time.perf_counter() - started
             return replace(result, latency_s=latency, attempts=attempt)
+
+
+def _refuses_tools(err: ProviderError) -> bool:
+    """Whether a failed call is a server refusing the advisor tool (tools unsupported)."""
+    return err.kind == "bad_request" and "tool" in str(err).lower()
+
+
+ADVISOR_ASK = (
+    "A programmer working on the task below asks for your advice:\n{question}\n\n"
+    "The conversation so far:\n{transcript}"
+)
+
+
+def _consultant(config: GenerateConfig) -> Consult:
+    """The call to the advisor that an emulated advisor tool makes for the worker."""
+    advisor = config.advisor
+    assert advisor is not None
+    model = get_model(advisor.model)
+    settings = GenerateConfig(
+        max_tokens=config.max_tokens, timeout_s=config.timeout_s, reasoning=advisor.reasoning
+    )
+
+    def consult(question: str, transcript: str) -> Consultation:
+        messages = [Message("user", ADVISOR_ASK.format(question=question, transcript=transcript))]
+        if advisor.instructions:
+            messages.insert(0, Message("system", advisor.instructions))
+        try:
+            got = model.complete(messages, config=settings)
+        except ProviderError as e:
+            # The worker goes on without this advice; the advisor's failure is said to it.
+            return Consultation(
+                model.name, Usage(), f"(the advisor could not answer: {e})", question
+            )
+        return Consultation(model.name, got.usage, got.text.strip(), question, got.latency_s)
+
+    return consult
 
 
 def get_model(name: str, *, retry: RetryPolicy | None = None) -> Model:

@@ -12,10 +12,13 @@ from typing import Any, Protocol
 
 from koderz.errors import MissingKeyError, ProviderError
 from koderz.models.registry import ModelSpec
-from koderz.records import Completion, Message
+from koderz.records import Completion, Consultation, Message
 from koderz.redaction import read_dotenv
 
 __all__ = [
+    "REASONING_LEVELS",
+    "Advisor",
+    "Consult",
     "GenerateConfig",
     "ProviderClient",
     "RetryPolicy",
@@ -24,6 +27,29 @@ __all__ = [
     "parse_retry_after",
     "translate_sdk_error",
 ]
+
+
+REASONING_LEVELS = ("none", "low", "medium", "high")
+"""How hard a model that can reason is asked to: OpenAI's ``reasoning_effort``, Anthropic's
+extended thinking (a budget per level) or effort, Ollama's ``think``."""
+
+
+Consult = Callable[[str, str], Consultation]
+"""``consult(question, transcript)``: call the advisor of ``GenerateConfig.advisor``."""
+
+
+@dataclass(frozen=True)
+class Advisor:
+    """An advisor the worker may consult while it answers (advice ``on_request``)."""
+
+    model: str
+    """The advisor model (any name :func:`~koderz.models.get_model` takes)."""
+    max_uses: int | None = None
+    """Consultations allowed in this call; None for no limit of Koderz's."""
+    instructions: str = ""
+    """The advisor's system prompt (the emulated tool's; Anthropic's advisor has its own)."""
+    reasoning: str | None = None
+    """The advisor's reasoning level (:data:`REASONING_LEVELS`), where Koderz calls it."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +67,12 @@ class GenerateConfig:
     cache_prompt: bool = False
     """Ask the provider to cache the system prompt (Anthropic's ``cache_control``; OpenAI
     caches long prefixes by itself)."""
+    reasoning: str | None = None
+    """How hard to reason (:data:`REASONING_LEVELS`); None leaves the model's default. A model
+    that cannot reason ignores it, with a note in the completion."""
+    advisor: Advisor | None = None
+    """An advisor the worker may consult while it answers: Anthropic's advisor tool for a
+    Claude worker and advisor, an ``advisor`` function tool for other workers."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +103,18 @@ class ProviderClient(Protocol):
     provider: str
 
     def generate(
-        self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        config: GenerateConfig,
+        *,
+        consult: Consult | None = None,
     ) -> Completion:
         """One attempt at a call; ``attempts`` is filled in by the caller, and so is
         ``latency_s`` (the wall time) when the client leaves it 0. A client that measures the
         model's own time (the embedded model does, in its worker) returns it, and any wait
-        for the model as ``wait_s``."""
+        for the model as ``wait_s``. With ``config.advisor``, ``consult`` calls the advisor
+        for a client that emulates the advisor tool (:mod:`koderz.models.advice`)."""
         ...
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from koderz.errors import ConfigError, ProviderError
-from koderz.models.base import GenerateConfig
+from koderz.models.base import Consult, GenerateConfig
 from koderz.models.registry import ModelSpec
 from koderz.records import Completion, Message, Usage
 
@@ -415,8 +415,27 @@ class LlamaCppClient:
         return ProviderError(message, provider=PROVIDER, model=self.name, kind="crashed")
 
     def generate(
-        self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        config: GenerateConfig,
+        *,
+        consult: Consult | None = None,
     ) -> Completion:
+        if config.advisor is not None:
+            # The worker process runs plain chat completions: no tool calls.
+            raise ProviderError(
+                f"{spec.name} runs in llama.cpp without tool calls, so it cannot ask for advice "
+                "when it wants (advice on_request). Use --advice on_failure.",
+                provider=PROVIDER,
+                model=spec.name,
+                kind="bad_request",
+            )
+        notes = (
+            (f"reasoning {config.reasoning} ignored: {spec.name} cannot reason",)
+            if config.reasoning not in (None, "none")
+            else ()
+        )
         request: dict[str, Any] = {
             "op": "generate",
             "messages": [{"role": m.role, "content": m.content} for m in messages],
@@ -448,7 +467,14 @@ class LlamaCppClient:
             stop = "empty"
         usage = Usage(input_tokens=reply["prompt_tokens"], output_tokens=reply["completion_tokens"])
         return Completion(
-            reply["text"], usage, reply["model_s"], spec.name, PROVIDER, stop, wait_s=waited
+            reply["text"],
+            usage,
+            reply["model_s"],
+            spec.name,
+            PROVIDER,
+            stop,
+            wait_s=waited,
+            notes=notes,
         )
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:

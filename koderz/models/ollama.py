@@ -13,9 +13,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from koderz.errors import ProviderError
-from koderz.models.base import GenerateConfig, http_error, kind_for_status, parse_retry_after
+from koderz.models.advice import (
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    TOOL_PARAMETERS,
+    Step,
+    ToolCall,
+    advise_loop,
+)
+from koderz.models.base import (
+    Consult,
+    GenerateConfig,
+    http_error,
+    kind_for_status,
+    parse_retry_after,
+)
 from koderz.models.registry import ModelSpec
-from koderz.records import Completion, Message, Usage
+from koderz.records import Completion, Consultation, Message, Usage
 
 PROVIDER = "ollama"
 DEFAULT_HOST = "http://127.0.0.1:11434"  # the SDK's own default
@@ -55,30 +69,113 @@ class OllamaClient:
         self._seen.retry_after = parse_retry_after(response.headers)
 
     def generate(
-        self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        config: GenerateConfig,
+        *,
+        consult: Consult | None = None,
     ) -> Completion:
         options: dict[str, Any] = {"num_predict": config.max_tokens}
         if config.temperature is not None:
             options["temperature"] = config.temperature
         if config.seed is not None:
             options["seed"] = config.seed
-        self._seen.retry_after = None
-        response = self._sdk(config.timeout_s).chat(
-            model=spec.api_model,
-            messages=[{"role": m.role, "content": m.content} for m in messages],
-            options=options,
-            stream=False,
+        request: dict[str, Any] = {
+            "model": spec.api_model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "options": options,
+            "stream": False,
+        }
+        if config.reasoning is not None:
+            # Ollama's think: off, or a level (models that know levels take it, the others
+            # think at their default); a model that cannot think is asked again without it.
+            request["think"] = False if config.reasoning == "none" else config.reasoning
+        notes: list[str] = []
+        sdk = self._sdk(config.timeout_s)
+        if config.advisor is None:
+            step = self._step(sdk, spec, request, notes)
+            return self._completion(spec, step, step.usage, (), notes)
+        assert consult is not None
+        # Flat parameters only: the SDK drops what its schema model does not know.
+        request["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": TOOL_NAME,
+                    "description": TOOL_DESCRIPTION,
+                    "parameters": TOOL_PARAMETERS,
+                },
+            }
+        ]
+        transcript = "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)
+        said: list[str] = [""]
+
+        def send(results: Sequence[tuple[ToolCall, str]]) -> Step:
+            if results:
+                calls = [
+                    {"function": {"name": call.name, "arguments": call.arguments}}
+                    for call, _ in results
+                ]
+                request["messages"] = [
+                    *request["messages"],
+                    {"role": "assistant", "content": said[0], "tool_calls": calls},
+                    *({"role": "tool", "tool_name": c.name, "content": r} for c, r in results),
+                ]
+            step = self._step(sdk, spec, request, notes)
+            said[0] = step.text
+            return step
+
+        step, usage, consultations = advise_loop(
+            send, consult, transcript, max_uses=config.advisor.max_uses
         )
+        return self._completion(spec, step, usage, consultations, notes)
+
+    def _step(self, sdk: Any, spec: ModelSpec, request: dict[str, Any], notes: list[str]) -> Step:
+        import ollama
+
+        self._seen.retry_after = None
+        try:
+            response = sdk.chat(**request)
+        except ollama.ResponseError as e:
+            if "think" not in request or "think" not in str(e.error).lower():
+                raise
+            level = request.pop("think")
+            notes.append(f"reasoning {level} ignored: {spec.name} cannot think ({e.error})")
+            response = sdk.chat(**request)
         text = response.message.content or ""
         reason = response.done_reason or "stop"
         stop = _STOP.get(reason, reason)
-        if not text and stop == "end":
+        calls = tuple(
+            ToolCall(f"call_{n}", call.function.name, dict(call.function.arguments or {}))
+            for n, call in enumerate(response.message.tool_calls or [])
+        )
+        if not text and stop == "end" and not calls:
             stop = "empty"
         usage = Usage(
             input_tokens=response.prompt_eval_count or 0,
             output_tokens=response.eval_count or 0,
         )
-        return Completion(text, usage, 0.0, spec.name, PROVIDER, stop)
+        return Step(text, usage, stop, calls)
+
+    @staticmethod
+    def _completion(
+        spec: ModelSpec,
+        step: Step,
+        usage: Usage,
+        consultations: tuple[Consultation, ...],
+        notes: list[str],
+    ) -> Completion:
+        return Completion(
+            step.text,
+            usage,
+            0.0,
+            spec.name,
+            PROVIDER,
+            step.stop_reason,
+            consultations=consultations,
+            notes=tuple(notes),
+        )
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         import httpx

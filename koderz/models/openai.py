@@ -8,14 +8,23 @@ need. OpenAI counts cached tokens *inside* ``prompt_tokens``, as Koderz does.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from koderz.errors import ProviderError
-from koderz.models.base import GenerateConfig, api_key, error_body, translate_sdk_error
+from koderz.models.advice import (
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    TOOL_PARAMETERS,
+    Step,
+    ToolCall,
+    advise_loop,
+)
+from koderz.models.base import Consult, GenerateConfig, api_key, error_body, translate_sdk_error
 from koderz.models.registry import ModelSpec
-from koderz.records import Completion, Message, Usage
+from koderz.records import Completion, Consultation, Message, Usage
 
 PROVIDER = "openai"
 KEY_VAR = "OPENAI_API_KEY"
@@ -56,7 +65,12 @@ class OpenAIClient:
         self._compat = base_url is not None
 
     def generate(
-        self, spec: ModelSpec, messages: Sequence[Message], config: GenerateConfig
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        config: GenerateConfig,
+        *,
+        consult: Consult | None = None,
     ) -> Completion:
         reasoning = not self._compat and spec.api_model.startswith(_REASONING_PREFIXES)
         kwargs: dict[str, Any] = {
@@ -70,31 +84,140 @@ class OpenAIClient:
             kwargs["temperature"] = config.temperature
         if config.seed is not None:
             kwargs["seed"] = config.seed
-        response = self._sdk.chat.completions.create(**kwargs)
-        choice = response.choices[0] if response.choices else None
-        text = (choice.message.content or "") if choice else ""
-        stop = (
-            _STOP.get(str(choice.finish_reason), str(choice.finish_reason)) if choice else "empty"
+        notes: list[str] = []
+        if config.reasoning is not None:
+            if reasoning or self._compat:
+                # A compatible server's model may reason or not; one that refuses the
+                # setting is asked again without it (see _create).
+                kwargs["reasoning_effort"] = config.reasoning
+            else:
+                notes.append(f"reasoning {config.reasoning} ignored: {spec.name} cannot reason")
+        if config.advisor is None:
+            step = self._step(spec, kwargs, notes)
+            return self._completion(spec, step, step.usage, (), notes)
+        assert consult is not None
+        kwargs["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": TOOL_NAME,
+                    "description": TOOL_DESCRIPTION,
+                    "parameters": TOOL_PARAMETERS,
+                },
+            }
+        ]
+        transcript = "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)
+        sent = _Said()
+
+        def send(results: Sequence[tuple[ToolCall, str]]) -> Step:
+            if results:
+                calls = [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                    }
+                    for call, _ in results
+                ]
+                kwargs["messages"] = [
+                    *kwargs["messages"],
+                    {"role": "assistant", "content": sent.text or None, "tool_calls": calls},
+                    *({"role": "tool", "tool_call_id": c.id, "content": r} for c, r in results),
+                ]
+            step = self._step(spec, kwargs, notes)
+            sent.text = step.text
+            return step
+
+        step, usage, consultations = advise_loop(
+            send, consult, transcript, max_uses=config.advisor.max_uses
         )
-        if choice is not None and getattr(choice.message, "refusal", None):
-            stop = "refusal"
-        elif not text and stop == "end":
-            stop = "empty"
-        u = response.usage
-        cached = 0
-        if u is not None and u.prompt_tokens_details is not None:
-            cached = u.prompt_tokens_details.cached_tokens or 0
-        usage = Usage(
-            input_tokens=(u.prompt_tokens or 0) if u else 0,
-            output_tokens=(u.completion_tokens or 0) if u else 0,
-            cache_read_tokens=cached,
+        return self._completion(spec, step, usage, consultations, notes)
+
+    def _step(self, spec: ModelSpec, kwargs: dict[str, Any], notes: list[str]) -> Step:
+        """One request; a compatible server that refuses the reasoning setting is asked
+        again without it (a model that cannot reason ignores the setting, with a note)."""
+        import openai
+
+        try:
+            response = self._sdk.chat.completions.create(**kwargs)
+        except openai.BadRequestError as e:
+            if "reasoning_effort" not in kwargs or "reasoning" not in str(e).lower():
+                raise
+            level = kwargs.pop("reasoning_effort")
+            notes.append(f"reasoning {level} ignored: {spec.name}'s server refused it")
+            response = self._sdk.chat.completions.create(**kwargs)
+        return _parse(response)
+
+    @staticmethod
+    def _completion(
+        spec: ModelSpec,
+        step: Step,
+        usage: Usage,
+        consultations: tuple[Consultation, ...],
+        notes: list[str],
+    ) -> Completion:
+        return Completion(
+            step.text,
+            usage,
+            0.0,
+            spec.name,
+            PROVIDER,
+            step.stop_reason,
+            consultations=consultations,
+            notes=tuple(notes),
         )
-        return Completion(text, usage, 0.0, spec.name, PROVIDER, stop)
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         import openai
 
         return translate_sdk_error(openai, exc, PROVIDER, spec, refine=_refine)
+
+
+class _Said:
+    """What the worker said before its tool calls (sent back with them)."""
+
+    text = ""
+
+
+def _parse(response: Any) -> Step:
+    """A chat completion as one step of the loop: text, usage, stop reason, tool calls."""
+    choice = response.choices[0] if response.choices else None
+    text = (choice.message.content or "") if choice else ""
+    stop = _STOP.get(str(choice.finish_reason), str(choice.finish_reason)) if choice else "empty"
+    if choice is not None and getattr(choice.message, "refusal", None):
+        stop = "refusal"
+    elif not text and stop == "end":
+        stop = "empty"
+    calls = []
+    for n, call in enumerate((choice.message.tool_calls or []) if choice else []):
+        function = getattr(call, "function", None)
+        if function is None:
+            continue
+        try:
+            arguments = json.loads(function.arguments or "{}")
+        except ValueError:
+            arguments = {"question": function.arguments}
+        calls.append(
+            ToolCall(
+                call.id or f"call_{n}",
+                function.name,
+                arguments if isinstance(arguments, dict) else {},
+            )
+        )
+    u = response.usage
+    cached = reasoned = 0
+    if u is not None and u.prompt_tokens_details is not None:
+        cached = u.prompt_tokens_details.cached_tokens or 0
+    if u is not None and getattr(u, "completion_tokens_details", None) is not None:
+        reasoned = u.completion_tokens_details.reasoning_tokens or 0
+    output = (u.completion_tokens or 0) if u else 0
+    usage = Usage(
+        input_tokens=(u.prompt_tokens or 0) if u else 0,
+        output_tokens=output,
+        cache_read_tokens=cached,
+        reasoning_tokens=min(reasoned, output),
+    )
+    return Step(text, usage, stop, tuple(calls))
 
 
 def _refine(exc: Any, kind: str, detail: str) -> str:

@@ -80,9 +80,15 @@ def _api(name: str, provider: Provider, tier: Tier, price_ref: str | None = None
 
 
 _BUILTIN: tuple[ModelSpec, ...] = (
-    # Anthropic. Tiers: Opus and Sonnet advise; Haiku is a cheap worker.
+    # Anthropic. Tiers: Opus, Sonnet and Fable advise; Haiku is a cheap worker.
+    _api("claude-opus-5-5", "anthropic", "frontier"),
+    _api("claude-sonnet-5-5", "anthropic", "frontier"),
+    _api("claude-fable-5-1", "anthropic", "frontier"),
+    _api("claude-fable-5", "anthropic", "frontier"),
     _api("claude-opus-5", "anthropic", "frontier"),
     _api("claude-sonnet-5", "anthropic", "frontier"),
+    _api("claude-opus-4-8", "anthropic", "frontier"),
+    _api("claude-opus-4-7", "anthropic", "frontier"),
     _api("claude-opus-4-6", "anthropic", "frontier"),
     _api("claude-sonnet-4-6", "anthropic", "frontier"),
     _api("claude-opus-4-5", "anthropic", "frontier"),

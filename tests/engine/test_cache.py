@@ -16,8 +16,8 @@ import pytest
 
 from koderz.engine import cache as cache_module
 from koderz.engine.cache import CACHE_FILE, NOT_IN_KEY, CallCache, cache_from_env, call_key
-from koderz.models import GenerateConfig
-from koderz.records import Completion, Message, Usage
+from koderz.models import Advisor, GenerateConfig
+from koderz.records import Completion, Consultation, Message, Usage
 
 MESSAGES = (Message("system", "You write Python."), Message("user", "def add(a, b):"))
 CALL = dict(provider="openai", model="gpt-4o-mini", messages=MESSAGES, epoch=1)
@@ -33,6 +33,10 @@ def _completion(text: str = "    return a + b\n") -> Completion:
         stop_reason="end",
         attempts=2,
         wait_s=0.5,
+        consultations=(
+            Consultation("claude-opus-4-8", Usage(800, 500), "Sort first.", "How?", 1.5),
+        ),
+        notes=("reasoning high ignored: gpt-4o-mini cannot reason",),
     )
 
 
@@ -53,7 +57,8 @@ def test_a_miss_then_a_hit_with_every_field(tmp_path, strict_warnings):
     cache = CallCache(tmp_path / CACHE_FILE)
     assert cache.get(_key()) is None
     cache.put(_key(), _completion())
-    assert cache.get(_key()) == _completion()  # cache tokens, attempts, wait_s included
+    # Cache tokens, attempts, wait_s, the advisor's consultations and notes included.
+    assert cache.get(_key()) == _completion()
     assert cache.get(_key(epoch=2)) is None
     # Another object (another process, a Dask worker) on the same file sees it.
     assert CallCache(tmp_path / CACHE_FILE).get(_key()) == _completion()
@@ -74,6 +79,8 @@ OTHER_SETTINGS = {
     "temperature": 0.2,
     "seed": 7,
     "cache_prompt": True,
+    "reasoning": "high",
+    "advisor": Advisor("claude-opus-4-8", max_uses=2),
 }
 
 
@@ -116,8 +123,8 @@ def test_the_key_is_stable_and_hex():
     assert len(key) == 64 and int(key, 16) >= 0
     # Pinned: the same call must map to the same entry in every future version that keeps
     # KEY_VERSION; change KEY_VERSION (and this value) when what a key covers changes.
-    assert cache_module.KEY_VERSION == 3
-    assert key == "465c3d2b35cacedcdc49292f1dd354b459d13cb836e1b6aac6a6aa56063e7b29"
+    assert cache_module.KEY_VERSION == 4
+    assert key == "81a4bfb832c89bc599e7318cfabe670406226c7b1e2fa05bd937e1eebe3ca26f"
 
 
 def test_threads_hammering_one_cache(tmp_path, strict_warnings):
