@@ -16,7 +16,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from koderz.engine.strategies import FEEDBACK_CHOICES, STOP_CHOICES
+from koderz.engine.strategies import (
+    ADVICE_CHOICES,
+    FEEDBACK_CHOICES,
+    REASONING_CHOICES,
+    REASONING_ROLES,
+    STOP_CHOICES,
+)
 from koderz.errors import ConfigError, KoderzError
 
 __all__ = ["main"]
@@ -27,7 +33,7 @@ Command = Callable[[argparse.Namespace], int]
 FORMATS = ("text", "json", "markdown", "latex", "csv")
 
 # What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
-DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-5"
+DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-6"
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -80,6 +86,7 @@ def _add_models(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
+    from koderz.models.lifecycle import deprecation
     from koderz.models.prices import list_price
     from koderz.models.registry import known_models
 
@@ -95,6 +102,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
                 "output_usd_per_mtok": price.output_usd_per_mtok if price else None,
                 "cache_read_usd_per_mtok": price.cache_read_usd_per_mtok if price else None,
                 "price_source": price.source if price else "unknown (set one with set_price)",
+                "deprecated": deprecation(spec) or None,
             }
         )
     if args.json:
@@ -125,6 +133,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _print_json(rows)
     else:
         for r in rows:
+            if r.get("deprecated"):
+                print(f"NOTE  {r['model']} is {r['deprecated']}: migrate to a current model.")
             if r["ok"]:
                 print(
                     f"ok    {r['model']}: {r['latency_s']:.2f} s, {r['input_tokens']} in / "
@@ -137,6 +147,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- the engine
+
+
+def _reasoning(value: str) -> str | dict[str, str]:
+    """``--reasoning high`` or ``--reasoning worker=low,reviewer=high``."""
+    if "=" not in value:
+        return value
+    pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+    return {role.strip(): level.strip() for role, _, level in pairs}
 
 
 def _none(value: str) -> str | None:
@@ -223,6 +241,22 @@ def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
     s.add_argument("--max-tokens", type=int, metavar="N", help="default 1024")
     s.add_argument(
         "--tests-per-problem", type=int, metavar="N", help="tests the tester writes (default 5)"
+    )
+    s.add_argument(
+        "--advice",
+        choices=ADVICE_CHOICES,
+        help="when the reviewer (the advisor) is consulted: interval (every "
+        "--checkpoint-interval attempts, the default), on_failure (after each attempt that "
+        "fails its visible tests), on_request (when the worker asks: Anthropic's advisor tool "
+        "for a Claude pair, an advisor function tool for other workers)",
+    )
+    s.add_argument("--max-advice", type=int, metavar="N", help="most consultations per experiment")
+    s.add_argument(
+        "--reasoning",
+        type=_reasoning,
+        metavar="LEVEL|ROLE=LEVEL,...",
+        help=f"how hard the models reason ({'|'.join(REASONING_CHOICES)}), for every role or "
+        f"per role ({', '.join(REASONING_ROLES)}), e.g. worker=low,reviewer=high",
     )
     s.add_argument(
         "--reuse-spec",
@@ -378,6 +412,9 @@ def _strategy_switches(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "max_tokens": args.max_tokens,
         "tests_per_problem": args.tests_per_problem,
+        "advice": args.advice,
+        "max_advice": args.max_advice,
+        "reasoning": args.reasoning,
         "reuse_spec": args.reuse_spec,
     }
 

@@ -20,6 +20,9 @@ Schema version 1 — one row per step, ``role`` saying which:
                 ``own_total`` of them; ``own_dropped`` that did not parse or run, and why in
                 ``error``)
 ``attempt``     the worker wrote code (``iteration`` 1, 2, ...) and the sandbox judged it
+``advice``      the advisor answered the worker's question during an attempt (advice
+                ``on_request``): its own tokens and cost, the question in ``prompt``, the
+                advice in ``guidance``; the attempt's row holds the worker's tokens alone
 ``checkpoint``  the reviewer looked at the attempts so far and wrote ``guidance``
 ``end``         the experiment ended; ``status`` says why: ``stopped`` (its stop rule was
                 met: the visible tests passed, or nothing was visible), ``solved`` (stop
@@ -68,9 +71,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-ROLES = ("spec", "plan", "tests", "attempt", "repair", "checkpoint", "end")
+ROLES = ("spec", "plan", "tests", "attempt", "advice", "repair", "checkpoint", "end")
 
-CALL_ROLES = ("spec", "plan", "tests", "attempt", "repair", "checkpoint")
+CALL_ROLES = ("spec", "plan", "tests", "attempt", "advice", "repair", "checkpoint")
 """Roles of rows that are model calls (every role but ``end``)."""
 
 CODE_ROLES = ("attempt", "repair")
@@ -91,7 +94,8 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
         "role",
         pa.string(),
         "spec, plan (an architect's implementation plan), tests (the tester's), attempt,"
-        " repair (code fixed by the repairer), checkpoint or end.",
+        " advice (the advisor, asked during an attempt), repair (code fixed by the"
+        " repairer), checkpoint or end.",
     ),
     ("epoch", pa.int32(), "Which repeat of the (problem, strategy) this is, from 1."),
     (
@@ -107,6 +111,11 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("output_tokens", pa.int64(), "Generated tokens."),
     ("cache_read_tokens", pa.int64(), "Part of input_tokens read from the cache."),
     ("cache_write_tokens", pa.int64(), "Part of input_tokens written to the cache."),
+    (
+        "reasoning_tokens",
+        pa.int64(),
+        "Part of output_tokens spent reasoning (thinking); billed as output.",
+    ),
     ("cost_usd", pa.float64(), "Token cost in dollars, cache-aware."),
     ("hardware_cost_usd", pa.float64(), "Local latency_s at the hardware rate (0 by default)."),
     ("price_source", pa.string(), "Which price source and version priced the call."),
@@ -183,6 +192,11 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
         " provider_error when the model call failed.",
     ),
     ("error", pa.string(), "What went wrong, in words (empty when nothing did)."),
+    (
+        "notes",
+        pa.string(),
+        "What a call left out and why (a reasoning level for a model that cannot reason).",
+    ),
     ("code", pa.string(), "Attempt: the program that was run."),
     ("feedback", pa.string(), "Attempt: what the worker is shown of the result next time."),
     ("guidance", pa.string(), "Checkpoint: the reviewer's guidance. Spec: the spec."),
@@ -221,6 +235,17 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
         " (what the hidden tests leak).",
     ),
     ("mode", pa.string(), "Setting: iterative or zero_shot."),
+    (
+        "advice",
+        pa.string(),
+        "Setting: when the reviewer (advisor) is consulted: interval, on_failure or on_request.",
+    ),
+    ("max_advice", pa.int32(), "Setting: the most consultations in one experiment (null: any)."),
+    (
+        "reasoning",
+        pa.string(),
+        "Setting: reasoning levels per role, e.g. all=high or worker=low,reviewer=high.",
+    ),
     (
         "stop",
         pa.string(),

@@ -126,3 +126,20 @@ def test_a_closed_pipe_is_no_traceback():
         os.close(write_end)
     assert proc.returncode == 141
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+# The SDK warns at the call too: that is the point.
+@pytest.mark.filterwarnings("ignore:The model 'claude-opus-4-5' is deprecated")
+def test_models_and_check_flag_a_deprecated_model(serve, capsys):
+    status, rows = run_json(capsys, "models", "--json")
+    assert status == 0
+    flagged = {r["name"]: r["deprecated"] for r in rows}
+    assert (
+        flagged["claude-opus-4-5"]
+        == "deprecated: end of life January 22nd, 2027 (the anthropic SDK)"
+    )
+    assert flagged["claude-opus-4-8"] is None and flagged["claude-sonnet-4-6"] is None
+    serve("anthropic", script=["ok"])
+    assert main(["check", "claude-opus-4-5"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NOTE  claude-opus-4-5 is deprecated: end of life January 22nd, 2027")

@@ -144,10 +144,10 @@ def models_table(steps: pd.DataFrame) -> pd.DataFrame:
     input, output, cache read) and the price source the rows name.
 
     Examples:
-        >>> steps = pd.DataFrame({"role": ["attempt", "end"], "model": ["claude-opus-4-5", ""],
+        >>> steps = pd.DataFrame({"role": ["attempt", "end"], "model": ["claude-opus-4-8", ""],
         ...     "provider": ["anthropic", ""], "tier": ["frontier", ""],
         ...     "price_source": ["genai-prices 1", ""]})
-        >>> row = models_table(steps).loc["claude-opus-4-5"]
+        >>> row = models_table(steps).loc["claude-opus-4-8"]
         >>> int(row["calls"]), float(row["$/Mtok in"]), float(row["$/Mtok out"])
         (1, 5.0, 25.0)
     """

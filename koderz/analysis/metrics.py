@@ -110,7 +110,7 @@ def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
         ...     "spec_reused": [False, None], "input_tokens": [1000, 0],
         ...     "output_tokens": [200, 0], "cache_read_tokens": [0, 0],
         ...     "cache_write_tokens": [0, 0]})
-        >>> reprice(rows, "claude-opus-4-5").round(6).tolist()  # 1000*$5/M + 200*$25/M
+        >>> reprice(rows, "claude-opus-4-8").round(6).tolist()  # 1000*$5/M + 200*$25/M
         [0.01, 0.0]
     """
     price = _list_price(model)

@@ -143,6 +143,10 @@ class StoryStep:
             return f"Checkpoint after attempt {self.iteration}" + (
                 " (plateau)" if self.plateau else ""
             )
+        if self.role == "advice":
+            return f"Advice asked for during attempt {self.iteration}"
+        if self.role == "tests":
+            return f"Tests written ({self.tests})"
         return "End"
 
 
@@ -184,7 +188,7 @@ def story(steps: pd.DataFrame, experiment_id: str) -> Story:
     r: Any  # a row of the steps table
     for r in rows.itertuples():
         role = _str(r, "role")
-        if role not in ("spec", "plan", "checkpoint", "end", *CODE_ROLES):
+        if role not in ("spec", "plan", "tests", "checkpoint", "advice", "end", *CODE_ROLES):
             continue
         tokens_in, tokens_out = _cell(r, "input_tokens"), _cell(r, "output_tokens")
         rung = _cell(r, "rung")
@@ -220,6 +224,18 @@ def story(steps: pd.DataFrame, experiment_id: str) -> Story:
             )
         elif role == "end":
             step = replace(step, passed=flag(_cell(r, "passed")))
+        elif role == "tests":
+            kept, dropped = _cell(r, "own_total") or 0, _cell(r, "own_dropped") or 0
+            dropped_why = f"\nDropped: {step.error}" if step.error else ""
+            step = replace(
+                step,
+                tests=f"{int(kept)} kept, {int(dropped)} dropped",
+                text=(_str(r, "code") or "(none kept)") + dropped_why,
+            )
+        elif role == "advice":
+            question = _str(r, "prompt")
+            asked = f"Asked: {question}\n" if question else ""
+            step = replace(step, text=asked + (_str(r, "guidance") or "(advice not readable)"))
         else:
             text = _str(r, "guidance")
             what = "guidance" if role == "checkpoint" else role

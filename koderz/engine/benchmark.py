@@ -111,7 +111,7 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
     )
     strategies = [Strategy("local-only", worker=local, **settings)]
     if env.get("ANTHROPIC_API_KEY"):
-        frontier, small = "claude-sonnet-4-5", "claude-haiku-4-5"
+        frontier, small = "claude-sonnet-4-6", "claude-haiku-4-5"
     elif env.get("OPENAI_API_KEY"):
         frontier, small = "gpt-4o", "gpt-4o-mini"
     else:
@@ -156,6 +156,9 @@ def run_benchmark(
     seed: int | None = None,
     max_tokens: int = 1024,
     tests_per_problem: int = 5,
+    advice: str = "interval",
+    max_advice: int | None = None,
+    reasoning: str | Mapping[str, str] | None = None,
     reuse_spec: bool = False,
     workers: int = 1,
     max_cost: float | None = None,
@@ -177,6 +180,11 @@ def run_benchmark(
         problems: ``humaneval``, a problem file (HumanEval+/MBPP+/custom JSONL), or
             :class:`~koderz.records.Problem` objects.
         select: ``0:20`` (positions), ``HumanEval/3,HumanEval/7`` (ids).
+        advice: When the reviewer (the advisor) is consulted: ``interval``, ``on_failure`` or
+            ``on_request`` (:data:`~koderz.engine.strategies.ADVICE_CHOICES`); ``max_advice``
+            caps the consultations of an experiment.
+        reasoning: A reasoning level for every role, or per role (``{"worker": "low",
+            "reviewer": "high"}``).
         stop: ``visible`` (default): each experiment stops when the tests it can see pass
             and submits one answer, which the hidden tests judge; ``oracle``: it stops when
             the hidden tests pass (an upper bound; :data:`~koderz.engine.strategies.STOP_CHOICES`).
@@ -215,6 +223,9 @@ def run_benchmark(
         "seed": seed,
         "max_tokens": max_tokens,
         "tests_per_problem": tests_per_problem,
+        "advice": advice,
+        "max_advice": max_advice,
+        "reasoning": reasoning,
         "reuse_spec": reuse_spec,
     }
     chosen_strategies = _strategies(

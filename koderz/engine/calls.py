@@ -13,19 +13,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any
 
 from koderz.engine import prompts
 from koderz.engine.cache import CallCache, call_key
 from koderz.engine.strategies import EPOCH_SEED_STRIDE, Strategy
 from koderz.errors import KoderzError
-from koderz.models import GenerateConfig, get_model
+from koderz.models import Advisor, GenerateConfig, get_model
 from koderz.models.prices import price_call
 from koderz.models.registry import ModelSpec, resolve_model
 from koderz.records import Completion, Message
 from koderz.store import CODE_ROLES
 
-__all__ = ["Budget", "Caller", "Limiter", "Stopped", "now"]
+__all__ = ["Budget", "Called", "Caller", "Limiter", "Stopped", "now"]
 
 
 Limiter = Callable[[str], AbstractContextManager[Any]]
@@ -103,24 +104,35 @@ class Caller:
         self.paid = 0.0
         """Dollars this experiment's calls paid in this session."""
 
-    def config(self, role: str, iteration: int) -> GenerateConfig:
-        """The generation settings of a call: attempts and epochs get seeds of their own."""
+    def config(self, role: str, iteration: int, advisor: Advisor | None = None) -> GenerateConfig:
+        """The generation settings of a call: attempts and epochs get seeds of their own,
+        each role its reasoning level."""
         seed = self.strategy.seed
         if seed is not None:
             seed += EPOCH_SEED_STRIDE * (self.epoch - 1)
             if role in CODE_ROLES:
                 seed += iteration - 1
         return GenerateConfig(
-            max_tokens=self.strategy.max_tokens, temperature=self.strategy.temperature, seed=seed
+            max_tokens=self.strategy.max_tokens,
+            temperature=self.strategy.temperature,
+            seed=seed,
+            reasoning=self.strategy.reasoning_for(role),
+            advisor=advisor,
         )
 
     def call(
-        self, role: str, model_name: str, messages: Sequence[Message], iteration: int
-    ) -> tuple[Completion | None, dict[str, Any]]:
-        """Call a model (or the cache); returns the completion (None if the call failed) and
-        the row's fields."""
+        self,
+        role: str,
+        model_name: str,
+        messages: Sequence[Message],
+        iteration: int,
+        *,
+        advisor: Advisor | None = None,
+    ) -> Called:
+        """Call a model (or the cache): the completion (None if the call failed), the row's
+        fields, and a row for each consultation of the advisor made inside it."""
         spec = resolve_model(model_name)
-        config = self.config(role, iteration)
+        config = self.config(role, iteration, advisor)
         row: dict[str, Any] = {
             "role": role,
             "iteration": iteration,
@@ -146,7 +158,8 @@ class Caller:
             if hit is not None:
                 if self.budget.halted:
                     raise Stopped
-                return hit, self._completed(row, spec, hit, paid=False, waited=0.0)
+                done = self._completed(row, spec, hit, paid=False, waited=0.0)
+                return Called(hit, done, self._consultations(hit, iteration, paid=False))
         asked = time.perf_counter()
         waited = 0.0
         try:
@@ -159,6 +172,7 @@ class Caller:
                 completion = get_model(model_name).complete(messages, config=config)
                 # Booked before the slot is released, so the next holder sees the money.
                 done = self._completed(row, spec, completion, paid=True, waited=waited)
+                advice = self._consultations(completion, iteration, paid=True)
         except KoderzError as e:
             row.update(
                 status="provider_error",
@@ -171,10 +185,10 @@ class Caller:
                 paid_usd=0.0,
                 cached=False,
             )
-            return None, row
+            return Called(None, row)
         if self.cache is not None and key is not None:
             self.cache.put(key, completion)
-        return completion, done
+        return Called(completion, done, advice)
 
     def _completed(
         self,
@@ -196,6 +210,8 @@ class Caller:
             output_tokens=u.output_tokens,
             cache_read_tokens=u.cache_read_tokens,
             cache_write_tokens=u.cache_write_tokens,
+            reasoning_tokens=u.reasoning_tokens,
+            notes="; ".join(completion.notes),
             cost_usd=cost.usd,
             hardware_cost_usd=cost.hardware_usd,
             paid_usd=spent,
@@ -210,3 +226,56 @@ class Caller:
             finished_at=now(),
         )
         return row
+
+    def _consultations(
+        self, completion: Completion, iteration: int, *, paid: bool
+    ) -> list[dict[str, Any]]:
+        """A row for each consultation of the advisor inside a call, priced at the advisor's
+        model and booked (nothing, if the call came from the cache)."""
+        rows = []
+        for c in completion.consultations:
+            spec = resolve_model(c.model)
+            cost = price_call(spec, c.usage, latency_s=c.latency_s)
+            spent = cost.usd + cost.hardware_usd if paid else 0.0
+            self.budget.add(spent)
+            self.paid += spent
+            at = now()
+            rows.append(
+                {
+                    "role": "advice",
+                    "iteration": iteration,
+                    "model": spec.name,
+                    "provider": spec.provider,
+                    "tier": spec.tier,
+                    "input_tokens": c.usage.input_tokens,
+                    "output_tokens": c.usage.output_tokens,
+                    "cache_read_tokens": c.usage.cache_read_tokens,
+                    "cache_write_tokens": c.usage.cache_write_tokens,
+                    "reasoning_tokens": c.usage.reasoning_tokens,
+                    "cost_usd": cost.usd,
+                    "hardware_cost_usd": cost.hardware_usd,
+                    "paid_usd": spent,
+                    "cached": not paid,
+                    "price_source": cost.source,
+                    "latency_s": c.latency_s,
+                    "prompt": c.question,
+                    "guidance": c.advice,
+                    "response": c.advice,
+                    "status": "ok",
+                    "started_at": at,
+                    "finished_at": at,
+                }
+            )
+        return rows
+
+
+@dataclass
+class Called:
+    """What one call of :meth:`Caller.call` gave."""
+
+    completion: Completion | None
+    """The completion; None if the call failed (its row says why)."""
+    row: dict[str, Any]
+    """The call's row."""
+    advice: list[dict[str, Any]] = field(default_factory=list)
+    """A row for each consultation of the advisor made inside the call (role ``advice``)."""

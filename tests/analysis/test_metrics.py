@@ -450,10 +450,10 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "cost_usd": 0.40,
         "cost_by_tier": {"local": 0.0, "small_frontier": 0.0, "frontier": 0.40},
         "calls_by_tier": {"local": 8, "small_frontier": 0, "frontier": 5},
-        "cost_by_role": {"spec": 0.30, "plan": 0.0, "tests": 0.0, "attempt": 0.0, "repair": 0.0}
-        | {"checkpoint": 0.10},
-        "calls_by_role": {"spec": 3, "plan": 0, "tests": 0, "attempt": 8, "repair": 0}
-        | {"checkpoint": 2},
+        "cost_by_role": {"spec": 0.30, "plan": 0.0, "tests": 0.0, "attempt": 0.0, "advice": 0.0}
+        | {"repair": 0.0, "checkpoint": 0.10},
+        "calls_by_role": {"spec": 3, "plan": 0, "tests": 0, "attempt": 8, "advice": 0}
+        | {"repair": 0, "checkpoint": 2},
         # P1, P2, P3 cost .10, .15, .15 (a spec each, a review on P2 and P3): a resample's
         # mean runs from .10 (all P1: 1/27 of resamples, more than 2.5%) to .15.
         "cost_per_problem": 0.40 / 3,
@@ -475,10 +475,10 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "cost_usd": 1.20,
         "cost_by_tier": {"local": 0.0, "small_frontier": 0.0, "frontier": 1.20},
         "calls_by_tier": {"local": 0, "small_frontier": 0, "frontier": 4},
-        "cost_by_role": {"spec": 0.0, "plan": 0.0, "tests": 0.0, "attempt": 1.20, "repair": 0.0}
-        | {"checkpoint": 0.0},
-        "calls_by_role": {"spec": 0, "plan": 0, "tests": 0, "attempt": 4, "repair": 0}
-        | {"checkpoint": 0},
+        "cost_by_role": {"spec": 0.0, "plan": 0.0, "tests": 0.0, "attempt": 1.20, "advice": 0.0}
+        | {"repair": 0.0, "checkpoint": 0.0},
+        "calls_by_role": {"spec": 0, "plan": 0, "tests": 0, "attempt": 4, "advice": 0}
+        | {"repair": 0, "checkpoint": 0},
         "cost_per_problem": 0.40,  # P1 .30, P2 .60, P3 .30
         "cost_per_problem_ci95": [0.30, 0.60],
         "cost_per_solved": 0.40,

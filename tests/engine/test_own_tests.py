@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from koderz import Strategy, analyze
+from koderz import Strategy, analyze, experiment_story
 from koderz.engine import prompts
 from koderz.engine.benchmark import run_benchmark
 from koderz.engine.own_tests import own_tests, parse_tests
@@ -99,6 +99,9 @@ def test_right_tests_catch_an_answer_that_only_fits_the_examples(serve, humaneva
     )
     quality = analyze(steps, baseline=None).testers.iloc[0]
     assert (quality["tests_written"], quality["tests_judged"], quality["tests_wrong"]) == (3, 3, 0)
+    story = experiment_story(steps, written["experiment_id"])
+    assert "TESTS written (3 kept, 0 dropped) - claude-haiku-4-5" in story
+    assert RIGHT_0[0] in story
 
 
 def test_the_tester_makes_a_problem_with_nothing_public_iterate(serve, humaneval, tmp_path):

@@ -143,8 +143,13 @@ def test_switches_beside_a_strategies_file_are_refused(tmp_path, capsys):
 
 def test_the_documented_strategies_file_loads(tmp_path):
     page = (Path(__file__).resolve().parents[2] / "docs" / "strategies.md").read_text()
-    (block,) = [b.split("\n", 1)[1] for b in page.split("```")[1::2] if b.startswith("toml")]
+    advisor, block = [b.split("\n", 1)[1] for b in page.split("```")[1::2] if b.startswith("toml")]
     path = tmp_path / "strategies.toml"
+    path.write_text(advisor)
+    assert [(s.advice, s.max_advice) for s in load_strategies(path)] == [
+        ("on_request", 1),
+        ("on_request", 3),
+    ]
     path.write_text(block)
     got = {s.name: s for s in load_strategies(path)}
     assert list(got) == [

@@ -16,12 +16,12 @@ def test_usage_adds_cache_tokens_into_input(serve):
         "anthropic",
         script=[Answer("ok", 1000, 200, cache_read_tokens=600, cache_write_tokens=100)],
     )
-    c = get_model("claude-opus-4-5").complete("hi")
+    c = get_model("claude-opus-4-8").complete("hi")
     # The wire said input_tokens=300 beside 600 read and 100 written.
     assert server.requests[0].path == "/v1/messages"
     assert c.usage == Usage(1000, 200, cache_read_tokens=600, cache_write_tokens=100)
     # 300 x $5 + 600 x $0.50 + 100 x $6.25 + 200 x $25, per million tokens.
-    assert cost_usd("claude-opus-4-5", c.usage) == pytest.approx(0.007425)
+    assert cost_usd("claude-opus-4-8", c.usage) == pytest.approx(0.007425)
 
 
 def test_system_prompt_and_cache_control(serve):
