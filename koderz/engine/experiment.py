@@ -31,8 +31,17 @@ import pandas as pd
 from koderz.engine import prompts
 from koderz.engine.cache import CallCache
 from koderz.engine.calls import Budget, Caller, Limiter, Stopped, now
-from koderz.engine.judging import Answer, Judge, Judged, stops, submission
+from koderz.engine.judging import (
+    Answer,
+    Judge,
+    accepts_rung,
+    ends_here,
+    stop_status,
+    stops,
+    submission,
+)
 from koderz.engine.own_tests import OwnTests, own_tests, parse_tests
+from koderz.engine.rows import answer_of_row, attempt_fields, end_row
 from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
@@ -40,7 +49,7 @@ from koderz.extract import build_program, extract_code
 from koderz.models import Advisor
 from koderz.models.registry import resolve_model
 from koderz.records import Completion, Problem
-from koderz.store import CODE_ROLES, FINAL_STATUSES, StepWriter, flag
+from koderz.store import CODE_ROLES, FINAL_STATUSES, StepWriter
 
 __all__ = ["ExperimentResult", "experiment_id", "run_experiment"]
 
@@ -91,10 +100,6 @@ def feedback_level(strategy: Strategy, problem: Problem) -> str:
         oracle_fallback = strategy.stop == "oracle" and not problem.public_test
         return "full" if oracle_fallback else "public"
     return strategy.feedback
-
-
-def _count(value: Any) -> int:
-    return 0 if pd.isna(value) else int(value)
 
 
 class _Experiment:
@@ -198,17 +203,9 @@ class _Experiment:
             )
         )
         self.last_provider_error = r.error if r.status == "provider_error" else ""
-        if r.status not in ("provider_error", "sandbox_error") and r.code:
-            self.answers.append(
-                Answer(
-                    int(r.iteration),
-                    flag(r.passed),
-                    _count(r.visible_passed),
-                    _count(r.visible_total),
-                    None if pd.isna(r.tests_passed) else int(r.tests_passed),
-                    None if pd.isna(r.tests_total) else int(r.tests_total),
-                )
-            )
+        answer = answer_of_row(r)
+        if answer is not None:
+            self.answers.append(answer)
 
     # ------------------------------------------------------------------ steps
 
@@ -359,7 +356,7 @@ class _Experiment:
             row.update(code=program, status="sandbox_error", error=str(e), finished_at=now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
             return row, None
-        row.update(_attempt_fields(judged, self.strategy.stop), finished_at=now())
+        row.update(attempt_fields(judged, self.strategy.stop), finished_at=now())
         shown = judged.shown
         self.attempts.append(
             prompts.AttemptSummary(
@@ -410,58 +407,31 @@ class _Experiment:
         its rung) and takes its hidden verdict as the experiment's; one stopped in flight
         (budget, interrupted) submits nothing yet.
         """
-        at = now()
-        made = len(self.attempts)
         final = status in FINAL_STATUSES
-        stop = self.strategy.stop
-        chosen = submission(self.answers, stop, stopped=not best) if final else None
-        passed = chosen is not None and chosen.passed
-        oracle_passed = any(a.passed for a in self.answers)
-        end_row = {
-            "role": "end",
-            "iteration": made,
-            "status": status,
-            "passed": passed,
-            "oracle_passed": oracle_passed if final else None,
-            "false_stop": (
-                chosen is not None
-                and chosen.visible_total > 0
-                and stops(chosen, "visible")
-                and not chosen.passed
-            )
-            if final
-            else None,
-            "error": error,
-            "cost_usd": 0.0,
-            "hardware_cost_usd": 0.0,
-            "paid_usd": 0.0,
-            "started_at": at,
-            "finished_at": at,
-        }
-        if chosen is not None:
-            end_row |= {
-                "submitted": chosen.iteration,
-                "tests_passed": chosen.tests_passed,
-                "tests_total": chosen.tests_total,
-                "visible_passed": chosen.visible_passed,
-                "visible_total": chosen.visible_total,
-                # Which rung wrote the submitted answer (a cascade).
-                "rung": self.strategy.worker_at(chosen.iteration)[1],
-            }
-        rows = [end_row] if last is None else [last, end_row]
-        self.write(*rows)
+        chosen = submission(self.answers, self.strategy.stop, stopped=not best) if final else None
+        ending = end_row(
+            status,
+            attempts=len(self.attempts),
+            chosen=chosen,
+            answers=self.answers,
+            strategy=self.strategy,
+            error=error,
+            at=now(),
+            final=final,
+        )
+        self.write(*([ending] if last is None else [last, ending]))
         return ExperimentResult(
             self.id,
             self.problem.task_id,
             self.strategy.name,
             status,
-            made,
+            len(self.attempts),
             self.caller.paid,
             error,
             self.epoch,
-            passed=passed,
+            passed=bool(ending["passed"]),
             submitted=None if chosen is None else chosen.iteration,
-            oracle_passed=oracle_passed,
+            oracle_passed=any(a.passed for a in self.answers),
         )
 
     # ------------------------------------------------------------------ the loop
@@ -504,33 +474,10 @@ class _Experiment:
             return self.do_repair(i)
         return self.do_attempt(i)
 
-    def _stop_status(self) -> str:
-        """How an experiment that met its stop rule ends."""
-        return "solved" if self.strategy.stop == "oracle" else "stopped"
-
-    def _accepts_rung(self, i: int) -> bool:
-        """A cascade with ``escalate_below``, at the end of a rung that is not the last:
-        whether the rung's best answer passes enough of the visible tests to be kept (it is
-        submitted) rather than handed over to the next rung."""
-        s = self.strategy
-        if s.kind != "cascade" or s.escalate_below is None or s.stop != "visible":
-            return False
-        if i % s.rung_attempts or i >= s.max_iterations:
-            return False
-        rung = [a for a in self.answers if i - s.rung_attempts < a.iteration <= i]
-        return bool(rung) and max(a.visible_share for a in rung) >= s.escalate_below
-
-    def _ends_here(self, answer: Answer | None) -> bool:
-        """Whether the stop rule ends the experiment at this answer (a best-of-n draws all
-        its samples, whatever they pass)."""
-        if answer is None or not stops(answer, self.strategy.stop):
-            return False
-        return self.strategy.kind != "sample" or self.strategy.stop == "oracle"
-
     def _run(self) -> ExperimentResult:
         s = self.strategy
-        if self._ends_here(self.answers[-1] if self.answers else None):
-            return self.end(self._stop_status())  # stopped, then interrupted before its end
+        if ends_here(self.strategy, self.answers[-1] if self.answers else None):
+            return self.end(stop_status(s))  # stopped, then interrupted before its end
         for done, ask in ((self.advice_done or not self.advisor, self.do_advice),
                           (self.tests_done, self.do_tests)):  # fmt: skip
             if not done:
@@ -547,11 +494,11 @@ class _Experiment:
             if self.budget.exhausted():
                 return self.stopped()
             row, answer = self._step(i)
-            if self._ends_here(answer):
-                return self.end(self._stop_status(), last=row)
+            if ends_here(s, answer):
+                return self.end(stop_status(s), last=row)
             if self.sandbox_error:
                 return self.end("error", error=self.sandbox_error, last=row)
-            if self._accepts_rung(i):
+            if accepts_rung(s, self.answers, i):
                 return self.end("stopped", last=row, best=True)
             if i < s.max_iterations:
                 self.write(row)
@@ -569,41 +516,6 @@ class _Experiment:
         if self.strategy.kind == "sample" and self.strategy.stop == "visible":
             return self.end("stopped", last=last, best=True)
         return self.end("exhausted", last=last)
-
-
-def _attempt_fields(judged: Judged, stop: str) -> dict[str, Any]:
-    """An attempt row's verdict columns: the hidden tests', the public and own tests', and
-    the feedback shown."""
-    hidden, public, own = judged.hidden, judged.public, judged.own
-    first = hidden.first_failure
-    runs = [r for r in (public, own) if r is not None]
-    if stop == "visible":  # they ran side by side
-        exec_s = max([hidden.duration_s, *(r.duration_s for r in runs)])
-    else:  # the public tests after the hidden ones
-        exec_s = max([hidden.duration_s, *(r.duration_s for r in runs if r is own)])
-        exec_s += public.duration_s if public is not None else 0.0
-    visible_total: int | None = judged.visible_total
-    if stop == "oracle" and not runs:
-        visible_total = None  # not run: under oracle they may simply not have been needed
-    return {
-        "code": judged.code,
-        "passed": bool(hidden.passed),
-        "tests_passed": hidden.tests_passed,
-        "tests_total": hidden.tests_total,
-        "public_passed": None if public is None else public.tests_passed,
-        "public_total": None if public is None else public.tests_total,
-        "own_passed": None if own is None else own.tests_passed,
-        "own_total": None if own is None else own.tests_total,
-        "own_failed": None
-        if own is None
-        else ",".join(str(o.index) for o in own.outcomes if not o.passed),
-        "visible_passed": None if visible_total is None else judged.visible_passed,
-        "visible_total": visible_total,
-        "exec_s": exec_s,
-        "status": hidden.status,
-        "error": "" if hidden.passed or first is None else (first.message or first.kind),
-        "feedback": judged.feedback,
-    }
 
 
 def run_experiment(

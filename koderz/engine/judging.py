@@ -21,9 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from koderz import sandbox
+from koderz.engine.strategies import Strategy
 from koderz.records import ExecResult, Problem
 
-__all__ = ["Answer", "Judge", "Judged", "stops", "submission", "visible_problem"]
+__all__ = [
+    "Answer",
+    "Judge",
+    "Judged",
+    "accepts_rung",
+    "ends_here",
+    "stop_status",
+    "stops",
+    "submission",
+    "visible_problem",
+]
 
 # The visible tests' feedback shows everything of them: they are the worker's to see.
 VISIBLE_DETAIL = "full"
@@ -141,6 +152,33 @@ def submission(answers: list[Answer], stop: str, *, stopped: bool = True) -> Ans
     if stopped and first is not None:
         return first
     return max(reversed(answers), key=lambda a: a.visible_passed)
+
+
+def stop_status(strategy: Strategy) -> str:
+    """How an experiment that met its stop rule ends: ``solved`` (an oracle's) or
+    ``stopped``."""
+    return "solved" if strategy.stop == "oracle" else "stopped"
+
+
+def ends_here(strategy: Strategy, answer: Answer | None) -> bool:
+    """Whether the stop rule ends the experiment at ``answer`` (a best-of-n draws all its
+    samples, whatever they pass)."""
+    if answer is None or not stops(answer, strategy.stop):
+        return False
+    return strategy.kind != "sample" or strategy.stop == "oracle"
+
+
+def accepts_rung(strategy: Strategy, answers: list[Answer], iteration: int) -> bool:
+    """A cascade with ``escalate_below``, at the end of a rung that is not the last: whether
+    the rung's best answer passes enough of the visible tests to be kept (and submitted)
+    rather than handed over to the next rung."""
+    s = strategy
+    if s.kind != "cascade" or s.escalate_below is None or s.stop != "visible":
+        return False
+    if iteration % s.rung_attempts or iteration >= s.max_iterations:
+        return False
+    rung = [a for a in answers if iteration - s.rung_attempts < a.iteration <= iteration]
+    return bool(rung) and max(a.visible_share for a in rung) >= s.escalate_below
 
 
 class Judge:
