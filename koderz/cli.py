@@ -442,7 +442,7 @@ def _add_strategies(sub: Any) -> argparse.ArgumentParser:
 def _cmd_strategies(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from koderz.engine.strategies import presets, strategies_toml
+    from koderz.engine.strategy_files import presets, strategies_toml
 
     text = strategies_toml(presets())
     if args.write is None:

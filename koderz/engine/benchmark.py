@@ -173,8 +173,9 @@ def run_benchmark(
 
     Give either a single strategy by its roles (``worker``, ``spec_model``, ``reviewer`` and
     the settings; named by ``strategy``), or ``strategies`` (a list, or a TOML file of them:
-    :func:`koderz.engine.strategies.load_strategies`); with neither, the :func:`default_strategies`
-    for this machine run. All of them run on the same problems, in one run, under one budget.
+    :func:`koderz.engine.strategy_files.load_strategies`); with neither, the
+    :func:`default_strategies` for this machine run. All of them run on the same problems, in
+    one run, under one budget.
 
     Args:
         problems: ``humaneval``, a problem file (HumanEval+/MBPP+/custom JSONL), or
@@ -308,7 +309,7 @@ def _strategies(
     """The strategies given (or their file), else the one named by its roles, else the
     defaults here."""
     if isinstance(given, str | os.PathLike):
-        from koderz.engine.strategies import load_strategies
+        from koderz.engine.strategy_files import load_strategies
 
         return load_strategies(given)
     if given is not None:

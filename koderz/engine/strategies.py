@@ -28,32 +28,17 @@ Whatever the kind, an experiment stops by a rule (``stop``, :data:`STOP_CHOICES`
 public tests), and submits one answer, which the hidden tests then judge; ``oracle`` stops
 when the hidden tests pass, an upper bound no deployed system reaches.
 
-Many strategies are compared in one run from a TOML file (:func:`load_strategies`)::
-
-    [defaults]                     # optional: applies to every strategy below
-    max_iterations = 4
-
-    [strategies."local+frontier"]
-    worker = "qwen2.5-coder:7b"
-    spec_model = "claude-sonnet-4-6"
-    reviewer = "claude-sonnet-4-6"
-    checkpoint_interval = [1, 2]   # a list expands: one strategy per value
-
-    [strategies.ladder]
-    kind = "cascade"
-    rungs = ["qwen2.5-coder:7b", "claude-haiku-4-5", "claude-sonnet-4-6"]
+Many strategies are compared in one run from a TOML file of them
+(:mod:`koderz.engine.strategy_files`).
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from koderz.errors import ConfigError, read_toml
+from koderz.errors import ConfigError
 
 __all__ = [
     "ADVICE_CHOICES",
@@ -65,10 +50,6 @@ __all__ = [
     "REASONING_ROLES",
     "STOP_CHOICES",
     "Strategy",
-    "expand",
-    "load_strategies",
-    "presets",
-    "strategies_toml",
 ]
 
 KINDS = ("advised", "architect", "cascade", "repair", "sample")
@@ -383,174 +364,3 @@ class Strategy:
 
 def _list(items: Iterable[str]) -> str:
     return ", ".join(items)
-
-
-FIELDS = tuple(f.name for f in fields(Strategy))
-
-
-def expand(name: str, settings: Mapping[str, Any]) -> list[Strategy]:
-    """One strategy per combination of the list values in ``settings``, named after them.
-
-    ``rungs`` is a list by nature: it expands only when it is a list of lists.
-
-    Raises:
-        ConfigError: An unknown setting, or a value the strategy refuses.
-
-    Examples:
-        >>> [s.name for s in expand("adv", {"worker": "m:7b", "checkpoint_interval": [1, 2]})]
-        ['adv@checkpoint_interval=1', 'adv@checkpoint_interval=2']
-    """
-    unknown = sorted(set(settings) - set(FIELDS) - {"name"})
-    if unknown:
-        raise ConfigError(
-            f"Strategy {name!r}: unknown setting(s) {_list(unknown)}; "
-            f"the settings are {_list(FIELDS[1:])}."
-        )
-    fixed: dict[str, Any] = {}
-    varying: dict[str, list[Any]] = {}
-    for key, value in settings.items():
-        if key == "name":
-            continue
-        many = isinstance(value, list) and (
-            key != "rungs" or all(isinstance(v, list) for v in value)
-        )
-        if many and not value:
-            raise ConfigError(f"Strategy {name!r}: {key} is an empty list.")
-        if many:
-            varying[key] = value
-        else:
-            fixed[key] = tuple(value) if key == "rungs" else value
-    out = []
-    for combo in itertools.product(*varying.values()):
-        chosen = dict(zip(varying, combo, strict=True))
-        label = ",".join(f"{k}={_label(v)}" for k, v in chosen.items())
-        values: dict[str, Any] = {k: tuple(v) if k == "rungs" else v for k, v in chosen.items()}
-        full = f"{name}@{label}" if label else name
-        try:
-            out.append(Strategy(full, **fixed, **values))
-        except TypeError as e:
-            raise ConfigError(f"Strategy {full!r}: {e}.") from e
-    return out
-
-
-def _label(value: Any) -> str:
-    return "+".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
-    """The strategies of a TOML file (format in this module's docstring).
-
-    Raises:
-        ConfigError: The file is missing, is not TOML, or names an unknown setting or a
-            value a strategy refuses; the message names the file and the strategy.
-    """
-    source = Path(path)
-    data = read_toml(source, "strategies file")
-    unknown = sorted(set(data) - {"defaults", "strategies"})
-    tables = data.get("strategies")
-    if unknown or not isinstance(tables, dict) or not tables:
-        raise ConfigError(
-            f"The strategies file {source} must hold [strategies.NAME] tables (and optionally "
-            f"[defaults]){'; unknown: ' + _list(unknown) if unknown else ''}. "
-            "`koderz strategies --write FILE` writes a file to start from."
-        )
-    defaults = data.get("defaults", {})
-    strategies: list[Strategy] = []
-    try:
-        for name, table in tables.items():
-            if not isinstance(table, dict):
-                raise ConfigError(f"[strategies.{name}] must be a table of settings.")
-            strategies += expand(name, {**defaults, **table})
-    except ConfigError as e:
-        raise ConfigError(f"{source}: {e}") from e
-    names = [s.name for s in strategies]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{source}: strategy names repeat: {names}.")
-    return strategies
-
-
-def presets(
-    local: str = "qwen2.5-coder:7b",
-    small: str = "claude-haiku-4-5",
-    frontier: str = "claude-sonnet-4-6",
-    advisor: str = "claude-opus-4-8",
-) -> list[Strategy]:
-    """The built-in strategies: every kind, with a model per tier (edit them to taste), and
-    each way of consulting an advisor.
-
-    Examples:
-        >>> [s.kind for s in presets()][-5:]
-        ['architect', 'cascade', 'repair', 'sample', 'cascade']
-        >>> [s.advice for s in presets() if s.reviewer]
-        ['interval', 'interval', 'on_failure', 'on_request']
-    """
-    return [
-        Strategy("local-only", worker=local),
-        Strategy("small-only", worker=small),
-        Strategy("frontier-only", worker=frontier),
-        Strategy("local+frontier", worker=local, spec_model=frontier, reviewer=frontier),
-        Strategy("small+frontier", worker=small, spec_model=frontier, reviewer=frontier),
-        # The advisor only after a failure; or when the worker asks (Anthropic's advisor
-        # tool: a Haiku executor, an Opus advisor).
-        Strategy("local+advice-on-failure", worker=local, reviewer=frontier, advice="on_failure"),
-        Strategy(
-            "small+advisor-on-request",
-            worker=small,
-            reviewer=advisor,
-            advice="on_request",
-            max_advice=3,
-        ),
-        Strategy("architect", kind="architect", worker=local, architect=frontier),
-        Strategy("cascade", kind="cascade", rungs=(local, small, frontier), rung_attempts=2),
-        Strategy("repair", kind="repair", worker=local, repairer=frontier, repair_after=3),
-        # The worker writes its own tests, draws three answers and submits the best by them.
-        Strategy("best-of-3", kind="sample", worker=local, samples=3, tester=local),
-        Strategy(
-            "cascade-by-tests",
-            kind="cascade",
-            rungs=(local, small, frontier),
-            rung_attempts=2,
-            tester=small,
-            escalate_below=0.8,
-        ),
-    ]
-
-
-def strategies_toml(strategies: Sequence[Strategy]) -> str:
-    """``strategies`` as a TOML file :func:`load_strategies` reads back (settings that
-    differ from the defaults only)."""
-    default = {f.name: f.default for f in fields(Strategy)}
-    lines = [
-        "# Strategies for `koderz benchmark --strategies FILE`; see koderz/engine/strategies.py.",
-        "# A list value (checkpoint_interval = [1, 2]) expands into one strategy per value.",
-    ]
-    for s in strategies:
-        lines += ["", f"[strategies.{_toml_key(s.name)}]"]
-        data = s.to_dict()
-        for key, value in {"kind": data.pop("kind"), **data}.items():
-            if key == "name" or (key != "kind" and value == default.get(key)):
-                continue
-            if s.kind == "cascade" and key in ("worker", "max_iterations"):
-                continue  # both follow from the rungs
-            if s.kind == "sample" and key in ("max_iterations", "mode"):
-                continue  # both follow from the samples
-            if value is None or (key in ("rungs", "reasoning") and not value):
-                continue
-            lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def _toml_key(name: str) -> str:
-    return name if name.replace("-", "").replace("_", "").isalnum() else _toml_value(name)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    return repr(value)

@@ -189,7 +189,7 @@ def test_a_cached_rerun_pays_nothing_and_analyzes_the_same(tiers, tmp_path, caps
     import json
 
     from koderz.cli import main
-    from koderz.engine.strategies import strategies_toml
+    from koderz.engine.strategy_files import strategies_toml
     from koderz.store import load_steps, run_ids
 
     servers = tiers(1)

@@ -7,16 +7,8 @@ from pathlib import Path
 import pytest
 
 from koderz.cli import main
-from koderz.engine.strategies import (
-    FEEDBACK_CHOICES,
-    KINDS,
-    LEAKY_FEEDBACK,
-    Strategy,
-    expand,
-    load_strategies,
-    presets,
-    strategies_toml,
-)
+from koderz.engine.strategies import FEEDBACK_CHOICES, KINDS, LEAKY_FEEDBACK, Strategy
+from koderz.engine.strategy_files import expand, load_strategies, presets, strategies_toml
 from koderz.errors import ConfigError
 from koderz.sandbox import FEEDBACK_LEVELS
 
