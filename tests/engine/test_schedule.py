@@ -87,7 +87,7 @@ def test_the_preflight_sends_model_names_and_no_key(coder_server, tmp_path, monk
         result = run_benchmark(
             worker="gpt-4o-mini", problems=TOYS, data_dir=tmp_path, dask=client, progress=False
         )
-    assert {e.status for e in result.experiments} == {"solved"}
+    assert {(e.status, e.passed) for e in result.experiments} == {("stopped", True)}
     assert len(sent) == 1
     assert b"gpt-4o-mini" in sent[0] and b"koderz.engine.preflight" in sent[0]
     assert SECRET.encode() not in sent[0]

@@ -113,7 +113,7 @@ def test_a_segfault_mid_benchmark_is_a_row_and_the_run_goes_on(faulty_worker, tm
     # The calls after it went to a new worker and succeeded.
     later = attempts.iloc[2:]
     assert (later["status"] != "provider_error").all() and (later["output_tokens"] > 0).all()
-    assert {e.status for e in result.experiments} <= {"exhausted", "error", "solved"}
+    assert {e.status for e in result.experiments} <= {"exhausted", "error", "stopped"}
     assert len(result.experiments) == 2
 
 
