@@ -26,6 +26,9 @@ Command = Callable[[argparse.Namespace], int]
 # `koderz analyze --format`: text, the JSON of --json, or the table of analysis.tables.
 FORMATS = ("text", "json", "markdown", "latex", "csv")
 
+# Where --data-dir goes when not given: koderz.store.data_folder, one rule with the notebooks.
+DATA_DIR_HELP = "the data folder (default: $KODERZ_DATA_DIR, else ./data, else ../data)"
+
 # What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
 DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-5"
 
@@ -226,7 +229,7 @@ def _add_run_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     if many:
         r.add_argument("--problems", metavar="SPEC", help="0:20 or HumanEval/3,HumanEval/7")
         r.add_argument("--limit", type=int, metavar="N", help="at most N problems")
-    r.add_argument("--data-dir", default="data", metavar="D")
+    r.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     r.add_argument("--run-id", metavar="R", help="resume this run (default: a new one)")
     r.add_argument(
         "--workers",
@@ -334,7 +337,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         from koderz.analysis.reports import render_report
 
         for report in render_report(
-            args.data_dir,
+            result.data_dir,
             run_ids=[result.run_id],
             # The baseline chooses itself: the strategy whose calls are all frontier tier.
             estimate_model=DEFAULT_ESTIMATE_MODEL,
@@ -402,7 +405,7 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
 
 def _add_runs(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser("runs", help="list the runs in a data folder")
-    p.add_argument("--data-dir", default="data", metavar="D")
+    p.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     p.add_argument("--json", action="store_true", help="print JSON")
     return p
 
@@ -411,16 +414,17 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from koderz.analysis.story import runs_table
-    from koderz.store import load_steps
+    from koderz.store import data_folder, load_steps
 
-    table = runs_table(load_steps(args.data_dir))
+    data = data_folder(args.data_dir)
+    table = runs_table(load_steps(data))
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in r.items()} for r in table.to_dict("records")
     ]
     if args.json:
         _print_json(rows)
     elif not rows:
-        print(f"No runs in {args.data_dir}.")
+        print(f"No runs in {data}.")
     else:
         for r in rows:
             for key in ("started", "last_step"):
@@ -434,7 +438,7 @@ def _add_show(sub: Any) -> argparse.ArgumentParser:
         "show", help="print an experiment's story: spec, attempts, results, guidance"
     )
     p.add_argument("experiment_id", metavar="EXPERIMENT_ID", help="RUN/STRATEGY/PROBLEM")
-    p.add_argument("--data-dir", default="data", metavar="D")
+    p.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     p.add_argument("--export", metavar="DIR", help="also write it as files into DIR")
     return p
 
@@ -456,7 +460,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _add_analysis_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default="data", metavar="D", help="the data folder")
+    p.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     p.add_argument(
         "--run-id",
         action="append",

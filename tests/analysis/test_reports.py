@@ -88,6 +88,15 @@ def test_unknown_notebook_lists_the_known_ones() -> None:
         notebook_path("nope")
 
 
+def test_the_notebooks_are_found_inside_the_package_first(tmp_path: Path) -> None:
+    from koderz.analysis.reports import notebook_folders
+
+    package, checkout = notebook_folders()
+    assert package.parent.name == "koderz" and package.name == "notebooks"  # a wheel's
+    assert checkout == NOTEBOOKS  # a checkout's (this one)
+    assert notebook_path("explore") == NOTEBOOKS / "explore.ipynb"
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -348,26 +357,32 @@ def test_a_secret_in_the_outputs_stops_the_report(
     assert list(out.iterdir()) == []  # nothing kept
 
 
-def test_kernels_do_not_see_the_environment_secrets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-shaped-like-a-key-1234")
+def _probe_notebook(folder: Path, code: str) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('data_dir = "data"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("import os\nos.environ.get('ANTHROPIC_API_KEY')")]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    (tmp_path / "nbs").mkdir()
-    nbformat.write(nb, tmp_path / "nbs" / "probe.ipynb")
+    folder.mkdir()
+    nbformat.write(nb, folder / "probe.ipynb")
+    return folder
+
+
+def test_kernels_do_not_see_the_environment_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-shaped-like-a-key-1234")
     (report,) = render_report(
         demo_data(tmp_path / "data", problems=1),  # a report needs finished experiments
         out_dir=tmp_path / "out",
         notebooks=["probe"],
-        notebook_dir=tmp_path / "nbs",
+        notebook_dir=_probe_notebook(
+            tmp_path / "nbs", "import os\nos.environ.get('ANTHROPIC_API_KEY')"
+        ),
     )
     executed = nbformat.read(report.notebook, as_version=4)
     assert executed.cells[-1].outputs == []  # None: the variable was not there
