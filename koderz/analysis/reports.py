@@ -242,6 +242,8 @@ def _execute(source: Path, executed: Path, parameters: dict[str, Any], timeout_s
     """
     import papermill as pm
 
+    from koderz.analysis.kernels import kernel_manager_class
+
     try:
         with _without_secrets():
             pm.execute_notebook(
@@ -249,6 +251,8 @@ def _execute(source: Path, executed: Path, parameters: dict[str, Any], timeout_s
                 str(executed),
                 parameters=parameters,
                 kernel_name="python3",
+                # IPC, so ipykernel's warning about TCP is not printed into Koderz's output.
+                kernel_manager_class=kernel_manager_class(),
                 progress_bar=False,
                 cwd=str(source.parent),
                 execution_timeout=timeout_s,

@@ -372,6 +372,26 @@ def _probe_notebook(folder: Path, code: str) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("ipc", [True, False], ids=["ipc", "tcp filtered"])
+def test_no_kernel_transport_warning_in_the_output(
+    ipc: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from koderz.analysis import kernels
+
+    monkeypatch.setattr(kernels, "ipc_available", lambda: ipc)
+    # The kernel process's own stderr still reaches the user, less the one warning.
+    code = "import os\nos.write(2, b'kernel says hello\\n')"
+    render_report(
+        demo_data(tmp_path / "data", problems=1),
+        out_dir=tmp_path / "out",
+        notebooks=["probe"],
+        notebook_dir=_probe_notebook(tmp_path / "nbs", code),
+    )
+    printed = capfd.readouterr()
+    assert kernels.TCP_WARNING not in printed.err + printed.out
+    assert "kernel says hello" in printed.err
+
+
 def test_kernels_do_not_see_the_environment_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
