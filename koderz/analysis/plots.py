@@ -39,6 +39,7 @@ from koderz.analysis.style import (
     new_figure,
     strategy_colors,
     styled,
+    usd,
 )
 from koderz.analysis.tables import cost_table, paper_table, savings_table
 from koderz.models.registry import TIERS
@@ -138,7 +139,7 @@ def plot_cost_by_tier(summary: pd.DataFrame) -> Figure | NoFigure:
         ax.bar(names, per, bottom=bottom, color=TIER_COLORS[tier], label=TIER_LABELS[tier])
         bottom += per
     for x, (total, n) in enumerate(zip(bottom, solved, strict=True)):
-        label = f"${total:.4f}" if n else "none solved"
+        label = usd(total) if n else "none solved"
         ax.annotate(label, (x, total), ha="center", va="bottom", fontsize=8)
     ax.yaxis.set_major_formatter(USD)
     from_zero(ax)
