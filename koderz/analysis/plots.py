@@ -285,8 +285,15 @@ def save_figures(
 # --------------------------------------------------------------------------- one experiment
 
 
-def _pre(text: str, css: str = "") -> str:
-    return f'<pre style="background:#f6f8fa;padding:6px;{css}">{html.escape(text)}</pre>'
+# Inline, with its own font: Voila's page (and a mail client's) gives <pre> no monospace font.
+_PRE_STYLE = (
+    "background:#f6f8fa;padding:6px;overflow-x:auto;white-space:pre;"
+    "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation Mono,monospace"
+)
+
+
+def _pre(text: str) -> str:
+    return f'<pre style="{_PRE_STYLE}">{html.escape(text)}</pre>'
 
 
 def _diff_html(before: str, after: str, old: str, new: str) -> str:
@@ -298,7 +305,7 @@ def _diff_html(before: str, after: str, old: str, new: str) -> str:
     for line in lines:
         colour = colours.get(line[:1], "#57606a")
         out.append(f'<span style="color:{colour}">{html.escape(line.rstrip(chr(10)))}</span>')
-    return '<pre style="background:#f6f8fa;padding:6px">' + "\n".join(out) + "</pre>"
+    return f'<pre style="{_PRE_STYLE}">' + "\n".join(out) + "</pre>"
 
 
 class Html(str):

@@ -24,7 +24,13 @@ from koderz.analysis.style import usd
 __all__ = ["CostScale", "cost_scale", "draw_cost_axis"]
 
 # Multiples of a power of ten to label, coarse to fine; the first with enough ticks is used.
-_SERIES = ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0))
+_SERIES = (
+    (1.0,),
+    (1.0, 3.0),
+    (1.0, 2.0, 5.0),
+    (1.0, 2.0, 3.0, 5.0),
+    (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0),
+)
 _MIN_TICKS = 3
 _LABEL_GAP_PX = 6.0  # the least room between two tick labels
 
@@ -70,7 +76,7 @@ def cost_scale(costs: Iterable[float], *, zero: bool, max_ticks: int = 6) -> Cos
         >>> s.zero is None and s.lo < 0.002 and s.hi > 0.004
         True
         >>> s.ticks
-        (0.002, 0.003, 0.004, 0.005)
+        (0.002, 0.003, 0.005)
         >>> cost_scale([0.0], zero=True).ticks
         (0.0,)
     """

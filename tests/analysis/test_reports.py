@@ -144,6 +144,10 @@ def chromium_check(page_path: Path, tmp_path: Path) -> dict[str, Any]:
         "document.body.setAttribute('data-check', JSON.stringify({images: imgs.length,"
         " decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,"
         " tables: document.querySelectorAll('table').length,"
+        # How far each table sticks out of its output area (a notebook pane 900 px wide).
+        " overflow: [...document.querySelectorAll('table')].map(t => Math.round("
+        "t.getBoundingClientRect().width - (t.closest('.jp-OutputArea-output')"
+        " || document.body).getBoundingClientRect().width)),"
         " text: document.body.innerText}));});</script>"
     )
     page = page_path.read_text().replace("</body>", probe + "</body>")
@@ -162,6 +166,7 @@ def chromium_check(page_path: Path, tmp_path: Path) -> dict[str, Any]:
             f"--user-data-dir={tmp_path / 'profile'}",
             "--host-resolver-rules=MAP * ~NOTFOUND",
             "--virtual-time-budget=10000",
+            "--window-size=900,800",
             "--dump-dom",
             copy.as_uri(),
         ],
@@ -184,6 +189,7 @@ def test_html_renders_offline_in_headless_chromium(
     assert check["images"] == 8
     assert check["decoded"] == check["images"]
     assert check["tables"] >= 2
+    assert max(check["overflow"]) <= 0, "a table is wider than the notebook pane"
 
 
 # --------------------------------------------------------------------------- the scenarios
@@ -230,6 +236,7 @@ def test_each_scenario_renders_a_clean_page(
     name, data, report = scenario
     check = chromium_check(report.html, tmp_path)
     assert check["images"] >= 3 and check["decoded"] == check["images"], name
+    assert max(check["overflow"]) <= 0, f"{name}: a table is wider than the notebook pane"
     text = check["text"]
     for word in ("Warning", "Traceback", "/root", sys.prefix, str(Path.home())):
         assert word not in text, f"{name}: {word!r} on the page"
