@@ -201,9 +201,11 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
     def col(name: str) -> str:
         return _values(steps[name]) if name in steps.columns else "-"
 
+    prompts = f"prompts version {_prompt_versions(data_dir, runs)}"
+    if _all_demo(steps):
+        prompts = "no prompts: demo data, made up by koderz.demo_data, not a measurement"
     lines = [
-        f"- Koderz {col('koderz_version')}; prices: {col('price_source')}; prompts version "
-        f"{_prompt_versions(data_dir, runs)}.",
+        f"- Koderz {col('koderz_version')}; prices: {col('price_source')}; {prompts}.",
         f"- Problems: {steps['problem_id'].nunique()} from {col('problem_source')}; "
         f"{len(ended)} finished experiments in {len(runs)} run(s) ({', '.join(runs) or '-'}).",
     ]
@@ -226,6 +228,15 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
         f"{cache:,} prompt tokens read from the providers' caches."
     )
     return "\n".join(lines)
+
+
+def _all_demo(steps: pd.DataFrame) -> bool:
+    """Whether every row is demo data (:mod:`koderz.analysis.demo`), which no model wrote."""
+    from koderz.analysis.demo import DEMO_SOURCE
+
+    if "problem_source" not in steps.columns or steps.empty:
+        return False
+    return bool((steps["problem_source"] == DEMO_SOURCE).all())
 
 
 def _count_true(steps: pd.DataFrame, column: str) -> int:
