@@ -139,6 +139,62 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in rows) else 1
 
 
+def _add_serve(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "serve",
+        help="serve a GGUF model over the OpenAI protocol; prints the NAME@URL to use",
+        description="Start llama-cpp-python's OpenAI-compatible server for MODEL, loaded as "
+        "Koderz's embedded worker loads it (without llama.cpp's extra buffer types on a CPU "
+        "with AMX, whose first completion crashes otherwise: KODERZ_LLAMACPP_EXTRA_BUFTS), "
+        "and print the NAME@URL to pass to Koderz. Runs until Ctrl-C.",
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default="smollm2",
+        metavar="MODEL",
+        help="smollm2 (the embedded model, the default) or the path of a .gguf file",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (8000; 0: a free one)")
+    return p
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # `kill PID` or a service manager: stop as Ctrl-C does
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from koderz.models.llamacpp_server import crash_text, start, stop
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(f"koderz serve: loading {args.model} ...", file=sys.stderr, flush=True)
+    served = start(args.model, host=args.host, port=args.port)
+    try:
+        print(
+            f"koderz serve: llama.cpp's extra buffer types are {served.extra_bufts_why}.",
+            file=sys.stderr,
+        )
+        print(served.model, flush=True)  # alone on stdout, for scripts
+        print(
+            f"koderz serve: pass it to Koderz, e.g. `koderz check {served.model}`. "
+            "Ctrl-C stops the server.",
+            file=sys.stderr,
+            flush=True,
+        )
+        served.process.wait()
+    except KeyboardInterrupt:
+        stop(served)
+        print("koderz serve: stopped.", file=sys.stderr)
+        return 0
+    finally:
+        if served.process.poll() is None:
+            stop(served)
+    raise KoderzError(crash_text(served, during="while serving"))
+
+
 # --------------------------------------------------------------------------- the engine
 
 
@@ -668,6 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {
     "models": (_add_models, _cmd_models),
     "check": (_add_check, _cmd_check),
+    "serve": (_add_serve, _cmd_serve),
     "run": (_add_run, _cmd_run),
     "benchmark": (_add_benchmark, _cmd_benchmark),
     "strategies": (_add_strategies, _cmd_strategies),
