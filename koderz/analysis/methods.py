@@ -164,7 +164,7 @@ def models_table(steps: pd.DataFrame) -> pd.DataFrame:
                 "calls": len(g),
                 "$/Mtok in": price.input_usd_per_mtok if price else None,
                 "$/Mtok out": price.output_usd_per_mtok if price else None,
-                "$/Mtok cache read": price.cache_read_usd_per_mtok if price else None,
+                "$/Mtok cached": price.cache_read_usd_per_mtok if price else None,
                 "price source": _values(g["price_source"]) if "price_source" in g.columns else "-",
             }
         )
