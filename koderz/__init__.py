@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "default_strategies": "engine.benchmark",
     "run_benchmark": "engine.benchmark",
     "StepWriter": "store",
+    "data_folder": "store",
     "load_steps": "store",
     "experiment_story": "analysis.story",
     "export_experiment": "analysis.story",
@@ -167,5 +168,5 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.records import Completion, ExecResult, Message, Problem, TestOutcome, Usage
     from koderz.sandbox import Limits, format_feedback, run_tests
     from koderz.sandbox.evaluate import evaluate_samples
-    from koderz.store import StepWriter, load_steps
+    from koderz.store import StepWriter, data_folder, load_steps
     from koderz.version import __version__

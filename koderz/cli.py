@@ -32,6 +32,9 @@ Command = Callable[[argparse.Namespace], int]
 # `koderz analyze --format`: text, the JSON of --json, or the table of analysis.tables.
 FORMATS = ("text", "json", "markdown", "latex", "csv")
 
+# Where --data-dir goes when not given: koderz.store.data_folder, one rule with the notebooks.
+DATA_DIR_HELP = "the data folder (default: $KODERZ_DATA_DIR, else ./data, else ../data)"
+
 # What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
 DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-6"
 
@@ -144,6 +147,62 @@ def _cmd_check(args: argparse.Namespace) -> int:
             else:
                 print(f"FAIL  {r['model']}: {r['error']}")
     return 0 if all(r["ok"] for r in rows) else 1
+
+
+def _add_serve(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "serve",
+        help="serve a GGUF model over the OpenAI protocol; prints the NAME@URL to use",
+        description="Start llama-cpp-python's OpenAI-compatible server for MODEL, loaded as "
+        "Koderz's embedded worker loads it (without llama.cpp's extra buffer types on a CPU "
+        "with AMX, whose first completion crashes otherwise: KODERZ_LLAMACPP_EXTRA_BUFTS), "
+        "and print the NAME@URL to pass to Koderz. Runs until Ctrl-C.",
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default="smollm2",
+        metavar="MODEL",
+        help="smollm2 (the embedded model, the default) or the path of a .gguf file",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (8000; 0: a free one)")
+    return p
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # `kill PID` or a service manager: stop as Ctrl-C does
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from koderz.models.llamacpp_server import crash_text, start, stop
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(f"koderz serve: loading {args.model} ...", file=sys.stderr, flush=True)
+    served = start(args.model, host=args.host, port=args.port)
+    try:
+        print(
+            f"koderz serve: llama.cpp's extra buffer types are {served.extra_bufts_why}.",
+            file=sys.stderr,
+        )
+        print(served.model, flush=True)  # alone on stdout, for scripts
+        print(
+            f"koderz serve: pass it to Koderz, e.g. `koderz check {served.model}`. "
+            "Ctrl-C stops the server.",
+            file=sys.stderr,
+            flush=True,
+        )
+        served.process.wait()
+    except KeyboardInterrupt:
+        stop(served)
+        print("koderz serve: stopped.", file=sys.stderr)
+        return 0
+    finally:
+        if served.process.poll() is None:
+            stop(served)
+    raise KoderzError(crash_text(served, during="while serving"))
 
 
 # --------------------------------------------------------------------------- the engine
@@ -277,7 +336,7 @@ def _add_run_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     if many:
         r.add_argument("--problems", metavar="SPEC", help="0:20 or HumanEval/3,HumanEval/7")
         r.add_argument("--limit", type=int, metavar="N", help="at most N problems")
-    r.add_argument("--data-dir", default="data", metavar="D")
+    r.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     r.add_argument("--run-id", metavar="R", help="resume this run (default: a new one)")
     r.add_argument(
         "--workers",
@@ -389,7 +448,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         from koderz.analysis.reports import render_report
 
         for report in render_report(
-            args.data_dir,
+            result.data_dir,
             run_ids=[result.run_id],
             # The baseline chooses itself: the strategy whose calls are all frontier tier.
             estimate_model=DEFAULT_ESTIMATE_MODEL,
@@ -462,7 +521,7 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
 
 def _add_runs(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser("runs", help="list the runs in a data folder")
-    p.add_argument("--data-dir", default="data", metavar="D")
+    p.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     p.add_argument("--json", action="store_true", help="print JSON")
     return p
 
@@ -471,16 +530,17 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from koderz.analysis.story import runs_table
-    from koderz.store import load_steps
+    from koderz.store import data_folder, load_steps
 
-    table = runs_table(load_steps(args.data_dir))
+    data = data_folder(args.data_dir)
+    table = runs_table(load_steps(data))
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in r.items()} for r in table.to_dict("records")
     ]
     if args.json:
         _print_json(rows)
     elif not rows:
-        print(f"No runs in {args.data_dir}.")
+        print(f"No runs in {data}.")
     else:
         for r in rows:
             for key in ("started", "last_step"):
@@ -494,7 +554,7 @@ def _add_show(sub: Any) -> argparse.ArgumentParser:
         "show", help="print an experiment's story: spec, attempts, results, guidance"
     )
     p.add_argument("experiment_id", metavar="EXPERIMENT_ID", help="RUN/STRATEGY/PROBLEM")
-    p.add_argument("--data-dir", default="data", metavar="D")
+    p.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     p.add_argument("--export", metavar="DIR", help="also write it as files into DIR")
     return p
 
@@ -516,7 +576,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _add_analysis_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default="data", metavar="D", help="the data folder")
+    p.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     p.add_argument(
         "--run-id",
         action="append",
@@ -739,6 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 _COMMANDS: dict[str, tuple[Callable[[Any], argparse.ArgumentParser], Command]] = {
     "models": (_add_models, _cmd_models),
     "check": (_add_check, _cmd_check),
+    "serve": (_add_serve, _cmd_serve),
     "run": (_add_run, _cmd_run),
     "benchmark": (_add_benchmark, _cmd_benchmark),
     "strategies": (_add_strategies, _cmd_strategies),

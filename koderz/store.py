@@ -8,6 +8,10 @@ Layout of a data folder::
       specs/...                                         specs kept for --reuse-spec
       runs/<run_id>.json                                what a run was asked to do
 
+Which folder that is, when none is named, is one rule for the command line, the API and the
+notebooks (:func:`data_folder`): ``$KODERZ_DATA_DIR``, else ``data`` in the working folder,
+else ``../data`` (the project root's, seen from ``notebooks/``).
+
 Every step is written as its own file: to a temporary name first, fsynced, then renamed into
 place, so a crash or ``kill -9`` loses at most the steps in flight and every file in the
 folder is whole. When a run ends its part files are compacted into one file; rows carry a
@@ -58,11 +62,13 @@ from koderz.errors import DataError
 from koderz.redaction import redact, secret_values
 
 __all__ = [
+    "DATA_DIR_ENV",
     "ROLES",
     "SCHEMA",
     "SCHEMA_VERSION",
     "StepWriter",
     "compact_run",
+    "data_folder",
     "flag",
     "load_steps",
     "paid_usd",
@@ -71,6 +77,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+DATA_DIR_ENV = "KODERZ_DATA_DIR"
+"""The variable that names the data folder when no argument does."""
 ROLES = ("spec", "plan", "tests", "attempt", "advice", "repair", "checkpoint", "end")
 
 CALL_ROLES = ("spec", "plan", "tests", "attempt", "advice", "repair", "checkpoint")
@@ -276,6 +284,63 @@ def safe_name(text: str) -> str:
     return _SAFE.sub("_", text)
 
 
+def data_folder(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """The data folder: the one rule of the command line, the API and the notebooks.
+
+    1. ``data_dir``, when given (``--data-dir``, a notebook's ``data_dir`` parameter);
+    2. else ``$KODERZ_DATA_DIR``;
+    3. else ``data`` in the working folder, or ``../data`` where there is none: run from
+       ``notebooks/``, a notebook finds what ``koderz benchmark`` wrote at the project root.
+
+    Args:
+        data_dir: The folder, if one was named.
+        create: For a writer: a folder that does not exist yet is fine (rule 3 then gives
+            ``data`` in the working folder).
+        environ: Where ``KODERZ_DATA_DIR`` is read (default: the process's environment).
+
+    Raises:
+        DataError: Without ``create``, no such folder; the message says where it looked
+            and how to name one, on the command line and in a notebook alike.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     data_folder(d, environ={}) == Path(d)
+        True
+        >>> data_folder(create=True, environ={"KODERZ_DATA_DIR": "/srv/koderz"})
+        PosixPath('/srv/koderz')
+    """
+    env = os.environ if environ is None else environ
+    named = "" if data_dir is None else "the data_dir given"
+    if data_dir is None and env.get(DATA_DIR_ENV, "").strip():
+        data_dir, named = env[DATA_DIR_ENV].strip(), f"${DATA_DIR_ENV}"
+    if data_dir is not None:
+        path = Path(data_dir).expanduser()
+        if not create and not path.is_dir():
+            raise DataError(
+                f"No data folder at {path.resolve()} ({named}). Check the path, or run "
+                "`koderz benchmark` first: it writes the data there."
+            )
+        return path
+    for path in (Path("data"), Path("..", "data")):
+        if path.is_dir():
+            return path
+    if create:
+        return Path("data")
+    here = Path.cwd()
+    raise DataError(
+        f"No data folder: ${DATA_DIR_ENV} is not set, and there is no data/ in {here} or in "
+        f"{here.parent}. Run `koderz benchmark` from the project root (it writes data/ "
+        f"there), or name the folder: set ${DATA_DIR_ENV}, pass --data-dir on the command "
+        "line, or set data_dir in a notebook's parameters cell."
+    )
+
+
 def _run_dir(data_dir: Path, run_id: str) -> Path:
     return data_dir / "steps" / f"run={safe_name(run_id)}"
 
@@ -434,7 +499,7 @@ def run_ids(data_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def load_steps(
-    data_dir: str | os.PathLike[str] = "data",
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     columns: Iterable[str] | None = None,
     **filters: Any,
@@ -442,7 +507,7 @@ def load_steps(
     """The recorded steps as a DataFrame, one row per step, in time order.
 
     Args:
-        data_dir: The data folder.
+        data_dir: The data folder (default: :func:`data_folder`'s rule).
         columns: Read only these columns (and those the filters, order and dedupe need);
             the text columns (prompts, replies, code) are most of the memory, so analyses
             of large folders should leave them out.
@@ -459,11 +524,7 @@ def load_steps(
         [['r1', 'attempt', 'HumanEval/0']]
     """
     filters = {k: v for k, v in filters.items() if v is not None and not _empty_list(v)}
-    root = Path(data_dir)
-    if not root.exists():
-        raise DataError(
-            f"No data folder at {root}. Run `koderz benchmark` first, or pass --data-dir."
-        )
+    root = data_folder(data_dir)
     wanted_runs = filters.get("run_id")
     runs = run_ids(root)
     if wanted_runs is not None:

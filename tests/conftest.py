@@ -20,6 +20,9 @@ _PROVIDER_VARS = (
     "OLLAMA_HOST",
     "KODERZ_PRICES",
 )
+# The data folder of the developer's shell, or the nbval fixture's (conftest.py at the top),
+# must not be where a test's command looks.
+_DATA_VARS = ("KODERZ_DATA_DIR",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,6 +39,8 @@ def _isolated_providers(
     if request.node.get_closest_marker("live") is None:
         for var in _PROVIDER_VARS:
             monkeypatch.delenv(var, raising=False)
+    for var in _DATA_VARS:
+        monkeypatch.delenv(var, raising=False)
     reset_clients()
     prices.reset_prices()
     yield

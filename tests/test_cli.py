@@ -143,3 +143,21 @@ def test_models_and_check_flag_a_deprecated_model(serve, capsys):
     assert main(["check", "claude-opus-4-5"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("NOTE  claude-opus-4-5 is deprecated: end of life January 22nd, 2027")
+
+
+def test_commands_find_the_project_data_from_notebooks(tmp_path, monkeypatch, capsys):
+    from koderz import demo_data
+
+    demo_data(tmp_path / "data", problems=1)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert main(["runs", "--json"]) == 0
+    assert [r["run_id"] for r in json.loads(capsys.readouterr().out)] == ["demo-1"]
+    monkeypatch.chdir(tmp_path.parent)  # no data/ here or above
+    monkeypatch.setenv("KODERZ_DATA_DIR", str(tmp_path / "data"))
+    assert main(["analyze", "--json"]) == 0
+    monkeypatch.delenv("KODERZ_DATA_DIR")
+    capsys.readouterr()
+    assert main(["runs"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No data folder: $KODERZ_DATA_DIR is not set" in err

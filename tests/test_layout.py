@@ -183,3 +183,19 @@ def test_the_checker_sees_loops(tmp_path: Path, files: dict[str, str], cycle: bo
     for name, source in files.items():
         (root / name).write_text(source)
     assert bool(import_cycles(import_graph(root))) is cycle
+
+
+def test_the_wheel_lists_every_package_and_the_notebooks() -> None:
+    import tomllib
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {
+        ".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")
+    }
+    assert set(project["packages"]) == folders | {"koderz.notebooks"}
+    # One copy of the notebooks: the top-level folder, mapped into the package at build time.
+    assert project["package-dir"] == {"koderz.notebooks": "notebooks"}
+    assert sorted(p.name for p in (PACKAGE.parent / "notebooks").iterdir() if p.is_file()) == [
+        "explore.ipynb",
+        "tier_comparison.ipynb",
+    ]

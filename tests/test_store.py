@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,7 +12,7 @@ import pytest
 
 from koderz.errors import DataError
 from koderz.redaction import redact
-from koderz.store import SCHEMA, StepWriter, compact_run, load_steps, run_ids
+from koderz.store import SCHEMA, StepWriter, compact_run, data_folder, load_steps, run_ids
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -119,8 +120,58 @@ def test_columns_and_filters(tmp_path):
 
 
 def test_missing_folder_says_what_to_do(tmp_path):
-    with pytest.raises(DataError, match="Run `koderz benchmark` first"):
+    with pytest.raises(DataError, match=r"absent \(the data_dir given\).*`koderz benchmark`"):
         load_steps(tmp_path / "absent")
+
+
+# --------------------------------------------------------------------------- the data folder
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project root with notebooks/ and no data/ yet; the test runs in the root."""
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_project_roots_data_is_found_from_notebooks(project, monkeypatch):
+    (project / "data").mkdir()
+    assert data_folder() == Path("data")
+    monkeypatch.chdir(project / "notebooks")
+    assert data_folder() == Path("..", "data")
+    (project / "notebooks" / "data").mkdir()  # a folder of its own comes first
+    assert data_folder() == Path("data")
+
+
+def test_the_variable_comes_before_the_folders_and_an_argument_before_both(project, monkeypatch):
+    (project / "data").mkdir()
+    (project / "mine").mkdir()
+    monkeypatch.setenv("KODERZ_DATA_DIR", str(project / "mine"))
+    assert data_folder() == project / "mine"
+    assert data_folder(project / "data") == project / "data"
+    monkeypatch.setenv("KODERZ_DATA_DIR", str(project / "gone"))
+    with pytest.raises(DataError, match=r"gone \(\$KODERZ_DATA_DIR\)"):
+        data_folder()
+
+
+def test_nothing_found_says_where_it_looked_and_how_to_name_one(project, monkeypatch):
+    monkeypatch.chdir(project / "notebooks")
+    with pytest.raises(DataError) as e:
+        load_steps()
+    message = str(e.value)
+    assert f"no data/ in {project / 'notebooks'} or in {project}" in message
+    for fix in ("`koderz benchmark` from the project root", "$KODERZ_DATA_DIR", "--data-dir"):
+        assert fix in message
+    assert "data_dir in a notebook's parameters cell" in message
+
+
+def test_a_writer_gets_a_new_folder_where_none_is_found(project, monkeypatch):
+    assert data_folder(create=True) == Path("data")
+    assert data_folder(project / "new", create=True) == project / "new"
+    (project / "data").mkdir()
+    monkeypatch.chdir(project / "notebooks")
+    assert data_folder(create=True) == Path("..", "data")  # where the readers will look
 
 
 def test_unknown_column_in_a_row_is_refused(tmp_path):

@@ -11,8 +11,11 @@ The three demo strategies have the shapes the analysis compares:
 They are named as :func:`koderz.engine.benchmark.default_strategies` names its strategies, so the
 commands of the README (``--baseline frontier-only``) work on demo data too.
 
-Outcomes are drawn from a seeded generator, so the same arguments give the same rows. Nothing
-here is a measurement: every row says so in its ``problem_source`` (``demo``).
+Outcomes are drawn from a seeded generator, so the same arguments give the same rows. A
+problem's number of test cases is the problem's own (the same under every strategy and in
+every run), and the calls are priced from the real list prices, whose source the rows name,
+as the engine's do. Nothing here is a measurement: every row says so in its
+``problem_source`` (``demo``), and a report's methods section says so too.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from koderz.models.prices import Price, list_price
 from koderz.models.registry import resolve_model
 from koderz.records import Usage
 from koderz.store import StepWriter, compact_run
+from koderz.version import __version__
 
-__all__ = ["DEMO_STRATEGIES", "DemoStrategy", "demo_data", "demo_rows"]
+__all__ = ["DEMO_SOURCE", "DEMO_STRATEGIES", "DemoStrategy", "demo_data", "demo_rows", "tests_of"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,23 @@ DEMO_STRATEGIES = (
     DemoStrategy("frontier-only", "claude-opus-4-5", "", "", 0.5),
 )
 
+DEMO_SOURCE = "demo"
+"""The ``problem_source`` of every demo row."""
+
 _T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+def tests_of(problem: int) -> int:
+    """How many test cases demo problem ``problem`` has (3 to 11): the problem's own,
+    whatever the strategy, run or seed.
+
+    Examples:
+        >>> [tests_of(p) for p in range(4)] == [tests_of(p) for p in range(4)]
+        True
+        >>> all(3 <= tests_of(p) <= 11 for p in range(50))
+        True
+    """
+    return int(np.random.default_rng(problem).integers(3, 12))
 
 
 def _list_price(model: str) -> Price:
@@ -132,7 +152,7 @@ class _Caller:
             "latency_s": float(self.rng.gamma(2.0, 1.5 if spec.is_local else 0.8)),
             "call_attempts": 1,
             "stop_reason": "end",
-            "price_source": "demo",
+            "price_source": price.source,
         }
 
 
@@ -147,7 +167,8 @@ def _settings(s: DemoStrategy) -> dict[str, Any]:
         "checkpoint_interval": s.checkpoint_interval,
         "feedback_level": "full",
         "mode": "iterative" if s.max_iterations > 1 else "zero_shot",
-        "problem_source": "demo",
+        "problem_source": DEMO_SOURCE,
+        "koderz_version": __version__,
     }
 
 
@@ -156,7 +177,7 @@ def _experiment(
 ) -> list[dict[str, Any]]:
     """One experiment's rows: the spec (if the strategy has a spec model), the attempts with
     the reviews between them, and the end row."""
-    total = int(rng.integers(3, 12))
+    total = tests_of(p)
     rows: list[dict[str, Any]] = []
     if s.spec_model:
         spec = call(s.spec_model, int(rng.integers(300, 600)), int(rng.integers(150, 400)))

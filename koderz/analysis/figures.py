@@ -9,7 +9,9 @@ saying why there is nothing to draw.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,9 +19,11 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
 from koderz.analysis.compare import pareto_front
+from koderz.analysis.labels import place_labels
+from koderz.analysis.scales import CostScale, cost_scale, draw_cost_axis
 from koderz.analysis.style import (
     TIER_COLORS,
     TIER_LABELS,
@@ -32,10 +36,68 @@ from koderz.analysis.style import (
 )
 from koderz.models.registry import TIERS
 
-__all__ = ["plot_cost_quality", "plot_solve_grid", "plot_tests_by_attempt"]
+__all__ = [
+    "PlanePoint",
+    "plane_points",
+    "plot_cost_quality",
+    "plot_solve_grid",
+    "plot_tests_by_attempt",
+]
 
 _FAILED = "#D9D9D9"
+_MARKER = 7.0  # the plane's markers, points across
+_LABEL_WIDTH = 30  # characters per line of a point's models
 _GRID_ROWS = 60  # more problems than this: only those where the strategies differ are drawn
+
+
+@dataclass(frozen=True)
+class PlanePoint:
+    """A strategy on the cost/quality plane."""
+
+    name: str
+    """The strategy."""
+    cost: float
+    """Cost per problem, US$ (0 for a free strategy)."""
+    cost_ci: tuple[float, float]
+    """Its 95% interval."""
+    rate: float
+    """Pass rate, percent."""
+    rate_ci: tuple[float, float]
+    """Its 95% interval, percent."""
+    label: str
+    """What the point is labelled with."""
+
+
+def plane_points(
+    summary: pd.DataFrame, models: Mapping[str, str] | None = None
+) -> list[PlanePoint]:
+    """The strategies of ``Analysis.summary`` as points, labelled with their name and models.
+
+    Examples:
+        >>> s = pd.DataFrame({"strategy": ["a"], "pass_rate": [0.5],
+        ...     "pass_rate_ci95": [(0.3, 0.7)], "cost_per_problem": [0.01],
+        ...     "cost_per_problem_ci95": [(0.008, 0.012)]})
+        >>> p = plane_points(s, {"a": "qwen"})[0]
+        >>> p.rate, p.rate_ci, p.label
+        (50.0, (30.0, 70.0), 'a\\nqwen')
+    """
+    points = []
+    for r in summary.to_dict("records"):
+        name = str(r["strategy"])
+        described = (models or {}).get(name)
+        label = name + ("\n" + textwrap.fill(described, _LABEL_WIDTH) if described else "")
+        cost_ci, rate_ci = r["cost_per_problem_ci95"], r["pass_rate_ci95"]
+        points.append(
+            PlanePoint(
+                name=name,
+                cost=float(r["cost_per_problem"]),
+                cost_ci=(float(cost_ci[0]), float(cost_ci[1])),
+                rate=float(r["pass_rate"]) * 100,
+                rate_ci=(float(rate_ci[0]) * 100, float(rate_ci[1]) * 100),
+                label=label,
+            )
+        )
+    return points
 
 
 @styled
@@ -46,8 +108,10 @@ def plot_cost_quality(
     pass rate, with 95% bootstrap intervals on both axes, and the Pareto front through the
     strategies no other beats on both. Up and to the left is better.
 
-    A strategy that cost nothing cannot sit on a log axis: it is drawn at the axis' left
-    edge and labelled "$0".
+    A strategy that cost nothing cannot sit on a log axis: it is drawn at a "$0" position
+    set apart from the rest by a break in the axis (and no room is kept for one where no
+    strategy is free). The labels sit where they cover no other point
+    (:func:`koderz.analysis.labels.place_labels`).
 
     Args:
         summary: ``Analysis.summary`` (``strategy, pass_rate, pass_rate_ci95,
@@ -64,55 +128,70 @@ def plot_cost_quality(
     """
     if summary.empty:
         return NoFigure("No finished experiments, so there is no strategy to place.")
-    names = summary["strategy"].astype(str).tolist()
-    cost = summary["cost_per_problem"].to_numpy(dtype=float)
-    rate = summary["pass_rate"].to_numpy(dtype=float) * 100
-    cost_ci = np.array([list(c) for c in summary["cost_per_problem_ci95"]], dtype=float)
-    rate_ci = np.array([list(c) for c in summary["pass_rate_ci95"]], dtype=float) * 100
-    positive = np.concatenate([cost[cost > 0], cost_ci[cost_ci > 0]])
-    floor = float(positive.min()) / 4 if len(positive) else 1e-4
-    x, x_ci = np.maximum(cost, floor), np.maximum(cost_ci, floor)
+    points = plane_points(summary, models)
+    scale = cost_scale(
+        [c for p in points for c in (p.cost, *p.cost_ci)], zero=any(p.cost == 0 for p in points)
+    )
     fig, ax = new_figure(7.2, 4.4)
-    colors = strategy_colors(names)
-    front = pareto_front(cost.tolist(), rate.tolist())
-    for i, name in enumerate(names):
-        ax.errorbar(
-            x[i],
-            rate[i],
-            xerr=[[max(x[i] - x_ci[i, 0], 0)], [max(x_ci[i, 1] - x[i], 0)]],
-            yerr=[[max(rate[i] - rate_ci[i, 0], 0)], [max(rate_ci[i, 1] - rate[i], 0)]],
-            fmt="o",
-            ms=7,
-            color=colors[name],
-            ecolor=colors[name],
-            elinewidth=1,
-            capsize=3,
-        )
-        label = name + (f"\n{models[name]}" if models and models.get(name) else "")
-        if cost[i] == 0:
-            label += "\n($0)"
-        ax.annotate(
-            label,
-            (x[i], rate[i]),
-            xytext=(6, 4),
-            textcoords="offset points",
-            fontsize=8,
-            annotation_clip=False,
-        )
-    order = [i for i in np.argsort(x) if front[i]]
-    if len(order) > 1:
-        ax.plot(x[order], rate[order], "--", color="#555555", lw=1, label="Pareto front")
-        ax.legend(loc="lower right")
-    ax.set_xscale("log")
-    ax.set_xlim(floor / 1.5, max(float(x_ci.max()), float(x.max())) * 3)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.4g}"))
-    ax.set_ylim(0, 115)  # room above 100% for the labels
+    colors = strategy_colors([p.name for p in points])
+    for p in points:
+        _draw_point(ax, p, scale, colors[p.name])
+    front = _draw_front(ax, points, scale)
+    if scale.log:
+        axis_label = "cost per problem (US$, log scale)"
+    else:
+        axis_label = r"cost per problem (US\$): every strategy cost \$0"  # \$: not TeX
+    draw_cost_axis(ax, scale, label=axis_label)
+    ax.set_ylim(0, 105)
     ax.set_yticks(range(0, 101, 20))
     ax.yaxis.set_major_formatter(PercentFormatter())
-    ax.set_xlabel("cost per problem (US$, log scale)")
     ax.set_ylabel("pass rate (% of problems)")
     ax.set_title("Cost against pass rate (95% bootstrap CIs)")
+    legend = ax.legend(loc="best") if front else None
+    place_labels(
+        ax,
+        [(scale.place(p.cost), p.rate) for p in points],
+        [p.label for p in points],
+        marker_size=_MARKER,
+        avoid=[legend] if legend else [],
+    )
     return done(fig)
+
+
+def _draw_point(ax: Any, p: PlanePoint, scale: CostScale, color: str) -> None:
+    x = scale.place(p.cost)
+    lo, hi = scale.place(p.cost_ci[0]), scale.place(p.cost_ci[1])
+    ax.errorbar(
+        x,
+        p.rate,
+        xerr=[[max(x - lo, 0)], [max(hi - x, 0)]],
+        yerr=[[max(p.rate - p.rate_ci[0], 0)], [max(p.rate_ci[1] - p.rate, 0)]],
+        fmt="o",
+        ms=_MARKER,
+        color=color,
+        ecolor=color,
+        elinewidth=1,
+        capsize=3,
+        clip_on=False,  # a point at 0% shows whole, over the axis
+        zorder=3,
+    )
+
+
+def _draw_front(ax: Any, points: list[PlanePoint], scale: CostScale) -> bool:
+    """The dashed Pareto front, where it joins two strategies or more."""
+    front = pareto_front([p.cost for p in points], [p.rate for p in points])
+    on = sorted((p for p, f in zip(points, front, strict=True) if f), key=lambda p: p.cost)
+    if len(on) < 2:
+        return False
+    ax.plot(
+        [scale.place(p.cost) for p in on],
+        [p.rate for p in on],
+        "--",
+        color="#555555",
+        lw=1,
+        label="Pareto front",
+    )
+    return True
 
 
 def _grid_codes(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -166,7 +166,7 @@ def models_table(steps: pd.DataFrame) -> pd.DataFrame:
                 "calls": len(g),
                 "$/Mtok in": price.input_usd_per_mtok if price else None,
                 "$/Mtok out": price.output_usd_per_mtok if price else None,
-                "$/Mtok cache read": price.cache_read_usd_per_mtok if price else None,
+                "$/Mtok cached": price.cache_read_usd_per_mtok if price else None,
                 "price source": _values(g["price_source"]) if "price_source" in g.columns else "-",
             }
         )
@@ -203,9 +203,11 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
     def col(name: str) -> str:
         return _values(steps[name]) if name in steps.columns else "-"
 
+    prompts = f"prompts version {_prompt_versions(data_dir, runs)}"
+    if _all_demo(steps):
+        prompts = "no prompts: demo data, made up by koderz.demo_data, not a measurement"
     lines = [
-        f"- Koderz {col('koderz_version')}; prices: {col('price_source')}; prompts version "
-        f"{_prompt_versions(data_dir, runs)}.",
+        f"- Koderz {col('koderz_version')}; prices: {col('price_source')}; {prompts}.",
         f"- Problems: {steps['problem_id'].nunique()} from {col('problem_source')}; "
         f"{len(ended)} finished experiments in {len(runs)} run(s) ({', '.join(runs) or '-'}).",
     ]
@@ -257,6 +259,15 @@ def _stop_line(ended: pd.DataFrame) -> str:
             "is an upper bound no deployed system reaches)"
         )
     return "- Stop rule: " + ("; ".join(parts) or "-") + "."
+
+
+def _all_demo(steps: pd.DataFrame) -> bool:
+    """Whether every row is demo data (:mod:`koderz.analysis.demo`), which no model wrote."""
+    from koderz.analysis.demo import DEMO_SOURCE
+
+    if "problem_source" not in steps.columns or steps.empty:
+        return False
+    return bool((steps["problem_source"] == DEMO_SOURCE).all())
 
 
 def _count_true(steps: pd.DataFrame, column: str) -> int:

@@ -39,6 +39,7 @@ from koderz.analysis.style import (
     new_figure,
     strategy_colors,
     styled,
+    usd,
 )
 from koderz.analysis.tables import cost_table, paper_table, savings_table
 from koderz.models.registry import TIERS
@@ -138,7 +139,7 @@ def plot_cost_by_tier(summary: pd.DataFrame) -> Figure | NoFigure:
         ax.bar(names, per, bottom=bottom, color=TIER_COLORS[tier], label=TIER_LABELS[tier])
         bottom += per
     for x, (total, n) in enumerate(zip(bottom, solved, strict=True)):
-        label = f"${total:.4f}" if n else "none solved"
+        label = usd(total) if n else "none solved"
         ax.annotate(label, (x, total), ha="center", va="bottom", fontsize=8)
     ax.yaxis.set_major_formatter(USD)
     from_zero(ax)
@@ -284,8 +285,15 @@ def save_figures(
 # --------------------------------------------------------------------------- one experiment
 
 
-def _pre(text: str, css: str = "") -> str:
-    return f'<pre style="background:#f6f8fa;padding:6px;{css}">{html.escape(text)}</pre>'
+# Inline, with its own font: Voila's page (and a mail client's) gives <pre> no monospace font.
+_PRE_STYLE = (
+    "background:#f6f8fa;padding:6px;overflow-x:auto;white-space:pre;"
+    "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation Mono,monospace"
+)
+
+
+def _pre(text: str) -> str:
+    return f'<pre style="{_PRE_STYLE}">{html.escape(text)}</pre>'
 
 
 def _diff_html(before: str, after: str, old: str, new: str) -> str:
@@ -297,7 +305,7 @@ def _diff_html(before: str, after: str, old: str, new: str) -> str:
     for line in lines:
         colour = colours.get(line[:1], "#57606a")
         out.append(f'<span style="color:{colour}">{html.escape(line.rstrip(chr(10)))}</span>')
-    return '<pre style="background:#f6f8fa;padding:6px">' + "\n".join(out) + "</pre>"
+    return f'<pre style="{_PRE_STYLE}">' + "\n".join(out) + "</pre>"
 
 
 class Html(str):

@@ -30,6 +30,7 @@ from koderz.redaction import find_secrets, is_secret_name
 __all__ = [
     "Report",
     "external_references",
+    "notebook_folders",
     "notebook_path",
     "render_report",
     "to_html",
@@ -57,23 +58,35 @@ class Report:
     """The self-contained HTML page (code hidden, images embedded)."""
 
 
+def notebook_folders() -> list[Path]:
+    """Where Koderz's own notebooks are, in the order they are looked for.
+
+    The repository keeps them in its top-level ``notebooks/``; a wheel carries them as
+    ``koderz/notebooks/`` (pyproject.toml maps the one folder into the other at build time),
+    so an installed Koderz finds them inside the package and a checkout beside it.
+    """
+    package = Path(__file__).resolve().parents[1]
+    return [package / "notebooks", package.parent / "notebooks"]
+
+
 def notebook_path(name: str, notebook_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Where the notebook ``name`` (e.g. ``tier_comparison``) is.
+    """Where the notebook ``name`` (e.g. ``tier_comparison``) is: in ``notebook_dir``, or
+    among Koderz's own notebooks (:func:`notebook_folders`).
 
     Raises:
         ConfigError: No such notebook; the message lists the ones there are.
     """
-    folder = (
-        Path(notebook_dir) if notebook_dir else Path(__file__).resolve().parents[2] / "notebooks"
+    folders = [Path(notebook_dir)] if notebook_dir else notebook_folders()
+    file = f"{name.removesuffix('.ipynb')}.ipynb"
+    for folder in folders:
+        if (folder / file).is_file():
+            return folder / file
+    there = sorted({p.stem for f in folders if f.is_dir() for p in f.glob("*.ipynb")})
+    where = " or ".join(str(f) for f in folders)
+    hint = "" if notebook_dir else " (a Koderz install without its notebooks: reinstall it)"
+    raise ConfigError(
+        f"No notebook {name!r} in {where}; there are: {', '.join(there) or '(none)'}{hint}."
     )
-    path = folder / f"{name.removesuffix('.ipynb')}.ipynb"
-    if not path.is_file():
-        there = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
-        raise ConfigError(
-            f"No notebook {name!r} in {folder}; there are: {', '.join(there) or '(none)'}. "
-            "Run from a Koderz source tree or pass notebook_dir."
-        )
-    return path
 
 
 def external_references(page: str) -> list[str]:
@@ -160,7 +173,7 @@ def _require_finished(data: Path, run_ids: Sequence[str] | None) -> None:
 
 
 def render_report(
-    data_dir: str | os.PathLike[str] = "data",
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     run_ids: Sequence[str] | None = None,
     out_dir: str | os.PathLike[str] = "reports",
@@ -174,7 +187,8 @@ def render_report(
     """Run each notebook on ``data_dir`` and write ``NAME_RUNS_DATE.ipynb`` and ``.html``.
 
     Args:
-        data_dir: The data folder.
+        data_dir: The data folder (default: $KODERZ_DATA_DIR, else ``data``, else
+            ``../data``: :func:`koderz.store.data_folder`).
         run_ids: Only these runs (default: every run); they name the report.
         out_dir: Where to write.
         baseline: The measured baseline strategy; ``"auto"`` (the default): the strategy
@@ -182,7 +196,8 @@ def render_report(
         estimate_model: The model the frontier-only estimate re-prices at.
         notebooks: Which notebooks of ``notebook_dir`` (by name: ``tier_comparison``,
             ``explore``).
-        notebook_dir: Where the notebooks are (default: the source tree's ``notebooks/``).
+        notebook_dir: Where the notebooks are (default: Koderz's own, from the package or
+            the checkout).
         date: The date in the names (default: today, UTC).
         timeout_s: Longest a cell may run.
 
@@ -193,11 +208,9 @@ def render_report(
     """
     import papermill as pm
 
-    data = Path(data_dir).resolve()
-    if not data.is_dir():
-        raise DataError(
-            f"No data folder at {data}. Run `koderz benchmark` first, or pass --data-dir."
-        )
+    from koderz.store import data_folder
+
+    data = data_folder(data_dir).resolve()
     _require_finished(data, run_ids)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -229,6 +242,8 @@ def _execute(source: Path, executed: Path, parameters: dict[str, Any], timeout_s
     """
     import papermill as pm
 
+    from koderz.analysis.kernels import kernel_manager_class
+
     try:
         with _without_secrets():
             pm.execute_notebook(
@@ -236,6 +251,8 @@ def _execute(source: Path, executed: Path, parameters: dict[str, Any], timeout_s
                 str(executed),
                 parameters=parameters,
                 kernel_name="python3",
+                # IPC, so ipykernel's warning about TCP is not printed into Koderz's output.
+                kernel_manager_class=kernel_manager_class(),
                 progress_bar=False,
                 cwd=str(source.parent),
                 execution_timeout=timeout_s,

@@ -30,8 +30,16 @@ def _ci(pair: Any, fmt: str) -> str:
 
 
 def _val(value: Any, fmt: str, missing: str = "-") -> str:
+    """``value`` in ``fmt``; a negative dollar amount as -$1.00, not $-1.00.
+
+    Examples:
+        >>> _val(-0.0317, "${:,.4f}"), _val(None, "{}")
+        ('-$0.0317', '-')
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)) or value is pd.NA:
         return missing
+    if fmt.startswith("$") and value < 0:
+        return "-" + fmt.format(-value)
     return fmt.format(value)
 
 
@@ -97,31 +105,38 @@ def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_table(by_tier: pd.DataFrame, by_role: pd.DataFrame) -> pd.DataFrame:
-    """Calls and cost per strategy by tier and by role, side by side.
+    """Cost and calls by tier and by role (rows), one column per strategy, so that it fits a
+    notebook pane however many tiers and roles there are: each cell is the cost and the
+    number of calls (``$0.0123 (4 calls)``). Tiers and roles no strategy called are left out.
 
     Examples:
         >>> t = pd.DataFrame({"strategy": ["a"], "tier": ["local"], "calls": [3],
         ...     "cost_usd": [0.0], "share": [0.0]})
         >>> r = pd.DataFrame({"strategy": ["a"], "role": ["attempt"], "calls": [3],
         ...     "cost_usd": [0.0], "share": [0.0]})
-        >>> cost_table(t, r).columns.get_level_values(0).unique().tolist()
-        ['tier: local', 'role: attempt']
+        >>> cost_table(t, r)["a"].to_dict()
+        {'tier: local': '$0 (3 calls)', 'role: attempt': '$0 (3 calls)'}
     """
-    parts = []
-    for frame, key in ((by_tier, "tier"), (by_role, "role")):
+    from koderz.analysis.style import usd
+
+    rows: dict[str, dict[str, str]] = {}
+    strategies: list[str] = []
+    for frame, key, order in ((by_tier, "tier", TIERS), (by_role, "role", CALL_ROLES)):
         if frame.empty:
             continue
-        wide = frame.pivot(index="strategy", columns=key, values=["calls", "cost_usd"])
-        order = TIERS if key == "tier" else CALL_ROLES
-        cols = {}
+        strategies += [s for s in frame["strategy"].astype(str).unique() if s not in strategies]
         for k in order:
-            if ("calls", k) in wide.columns:
-                cols[(f"{key}: {k}", "calls")] = wide[("calls", k)].astype(int)
-                cols[(f"{key}: {k}", "cost")] = wide[("cost_usd", k)].map(lambda v: f"${v:,.4f}")
-        parts.append(pd.DataFrame(cols))
-    if not parts:
+            mine = frame[frame[key] == k]
+            if mine.empty or mine["calls"].sum() == 0:
+                continue
+            rows[f"{key}: {k}"] = {
+                str(r["strategy"]): f"{usd(r['cost_usd'])} ({int(r['calls'])} calls)"
+                for r in mine.to_dict("records")
+            }
+    if not rows:
         return pd.DataFrame()
-    return pd.concat(parts, axis=1)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    return table.reindex(columns=sorted(strategies)).fillna("-")
 
 
 # --------------------------------------------------------------------------- for papers

@@ -29,7 +29,7 @@ from koderz.engine.schedule import Feed, InFlight, Task, run_on_dask, run_on_thr
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.records import Problem
-from koderz.store import FINAL_STATUSES, StepWriter, load_steps, paid_usd
+from koderz.store import FINAL_STATUSES, StepWriter, data_folder, load_steps, paid_usd
 
 __all__ = [
     "BenchmarkResult",
@@ -145,7 +145,7 @@ def run_benchmark(
     problems: str | Mapping[str, Problem] | Sequence[Problem] = "humaneval",
     select: str | None = None,
     limit: int | None = None,
-    data_dir: str | os.PathLike[str] = "data",
+    data_dir: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
     max_iterations: int = 5,
     checkpoint_interval: int = 2,
@@ -190,6 +190,8 @@ def run_benchmark(
             and submits one answer, which the hidden tests judge; ``oracle``: it stops when
             the hidden tests pass (an upper bound; :data:`~koderz.engine.strategies.STOP_CHOICES`).
         limit: At most this many problems (after ``select``).
+        data_dir: Where the rows go (default: $KODERZ_DATA_DIR, else an existing ``data``
+            or ``../data``, else a new ``data``: :func:`koderz.store.data_folder`).
         run_id: Resume this run: finished experiments are skipped, the rest completed.
         workers: Model calls in flight at once. Up to three times as many experiments progress
             at once, so that while one runs its tests in the sandbox another's call fills
@@ -236,7 +238,7 @@ def run_benchmark(
     limiter = InFlight(workers, max_in_flight)  # checked before anything is written
     preflight(chosen_strategies)
     source, chosen = _problems(problems, select, limit)
-    data = Path(data_dir)
+    data = data_folder(data_dir, create=True)
     run = run_id or new_run_id()
     call_cache = cache_from_env(data, cache)
     # Held from the manifest to the last row, so that a second process on the same run

@@ -276,9 +276,17 @@ class _Worker:
 
 
 def crash_message(
-    name: str, returncode: int, settings: Settings, *, during: str, last_words: str = ""
+    name: str,
+    returncode: int,
+    settings: Settings,
+    *,
+    during: str,
+    last_words: str = "",
+    process: str = "worker",
+    then: str = "The next call starts a new worker.",
 ) -> str:
-    """What died, the likely cause and the fix, for a worker that ended with ``returncode``.
+    """What died, the likely cause and the fix, for a worker (or ``process``: the ``koderz
+    serve`` server) that ended with ``returncode``; ``then`` says what happens next.
 
     Examples:
         >>> print(crash_message("m", -9, Settings(), during="during a call"))  # doctest: +ELLIPSIS
@@ -290,7 +298,6 @@ def crash_message(
     except ValueError:
         signame = f"signal {sig}"
     died = f"was killed by {signame}" if sig else f"exited with status {returncode}"
-    fix = "The next call starts a new worker."
     if signame in ("SIGSEGV", "SIGBUS", "SIGILL"):
         if settings.extra_bufts:
             cause = (
@@ -323,7 +330,7 @@ def crash_message(
         )
     else:
         cause = "it was stopped from outside or failed on its own (see its last words)."
-    text = f"The llama.cpp worker of {name!r} {died} {during}. Likely cause: {cause} {fix}"
+    text = f"The llama.cpp {process} of {name!r} {died} {during}. Likely cause: {cause} {then}"
     if last_words:
         text += f" Its last words: {last_words}"
     return text

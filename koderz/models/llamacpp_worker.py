@@ -19,56 +19,67 @@ llama-cpp-python does. End of input (the Koderz process went away) ends it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-_EXTRA_BUFTS_FIELD = "use_extra_bufts"
+EXTRA_BUFTS_FIELD = "use_extra_bufts"
 
 
-def load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """The model ``request`` asks for and the reply that says how it was loaded.
+@contextlib.contextmanager
+def extra_bufts(on: bool) -> Iterator[bool]:
+    """While inside, llama.cpp loads models with (``on``) or without its extra buffer types
+    (weight repacking, and AMX on CPUs that have it, which crashes: ggml-org/llama.cpp#20824).
+    Yields whether the binding has the switch: an older or newer one without the field loads
+    as llama.cpp's defaults.
 
-    ``extra_bufts`` false loads it without llama.cpp's extra buffer types (weight repacking,
-    and AMX on CPUs that have it, which crashes: ggml-org/llama.cpp#20824).
-    ``llama_cpp.Llama`` takes no argument for that, so the default model parameters it
-    starts from are wrapped for the one load.
+    ``llama_cpp.Llama`` takes no argument for it, so the default model parameters every load
+    starts from are wrapped; the ``koderz serve`` server loads under the same wrapper.
     """
-    try:
-        import llama_cpp
-        from llama_cpp import llama_cpp as native
-    except ImportError as e:
-        return None, {"ok": False, "kind": "import", "message": str(e)}
+    from llama_cpp import llama_cpp as native
+
     fields = {name for name, *_ in native.llama_model_params._fields_}
-    # An older or newer binding without the field loads as llama.cpp's defaults.
-    supported = _EXTRA_BUFTS_FIELD in fields
+    supported = EXTRA_BUFTS_FIELD in fields
     default_params = native.llama_model_default_params
 
     def params() -> Any:
         p = default_params()
         if supported:
-            setattr(p, _EXTRA_BUFTS_FIELD, bool(request["extra_bufts"]))
+            setattr(p, EXTRA_BUFTS_FIELD, bool(on))
         return p
 
     native.llama_model_default_params = params
     try:
-        llm = llama_cpp.Llama(
-            model_path=request["path"],
-            n_ctx=request["n_ctx"],
-            n_threads=request["n_threads"],
-            verbose=False,
-        )
-    except (ValueError, RuntimeError, OSError) as e:
-        return None, {"ok": False, "kind": "load", "message": str(e)}
+        yield supported
     finally:
         native.llama_model_default_params = default_params
+
+
+def load(request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The model ``request`` asks for and the reply that says how it was loaded (with or
+    without llama.cpp's extra buffer types: :func:`extra_bufts`)."""
+    try:
+        import llama_cpp
+
+        with extra_bufts(bool(request["extra_bufts"])) as supported:
+            llm = llama_cpp.Llama(
+                model_path=request["path"],
+                n_ctx=request["n_ctx"],
+                n_threads=request["n_threads"],
+                verbose=False,
+            )
+    except ImportError as e:
+        return None, {"ok": False, "kind": "import", "message": str(e)}
+    except (ValueError, RuntimeError, OSError) as e:
+        return None, {"ok": False, "kind": "load", "message": str(e)}
     if not supported:
         return llm, {"ok": True, "extra_bufts": "unsupported"}
     # Read back from what the model was loaded with, not from what was asked.
-    loaded = getattr(llm.model_params, _EXTRA_BUFTS_FIELD)
+    loaded = getattr(llm.model_params, EXTRA_BUFTS_FIELD)
     return llm, {"ok": True, "extra_bufts": "on" if loaded else "off"}
 
 

@@ -88,6 +88,15 @@ def test_unknown_notebook_lists_the_known_ones() -> None:
         notebook_path("nope")
 
 
+def test_the_notebooks_are_found_inside_the_package_first(tmp_path: Path) -> None:
+    from koderz.analysis.reports import notebook_folders
+
+    package, checkout = notebook_folders()
+    assert package.parent.name == "koderz" and package.name == "notebooks"  # a wheel's
+    assert checkout == NOTEBOOKS  # a checkout's (this one)
+    assert notebook_path("explore") == NOTEBOOKS / "explore.ipynb"
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -135,6 +144,10 @@ def chromium_check(page_path: Path, tmp_path: Path) -> dict[str, Any]:
         "document.body.setAttribute('data-check', JSON.stringify({images: imgs.length,"
         " decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,"
         " tables: document.querySelectorAll('table').length,"
+        # How far each table sticks out of its output area (a notebook pane 900 px wide).
+        " overflow: [...document.querySelectorAll('table')].map(t => Math.round("
+        "t.getBoundingClientRect().width - (t.closest('.jp-OutputArea-output')"
+        " || document.body).getBoundingClientRect().width)),"
         " text: document.body.innerText}));});</script>"
     )
     page = page_path.read_text().replace("</body>", probe + "</body>")
@@ -153,6 +166,7 @@ def chromium_check(page_path: Path, tmp_path: Path) -> dict[str, Any]:
             f"--user-data-dir={tmp_path / 'profile'}",
             "--host-resolver-rules=MAP * ~NOTFOUND",
             "--virtual-time-budget=10000",
+            "--window-size=900,800",
             "--dump-dom",
             copy.as_uri(),
         ],
@@ -175,6 +189,7 @@ def test_html_renders_offline_in_headless_chromium(
     assert check["images"] == 8
     assert check["decoded"] == check["images"]
     assert check["tables"] >= 2
+    assert max(check["overflow"]) <= 0, "a table is wider than the notebook pane"
 
 
 # --------------------------------------------------------------------------- the scenarios
@@ -221,6 +236,7 @@ def test_each_scenario_renders_a_clean_page(
     name, data, report = scenario
     check = chromium_check(report.html, tmp_path)
     assert check["images"] >= 3 and check["decoded"] == check["images"], name
+    assert max(check["overflow"]) <= 0, f"{name}: a table is wider than the notebook pane"
     text = check["text"]
     for word in ("Warning", "Traceback", "/root", sys.prefix, str(Path.home())):
         assert word not in text, f"{name}: {word!r} on the page"
@@ -348,26 +364,52 @@ def test_a_secret_in_the_outputs_stops_the_report(
     assert list(out.iterdir()) == []  # nothing kept
 
 
-def test_kernels_do_not_see_the_environment_secrets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-shaped-like-a-key-1234")
+def _probe_notebook(folder: Path, code: str) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('data_dir = "data"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("import os\nos.environ.get('ANTHROPIC_API_KEY')")]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    (tmp_path / "nbs").mkdir()
-    nbformat.write(nb, tmp_path / "nbs" / "probe.ipynb")
+    folder.mkdir()
+    nbformat.write(nb, folder / "probe.ipynb")
+    return folder
+
+
+@pytest.mark.parametrize("ipc", [True, False], ids=["ipc", "tcp filtered"])
+def test_no_kernel_transport_warning_in_the_output(
+    ipc: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from koderz.analysis import kernels
+
+    monkeypatch.setattr(kernels, "ipc_available", lambda: ipc)
+    # The kernel process's own stderr still reaches the user, less the one warning.
+    code = "import os\nos.write(2, b'kernel says hello\\n')"
+    render_report(
+        demo_data(tmp_path / "data", problems=1),
+        out_dir=tmp_path / "out",
+        notebooks=["probe"],
+        notebook_dir=_probe_notebook(tmp_path / "nbs", code),
+    )
+    printed = capfd.readouterr()
+    assert kernels.TCP_WARNING not in printed.err + printed.out
+    assert "kernel says hello" in printed.err
+
+
+def test_kernels_do_not_see_the_environment_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-shaped-like-a-key-1234")
     (report,) = render_report(
         demo_data(tmp_path / "data", problems=1),  # a report needs finished experiments
         out_dir=tmp_path / "out",
         notebooks=["probe"],
-        notebook_dir=tmp_path / "nbs",
+        notebook_dir=_probe_notebook(
+            tmp_path / "nbs", "import os\nos.environ.get('ANTHROPIC_API_KEY')"
+        ),
     )
     executed = nbformat.read(report.notebook, as_version=4)
     assert executed.cells[-1].outputs == []  # None: the variable was not there
