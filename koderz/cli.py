@@ -617,16 +617,7 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
         help="text (default), json, or the per-strategy table as markdown, latex or csv",
     )
     p.add_argument("--json", action="store_true", help="print JSON (the same as --format json)")
-    p.add_argument(
-        "--heldout",
-        type=float,
-        metavar="FRACTION",
-        help="hold out this share of the problems: choose the Pareto front on the rest and "
-        "report how its strategies did on the held-out ones",
-    )
-    p.add_argument(
-        "--heldout-seed", type=int, default=0, metavar="N", help="seed of that split (default 0)"
-    )
+    _add_heldout_args(p)
     return p
 
 
@@ -670,7 +661,21 @@ def _add_report(sub: Any) -> argparse.ArgumentParser:
         metavar="NAME",
         help="which notebook(s) to render (default: tier_comparison)",
     )
+    _add_heldout_args(p)
     return p
+
+
+def _add_heldout_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--heldout",
+        type=float,
+        metavar="FRACTION",
+        help="hold out this share of the problems: choose the Pareto front on the rest and "
+        "report how its strategies did on the held-out ones",
+    )
+    p.add_argument(
+        "--heldout-seed", type=int, default=0, metavar="N", help="seed of that split (default 0)"
+    )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -684,6 +689,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out_dir=args.out,
         baseline=args.baseline,
         estimate_model=args.estimate_model,
+        heldout=args.heldout,
+        heldout_seed=args.heldout_seed,
         **chosen,
     ):
         print(f"{report.notebook}\n{report.html}")

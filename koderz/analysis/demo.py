@@ -8,8 +8,15 @@ The three demo strategies have the shapes the analysis compares:
 ``small+frontier``  the same with a small frontier model as the worker;
 ``frontier-only``   the frontier model makes the attempts alone (the measured baseline).
 
-They are named as :func:`koderz.engine.benchmark.default_strategies` names its strategies, so the
-commands of the README (``--baseline frontier-only``) work on demo data too.
+They are named as :func:`koderz.engine.benchmark.default_strategies` names its strategies, so
+the commands of the README (``--baseline frontier-only``) work on demo data too.
+
+They stop as the engine's default does (stop ``visible``): when an attempt passes the tests
+the experiment can see, its answer is submitted and the hidden verdict judges it. A wrong
+answer now and then passes the visible tests too (a false stop), a third of the problems
+show no visible test (their first answer is submitted), and on some the visible examples
+are themselves wrong, so that a right answer fails them and the experiment goes on past it
+(the oracle ceiling then stands above the pass rate).
 
 Outcomes are drawn from a seeded generator, so the same arguments give the same rows. A
 problem's number of test cases is the problem's own (the same under every strategy and in
@@ -36,7 +43,15 @@ from koderz.records import Usage
 from koderz.store import StepWriter, compact_run
 from koderz.version import __version__
 
-__all__ = ["DEMO_SOURCE", "DEMO_STRATEGIES", "DemoStrategy", "demo_data", "demo_rows", "tests_of"]
+__all__ = [
+    "DEMO_SOURCE",
+    "DEMO_STRATEGIES",
+    "DemoStrategy",
+    "demo_data",
+    "demo_rows",
+    "tests_of",
+    "visible_of",
+]
 
 
 @dataclass(frozen=True)
@@ -54,9 +69,9 @@ class DemoStrategy:
 
 
 DEMO_STRATEGIES = (
-    DemoStrategy("local+frontier", "qwen2.5-coder:7b", "claude-opus-4-5", "claude-opus-4-5", 0.25),
-    DemoStrategy("small+frontier", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-5", 0.35),
-    DemoStrategy("frontier-only", "claude-opus-4-5", "", "", 0.5),
+    DemoStrategy("local+frontier", "qwen2.5-coder:7b", "claude-opus-4-8", "claude-opus-4-8", 0.25),
+    DemoStrategy("small+frontier", "claude-haiku-4-5", "claude-opus-4-8", "claude-opus-4-8", 0.35),
+    DemoStrategy("frontier-only", "claude-opus-4-8", "", "", 0.5),
 )
 
 DEMO_SOURCE = "demo"
@@ -76,6 +91,28 @@ def tests_of(problem: int) -> int:
         True
     """
     return int(np.random.default_rng(problem).integers(3, 12))
+
+
+def visible_of(problem: int) -> int:
+    """How many visible (public) tests demo problem ``problem`` shows: none on every third.
+
+    Examples:
+        >>> [visible_of(p) for p in range(4)]
+        [2, 2, 0, 2]
+    """
+    return 0 if problem % 3 == 2 else 2
+
+
+def _wrong_examples(problem: int) -> bool:
+    """Whether the problem's visible examples are themselves wrong (HumanEval/47's docstring
+    is): a right answer fails them."""
+    return problem % 7 == 4
+
+
+def _fooled(problem: int, attempt: int, strategy: str) -> bool:
+    """Whether a wrong answer passes the visible tests anyway (they are too weak to tell):
+    fixed by the problem, attempt and strategy, so that it takes no draw of the outcomes."""
+    return (problem * 7 + attempt * 3 + len(strategy)) % 6 == 0
 
 
 def _list_price(model: str) -> Price:
@@ -165,7 +202,8 @@ def _settings(s: DemoStrategy) -> dict[str, Any]:
         "reviewer_model": s.reviewer,
         "max_iterations": s.max_iterations,
         "checkpoint_interval": s.checkpoint_interval,
-        "feedback_level": "full",
+        "feedback_level": "public",
+        "stop": "visible",
         "mode": "iterative" if s.max_iterations > 1 else "zero_shot",
         "problem_source": DEMO_SOURCE,
         "koderz_version": __version__,
@@ -176,8 +214,8 @@ def _experiment(
     s: DemoStrategy, p: int, base: dict[str, Any], rng: np.random.Generator, call: _Caller
 ) -> list[dict[str, Any]]:
     """One experiment's rows: the spec (if the strategy has a spec model), the attempts with
-    the reviews between them, and the end row."""
-    total = tests_of(p)
+    the reviews between them, and the end row naming the submitted answer."""
+    total, seen = tests_of(p), visible_of(p)
     rows: list[dict[str, Any]] = []
     if s.spec_model:
         spec = call(s.spec_model, int(rng.integers(300, 600)), int(rng.integers(150, 400)))
@@ -185,12 +223,18 @@ def _experiment(
         rows.append(
             base | spec | {"role": "spec", "iteration": 0, "status": "ok"} | {"guidance": guidance}
         )
-    solved_at = 0
+    answers: list[tuple[int, bool, int]] = []  # (attempt, hidden verdict, visible passed)
+    stopped = False
     for i in range(1, s.max_iterations + 1):
         ok = bool(rng.random() < s.solve_chance)
-        rows.append(base | _attempt(s, p, i, ok, total, rng, call))
-        if ok:
-            solved_at = i
+        row = _attempt(s, p, i, ok, total, rng, call)
+        visible = _visible(p, i, s.name, ok, int(row["tests_passed"]), total)
+        row |= {"visible_passed": visible, "visible_total": seen}
+        row |= {"public_passed": visible, "public_total": seen} if seen else {}
+        rows.append(base | row)
+        answers.append((i, ok, visible))
+        if visible == seen:  # every visible test passed (or none is visible): it stops
+            stopped = True
             break
         if s.reviewer and i % s.checkpoint_interval == 0 and i < s.max_iterations:
             review = call(s.reviewer, int(rng.integers(800, 1500)), int(rng.integers(100, 300)))
@@ -201,11 +245,34 @@ def _experiment(
                 | {"role": "checkpoint", "iteration": i, "status": "ok"}
                 | {"guidance": guidance}
             )
-    attempts = solved_at or s.max_iterations
-    status = "solved" if solved_at else "exhausted"
-    end = {"role": "end", "iteration": attempts, "passed": bool(solved_at), "status": status}
+    # Stopped: the last answer; else the one that passed the most visible tests, the latest
+    # among equals.
+    chosen = answers[-1] if stopped else max(reversed(answers), key=lambda a: a[2])
+    end = {
+        "role": "end",
+        "iteration": len(answers),
+        "status": "stopped" if stopped else "exhausted",
+        "passed": chosen[1],
+        "submitted": chosen[0],
+        "oracle_passed": any(a[1] for a in answers),
+        "false_stop": stopped and seen > 0 and not chosen[1],
+        "visible_passed": chosen[2],
+        "visible_total": seen,
+    }
     rows.append(base | end)
     return rows
+
+
+def _visible(p: int, i: int, strategy: str, ok: bool, got: int, total: int) -> int:
+    """The visible tests an attempt passes: all of them for a right answer (unless the
+    examples are wrong) or a wrong one that fools them; else about its share of the hidden
+    ones, short of all."""
+    seen = visible_of(p)
+    if seen == 0:
+        return 0
+    if (ok and not _wrong_examples(p)) or (not ok and _fooled(p, i, strategy)):
+        return seen
+    return min(seen - 1, got * seen // total)
 
 
 def _attempt(

@@ -66,6 +66,11 @@ class PlanePoint:
     """Its 95% interval, percent."""
     label: str
     """What the point is labelled with."""
+    ceiling: float | None = None
+    """The oracle pass rate, percent (some attempt passed the hidden tests), drawn above the
+    point of a strategy that chose its own answers; None for none."""
+    oracle: bool = False
+    """The strategy stopped on the hidden tests: its point is an upper bound."""
 
 
 def plane_points(
@@ -87,6 +92,11 @@ def plane_points(
         described = (models or {}).get(name)
         label = name + ("\n" + textwrap.fill(described, _LABEL_WIDTH) if described else "")
         cost_ci, rate_ci = r["cost_per_problem_ci95"], r["pass_rate_ci95"]
+        stop = str(r.get("stop") or "")
+        oracle = "oracle" in stop.split("+")
+        ceiling = r.get("oracle_pass_rate")
+        if oracle:
+            label += "\n(stop oracle: upper bound)"
         points.append(
             PlanePoint(
                 name=name,
@@ -95,6 +105,10 @@ def plane_points(
                 rate=float(r["pass_rate"]) * 100,
                 rate_ci=(float(rate_ci[0]) * 100, float(rate_ci[1]) * 100),
                 label=label,
+                ceiling=float(ceiling) * 100
+                if stop == "visible" and isinstance(ceiling, float) and ceiling == ceiling
+                else None,
+                oracle=oracle,
             )
         )
     return points
@@ -102,11 +116,19 @@ def plane_points(
 
 @styled
 def plot_cost_quality(
-    summary: pd.DataFrame, *, models: Mapping[str, str] | None = None
+    summary: pd.DataFrame,
+    *,
+    models: Mapping[str, str] | None = None,
+    router: Mapping[str, Any] | None = None,
 ) -> Figure | NoFigure:
     """The cost/quality plane: each strategy a point, cost per problem (log scale) against
     pass rate, with 95% bootstrap intervals on both axes, and the Pareto front through the
     strategies no other beats on both. Up and to the left is better.
+
+    Above the point of a strategy that chose its own answers (stop ``visible``), a dash marks
+    its oracle ceiling (the pass rate had the hidden tests picked its answers); a strategy
+    with the oracle stop is drawn hollow and labelled an upper bound; a star marks the router
+    ceiling (a perfect per-problem router over the strategies).
 
     A strategy that cost nothing cannot sit on a log axis: it is drawn at a "$0" position
     set apart from the rest by a break in the axis (and no room is kept for one where no
@@ -118,6 +140,7 @@ def plot_cost_quality(
             cost_per_problem, cost_per_problem_ci95``).
         models: Per strategy, the models it used, for its label (e.g. from
             :func:`koderz.analysis.methods.strategy_models`).
+        router: ``Analysis.router_ceiling`` (``pass_rate``, ``cost_usd``), or None.
 
     Examples:
         >>> s = pd.DataFrame({"strategy": ["a", "b"], "pass_rate": [0.5, 0.8],
@@ -129,13 +152,23 @@ def plot_cost_quality(
     if summary.empty:
         return NoFigure("No finished experiments, so there is no strategy to place.")
     points = plane_points(summary, models)
-    scale = cost_scale(
-        [c for p in points for c in (p.cost, *p.cost_ci)], zero=any(p.cost == 0 for p in points)
-    )
+    routed = _router_point(router)
+    costs = [c for p in points for c in (p.cost, *p.cost_ci)]
+    costs += [routed[0]] if routed else []
+    scale = cost_scale(costs, zero=any(c == 0 for c in costs))
     fig, ax = new_figure(7.2, 4.4)
     colors = strategy_colors([p.name for p in points])
+    marks: list[tuple[float, float]] = []
     for p in points:
         _draw_point(ax, p, scale, colors[p.name])
+        marks += _draw_ceiling(ax, p, scale, colors[p.name], first=not marks)
+    if routed is not None:
+        x = scale.place(routed[0])
+        ax.plot(
+            [x], [routed[1]], "*", ms=12, color="#333333", label="router ceiling", zorder=4,
+            gid="router-ceiling",
+        )  # fmt: skip
+        marks.append((x, routed[1]))
     front = _draw_front(ax, points, scale)
     if scale.log:
         axis_label = "cost per problem (US$, log scale)"
@@ -147,15 +180,46 @@ def plot_cost_quality(
     ax.yaxis.set_major_formatter(PercentFormatter())
     ax.set_ylabel("pass rate (% of problems)")
     ax.set_title("Cost against pass rate (95% bootstrap CIs)")
-    legend = ax.legend(loc="best") if front else None
+    legend = ax.legend(loc="best", fontsize=8) if front or marks else None
     place_labels(
         ax,
         [(scale.place(p.cost), p.rate) for p in points],
         [p.label for p in points],
         marker_size=_MARKER,
         avoid=[legend] if legend else [],
+        marks=marks,
     )
     return done(fig)
+
+
+def _router_point(router: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """The router ceiling as (cost per problem, pass rate percent), when there is one."""
+    if not router or not router.get("problems"):
+        return None
+    return float(router["cost_usd"]), float(router["pass_rate"]) * 100
+
+
+def _draw_ceiling(
+    ax: Any, p: PlanePoint, scale: CostScale, color: str, *, first: bool
+) -> list[tuple[float, float]]:
+    """A dash at the strategy's oracle ceiling, joined to its point by a dotted line (once in
+    the legend); the mark's position, or none where it sits on the point."""
+    if p.ceiling is None or p.ceiling <= p.rate:
+        return []
+    x = scale.place(p.cost)
+    ax.plot([x, x], [p.rate, p.ceiling], ":", color=color, lw=1, zorder=2)
+    ax.plot(
+        [x],
+        [p.ceiling],
+        "_",
+        ms=12,
+        mew=2,
+        color=color,
+        zorder=3,
+        label="oracle ceiling (hidden tests pick)" if first else None,
+        gid="oracle-ceiling",
+    )
+    return [(x, p.ceiling)]
 
 
 def _draw_point(ax: Any, p: PlanePoint, scale: CostScale, color: str) -> None:
@@ -169,6 +233,7 @@ def _draw_point(ax: Any, p: PlanePoint, scale: CostScale, color: str) -> None:
         fmt="o",
         ms=_MARKER,
         color=color,
+        mfc="white" if p.oracle else color,  # hollow: an upper bound
         ecolor=color,
         elinewidth=1,
         capsize=3,

@@ -107,7 +107,7 @@ def stop_clause(row: Mapping[str, Any]) -> str:
     Examples:
         >>> print(stop_clause({"strategy": "cheap", "stop": "visible", "pass_rate": 0.5,
         ...     "oracle_pass_rate": 0.7, "false_stops": 2, "nothing_visible": 1}))
-        Its pass rate is of the answers it chose to submit; had the hidden tests picked its answers (an oracle), 70% (+20.0 points), and 2 answers passed every visible test but failed the hidden ones (1 problem had no visible test).
+        Its pass rate is of the answers it chose to submit; had the hidden tests picked among its attempts (an oracle), 70% (+20.0 points), and 2 answers passed every visible test but failed the hidden ones (1 problem had no visible test).
         >>> print(stop_clause({"strategy": "o", "stop": "oracle"}))
         o stopped when the hidden tests passed (stop oracle): its pass rate is an upper bound no deployed system reaches.
     """  # noqa: E501
@@ -131,10 +131,17 @@ def stop_clause(row: Mapping[str, Any]) -> str:
             "but failed the hidden ones"
         )
     blind_text = f"{blind} problem{'s' if blind > 1 else ''} had no visible test" if blind else ""
-    text = (
-        "Its pass rate is of the answers it chose to submit; had the hidden tests picked its "
-        f"answers (an oracle), {100 * ceiling:.0f}% ({_signed(100 * (ceiling - rate))} points)"
-    )
+    if ceiling - rate > 0.0005:
+        text = (
+            "Its pass rate is of the answers it chose to submit; had the hidden tests picked "
+            f"among its attempts (an oracle), {100 * ceiling:.0f}% "
+            f"({_signed(100 * (ceiling - rate))} points)"
+        )
+    else:
+        text = (
+            "Its pass rate is of the answers it chose to submit; no attempt it did not submit "
+            f"passed the hidden tests (oracle ceiling {100 * ceiling:.0f}%)"
+        )
     if tail:
         text += ", and " + tail[0]
     if blind_text:

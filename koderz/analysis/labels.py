@@ -72,6 +72,7 @@ def place_labels(
     *,
     marker_size: float = 7.0,
     avoid: Sequence[Any] = (),
+    marks: Sequence[tuple[float, float]] = (),
     fontsize: float = 8.0,
 ) -> list[Annotation]:
     """Label each anchor (data coordinates) with its text where the label covers no marker,
@@ -87,6 +88,8 @@ def place_labels(
         texts: One label per point.
         marker_size: The markers' size in points, the area a label must leave free.
         avoid: Further artists (the legend ...) that no label may cover.
+        marks: Further points (data coordinates) with a marker of their own but no label
+            (a ceiling above a strategy's point ...): no label covers them either.
         fontsize: The labels' size in points.
 
     Examples:
@@ -104,6 +107,7 @@ def place_labels(
     inside = ax.get_window_extent(measure)
     markers = marker_boxes(ax, anchors, marker_size)
     taken: list[Bbox] = [artist.get_window_extent(measure) for artist in avoid]
+    taken += marker_boxes(ax, marks, marker_size)
     placed = []
     for i, (anchor, text) in enumerate(zip(anchors, texts, strict=True)):
         others = [m for j, m in enumerate(markers) if j != i]

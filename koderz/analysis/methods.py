@@ -40,6 +40,13 @@ _SETTINGS = (
     "checkpoint_interval",
     "feedback_level",
     "stop",
+    "advice",
+    "max_advice",
+    "reasoning",
+    "samples",
+    "tester_model",
+    "tests_per_problem",
+    "escalate_below",
     "mode",
     "temperature",
     "seed",
@@ -119,6 +126,8 @@ def strategy_models(steps: pd.DataFrame) -> dict[str, str]:
         {'a': 'qwen, advised by opus', 'b': 'opus'}
         >>> strategy_models(steps.assign(feedback_level="public"))["b"]
         'opus; feedback public'
+        >>> strategy_models(steps.assign(kind="sample", samples=3))["b"]
+        'opus, best of 3'
     """
     out = {}
     for strategy, g in steps.groupby("strategy", sort=True):
@@ -131,8 +140,11 @@ def strategy_models(steps: pd.DataFrame) -> dict[str, str]:
             for v in g[c].dropna()
         } - {""}
         levels = sorted(set(g["feedback_level"].dropna()) - {""}) if "feedback_level" in g else []
+        # A best-of-n's n: the same worker at n times the calls is another point.
+        samples = sorted({int(n) for n in g["samples"].dropna()}) if "samples" in g else []
         out[str(strategy)] = (
             worker
+            + (f", best of {'/'.join(map(str, samples))}" if samples else "")
             + (f", advised by {', '.join(sorted(advisers))}" if advisers else "")
             + (f"; feedback {'+'.join(levels)}" if levels else "")
         )

@@ -41,7 +41,7 @@ from koderz.analysis.style import (
     styled,
     usd,
 )
-from koderz.analysis.tables import cost_table, paper_table, savings_table
+from koderz.analysis.tables import cost_table, heldout_table, paper_table, savings_table
 from koderz.models.registry import TIERS
 from koderz.store import CODE_ROLES
 
@@ -52,6 +52,7 @@ __all__ = [
     "NoFigure",
     "answer_html",
     "cost_table",
+    "heldout_table",
     "paper_table",
     "plot_attempts",
     "plot_cost_by_tier",

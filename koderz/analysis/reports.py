@@ -179,6 +179,8 @@ def render_report(
     out_dir: str | os.PathLike[str] = "reports",
     baseline: str | None = "auto",
     estimate_model: str | None = None,
+    heldout: float | None = None,
+    heldout_seed: int = 0,
     notebooks: Sequence[str] = ("tier_comparison",),
     notebook_dir: str | os.PathLike[str] | None = None,
     date: dt.date | None = None,
@@ -194,6 +196,9 @@ def render_report(
         baseline: The measured baseline strategy; ``"auto"`` (the default): the strategy
             whose calls are all frontier tier, if any; ``None`` or ``"none"``: none.
         estimate_model: The model the frontier-only estimate re-prices at.
+        heldout: Hold out this share of the problems and show how the Pareto front chosen on
+            the rest does on them (:func:`koderz.analysis.choice.heldout_front`).
+        heldout_seed: The seed of that split.
         notebooks: Which notebooks of ``notebook_dir`` (by name: ``tier_comparison``,
             ``explore``).
         notebook_dir: Where the notebooks are (default: Koderz's own, from the package or
@@ -220,6 +225,8 @@ def render_report(
         "run_ids": list(run_ids or []),
         "baseline": baseline,
         "estimate_model": estimate_model,
+        "heldout": heldout,
+        "heldout_seed": heldout_seed,
     }
     reports = []
     for name in notebooks:

@@ -15,6 +15,7 @@ from koderz.store import CALL_ROLES
 __all__ = [
     "cost_table",
     "format_table",
+    "heldout_table",
     "paper_table",
     "savings_table",
     "strategy_table",
@@ -43,6 +44,38 @@ def _val(value: Any, fmt: str, missing: str = "-") -> str:
     return fmt.format(value)
 
 
+def heldout_table(heldout: Any) -> pd.DataFrame | str:
+    """The held-out choice (``Analysis.heldout``) as a table: the strategies on the
+    validation part's Pareto front, with their pass rate and cost per problem on it and on
+    the held-out problems; a sentence when none was asked for.
+
+    Examples:
+        >>> heldout_table(None)
+        'No held-out choice was asked for (koderz report --heldout 0.3, or heldout = 0.3 in the notebook).'
+    """  # noqa: E501
+    from koderz.analysis.style import usd
+
+    if heldout is None:
+        return (
+            "No held-out choice was asked for (koderz report --heldout 0.3, or heldout = 0.3 "
+            "in the notebook)."
+        )
+    rows = [
+        {
+            "strategy": r["strategy"],
+            "validation pass rate": _val(100 * r["validation_pass_rate"], "{:.1f}%"),
+            "validation cost per problem": usd(r["validation_cost_usd"]),
+            "held-out pass rate": _val(100 * r["test_pass_rate"], "{:.1f}%"),
+            "held-out cost per problem": usd(r["test_cost_usd"]),
+        }
+        for r in heldout.front.to_dict("records")
+    ]
+    held = len(heldout.test_problems)
+    table = pd.DataFrame(rows).set_index("strategy") if rows else pd.DataFrame()
+    table.index.name = f"front chosen on the rest; {held} held out (seed {heldout.seed})"
+    return table
+
+
 def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Savings per strategy against the measured baseline and against the estimate, with
     95% intervals, formatted for a paper (one row per strategy). Every saving stands beside
@@ -66,6 +99,16 @@ def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
             "cost": _val(r["cost_usd"], "${:,.4f}"),
             "cost per solved": _val(r["cost_per_solved"], "${:,.4f}", "none solved"),
         }
+        if "stop" in r:
+            # The stop rule says what the pass rate is; under visible, the oracle's ceiling
+            # and the gap to it: the price of choosing without the grader.
+            own = r["stop"] == "visible"
+            row |= {
+                "stop": str(r["stop"] or "-"),
+                "oracle pass rate": _val(100 * r["oracle_pass_rate"] if own else None, "{:.1f}%"),
+                "gap to oracle (points)": _val(100 * r["oracle_gap"] if own else None, "{:+.1f}"),
+                "false stops": _val(r["false_stops"] if own else None, "{}"),
+            }
         if "savings_usd" in r:
             base = r.get("baseline")
             has = isinstance(base, str)

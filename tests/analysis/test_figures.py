@@ -131,3 +131,34 @@ def test_cost_scale_ticks_stay_few_and_inside(lo: float, hi: float) -> None:
     labels = [usd(t) for t in scale.ticks]
     assert len(set(labels)) == len(labels)  # no two ticks read the same
     assert math.isclose(scale.place(lo), lo)
+
+
+def test_the_plane_marks_ceilings_and_the_router_and_labels_cover_none() -> None:
+    # A strategy that chose its own answers (visible) with an oracle ceiling above it, one
+    # that stopped on the hidden tests (oracle), and the router ceiling.
+    s = summary([0.002, 0.01, 0.04], free=False).assign(
+        stop=["visible", "visible", "oracle"], oracle_pass_rate=[0.45, 0.5, 0.9]
+    )
+    fig = plot_cost_quality(
+        s, models=dict.fromkeys(s["strategy"], MODELS), router={"problems": 10,
+        "pass_rate": 0.95, "cost_usd": 0.005},
+    )  # fmt: skip
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "oracle ceiling (hidden tests pick)" in legend and "router ceiling" in legend
+    labels = [t for t in ax.texts if isinstance(t, Annotation)]
+    assert sum("(stop oracle: upper bound)" in t.get_text() for t in labels) == 1
+    # The first strategy's ceiling (45% over 10%) is drawn; the second's (50%) equals its
+    # rate and is not.
+    ceilings = [line for line in ax.lines if line.get_gid() == "oracle-ceiling"]
+    assert [round(line.get_ydata()[0]) for line in ceilings] == [45]
+    # No label covers a ceiling or the router's star.
+    measure = renderer(fig)
+    marks = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ceilings]
+    marks += [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.lines
+              if line.get_gid() == "router-ceiling"]  # fmt: skip
+    assert len(marks) == 2
+    boxes = text_boxes(labels, measure)
+    for box in boxes:
+        assert not any(box_overlaps(box, m) for m in marker_boxes(ax, marks, 7.0))
