@@ -16,9 +16,11 @@ from typing import Any
 
 from koderz.errors import ProviderError
 from koderz.models.base import Consult
-from koderz.records import Consultation, Usage
+from koderz.models.registry import ModelSpec
+from koderz.records import Completion, Consultation, Message, Usage
 
 __all__ = [
+    "FUNCTION_TOOL",
     "NO_MORE_ADVICE",
     "TOOL_DESCRIPTION",
     "TOOL_NAME",
@@ -27,6 +29,7 @@ __all__ = [
     "Step",
     "ToolCall",
     "advise_loop",
+    "render_transcript",
     "tools_refused",
 ]
 
@@ -43,6 +46,16 @@ TOOL_PARAMETERS: dict[str, Any] = {
     "required": ["question"],
 }
 NO_MORE_ADVICE = "No more advice is available for this task: finish it on your own."
+FUNCTION_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": TOOL_NAME,
+        "description": TOOL_DESCRIPTION,
+        "parameters": TOOL_PARAMETERS,
+    },
+}
+"""The tool as OpenAI's and Ollama's chat APIs take it (flat parameters: the Ollama SDK drops
+what its schema model does not know)."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +83,34 @@ class Step:
     tool_calls: tuple[ToolCall, ...] = ()
     """The tools it called."""
 
+    def completion(
+        self,
+        spec: ModelSpec,
+        usage: Usage,
+        consultations: tuple[Consultation, ...] = (),
+        notes: Sequence[str] = (),
+    ) -> Completion:
+        """The call's completion, ending on this step: ``usage`` over every step."""
+        return Completion(
+            self.text,
+            usage,
+            0.0,
+            spec.name,
+            spec.provider,
+            self.stop_reason,
+            consultations=consultations,
+            notes=tuple(notes),
+        )
+
 
 Send = Callable[[Sequence[tuple[ToolCall, str]]], Step]
 """The client's side of the loop: send the results of the previous step's tool calls (none,
 the first time) and return the worker's next response."""
+
+
+def render_transcript(messages: Sequence[Message]) -> str:
+    """The worker's conversation as text, for the advisor to read."""
+    return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)
 
 
 def advise_loop(

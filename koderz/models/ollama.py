@@ -14,12 +14,11 @@ from typing import Any
 
 from koderz.errors import ProviderError
 from koderz.models.advice import (
-    TOOL_DESCRIPTION,
-    TOOL_NAME,
-    TOOL_PARAMETERS,
+    FUNCTION_TOOL,
     Step,
     ToolCall,
     advise_loop,
+    render_transcript,
 )
 from koderz.models.base import (
     Consult,
@@ -29,7 +28,7 @@ from koderz.models.base import (
     parse_retry_after,
 )
 from koderz.models.registry import ModelSpec
-from koderz.records import Completion, Consultation, Message, Usage
+from koderz.records import Completion, Message, Usage
 
 PROVIDER = "ollama"
 DEFAULT_HOST = "http://127.0.0.1:11434"  # the SDK's own default
@@ -95,20 +94,10 @@ class OllamaClient:
         sdk = self._sdk(config.timeout_s)
         if config.advisor is None:
             step = self._step(sdk, spec, request, notes)
-            return self._completion(spec, step, step.usage, (), notes)
+            return step.completion(spec, step.usage, notes=notes)
         assert consult is not None
-        # Flat parameters only: the SDK drops what its schema model does not know.
-        request["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": TOOL_NAME,
-                    "description": TOOL_DESCRIPTION,
-                    "parameters": TOOL_PARAMETERS,
-                },
-            }
-        ]
-        transcript = "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)
+        request["tools"] = [FUNCTION_TOOL]
+        transcript = render_transcript(messages)
         said: list[str] = [""]
 
         def send(results: Sequence[tuple[ToolCall, str]]) -> Step:
@@ -129,7 +118,7 @@ class OllamaClient:
         step, usage, consultations = advise_loop(
             send, consult, transcript, max_uses=config.advisor.max_uses
         )
-        return self._completion(spec, step, usage, consultations, notes)
+        return step.completion(spec, usage, consultations, notes)
 
     def _step(self, sdk: Any, spec: ModelSpec, request: dict[str, Any], notes: list[str]) -> Step:
         import ollama
@@ -157,25 +146,6 @@ class OllamaClient:
             output_tokens=response.eval_count or 0,
         )
         return Step(text, usage, stop, calls)
-
-    @staticmethod
-    def _completion(
-        spec: ModelSpec,
-        step: Step,
-        usage: Usage,
-        consultations: tuple[Consultation, ...],
-        notes: list[str],
-    ) -> Completion:
-        return Completion(
-            step.text,
-            usage,
-            0.0,
-            spec.name,
-            PROVIDER,
-            step.stop_reason,
-            consultations=consultations,
-            notes=tuple(notes),
-        )
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         import httpx

@@ -15,16 +15,15 @@ from typing import Any
 
 from koderz.errors import ProviderError
 from koderz.models.advice import (
-    TOOL_DESCRIPTION,
-    TOOL_NAME,
-    TOOL_PARAMETERS,
+    FUNCTION_TOOL,
     Step,
     ToolCall,
     advise_loop,
+    render_transcript,
 )
 from koderz.models.base import Consult, GenerateConfig, api_key, error_body, translate_sdk_error
 from koderz.models.registry import ModelSpec
-from koderz.records import Completion, Consultation, Message, Usage
+from koderz.records import Completion, Message, Usage
 
 PROVIDER = "openai"
 KEY_VAR = "OPENAI_API_KEY"
@@ -94,19 +93,10 @@ class OpenAIClient:
                 notes.append(f"reasoning {config.reasoning} ignored: {spec.name} cannot reason")
         if config.advisor is None:
             step = self._step(spec, kwargs, notes)
-            return self._completion(spec, step, step.usage, (), notes)
+            return step.completion(spec, step.usage, notes=notes)
         assert consult is not None
-        kwargs["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": TOOL_NAME,
-                    "description": TOOL_DESCRIPTION,
-                    "parameters": TOOL_PARAMETERS,
-                },
-            }
-        ]
-        transcript = "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)
+        kwargs["tools"] = [FUNCTION_TOOL]
+        transcript = render_transcript(messages)
         sent = _Said()
 
         def send(results: Sequence[tuple[ToolCall, str]]) -> Step:
@@ -131,7 +121,7 @@ class OpenAIClient:
         step, usage, consultations = advise_loop(
             send, consult, transcript, max_uses=config.advisor.max_uses
         )
-        return self._completion(spec, step, usage, consultations, notes)
+        return step.completion(spec, usage, consultations, notes)
 
     def _step(self, spec: ModelSpec, kwargs: dict[str, Any], notes: list[str]) -> Step:
         """One request; a compatible server that refuses the reasoning setting is asked
@@ -147,25 +137,6 @@ class OpenAIClient:
             notes.append(f"reasoning {level} ignored: {spec.name}'s server refused it")
             response = self._sdk.chat.completions.create(**kwargs)
         return _parse(response)
-
-    @staticmethod
-    def _completion(
-        spec: ModelSpec,
-        step: Step,
-        usage: Usage,
-        consultations: tuple[Consultation, ...],
-        notes: list[str],
-    ) -> Completion:
-        return Completion(
-            step.text,
-            usage,
-            0.0,
-            spec.name,
-            PROVIDER,
-            step.stop_reason,
-            consultations=consultations,
-            notes=tuple(notes),
-        )
 
     def translate_error(self, exc: Exception, spec: ModelSpec) -> ProviderError | None:
         import openai
