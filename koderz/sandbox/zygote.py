@@ -205,7 +205,7 @@ class Zygote:
 
     def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
-        budget = limits.scaled_total_timeout_s + startup_allowance(limits)
+        budget = limits.scaled_timeout_s + startup_allowance(limits)
         candidate = {
             "nonce": nonce,
             "deadline": budget,
