@@ -572,7 +572,12 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--problem-file", help="HumanEval+/MBPP+/custom JSONL (default: bundled HumanEval)"
     )
-    p.add_argument("--workers", type=int, help="candidates at once (default: 2 x CPU count)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="candidates at once (default: 2 x CPU count, and more while candidates wait "
+        "out their deadlines, as the memory allows)",
+    )
     p.add_argument(
         "--timeout",
         type=float,

@@ -10,6 +10,7 @@ timeout per wave.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 
 from koderz.cli import main
 from koderz.records import Problem
-from koderz.sandbox import isolation, run_tests
+from koderz.sandbox import Limits, isolation, run_tests
 
 pytestmark = pytest.mark.slow  # each waits out a deadline or two
 
@@ -112,6 +113,27 @@ def test_koderz_evaluate_spends_one_timeout_on_a_program_that_never_ends(tmp_pat
     assert (row["tests_passed"], row["tests_total"]) == (0, 12)
     assert "11 test case(s) after it were cut off" in row["first_failure"]["message"]
     assert elapsed < 2 * TIMEOUT + STARTUP
+
+
+@pytest.mark.timeout(90)
+def test_hanging_samples_wait_their_deadlines_out_side_by_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on one core: 2 candidates at once by default, so eight hanging samples queued on
+    # those slots would take four timeouts. Each that runs long makes room for another.
+    from koderz.sandbox import capacity, zygote
+
+    if capacity.extra_room(Limits().memory_bytes) < 6:
+        pytest.skip("not enough free memory here for six more candidates at 2 GiB each")
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.delenv("KODERZ_SANDBOXES", raising=False)
+    monkeypatch.setattr(zygote, "ZYGOTES", zygote.ZygotePool())
+    try:
+        elapsed, rows = _evaluate(*_write_twelve(tmp_path, [FOREVER] * 8))
+    finally:
+        zygote.ZYGOTES.close_all()
+    assert [r["result"] for r in rows] == ["timed out"] * 8
+    assert elapsed < 2 * TIMEOUT + STARTUP  # queued: 4 x TIMEOUT
 
 
 NICE = (
