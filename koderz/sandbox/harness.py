@@ -902,7 +902,9 @@ def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
 # After each candidate the judge kills every process of the uid but itself and wipes the
 # tmpfs. The zygote checks; if anything is left, or the judge died, or time ran out, it
 # kills every process of the uid (the judge too), reports the end as the sandbox's last,
-# and exits: the host starts a fresh sandbox.
+# and exits: the host starts a fresh sandbox. The same happens if the candidate changed the
+# priority, CPUs or limits of the judge, or of the zygote when both share its uid (anyone
+# may, of a process of its own uid): the candidates after it would run starved.
 
 
 def _exit_handle(pid: int | None) -> int | None:
@@ -958,6 +960,20 @@ def _sweep(uid: int | None, scratch: str) -> None:
     _reap()
     if status != 0:
         raise SystemExit("koderz zygote: could not clean up after a candidate")
+
+
+def _own_scheduling() -> tuple[Any, ...]:
+    """What a process of our uid can change about us without ptrace, and so what a
+    candidate could change about its judge (and, without root, its zygote) to starve the
+    candidates after it: priority, scheduling policy, CPUs and resource limits."""
+    import resource
+
+    return (
+        os.getpriority(os.PRIO_PROCESS, 0),
+        os.sched_getscheduler(0),
+        sorted(os.sched_getaffinity(0)),
+        [resource.getrlimit(getattr(resource, n)) for n in dir(resource) if n[:7] == "RLIMIT_"],
+    )
 
 
 def _wipe(folder: str) -> None:
@@ -1022,6 +1038,7 @@ def _zygote_main() -> None:
             os._exit(code)
     judge_end.close()
     os.close(start["tests_fd"])  # the tests are the judge's alone
+    start["scheduling"] = _own_scheduling()
     judge_exit = os.pidfd_open(judge)
     while _zygote_run(start, ctl, judge, judge_exit):
         pass
@@ -1063,6 +1080,7 @@ def _zygote_run(start: dict[str, Any], ctl: Any, judge: int, judge_exit: int) ->
     scratch = start["scratch"]
     # The judge kills and wipes after itself; check, and sweep (the judge too) if it did not.
     keep = finished and not _others_alive(uid, spare=judge) and not os.listdir(scratch)
+    keep = keep and _own_scheduling() == start["scheduling"]
     if not keep:
         _sweep(uid, scratch)
     _reap()
@@ -1135,6 +1153,7 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         if not _drop_undumps():
             _not_dumpable()
     sys.path.extend(start["path"])
+    mine = _own_scheduling()
     while True:
         data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 4)
         if not data:
@@ -1148,6 +1167,8 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         judge.pid, (judge.req, judge.resp) = message[2], fds
         judge.send_program()
         _judge_run(judge, tests)
+        if _own_scheduling() != mine:
+            return  # a candidate reached us: end the sandbox before it slows the next
         ctl.sendall(marshal.dumps(("done",)))
 
 

@@ -376,6 +376,56 @@ def test_a_candidate_that_kills_the_judge_ends_its_sandbox_not_the_next_verdict(
     assert run_tests(PWNED, HONEST).passed
 
 
+# Lowers the priority of every other process it may (all of its uid), pins them to one CPU
+# and lowers their limits on open files and CPU time.
+STARVE_THE_REST = """
+import os, resource
+def f():
+    for pid in [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]:
+        for change in (
+            lambda: os.setpriority(os.PRIO_PROCESS, pid, 19),
+            lambda: os.sched_setaffinity(pid, {min(os.sched_getaffinity(0))}),
+            lambda: resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, 64)),
+            lambda: resource.prlimit(pid, resource.RLIMIT_CPU, (2, 2)),
+        ):
+            try:
+                change()
+            except OSError:
+                pass
+    return 'pwned'
+"""
+# Passes only if every other process it sees (its judge, its zygote) runs at full priority
+# on every CPU it has itself.
+UNSTARVED = Problem(
+    "hostile/unstarved",
+    "",
+    "f",
+    "def check(candidate):\n    assert candidate() == []\n",
+)
+LOOK_AT_THE_REST = """
+import os
+def f():
+    mine = os.sched_getaffinity(0)
+    pids = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]
+    nice = {p: os.getpriority(os.PRIO_PROCESS, p) for p in pids}
+    return [p for p in pids if nice[p] or os.sched_getaffinity(p) != mine]
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_candidate_that_starves_its_judge_ends_its_sandbox(one_sandbox: Any) -> None:
+    # Tries: lower its judge's priority, pin it to one CPU, cut its limits (the judge shares
+    # its uid, and anyone may do that to a process of their own uid), so that the
+    # candidates after it, judged by the same judge, run out of time. Must: the sandbox ends
+    # with it; the next candidate is judged at full priority.
+    assert run_tests(UNSTARVED, LOOK_AT_THE_REST).passed
+    first = _zygote_of(one_sandbox)
+    run_tests(PWNED, STARVE_THE_REST)
+    assert one_sandbox._idle == [] or _zygote_of(one_sandbox) is not first
+    after = run_tests(UNSTARVED, LOOK_AT_THE_REST)
+    assert after.passed, after.outcomes
+
+
 @pytest.mark.timeout(60)
 def test_a_candidate_cannot_find_an_earlier_candidates_program_in_its_memory(
     one_sandbox: Any,
