@@ -3,12 +3,14 @@ memory the machine has free.
 
 A sample's deadline is wall-clock time, and a program that never ends spends all of it. On a
 fixed number of slots, twenty such programs queue behind each other, three seconds each,
-while the cores sit almost idle: the judge has lowered their priority
-(``LONG_RUN_S`` in ``koderz/sandbox/limits.py``), so they take only the CPU time that
-nobody else wants. So a candidate that has run past ``LONG_RUN_S`` makes room for one more,
-as long as the memory holds: every candidate beyond the base is counted at its full memory
-limit (``Limits.memory_bytes``, which it may really use), against the memory available now
-(``MemAvailable``, or this container's memory cgroup if that is tighter), less a reserve.
+while they could wait side by side: one that waits asleep needs no CPU, and one that waits
+computing has had its priority lowered by its judge, by the CPU time it has used
+(``_Judge.pace`` in ``koderz/sandbox/harness.py``), so that it takes only the CPU time the
+others leave. So a candidate that has run past ``LONG_RUN_S`` (``koderz/sandbox/limits.py``)
+makes room for one more, as long as the memory holds: every candidate beyond the base is
+counted at its full memory limit (``Limits.memory_bytes``, which it may really use), against
+the memory available now (``MemAvailable``, or this container's memory cgroup if that is
+tighter), less a reserve.
 Where the memory available cannot be read (macOS), nothing grows past the base.
 
 :class:`Runs` keeps the count for the zygote pool (``KODERZ_SANDBOXES``) and

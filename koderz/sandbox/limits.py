@@ -11,9 +11,10 @@ __all__ = ["LONG_RUN_S", "Limits"]
 
 LONG_RUN_S = 0.25
 """A candidate still running after this many seconds is a long run. Most programs finish in
-a few milliseconds; one that has not is usually waiting out its deadline. The judge lowers a
-long run's CPU priority step by step, so that it takes only the CPU time nobody younger
-wants, and the pool may start one more sandbox for each (``koderz/sandbox/capacity.py``)."""
+a few milliseconds; one that has not is usually waiting out its deadline, and the pool may
+start one more sandbox for each (``koderz/sandbox/capacity.py``). One that waits computing
+has its priority lowered by its judge, by the CPU time it uses (``_Judge.pace`` in
+``koderz/sandbox/harness.py``), so that it takes only the CPU time the others leave."""
 
 
 def _env_timeout_factor() -> float:

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 
 from koderz.errors import SandboxError
 from koderz.extract import prompt_context
-from koderz.sandbox.limits import LONG_RUN_S
 from koderz.sandbox.pipes import RECORD_CAP, Raw, Reader, frame, keep_tail, pump
 
 if TYPE_CHECKING:
@@ -344,7 +343,6 @@ def judge_tests(plan: TestPlan, problem: Problem, limits: Limits, nonce: str) ->
         "param": plan.param,
         "entry_point": problem.entry_point,
         "timeout": limits.scaled_timeout_s,
-        "long_run": LONG_RUN_S,
     }
 
 

@@ -138,8 +138,13 @@ def test_hanging_samples_wait_their_deadlines_out_side_by_side(
 
 NICE = (
     "import os, time\n"
-    "def f(wait):\n"
-    "    time.sleep(wait)\n"
+    "def busy(seconds):\n"
+    "    start = time.process_time()\n"
+    "    while time.process_time() - start < seconds:\n"
+    "        pass\n"
+    "    return os.getpriority(os.PRIO_PROCESS, 0)\n"
+    "def idle(seconds):\n"
+    "    time.sleep(seconds)\n"
     "    return os.getpriority(os.PRIO_PROCESS, 0)\n"
     "def others():\n"
     "    me = os.getpid()\n"
@@ -149,12 +154,13 @@ NICE = (
 
 
 @pytest.mark.timeout(60)
-def test_a_long_run_loses_priority_and_the_next_candidate_starts_afresh(
+def test_computing_costs_a_candidate_priority_and_waiting_does_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The judge lowers the priority of a candidate that runs long, step by step, so that
-    # it takes only the CPU time younger candidates leave; never its own or the zygote's,
-    # and a candidate forked after it starts at full priority.
+    # The judge lowers the priority of a candidate by the CPU time it has used, so that one
+    # that never ends takes only the CPU time the others leave; a candidate that sleeps
+    # keeps its priority. Never the judge's own or the zygote's; and a candidate forked
+    # after it, in the same sandbox, starts at full priority.
     from koderz.sandbox import zygote
 
     if isolation() != "bwrap":
@@ -164,19 +170,20 @@ def test_a_long_run_loses_priority_and_the_next_candidate_starts_afresh(
     problem = Problem(
         "deadline/nice",
         "",
-        "f",
+        "busy",
         "def check(candidate):\n"
-        "    assert candidate(0) == 0\n"
-        "    assert candidate(0.8) >= 4\n"
+        "    assert idle(0.5) == 0\n"
+        "    assert busy(0.01) == 0\n"
+        "    assert busy(0.4) >= 10\n"  # 19 once it has used 0.24 s, looked at every 0.05 s
         "    assert others() == [0, 0]\n",  # the judge and the zygote
     )
-    short = Problem(
-        "deadline/fresh", "", "f", "def check(candidate):\n    assert candidate(0) == 0\n"
+    fresh = Problem(
+        "deadline/fresh", "", "busy", "def check(candidate):\n    assert busy(0) == 0\n"
     )
     try:
         long_run = run_tests(problem, NICE)
-        fresh = run_tests(short, NICE)  # in the same sandbox
+        after = run_tests(fresh, NICE)  # in the same sandbox
     finally:
         zygote.ZYGOTES.close_all()
     assert long_run.passed, long_run.outcomes
-    assert fresh.passed, fresh.outcomes
+    assert after.passed, after.outcomes

@@ -743,7 +743,7 @@ FAKES = {
         "        for pid in (-1, 1):\n            try:\n                os.kill(pid, sig)\n"
         "            except OSError:\n                pass\n    return 'pwned'\n"
     ),
-    # Tries: make the judge's per-test timer fire in every process it may signal.
+    # Tries: make the judge's timer fire early in every process it may signal.
     "alarm_everything": (
         "import os, signal\ndef f():\n    os.kill(-1, signal.SIGALRM)\n    return 'pwned'\n"
     ),
