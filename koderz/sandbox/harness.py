@@ -91,11 +91,28 @@ def _write_frame(fd: int, obj: Any) -> None:
 
 
 def _ask(sock: Any, message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
-    """Send the zygote a request over the control socket; its reply and any descriptors."""
+    """Send the zygote a request over the control socket; its reply and any descriptors.
+
+    The deadline's timer is held off meanwhile: had it struck between the request and the
+    reply, the reply would stay in the socket, and the judge would take it for the next
+    candidate's message and end the sandbox under that candidate. A deadline that passed
+    meanwhile strikes as soon as the reply is in (its descriptors are then closed).
+    """
     import socket
 
-    sock.sendall(marshal.dumps(message))
-    data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    data = b""
+    fds: list[int] = []
+    try:
+        sock.sendall(marshal.dumps(message))
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+    finally:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
     if not data:
         raise SystemExit("koderz judge: the zygote is gone")
     return marshal.loads(data), fds
@@ -1094,7 +1111,9 @@ def _zygote_run(start: dict[str, Any], ctl: Any, judge: int, judge_exit: int) ->
             for fd in fds:
                 os.close(fd)
         elif request[0] == "status":
-            ctl.sendall(marshal.dumps(("status", _exit_status(request[1], deadline))))
+            # The judge waits for this with its own deadline held off: not for long.
+            soon = min(deadline, time.monotonic() + 1.0)
+            ctl.sendall(marshal.dumps(("status", _exit_status(request[1], soon))))
         elif request[0] == "done":
             finished = True
     uid = start["uid"]

@@ -427,6 +427,17 @@ def test_a_candidate_that_starves_its_judge_ends_its_sandbox(one_sandbox: Any) -
 
 
 @pytest.mark.timeout(60)
+def test_a_candidate_that_hangs_up_and_spins_leaves_the_judge_in_step(one_sandbox: Any) -> None:
+    # Tries: close its reply pipe and spin, so that the judge asks the zygote how it ended
+    # and the deadline strikes while the zygote waits for an end that does not come; the
+    # zygote's late answer would then wait in the socket, where the judge would read it as
+    # the next candidate's message. Must: fail; the next candidate is judged as usual.
+    spin = "import os\ndef f():\n    os.closerange(3, 256)\n    while True:\n        pass\n"
+    attack(spin)
+    assert run_tests(PWNED, HONEST, limits=FAST).passed
+
+
+@pytest.mark.timeout(60)
 def test_a_candidate_cannot_find_an_earlier_candidates_program_in_its_memory(
     one_sandbox: Any,
 ) -> None:
