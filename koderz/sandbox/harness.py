@@ -372,7 +372,7 @@ class _Judge:
         try:
             reply = _read_frame(self.resp)
         except _Timeout:
-            self.kill()
+            self.kill(wait=False)
             return ("timeout", "the program did not finish loading before the deadline", "")
         except Exception as e:
             self.kill()
@@ -421,11 +421,23 @@ class _Judge:
                     pass
         self.req = self.resp = None
 
-    def kill(self) -> None:
-        """Kill every candidate process (and anything it started), then reap."""
+    def kill(self, wait: bool = True) -> None:
+        """Kill every candidate process (and anything it started), then reap; ``wait``: until
+        none is left.
+
+        At the deadline nothing waits: a process killed while it ran at a low priority
+        (``pace``) may take seconds to be scheduled and die on a busy machine, and the
+        verdict is complete without it. The judge waits for them after it has reported
+        (``_judge_run``), and the zygote checks before the next candidate.
+        """
         self._close_pipes()
         pid, self.pid = self.pid, None
-        if self.kill_all:
+        if self.kill_all and not wait:
+            try:  # noqa: SIM105 - no contextlib: start-up time
+                os.kill(-1, signal.SIGKILL)  # none of them runs another instruction
+            except (ProcessLookupError, PermissionError):
+                pass
+        elif self.kill_all:
             # Alone in a PID namespace, or under a uid of our own: kill(-1) reaches every
             # process the candidate could have started, daemons included.
             _kill_others(_exit_handle(pid))
@@ -729,7 +741,7 @@ class _Run:
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except _Timeout:
-            self.judge.kill()
+            self.judge.kill(wait=False)
             return ("timeout", f"the sample's {self.timeout:g} s ran out in this {what}", "")
         except _ChildDied as e:
             return (e.kind, _clip(str(e)), "")
@@ -858,7 +870,7 @@ def _run_loop(run: _Run, index: int, item: tuple[Any, ...], ns: dict[str, Any]) 
             signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as e:
         run.emit("setup", index, "exception", _exc_text(e), "")
-        run.judge.kill()
+        run.judge.kill(wait=not run.expired())
     for iteration, value in enumerate(values):
         ns["__koderz_item__"] = value
         run.case(index, iteration, body, ns)
@@ -899,7 +911,13 @@ def _judge_main() -> None:
 
 
 def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
-    """The candidate is starting: wait for it to load, run the tests, kill it, report."""
+    """The candidate is starting: wait for it to load, run the tests, report, kill it.
+
+    The report goes first: it is complete, and a candidate killed at a low priority may take
+    seconds to die on a busy machine (the sandbox would not wait that long, and the records
+    would be lost with it). What the candidate leaves matters to the candidates after it
+    only, and the zygote checks before the next one.
+    """
     run = _Run(judge, tests)
     run.arm()
     try:
@@ -908,11 +926,12 @@ def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
     if failed is not None:
         run.emit("load", *failed)
-        judge.kill()
         run.emit("done", 0, 0)
+        judge.kill()
         return
     run.emit("load", "ok", "", "")
     _run_plan(run, tests, _test_namespace(judge, tests, run))
+    run.emit("done", run.cases, run.passed)
     judge.kill()
     if judge.setup.get("scratch") and judge.kill_all:
         # Under a zygote: leave the sandbox as we found it, so it can skip its own sweep.
@@ -920,7 +939,6 @@ def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
             _wipe(judge.setup["scratch"])
         except OSError:
             pass
-    run.emit("done", run.cases, run.passed)
 
 
 # ----------------------------------------------------------------------------- zygote
