@@ -338,12 +338,13 @@ class ZygotePool:
     The limit is ``KODERZ_SANDBOXES`` if set; by default twice the cores, plus one for each
     candidate that has run past ``LONG_RUN_S`` while the memory holds (``capacity.py``):
     such a candidate mostly waits out its deadline (asleep, or computing at a priority its
-    judge lowers by the CPU time it has used), so another can use
-    the cores meanwhile. Up to one zygote per core start as soon as they are wanted. Past
-    that, a caller first waits ``grow_after_s`` for one to come free, and only then starts
-    another: a candidate usually takes a few milliseconds, so a core's worth of sandboxes
-    keeps the cores busy, and each more costs a start-up (~30 ms of CPU). Zygotes the pool
-    grew stay for the candidates after (about 10 MB each). Callers past the limit wait.
+    judge lowers by the CPU time it has used), so another can use the cores meanwhile.
+
+    Up to one zygote per core start as soon as they are wanted. Past that, a caller first
+    waits ``grow_after_s`` for one to come free, and only then starts another: a candidate
+    usually takes a few milliseconds, so a core's worth of sandboxes keeps the cores busy,
+    and each more costs a start-up (~30 ms of CPU). Zygotes the pool grew stay for the
+    candidates after (about 10 MB each). Callers past the limit wait.
     """
 
     grow_after_s = 0.02
