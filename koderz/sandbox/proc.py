@@ -235,8 +235,8 @@ def _collect(
 ) -> Raw:
     """Feed stdin, read the three pipes with caps, enforce the deadline, kill if needed."""
     raw = Raw()
-    # Start-up allowance on top of the run's own total: Python + bwrap, slow machines.
-    deadline = started + limits.scaled_total_timeout_s + startup_allowance(limits)
+    # Start-up allowance on top of the sample's deadline: Python + bwrap, slow machines.
+    deadline = started + limits.scaled_timeout_s + startup_allowance(limits)
     assert proc.stdin and proc.stdout and proc.stderr
     stdin_fd = proc.stdin.fileno()
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
@@ -336,14 +336,13 @@ def rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
 
 
 def judge_tests(plan: TestPlan, problem: Problem, limits: Limits, nonce: str) -> dict[str, Any]:
-    """What only the judge reads: the problem's tests, compiled, and their time limits."""
+    """What only the judge reads: the problem's tests, compiled, and the sample's deadline."""
     return {
         "nonce": nonce,
         **_compiled(plan, problem.prompt, problem.entry_point),
         "param": plan.param,
         "entry_point": problem.entry_point,
-        "test_timeout": limits.scaled_test_timeout_s,
-        "total_timeout": limits.scaled_total_timeout_s,
+        "timeout": limits.scaled_timeout_s,
     }
 
 

@@ -11,7 +11,7 @@ record whose counts agree; anything less is a failure, with the reason.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from koderz.errors import ConfigError
@@ -140,7 +140,7 @@ def _unfinished(
     outcomes = report.outcomes
     why = "timeout" if killed else "crash"
     message = (
-        "the run exceeded its total time and was killed"
+        "the sample ran past its deadline (and the time allowed to start) and was killed"
         if killed
         else "the sandbox ended without reporting (killed, out of memory or crashed)"
     )
@@ -170,11 +170,22 @@ def _unfinished(
     )
 
 
+def _count_cut_off(outcomes: list[TestOutcome]) -> None:
+    """Say in the message of the case the deadline interrupted how many it cut off."""
+    cut = sum(o.kind == "not_run" for o in outcomes)
+    timed_out = next((i for i, o in enumerate(outcomes) if o.kind == "timeout"), None)
+    if cut and timed_out is not None:
+        first = outcomes[timed_out]
+        message = f"{first.message}; the {cut} test case(s) after it were cut off and failed"
+        outcomes[timed_out] = replace(first, message=message)
+
+
 def _finished(report: _Report, plan: TestPlan, common: dict[str, Any]) -> ExecResult:
     """A pass needs the load, every case passed, no failed set-up and a done record whose
     counts agree with the cases reported."""
     outcomes, setup_failure, done = report.outcomes, report.setup_failure, report.done
     assert done is not None
+    _count_cut_off(outcomes)
     n_passed = sum(o.passed for o in outcomes)
     complete = done[1] == len(outcomes) and done[2] == n_passed
     passed = (
@@ -184,9 +195,12 @@ def _finished(report: _Report, plan: TestPlan, common: dict[str, Any]) -> ExecRe
     if passed:
         status = "passed"
     elif first is not None:
-        status = first.kind if first.kind in ("timeout", "memory", "crash") else "failed"
+        # A case is cut off only once the deadline has passed (in a set-up step, if no case
+        # before it timed out).
+        kind = "timeout" if first.kind == "not_run" else first.kind
+        status = kind if kind in ("timeout", "memory", "crash") else "failed"
     elif setup_failure is not None:
-        status = "error"
+        status = "timeout" if setup_failure[2] == "timeout" else "error"
         outcomes.append(
             TestOutcome(
                 index=len(outcomes),

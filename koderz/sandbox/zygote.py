@@ -12,8 +12,9 @@
 # the hostile battery in tests/sandbox/test_sandbox.py passing.
 
 Starting bwrap, Python and a judge costs more than most candidates take to run; a zygote
-pays it once. :class:`ZygotePool` bounds how many are alive (``KODERZ_SANDBOXES``, default
-twice the cores): more sandboxes than cores add no throughput, while each costs a start-up.
+pays it once. :class:`ZygotePool` bounds how many candidates run in them at once
+(``KODERZ_SANDBOXES``; by default twice the cores, and more while candidates wait out long
+runs).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from koderz.errors import ConfigError, SandboxError
+from koderz.sandbox.capacity import Runs
 from koderz.sandbox.pipes import RECORD_CAP, Raw, Reader, frame, keep_tail, pump, read_some
 from koderz.sandbox.proc import (
     CLEAN_ENV,
@@ -201,11 +203,12 @@ class Zygote:
             os.set_blocking(fd, False)
         self.pending = b""
         self.alive = True
+        self.key: object = None  # the pool's mark of the candidate it runs
         self._start_frame = frame(start)  # sent with the first candidate
 
     def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
-        budget = limits.scaled_total_timeout_s + startup_allowance(limits)
+        budget = limits.scaled_timeout_s + startup_allowance(limits)
         candidate = {
             "nonce": nonce,
             "deadline": budget,
@@ -315,26 +318,33 @@ def _write_now(sends: dict[int, memoryview], fd: int) -> None:
         del sends[fd]
 
 
-def _env_sandboxes() -> int:
+def _env_sandboxes() -> int | None:
+    """``KODERZ_SANDBOXES``, a hard limit; ``None`` if unset (the pool then grows)."""
     raw = os.environ.get("KODERZ_SANDBOXES", "").strip()
     if not raw:
-        return 2 * (os.cpu_count() or 1)
+        return None
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(
             f"KODERZ_SANDBOXES={raw!r} is not a whole number of at least 1; set it to how "
-            "many sandboxes may run at once (default twice the cores), or unset it."
+            "many sandboxes may run at once (by default twice the cores, and more while "
+            "candidates wait out long runs), or unset it."
         )
     return int(raw)
 
 
 class ZygotePool:
-    """Zygotes shared by the threads that run candidates: at most ``limit`` alive at once.
+    """Zygotes shared by the threads that run candidates, within a limit on candidates running.
 
-    Up to one per core start as soon as they are wanted. Past that, a caller first waits
-    ``grow_after_s`` for one to come free, and only then starts another: a candidate
+    The limit is ``KODERZ_SANDBOXES`` if set; by default twice the cores, plus one for each
+    candidate that has run past ``LONG_RUN_S`` while the memory holds (``capacity.py``):
+    such a candidate mostly waits out its deadline (asleep, or computing at a priority its
+    judge lowers by the CPU time it has used), so another can use the cores meanwhile.
+
+    Up to one zygote per core start as soon as they are wanted. Past that, a caller first
+    waits ``grow_after_s`` for one to come free, and only then starts another: a candidate
     usually takes a few milliseconds, so a core's worth of sandboxes keeps the cores busy,
-    and each more costs a start-up (~30 ms of CPU); when candidates take long (timeouts,
-    sleeps) the pool grows to the limit. Callers past the limit wait for a zygote.
+    and each more costs a start-up (~30 ms of CPU). Zygotes the pool grew stay for the
+    candidates after (about 10 MB each). Callers past the limit wait.
     """
 
     grow_after_s = 0.02
@@ -342,32 +352,40 @@ class ZygotePool:
     def __init__(self) -> None:
         # Read from KODERZ_SANDBOXES when the first zygote is wanted, so that a bad value is
         # a ConfigError of that call, not an error at import.
-        self.limit: int | None = None
+        self.runs: Runs | None = None
         self._cond = threading.Condition()
         self._idle: list[Zygote] = []
         self._alive = 0
 
-    def _limit(self) -> int:
-        if self.limit is None:
-            self.limit = _env_sandboxes()
-        return self.limit
+    def _runs(self) -> Runs:
+        if self.runs is None:
+            fixed = _env_sandboxes()
+            base = fixed or 2 * (os.cpu_count() or 1)
+            self.runs = Runs(base, grows=fixed is None)
+        return self.runs
 
     @property
     def eager(self) -> int:
-        """How many start without waiting: one per core, within the limit."""
-        return min(self.limit or 1, os.cpu_count() or 1)
+        """How many start without waiting: one per core, within the base."""
+        return min(self.runs.base if self.runs else 1, os.cpu_count() or 1)
 
-    def acquire(self, disk_bytes: int) -> Zygote:
+    def acquire(self, disk_bytes: int, memory_bytes: int) -> Zygote:
         retire: list[Zygote] = []
         waited = False
+        key = object()
         with self._cond:
-            limit = self._limit()
+            runs = self._runs()
             while True:
                 dead = [z for z in self._idle if z.proc.poll() is not None]
                 for z in dead:
                     self._idle.remove(z)
                     self._alive -= 1
                 retire.extend(dead)
+                limit = runs.limit(memory_bytes)
+                if runs.busy >= limit:
+                    # Until one comes free, or a candidate running turns into a long run.
+                    self._cond.wait(runs.next_change())
+                    continue
                 found = next((z for z in self._idle if z.disk_bytes == disk_bytes), None)
                 if found is not None:
                     self._idle.remove(found)
@@ -379,28 +397,28 @@ class ZygotePool:
                 if self._alive < limit and (self._alive < self.eager or waited):
                     self._alive += 1
                     break
-                if self._alive < limit:
-                    # Enough to keep the cores busy: a moment for one to come free first.
-                    waited = not self._cond.wait(self.grow_after_s)
-                else:
-                    self._cond.wait()
+                # Enough to keep the cores busy: a moment for one to come free first.
+                waited = not self._cond.wait(self.grow_after_s)
+            runs.start(key)
         for zygote in retire:
             zygote.close()
-        if found is not None:
-            return found
-        try:
-            return Zygote(disk_bytes)
-        except BaseException:
-            with self._cond:
-                self._alive -= 1
-                self._cond.notify()
-            raise
+        if found is None:
+            try:
+                found = Zygote(disk_bytes)
+            except BaseException:
+                with self._cond:
+                    self._alive -= 1
+                    runs.finish(key)
+                    self._cond.notify()
+                raise
+        found.key = key
+        return found
 
     def prestart(self, count: int, disk_bytes: int) -> None:
-        """Start up to ``count`` zygotes now (within the limit), so that they are up by the
-        time candidates come: their start-up then overlaps the caller's own."""
+        """Start up to ``count`` zygotes now (one per core at most), so that they are up by
+        the time candidates come: their start-up then overlaps the caller's own."""
         with self._cond:
-            self._limit()
+            self._runs()
             count = max(0, min(count - len(self._idle), self.eager - self._alive))
             self._alive += count
         started = []
@@ -416,6 +434,7 @@ class ZygotePool:
     def release(self, zygote: Zygote) -> None:
         keep = zygote.alive and zygote.proc.poll() is None
         with self._cond:
+            self._runs().finish(zygote.key)
             if keep:
                 self._idle.append(zygote)
             else:
@@ -441,7 +460,7 @@ atexit.register(ZYGOTES.close_all)
 def run_in_zygote(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
     """Run one candidate in a zygote of the pool, retrying when a zygote dies before it."""
     for _ in range(3):
-        zygote = ZYGOTES.acquire(limits.disk_bytes)
+        zygote = ZYGOTES.acquire(limits.disk_bytes, limits.memory_bytes)
         try:
             return zygote.run(plan, problem, code, limits)
         except _ZygoteGone:

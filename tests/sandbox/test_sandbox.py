@@ -32,7 +32,7 @@ from koderz.sandbox import Limits, format_feedback, isolation, run_tests, sandbo
 pytestmark = pytest.mark.slow
 
 SECRET = "sk-" + "test-SECRET-d41d8cd98f00b204e9800998ecf8427e"  # no key-shaped literal
-FAST = Limits(test_timeout_s=1.0, total_timeout_s=6.0)
+FAST = Limits(timeout_s=1.0)
 
 
 def problem(test: str, entry_point: str = "f") -> Problem:
@@ -180,7 +180,7 @@ def test_fork_bomb_is_stopped_by_the_process_limit() -> None:
             return n
         """,
         prob,
-        Limits(test_timeout_s=3.0, total_timeout_s=6.0, processes=16),
+        Limits(timeout_s=3.0, processes=16),
     )
     assert r.outcomes[0].kind == "assertion"
 
@@ -195,7 +195,7 @@ def test_memory_hog() -> None:
             while True:
                 blocks.append(bytearray(256 << 20))
         """,
-        limits=Limits(test_timeout_s=3.0, total_timeout_s=6.0, memory_bytes=512 << 20),
+        limits=Limits(timeout_s=3.0, memory_bytes=512 << 20),
     )
     assert r.outcomes[0].kind == "memory"
 
@@ -234,7 +234,7 @@ def test_disk_filler(tmp_path: Path) -> None:
             return total
         """,
         prob,
-        Limits(test_timeout_s=5.0, total_timeout_s=8.0, disk_bytes=32 << 20),
+        Limits(timeout_s=5.0, disk_bytes=32 << 20),
     )
     assert r.outcomes[0].kind in ("assertion", "timeout")
     assert {p.name for p in Path.cwd().iterdir()} == {".env"}  # only what the fixture wrote
@@ -242,7 +242,8 @@ def test_disk_filler(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(60)
 def test_infinite_loop_ignoring_sigterm() -> None:
-    # Tries: ignore SIGTERM and spin forever. Must: be killed (SIGKILL) at the deadline.
+    # Tries: ignore SIGTERM and spin forever. Must: be killed (SIGKILL) at the deadline,
+    # which the first case uses up: the second is cut off.
     r = attack(
         """
         import signal
@@ -252,7 +253,7 @@ def test_infinite_loop_ignoring_sigterm() -> None:
                 pass
         """
     )
-    assert [o.kind for o in r.outcomes] == ["timeout", "timeout"]
+    assert [o.kind for o in r.outcomes] == ["timeout", "not_run"]
 
 
 @pytest.mark.timeout(60)
@@ -375,6 +376,67 @@ def test_a_candidate_that_kills_the_judge_ends_its_sandbox_not_the_next_verdict(
     assert run_tests(PWNED, HONEST).passed
 
 
+# Lowers the priority of every other process it may (all of its uid), pins them to one CPU
+# and lowers their limits on open files and CPU time.
+STARVE_THE_REST = """
+import os, resource
+def f():
+    for pid in [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]:
+        for change in (
+            lambda: os.setpriority(os.PRIO_PROCESS, pid, 19),
+            lambda: os.sched_setaffinity(pid, {min(os.sched_getaffinity(0))}),
+            lambda: resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, 64)),
+            lambda: resource.prlimit(pid, resource.RLIMIT_CPU, (2, 2)),
+        ):
+            try:
+                change()
+            except OSError:
+                pass
+    return 'pwned'
+"""
+# Passes only if every other process it sees (its judge, its zygote) runs at full priority
+# on every CPU it has itself.
+UNSTARVED = Problem(
+    "hostile/unstarved",
+    "",
+    "f",
+    "def check(candidate):\n    assert candidate() == []\n",
+)
+LOOK_AT_THE_REST = """
+import os
+def f():
+    mine = os.sched_getaffinity(0)
+    pids = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]
+    nice = {p: os.getpriority(os.PRIO_PROCESS, p) for p in pids}
+    return [p for p in pids if nice[p] or os.sched_getaffinity(p) != mine]
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_candidate_that_starves_its_judge_ends_its_sandbox(one_sandbox: Any) -> None:
+    # Tries: lower its judge's priority, pin it to one CPU, cut its limits (the judge shares
+    # its uid, and anyone may do that to a process of their own uid), so that the
+    # candidates after it, judged by the same judge, run out of time. Must: the sandbox ends
+    # with it; the next candidate is judged at full priority.
+    assert run_tests(UNSTARVED, LOOK_AT_THE_REST).passed
+    first = _zygote_of(one_sandbox)
+    run_tests(PWNED, STARVE_THE_REST)
+    assert one_sandbox._idle == [] or _zygote_of(one_sandbox) is not first
+    after = run_tests(UNSTARVED, LOOK_AT_THE_REST)
+    assert after.passed, after.outcomes
+
+
+@pytest.mark.timeout(60)
+def test_a_candidate_that_hangs_up_and_spins_leaves_the_judge_in_step(one_sandbox: Any) -> None:
+    # Tries: close its reply pipe and spin, so that the judge asks the zygote how it ended
+    # and the deadline strikes while the zygote waits for an end that does not come; the
+    # zygote's late answer would then wait in the socket, where the judge would read it as
+    # the next candidate's message. Must: fail; the next candidate is judged as usual.
+    spin = "import os\ndef f():\n    os.closerange(3, 256)\n    while True:\n        pass\n"
+    attack(spin)
+    assert run_tests(PWNED, HONEST, limits=FAST).passed
+
+
 @pytest.mark.timeout(60)
 def test_a_candidate_cannot_find_an_earlier_candidates_program_in_its_memory(
     one_sandbox: Any,
@@ -408,7 +470,7 @@ def test_a_candidate_cannot_find_an_earlier_candidates_program_in_its_memory(
             return "clean" if found == 0 else "pwned"
         """
     )
-    r = run_tests(PWNED, scan, limits=Limits(test_timeout_s=20.0, total_timeout_s=40.0))
+    r = run_tests(PWNED, scan, limits=Limits(timeout_s=20.0))
     assert _zygote_of(one_sandbox) is first, "the two candidates must meet in one sandbox"
     assert [o.message for o in r.outcomes] == ["AssertionError", "AssertionError"], r
 
@@ -495,7 +557,7 @@ def test_leftovers_do_not_reach_the_next_candidate(one_sandbox: Any) -> None:
 def test_stdout_flood() -> None:
     # Tries: print hundreds of MB to exhaust the host's memory. Must: tail kept capped,
     # the rest dropped; the run still ends.
-    limits = Limits(test_timeout_s=2.0, total_timeout_s=4.0, output_bytes=1000)
+    limits = Limits(timeout_s=2.0, output_bytes=1000)
     r = attack(
         """
         import sys
@@ -692,7 +754,7 @@ FAKES = {
         "        for pid in (-1, 1):\n            try:\n                os.kill(pid, sig)\n"
         "            except OSError:\n                pass\n    return 'pwned'\n"
     ),
-    # Tries: make the judge's per-test timer fire in every process it may signal.
+    # Tries: make the judge's timer fire early in every process it may signal.
     "alarm_everything": (
         "import os, signal\ndef f():\n    os.kill(-1, signal.SIGALRM)\n    return 'pwned'\n"
     ),
@@ -863,7 +925,7 @@ def test_syntax_error() -> None:
 
 def test_timeout_factor_scales(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KODERZ_TIMEOUT_FACTOR", "2.5")
-    assert Limits(test_timeout_s=2).scaled_test_timeout_s == 5.0
+    assert Limits(timeout_s=2).scaled_timeout_s == 5.0
     monkeypatch.setenv("KODERZ_TIMEOUT_FACTOR", "fast")
     with pytest.raises(ConfigError, match="KODERZ_TIMEOUT_FACTOR"):
         Limits()
@@ -1164,7 +1226,7 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
     finally:
         pool.close_all()
     assert all(r.passed for r in results)
-    assert pool.limit == 2
+    assert (pool.runs.base, pool.runs.grows) == (2, False)  # a number given is kept to
     assert most[0] == 2 and len(used) == 2
 
 

@@ -22,7 +22,7 @@ from koderz.sandbox import WHOLE, Limits, plan_tests, run_tests
 from koderz.sandbox.evaluate import evaluate_samples, results_path
 from tests.sandbox.human_eval_ref import human_eval_result
 
-LIMITS = Limits(test_timeout_s=10.0, total_timeout_s=60.0)
+LIMITS = Limits(timeout_s=10.0)
 
 CUBE_PROMPT = 'def f(x):\n    """The cube of x."""\n'
 CUBE = "    return x * x * x\n"
