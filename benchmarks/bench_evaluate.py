@@ -95,10 +95,14 @@ def write_samples(path: Path, limit: int | None = None) -> Path:
 
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=ROOT
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT
     )
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    if done.returncode:
+        tail = "\n".join(done.stderr.splitlines()[-5:])
+        sys.exit(f"{' '.join(command)} exited with {done.returncode}:\n{tail}")
+    return took
 
 
 def results(samples: Path) -> list[dict[str, object]]:
@@ -118,8 +122,8 @@ def compare(
     differs: list[str] = []
     load = os.getloadavg()[0]
     for _ in range(rounds):
+        kz_times.append(timed(kz_command))  # first: the shorter, so a failure shows soon
         he_times.append(timed(he_command))
-        kz_times.append(timed(kz_command))
         he_rows, kz_rows = results(he_samples), results(kz_samples)
         pairs = list(zip(he_rows, kz_rows, strict=True))
         agreed.append(sum(a["passed"] == b["passed"] for a, b in pairs))
