@@ -193,8 +193,9 @@ def plot_cost_quality(
 
 
 def _router_point(router: Mapping[str, Any] | None) -> tuple[float, float] | None:
-    """The router ceiling as (cost per problem, pass rate percent), when there is one."""
-    if not router or not router.get("problems"):
+    """The router ceiling as (cost per problem, pass rate percent), when there is one: over
+    two strategies or more (over one it is that strategy's own point)."""
+    if not router or not router.get("problems") or len(router.get("strategies", ())) < 2:
         return None
     return float(router["cost_usd"]), float(router["pass_rate"]) * 100
 

@@ -108,6 +108,9 @@ def stop_clause(row: Mapping[str, Any]) -> str:
         >>> print(stop_clause({"strategy": "cheap", "stop": "visible", "pass_rate": 0.5,
         ...     "oracle_pass_rate": 0.7, "false_stops": 2, "nothing_visible": 1}))
         Its pass rate is of the answers it chose to submit; had the hidden tests picked among its attempts (an oracle), 70% (+20.0 points), and 2 answers passed every visible test but failed the hidden ones (1 problem had no visible test).
+        >>> print(stop_clause({"strategy": "c", "stop": "visible", "pass_rate": 0.9,
+        ...     "oracle_pass_rate": 0.9, "false_stops": 0, "nothing_visible": 0}))
+        Its pass rate is of the answers it chose to submit, and equals its oracle ceiling (90%): none of the attempts it passed over would have passed the hidden tests.
         >>> print(stop_clause({"strategy": "o", "stop": "oracle"}))
         o stopped when the hidden tests passed (stop oracle): its pass rate is an upper bound no deployed system reaches.
     """  # noqa: E501
@@ -139,8 +142,9 @@ def stop_clause(row: Mapping[str, Any]) -> str:
         )
     else:
         text = (
-            "Its pass rate is of the answers it chose to submit; no attempt it did not submit "
-            f"passed the hidden tests (oracle ceiling {100 * ceiling:.0f}%)"
+            "Its pass rate is of the answers it chose to submit, and equals its oracle "
+            f"ceiling ({100 * ceiling:.0f}%): none of the attempts it passed over would have "
+            "passed the hidden tests"
         )
     if tail:
         text += ", and " + tail[0]

@@ -133,6 +133,17 @@ def test_cost_scale_ticks_stay_few_and_inside(lo: float, hi: float) -> None:
     assert math.isclose(scale.place(lo), lo)
 
 
+def test_over_one_strategy_the_plane_draws_no_router_star() -> None:
+    # A router over one strategy is that strategy: its star would sit on the point.
+    s = summary([0.002], free=False)
+    router = {"problems": 10, "strategies": list(s["strategy"]), "pass_rate": 0.4,
+              "cost_usd": 0.002}  # fmt: skip
+    fig = plot_cost_quality(s, models=dict.fromkeys(s["strategy"], MODELS), router=router)
+    ax = fig.axes[0]
+    assert not [line for line in ax.lines if line.get_gid() == "router-ceiling"]
+    assert ax.get_legend() is None  # nothing else to explain on this plane
+
+
 def test_the_plane_marks_ceilings_and_the_router_and_labels_cover_none() -> None:
     # A strategy that chose its own answers (visible) with an oracle ceiling above it, one
     # that stopped on the hidden tests (oracle), and the router ceiling.
@@ -141,7 +152,7 @@ def test_the_plane_marks_ceilings_and_the_router_and_labels_cover_none() -> None
     )
     fig = plot_cost_quality(
         s, models=dict.fromkeys(s["strategy"], MODELS), router={"problems": 10,
-        "pass_rate": 0.95, "cost_usd": 0.005},
+        "strategies": list(s["strategy"][:2]), "pass_rate": 0.95, "cost_usd": 0.005},
     )  # fmt: skip
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
