@@ -221,11 +221,12 @@ def cpu_model() -> str:
 
 
 def memory_gib() -> str:
-    try:
-        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
-    except OSError:
+    from koderz.sandbox.capacity import memory_available  # what the pool grows by
+
+    memory = memory_available()
+    if memory is None:
         return "memory unknown"
-    total, available = (int(info[k].split()[0]) / (1 << 20) for k in ("MemTotal", "MemAvailable"))
+    available, total = (n / (1 << 30) for n in memory)
     return f"{total:.0f} GiB of memory, {available:.0f} GiB available"
 
 

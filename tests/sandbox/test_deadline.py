@@ -19,7 +19,7 @@ import pytest
 
 from koderz.cli import main
 from koderz.records import Problem
-from koderz.sandbox import Limits, isolation, run_tests
+from koderz.sandbox import Limits, run_tests
 
 pytestmark = pytest.mark.slow  # each waits out a deadline or two
 
@@ -156,6 +156,7 @@ NICE = (
 @pytest.mark.timeout(60)
 def test_computing_costs_a_candidate_priority_and_waiting_does_not(
     monkeypatch: pytest.MonkeyPatch,
+    own_pool: Any,
 ) -> None:
     # The judge lowers the priority of a candidate by the CPU time it has used, so that one
     # that never ends takes only the CPU time the others leave; a candidate that sleeps
@@ -163,10 +164,7 @@ def test_computing_costs_a_candidate_priority_and_waiting_does_not(
     # after it, in the same sandbox, starts at full priority.
     from koderz.sandbox import zygote
 
-    if isolation() != "bwrap":
-        pytest.skip("the same sandbox serves the next candidate under bubblewrap only")
-    monkeypatch.setenv("KODERZ_SANDBOXES", "1")
-    monkeypatch.setattr(zygote, "ZYGOTES", zygote.ZygotePool())
+    own_pool("1")
     problem = Problem(
         "deadline/nice",
         "",

@@ -330,15 +330,9 @@ def test_daemon_left_behind(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def one_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def one_sandbox(own_pool: Any) -> Iterator[Any]:
     """A pool of one zygote, so that consecutive runs meet in the same sandbox."""
-    from koderz.sandbox import zygote
-
-    if isolation() != "bwrap":
-        pytest.skip("zygotes serve candidates under bubblewrap only")
-    monkeypatch.setenv("KODERZ_SANDBOXES", "1")
-    pool = zygote.ZygotePool()
-    monkeypatch.setattr(zygote, "ZYGOTES", pool)
+    pool = own_pool("1")
     try:
         yield pool
     finally:
@@ -1191,18 +1185,16 @@ def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
 
 
 @pytest.mark.timeout(120)
-def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_koderz_sandboxes_bounds_the_zygote_pool(
+    monkeypatch: pytest.MonkeyPatch, own_pool: Any
+) -> None:
     # README: KODERZ_SANDBOXES bounds how many sandboxes are alive at once. Six threads
     # judging at once through a pool of two must share two zygotes, two runs at a time.
     from concurrent.futures import ThreadPoolExecutor
 
     from koderz.sandbox import zygote
 
-    if isolation() != "bwrap":
-        pytest.skip("zygotes serve candidates under bubblewrap only")
-    monkeypatch.setenv("KODERZ_SANDBOXES", "2")
-    pool = zygote.ZygotePool()
-    monkeypatch.setattr(zygote, "ZYGOTES", pool)
+    pool = own_pool("2")
     lock = threading.Lock()
     running, most, used = [0], [0], set()
     real_run = zygote.Zygote.run
@@ -1233,6 +1225,7 @@ def test_koderz_sandboxes_bounds_the_zygote_pool(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.timeout(120)
 def test_the_pool_grows_to_its_limit_when_candidates_take_long(
     monkeypatch: pytest.MonkeyPatch,
+    own_pool: Any,
 ) -> None:
     # One sandbox per core starts at once; past that a caller waits a moment for one to
     # come free. Candidates that sleep keep theirs: four at once must get four sandboxes.
@@ -1240,11 +1233,7 @@ def test_the_pool_grows_to_its_limit_when_candidates_take_long(
 
     from koderz.sandbox import zygote
 
-    if isolation() != "bwrap":
-        pytest.skip("zygotes serve candidates under bubblewrap only")
-    monkeypatch.setenv("KODERZ_SANDBOXES", "4")
-    pool = zygote.ZygotePool()
-    monkeypatch.setattr(zygote, "ZYGOTES", pool)
+    pool = own_pool("4")
     monkeypatch.setattr(zygote.ZygotePool, "eager", 1)  # as on one core, whatever this has
     slow = "import time\ndef f():\n    time.sleep(0.5)\n    return 'pwned'\n"
     try:
@@ -1258,14 +1247,10 @@ def test_the_pool_grows_to_its_limit_when_candidates_take_long(
 
 @pytest.mark.parametrize("value", ["lots", "0", "-3", "1.5"])
 def test_a_bad_koderz_sandboxes_is_a_config_error(
-    value: str, monkeypatch: pytest.MonkeyPatch
+    value: str, monkeypatch: pytest.MonkeyPatch, own_pool: Any
 ) -> None:
-    from koderz.sandbox import zygote
 
-    if isolation() != "bwrap":
-        pytest.skip("zygotes serve candidates under bubblewrap only")
-    monkeypatch.setenv("KODERZ_SANDBOXES", value)
-    monkeypatch.setattr(zygote, "ZYGOTES", zygote.ZygotePool())
+    own_pool(value)
     with pytest.raises(ConfigError, match=f"KODERZ_SANDBOXES={value!r} is not a whole number"):
         run_tests(PWNED, 'def f():\n    return "pwned"\n')
 
