@@ -151,6 +151,11 @@ class TestOutcome:
     """Exception type and message (empty when it passed)."""
     traceback: str = ""
     """The traceback tail, capped in size (empty when it passed)."""
+    item: int = -1
+    """Which step of the test plan it is (a set-up step's, for a set-up failure; -1 for
+    the test's prelude, or when unknown)."""
+    iteration: int = -1
+    """Which iteration of a test loop it is (-1: not in a loop)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,9 @@ class ExecResult:
     """Wall time of the run."""
     isolation: str = ""
     """What isolated the run, e.g. ``bwrap`` or ``rlimits-only``."""
+    setup_failures: tuple[TestOutcome, ...] = ()
+    """The test's set-up steps that raised (its prelude, or statements between its cases),
+    in order, whether or not a test case failed too."""
 
     @property
     def first_failure(self) -> TestOutcome | None:

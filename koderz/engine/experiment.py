@@ -40,7 +40,7 @@ from koderz.engine.judging import (
     stops,
     submission,
 )
-from koderz.engine.own_tests import OwnTests, own_tests, parse_tests
+from koderz.engine.own_tests import OwnTests, own_tests
 from koderz.engine.rows import answer_of_row, attempt_fields, end_row
 from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
@@ -172,8 +172,8 @@ class _Experiment:
                 self.advice = r.guidance or None
             elif r.role == "tests" and r.status == "ok":
                 self.tests_done = True
-                cases, _ = parse_tests(f"```python\n{r.code or ''}\n```", limit=10**6)
-                self.judge.own = OwnTests(tuple(cases)).problem(self.problem)
+                total = 0 if pd.isna(r.own_total) else int(r.own_total)
+                self.judge.own = OwnTests(r.code or "", total).problem(self.problem)
             elif r.role in CODE_ROLES:
                 self._restore_attempt(r)
             elif r.role == "checkpoint":
@@ -274,8 +274,8 @@ class _Experiment:
         self.write(
             {
                 **row,
-                "code": own.source if own.cases else "",
-                "own_total": len(own.cases),
+                "code": own.source,
+                "own_total": own.total,
                 "own_dropped": len(own.dropped),
                 "error": "; ".join(own.dropped),
             }

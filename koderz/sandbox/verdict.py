@@ -69,6 +69,7 @@ class _Report:
     outcomes: list[TestOutcome] = field(default_factory=list)
     load: tuple[Any, ...] | None = None
     setup_failure: tuple[Any, ...] | None = None
+    setup_failures: list[TestOutcome] = field(default_factory=list)
     done: tuple[Any, ...] | None = None
     last_item: int = -1
 
@@ -79,8 +80,10 @@ def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
         kind = record[0]
         if kind == "load" and len(record) == 4:
             report.load = record
-        elif kind == "setup" and len(record) == 5 and report.setup_failure is None:
-            report.setup_failure = record
+        elif kind == "setup" and len(record) == 5 and isinstance(record[1], int):
+            if report.setup_failure is None:
+                report.setup_failure = record
+            report.setup_failures.append(_setup_outcome(record, plan, len(report.setup_failures)))
         elif kind == "case" and len(record) == 7:
             _, item, iteration, passed, tkind, message, tb = record
             if not (isinstance(item, int) and 0 <= item < len(plan.items)):
@@ -88,7 +91,7 @@ def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
             report.last_item = item
             label = plan.labels[item]
             if isinstance(iteration, int) and iteration >= 0:
-                label = f"{label}  # iteration {iteration}"
+                label = f"{label}  # iteration {iteration}" + _loop_body(plan.items[item])
             report.outcomes.append(
                 TestOutcome(
                     index=len(report.outcomes),
@@ -97,11 +100,37 @@ def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
                     source=label,
                     message=_text(message),
                     traceback=_text(tb),
+                    item=item,
+                    iteration=iteration if isinstance(iteration, int) else -1,
                 )
             )
         elif kind == "done" and len(record) == 3:
             report.done = record
     return report
+
+
+def _loop_body(item: tuple[str, ...], lines: int = 6) -> str:
+    """A loop's body under its header, so that the failing assert shows (a few lines)."""
+    if item[0] != "loop":
+        return ""
+    body = item[3].splitlines()
+    shown = body[:lines] + (["..."] if len(body) > lines else [])
+    return "".join(f"\n    {line}" for line in shown)
+
+
+def _setup_outcome(record: tuple[Any, ...], plan: TestPlan, index: int) -> TestOutcome:
+    """A set-up step that raised, as an outcome of its own (item -1: the prelude)."""
+    _, item, kind, message, tb = record
+    known = 0 <= item < len(plan.items)
+    return TestOutcome(
+        index=index,
+        passed=False,
+        kind=str(kind),
+        source=plan.labels[item] if known else "(prelude)",
+        message=_text(message),
+        traceback=_text(tb),
+        item=item if known else -1,
+    )
 
 
 def _verdict(raw: Raw, plan: TestPlan, mode: str) -> ExecResult:
@@ -111,6 +140,7 @@ def _verdict(raw: Raw, plan: TestPlan, mode: str) -> ExecResult:
         "stderr": raw.stderr.decode("utf-8", "replace"),
         "duration_s": raw.duration_s,
         "isolation": mode,
+        "setup_failures": tuple(report.setup_failures),
     }
     if report.load is not None and report.load[1] != "ok":
         return _load_failed(report.load, plan, common)
@@ -156,6 +186,7 @@ def _unfinished(
                 kind=why if n == 0 else "not_run",
                 source=plan.labels[i],
                 message=message if n == 0 else "",
+                item=i,
             )
         )
     if not outcomes:

@@ -14,8 +14,9 @@ import pytest
 from koderz import Strategy, analyze, experiment_story
 from koderz.engine import prompts
 from koderz.engine.benchmark import run_benchmark
-from koderz.engine.own_tests import own_tests, parse_tests
+from koderz.engine.own_tests import check_source, own_tests, parse_tests
 from koderz.problems import load_problems
+from koderz.sandbox import run_tests
 from koderz.testing import Answer, Recorded
 
 WORKER, TESTER = "gpt-4o-mini", "claude-haiku-4-5"
@@ -162,15 +163,175 @@ def test_tests_that_do_not_parse_or_run_are_dropped_and_the_row_says_why(humanev
         )
         + "\n```"
     )
-    cases, dropped = parse_tests(reply, limit=10)
-    assert len(cases) == 4 and dropped == [
+    code, dropped = parse_tests(reply)
+    assert code.count("assert") == 4 and dropped == [
         "test 2 does not parse: assert has_close_elements([1.0], =="
     ]
     got = own_tests(p0, reply, limit=10)
-    assert got.cases == (RIGHT_0[0], RIGHT_0[1])
+    assert got.total == 2 and got.source == check_source([RIGHT_0[0], RIGHT_0[1]])
     assert len(got.dropped) == 3
     assert "fails by itself (NameError" in got.dropped[1]
     assert "never calls has_close_elements" in got.dropped[2]
+
+
+# HumanEval/32: find_zero returns *a* root, so a right test checks a property, in a loop.
+PROPERTY_32 = """\
+import math
+
+POLYS = [[1, 2], [-6, 11, -6, 1], [2, -3], [-10, -2], [8, 3, 0, -4][:2]]
+
+
+def check(candidate):
+    def close_to_zero(coeffs, x):
+        return math.fabs(poly(coeffs, x)) < 1e-4
+
+    for coeffs in POLYS:
+        assert close_to_zero(coeffs, candidate(coeffs))
+"""
+
+
+def test_a_testers_loop_helpers_and_imports_are_planned_into_cases(humaneval):
+    p32 = humaneval["HumanEval/32"]
+    got = own_tests(p32, f"Property tests:\n```python\n{PROPERTY_32}```", limit=10)
+    assert (got.total, got.dropped) == (5, ())  # one case per polynomial, as the planner counts
+    right = p32.prompt + p32.canonical_solution
+    wrong = p32.prompt + "    return 0.0\n"
+    ran = {
+        name: run_tests(got.problem(p32), code)
+        for name, code in [("right", right), ("wrong", wrong)]
+    }
+    assert (ran["right"].passed, ran["right"].tests_total) == (True, 5)
+    assert not ran["wrong"].passed and ran["wrong"].tests_total == 5
+    # Past the limit a loop keeps its first iterations: 3 cases of it.
+    cut = own_tests(p32, f"```python\n{PROPERTY_32}```", limit=3)
+    assert cut.total == 3 and run_tests(cut.problem(p32), right).tests_total == 3
+
+
+def test_test_functions_are_cases_and_a_broken_setup_step_is_left_out(humaneval):
+    p2 = humaneval["HumanEval/2"]
+    reply = """```python
+from solution import truncate_number
+import math
+
+
+def truncate_number(number):  # the tester's own: left out, the candidate's is tested
+    return 0.0
+
+
+def test_fraction():
+    assert math.isclose(truncate_number(7.25), 0.25)
+
+
+def test_whole_number():
+    assert truncate_number(4.0) == 0.0
+
+
+def test_nothing_asked():
+    assert math.pi > 3
+```"""
+    got = own_tests(p2, reply, limit=10)
+    assert got.total == 2
+    assert any("own truncate_number was left out" in d for d in got.dropped)
+    assert any(
+        "never calls truncate_number" in d and "test_nothing_asked" in d for d in got.dropped
+    )
+    setup = """```python
+def check(candidate):
+    table = load_table()  # no such helper: fails by itself
+    assert candidate(table[0]) == 0.5
+    assert candidate(1.5) == 0.5
+```"""
+    got = own_tests(p2, setup, limit=10)
+    assert got.total == 1
+    assert got.dropped[0].startswith("set-up step fails by itself (NameError")
+    assert "fails by itself" in got.dropped[1]  # table is gone: the case using it fails alone
+    assert run_tests(got.problem(p2), p2.prompt + p2.canonical_solution).passed
+    # A case after a step that calls the function may use what it made: kept.
+    uses = "```python\ndef check(candidate):\n    got = candidate(2.5)\n    assert got == 0.5\n```"
+    assert own_tests(p2, uses, limit=10).total == 1
+
+
+def test_with_right_property_tests_find_zero_iterates_past_a_wrong_answer(
+    serve, humaneval, tmp_path
+):
+    p32 = humaneval["HumanEval/32"]
+    coder = Scripted([p32], {p32.task_id: ["    return 0.0\n", p32.canonical_solution]},
+                     {p32.task_id: [PROPERTY_32]})  # fmt: skip
+    worker = serve("openai", respond=coder)
+    serve("anthropic", respond=coder)
+    strategy = Strategy(
+        "tested", worker=WORKER, tester=TESTER, max_iterations=4, tests_per_problem=5
+    )
+    result = run_benchmark(strategies=[strategy], problems=[p32], data_dir=tmp_path, progress=False)
+    assert len(worker.requests) == 2
+    steps = result.steps
+    written = steps.iloc[0]
+    assert (written["own_total"], written["own_dropped"]) == (5, 0)
+    first = steps.iloc[1]
+    assert (first["own_passed"], first["own_total"], first["passed"]) == (0, 5, False)
+    assert "close_to_zero" in worker.requests[1].prompt  # the failing property, fed back
+    end = steps.iloc[-1]
+    assert (end["status"], end["submitted"], end["passed"], end["false_stop"]) == (
+        "stopped",
+        2,
+        True,
+        False,
+    )
+
+
+# Right tests of HumanEval/0-2 in three shapes, none of them the docstring's examples; and an
+# answer per problem that only fits the docstring's examples (its public tests).
+RIGHT_BY_SHAPE = {
+    "HumanEval/0": [
+        "for numbers, threshold, expected in [([1.0, 1.1], 0.2, True), ([1.0, 5.0], 0.5, False),",
+        "                                     ([0.0, 0.5, 3.0], 0.6, True)]:",
+        "    assert has_close_elements(numbers, threshold) == expected",
+    ],
+    "HumanEval/1": [
+        "def check(candidate):",
+        "    def flat(groups):",
+        "        return ''.join(groups)",
+        "    assert candidate('(()) ()') == ['(())', '()']",
+        "    assert flat(candidate('((()))')) == '((()))'",
+    ],
+    "HumanEval/2": [
+        "import math",
+        "def test_quarter():",
+        "    assert math.isclose(truncate_number(2.25), 0.25)",
+        "def test_integer():",
+        "    assert truncate_number(5.0) == 0.0",
+    ],
+}
+FITS_THE_EXAMPLES = {
+    "HumanEval/0": OVERFIT,
+    "HumanEval/1": "    return ['()', '(())', '(()())']\n",
+    "HumanEval/2": "    return 0.5\n",
+}
+
+
+def test_answers_the_testers_tests_catch_are_never_submitted(serve, humaneval, tmp_path):
+    chosen = [humaneval[f"HumanEval/{i}"] for i in range(3)]
+    bodies = {p.task_id: [FITS_THE_EXAMPLES[p.task_id], p.canonical_solution] for p in chosen}
+    coder = Scripted(chosen, bodies, RIGHT_BY_SHAPE)
+    serve("openai", respond=coder)
+    serve("anthropic", respond=coder)
+    strategy = Strategy("tested", worker=WORKER, tester=TESTER, max_iterations=3)
+    steps = run_benchmark(
+        strategies=[strategy], problems=chosen, data_dir=tmp_path, progress=False
+    ).steps
+    written = steps[steps["role"] == "tests"].set_index("problem_id")
+    assert written["own_total"].to_dict() == {"HumanEval/0": 3, "HumanEval/1": 2, "HumanEval/2": 2}
+    assert set(written["own_dropped"]) == {0}
+    attempts = steps[steps["role"] == "attempt"]
+    fitting = attempts[attempts["iteration"] == 1].set_index("problem_id")
+    # Each example-fitting answer passed its public tests and failed a tester's test ...
+    assert (fitting["public_passed"] == fitting["public_total"]).all()
+    assert (fitting["own_passed"] < fitting["own_total"]).all()
+    assert not fitting["passed"].any()
+    # ... so none was submitted: no false stop.
+    ends = steps[steps["role"] == "end"].set_index("problem_id")
+    assert ends["submitted"].to_dict() == {p.task_id: 2 for p in chosen}
+    assert ends["passed"].all() and not ends["false_stop"].any()
 
 
 def test_best_of_n_draws_n_answers_and_submits_one(serve, humaneval, tmp_path):

