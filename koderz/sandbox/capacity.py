@@ -5,7 +5,7 @@ A sample's deadline is wall-clock time, and a program that never ends spends all
 fixed number of slots, twenty such programs queue behind each other, three seconds each,
 while they could wait side by side: one that waits asleep needs no CPU, and one that waits
 computing has had its priority lowered by its judge, by the CPU time it has used
-(``_Judge.pace`` in ``koderz/sandbox/harness.py``), so that it takes only the CPU time the
+(``Judge.pace`` in ``koderz/sandbox/judge/core.py``), so that it takes only the CPU time the
 others leave. So a candidate that has run past ``LONG_RUN_S`` (``koderz/sandbox/limits.py``)
 makes room for one more, as long as the memory holds: every candidate beyond the base is
 counted at its full memory limit (``Limits.memory_bytes``, which it may really use), against

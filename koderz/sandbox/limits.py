@@ -13,8 +13,8 @@ LONG_RUN_S = 0.25
 """A candidate still running after this many seconds is a long run. Most programs finish in
 a few milliseconds; one that has not is usually waiting out its deadline, and the pool may
 start one more sandbox for each (``koderz/sandbox/capacity.py``). One that waits computing
-has its priority lowered by its judge, by the CPU time it uses (``_Judge.pace`` in
-``koderz/sandbox/harness.py``), so that it takes only the CPU time the others leave."""
+has its priority lowered by its judge, by the CPU time it uses (``Judge.pace`` in
+``koderz/sandbox/judge/core.py``), so that it takes only the CPU time the others leave."""
 
 
 def _env_timeout_factor() -> float:

@@ -5,7 +5,7 @@
 # here believes it: the records are capped and kept as bytes; ``koderz.sandbox.verdict``
 # decides what counts.
 
-Both ways of running candidates (a zygote serving many, ``zygote.py``, or one harness
+Both ways of running candidates (a zygote serving many, ``zygote.py``, or one judge
 process per candidate, ``proc.py``) write their frames and read their records and output with
 :func:`pump`.
 """
@@ -42,7 +42,7 @@ class Raw:
 
 
 def frame(obj: Any) -> bytes:
-    """``obj`` as one frame the harness reads: a 4-byte length, then ``marshal`` data."""
+    """``obj`` as one frame the judge reads: a 4-byte length, then ``marshal`` data."""
     data = marshal.dumps(obj)
     return len(data).to_bytes(4, "big") + data
 

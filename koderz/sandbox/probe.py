@@ -16,8 +16,9 @@ from pathlib import Path
 from koderz.errors import ConfigError, SandboxError
 from koderz.records import Problem
 from koderz.sandbox.limits import Limits
-from koderz.sandbox.proc import HARNESS
-from koderz.sandbox.verdict import judge
+from koderz.sandbox.proc import JUDGE
+from koderz.sandbox.shapes import SHAPES
+from koderz.sandbox.verdict import run_candidate
 
 __all__ = ["SandboxInfo", "isolation", "sandbox_info"]
 
@@ -103,7 +104,7 @@ def _probe() -> SandboxInfo:
                 f"KODERZ_SANDBOX=bwrap but bubblewrap does not work here: {problem}. "
                 "Install it (`apt-get install bubblewrap`) and allow user namespaces."
             )
-    unreadable = [p for p in (sys.base_prefix, str(HARNESS)) if not _world_readable(p)]
+    unreadable = [p for p in (sys.base_prefix, str(JUDGE)) if not _world_readable(p)]
     if root and unreadable:
         raise SandboxError(
             "Koderz runs as root without a working bubblewrap"
@@ -153,7 +154,13 @@ def _self_test() -> str | None:
         return "bwrap is not installed"
     problem = Problem("selftest", "", "f", "def check(candidate):\n    assert candidate() == 1\n")
     try:
-        result = judge("bwrap", problem, "def f():\n    return 1\n", Limits(timeout_factor=4.0))
+        result = run_candidate(
+            "bwrap",
+            SHAPES["function"],
+            problem,
+            "def f():\n    return 1\n",
+            Limits(timeout_factor=4.0),
+        )
     except (OSError, SandboxError) as e:
         return f"bwrap failed to start: {e}"
     if not result.passed:

@@ -7,9 +7,9 @@
 # hole: a secret reaches a candidate, or a daemon of one candidate meets the next. Change
 # this module only with the hostile battery in tests/sandbox/test_sandbox.py passing.
 
-Both modes speak one protocol to the judge (``koderz/sandbox/harness.py``): two ``marshal`` frames
+Both modes speak one protocol to the judge (``koderz/sandbox/judge/``): two ``marshal`` frames
 in, records back on a pipe of their own. Under bubblewrap a long-lived zygote serves the
-candidates (``koderz/sandbox/zygote.py``); without it, :func:`run_rlimits` starts one harness
+candidates (``koderz/sandbox/zygote.py``); without it, :func:`run_rlimits` starts one judge
 process per candidate. Either way the caller gets a :class:`Raw`: what the pipes held,
 believed by nobody until ``koderz.sandbox`` turns it into a verdict.
 """
@@ -35,15 +35,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from koderz.errors import SandboxError
-from koderz.extract import prompt_context
 from koderz.sandbox.pipes import RECORD_CAP, Raw, Reader, frame, keep_tail, pump
 
 if TYPE_CHECKING:
-    from koderz.records import Problem
     from koderz.sandbox.limits import Limits
-    from koderz.sandbox.testplan import TestPlan
 
-HARNESS = Path(__file__).with_name("harness.py")
+JUDGE = Path(__file__).with_name("judge")
+"""The judge's package, which runs inside the sandbox (its modules, ``judge/*.py``)."""
 SANDBOX_CWD = "/tmp"
 _UID_BASE = 1_500_000
 _UID_SLOTS = 256
@@ -75,28 +73,45 @@ def _python() -> str:
 
 
 def start_command(folder: str) -> list[str]:
-    """The command that starts the harness found in ``folder`` (its arguments follow).
+    """The command that starts the judge whose package is in ``folder`` (its arguments
+    follow).
 
-    Imported rather than run as a script, it loads from its cached byte code: compiling its
-    ~1,000 lines took ~8 ms at every start of a sandbox, or of a candidate without one.
+    Imported rather than run as a script, its modules load from their cached byte code:
+    compiling their ~1,400 lines would cost ~10 ms at every start of a sandbox, or of a
+    candidate without one.
     """
-    boot = f"import sys; sys.path.insert(0, {folder!r}); import harness; harness.main(sys.argv)"
+    boot = f"import sys; sys.path.insert(0, {folder!r}); from judge import main; main(sys.argv)"
     return [_python(), "-I", "-S", "-c", boot]
 
 
+def judge_modules() -> list[Path]:
+    """The judge's modules (the package's ``__init__`` first)."""
+    return sorted(JUDGE.glob("*.py"), key=lambda p: (p.name != "__init__.py", p.name))
+
+
 @functools.lru_cache(maxsize=1)
-def harness_bytecode() -> str | None:
-    """A byte-code file of the harness that Python will accept for it (``None``: none can be
-    written; the sandbox then compiles the source, which only costs time).
+def judge_bytecode() -> dict[Path, str]:
+    """Per module of the judge, a byte-code file that Python will accept for it (a module
+    missing here has none that can be written; the sandbox then compiles its source, which
+    only costs time).
 
     The package's own ``__pycache__`` file if it is current (pip writes it at install),
     else one compiled now, there or, if that folder is read-only, in a private temporary
     file. Python checks the file against the source's size and time before it uses it.
     """
+    found: dict[Path, str] = {}
+    for module in judge_modules():
+        cached = _bytecode(module)
+        if cached is not None:
+            found[module] = cached
+    return found
+
+
+def _bytecode(source_path: Path) -> str | None:
     import importlib.util
 
-    cached = importlib.util.cache_from_source(str(HARNESS))
-    source = os.stat(HARNESS)
+    cached = importlib.util.cache_from_source(str(source_path))
+    source = os.stat(source_path)
     expected = (
         importlib.util.MAGIC_NUMBER
         + (0).to_bytes(4, "little")
@@ -113,11 +128,11 @@ def harness_bytecode() -> str | None:
 
     for target in (cached, None):
         if target is None:
-            fd, target = tempfile.mkstemp(prefix="koderz-harness-", suffix=".pyc")
+            fd, target = tempfile.mkstemp(prefix=f"koderz-judge-{source_path.stem}-", suffix=".pyc")
             os.close(fd)
             atexit.register(_remove, target)
         try:
-            py_compile.compile(str(HARNESS), cfile=target, doraise=True)
+            py_compile.compile(str(source_path), cfile=target, doraise=True)
         except (OSError, py_compile.PyCompileError):
             continue
         return target
@@ -263,7 +278,7 @@ def _collect(
     reads[err_fd] = reader(err_fd, raw.stderr)
 
     def until(open_fds: set[int]) -> bool:
-        # The records are all in once their pipe ends; output, once the harness has exited
+        # The records are all in once their pipe ends; output, once the judge has exited
         # (a daemon of the candidate may hold stdout open after it).
         return raw.killed or (res_r not in open_fds and (not open_fds or proc.poll() is not None))
 
@@ -271,7 +286,7 @@ def _collect(
     try:
         stdin = proc.stdin
         outcome = pump(sends, reads, deadline, until=until, sent=lambda fd: stdin.close())
-        if outcome == "broken":  # the harness stopped reading: what it wrote still counts
+        if outcome == "broken":  # the judge stopped reading: what it wrote still counts
             outcome = pump(sends, reads, deadline, until=until)
         raw.killed = raw.killed or outcome == "deadline"
         if not raw.killed:
@@ -298,9 +313,8 @@ def kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _frames(
-    plan: TestPlan,
-    problem: Problem,
-    code: str,
+    program: dict[str, Any],
+    tests: dict[str, Any],
     limits: Limits,
     *,
     nonce: str,
@@ -311,16 +325,16 @@ def _frames(
     """The two frames a lone judge reads: set-up (before it forks the candidate) and tests."""
     setup = {
         "result_fd": result_fd,
-        "code": code,
+        "program": program,
         "limits": rlimits(limits, count_processes=uid is not None),
         "drop_uid": uid,
         # kill(-1) is safe only under a uid of our own; a normal user's would be theirs.
         "kill_all": uid is not None,
         "path": site_dirs(),
-        "start": start_command(str(HARNESS.parent)),
+        "start": start_command(str(JUDGE.parent)),
         "cwd": cwd,
     }
-    return frame(setup) + frame(judge_tests(plan, problem, limits, nonce))
+    return frame(setup) + frame(judge_tests(tests, limits, nonce))
 
 
 def rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
@@ -335,81 +349,41 @@ def rlimits(limits: Limits, *, count_processes: bool) -> dict[str, Any]:
     }
 
 
-def judge_tests(plan: TestPlan, problem: Problem, limits: Limits, nonce: str) -> dict[str, Any]:
-    """What only the judge reads: the problem's tests, compiled, and the sample's deadline."""
-    return {
-        "nonce": nonce,
-        **_compiled(plan, problem.prompt, problem.entry_point),
-        "param": plan.param,
-        "entry_point": problem.entry_point,
-        "timeout": limits.scaled_timeout_s,
-    }
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(plan: TestPlan, prompt: str, entry_point: str) -> dict[str, Any]:
-    """The tests as code objects, compiled once per problem rather than by every judge.
-
-    The judge runs the same interpreter, so ``marshal`` carries code objects to it intact.
-    """
-    context = prompt_context(prompt, entry_point)
-    items: list[tuple[Any, ...]] = []
-    for item in plan.items:
-        if item[0] == "loop":
-            _, target, iterable, body = item
-            loop_body = f"{target} = __koderz_item__\n{body}"
-            items.append(("loop", _compile(iterable, "eval"), _compile(loop_body)))
-        else:
-            items.append((item[0], _compile(item[1])))
-    return {
-        "prelude": _compile(plan.prelude),
-        # The problem's own imports and helpers, run by the judge after it takes the
-        # candidate's names: a test that calls a prompt helper (HumanEval/32's poly) must
-        # get the prompt's, not one the candidate redefined to fake a pass.
-        "context": _compile(context, filename="<prompt>") if context.strip() else None,
-        "items": items,
-    }
-
-
-def _compile(source: str, mode: str = "exec", filename: str = "<test>") -> Any:
-    """``source`` compiled as the judge would (none of this module's ``__future__`` flags);
-    a snippet that does not compile alone becomes one that raises its error when run."""
-    try:
-        return compile(source, filename, mode, dont_inherit=True)
-    except (SyntaxError, ValueError) as e:
-        raising = f"raise {type(e).__name__}({str(e)!r})"
-        return compile(raising if mode == "exec" else f"exec({raising!r})", filename, mode)
+def judge_tests(tests: dict[str, Any], limits: Limits, nonce: str) -> dict[str, Any]:
+    """What only the judge reads: the problem's tests as their shape prepared them, the
+    run's nonce and the sample's deadline."""
+    return {**tests, "nonce": nonce, "timeout": limits.scaled_timeout_s}
 
 
 def startup_allowance(limits: Limits) -> float:
     return 5.0 * limits.timeout_factor
 
 
-def run_rlimits(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
-    """Without bubblewrap: one harness process, under a uid of its own when we are root."""
+def run_rlimits(program: dict[str, Any], tests: dict[str, Any], limits: Limits) -> Raw:
+    """Without bubblewrap: one judge process, under a uid of its own when we are root."""
     if os.geteuid() == 0:
         with UID_POOL.slot() as uid:
             try:
-                return _run_once(plan, problem, code, limits, uid)
+                return _run_once(program, tests, limits, uid)
             finally:
                 kill_uid(uid)
-    return _run_once(plan, problem, code, limits, None)
+    return _run_once(program, tests, limits, None)
 
 
-def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: int | None) -> Raw:
-    """Without bubblewrap: one harness process per candidate, in a fresh temporary folder."""
+def _run_once(
+    program: dict[str, Any], tests: dict[str, Any], limits: Limits, uid: int | None
+) -> Raw:
+    """Without bubblewrap: one judge process per candidate, in a fresh temporary folder."""
     nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
     res_r, res_w = os.pipe()
     workdir = tempfile.mkdtemp(prefix="koderz-candidate-")
     if uid is not None:
         os.chown(workdir, uid, uid)
-    stdin_data = _frames(
-        plan, problem, code, limits, nonce=nonce, uid=uid, result_fd=res_w, cwd=workdir
-    )
+    stdin_data = _frames(program, tests, limits, nonce=nonce, uid=uid, result_fd=res_w, cwd=workdir)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            start_command(str(HARNESS.parent)),
+            start_command(str(JUDGE.parent)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -421,7 +395,7 @@ def _run_once(plan: TestPlan, problem: Problem, code: str, limits: Limits, uid: 
     except OSError as e:
         os.close(res_r)
         os.close(res_w)
-        raise SandboxError(f"Cannot start the sandbox harness: {e}") from e
+        raise SandboxError(f"Cannot start the sandbox's judge: {e}") from e
     os.close(res_w)
     try:
         raw = _collect(proc, res_r, stdin_data, limits, started)

@@ -2,7 +2,7 @@
 :class:`~koderz.records.ExecResult`.
 
 A pass needs a record of every test case, in the nonce-tagged frames only the judge can write
-(``koderz/sandbox/harness.py`` says why the candidate cannot forge them), and a ``done``
+(``koderz/sandbox/judge/__init__.py`` says why the candidate cannot forge them), and a ``done``
 record whose counts agree; anything less is a failure, with the reason.
 """
 
@@ -16,25 +16,41 @@ from typing import Any
 
 from koderz.errors import ConfigError
 from koderz.records import ExecResult, Problem, TestOutcome
+from koderz.sandbox.cases import Cases
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.pipes import Raw
 from koderz.sandbox.proc import run_rlimits
-from koderz.sandbox.testplan import TestPlan, plan_tests
-from koderz.sandbox.zygote import run_in_zygote
+from koderz.sandbox.shapes import SHAPES, Shape
+from koderz.sandbox.zygote import SandboxKind, run_in_zygote
 
-__all__ = ["judge"]
+__all__ = ["run_candidate", "sandbox_kind"]
 
 
-def judge(mode: str, problem: Problem, code: str, limits: Limits) -> ExecResult:
-    plan = plan_tests(problem.test, problem.entry_point)
-    if plan.static_total == 0:
+def run_candidate(
+    mode: str, shape: Shape, problem: Problem, code: str, limits: Limits
+) -> ExecResult:
+    """Run ``code`` against ``problem``'s tests as ``shape`` judges them, in ``mode``."""
+    plan = shape.plan(problem)
+    cases = shape.cases(plan)
+    if cases.static_total == 0:
         raise ConfigError(
             f"The tests of {problem.task_id} contain no assertion, so every program would "
             "pass; give the problem at least one assert."
         )
+    tests = {**shape.tests(plan, problem), "shape": shape.name}
+    program = shape.program(problem, code)
     if mode == "bwrap":
-        return _verdict(run_in_zygote(plan, problem, code, limits), plan, "bwrap")
-    return _verdict(run_rlimits(plan, problem, code, limits), plan, "rlimits-only")
+        raw = run_in_zygote(sandbox_kind(shape, limits), program, tests, limits)
+        return _verdict(raw, cases, "bwrap")
+    return _verdict(run_rlimits(program, tests, limits), cases, "rlimits-only")
+
+
+def sandbox_kind(shape: Shape, limits: Limits) -> SandboxKind:
+    """The kind of sandbox a shape's candidates run in: every shape of equal needs shares
+    it (their judge halves load in it once)."""
+    spec = shape.sandbox
+    shapes = tuple(sorted(name for name, s in SHAPES.items() if s.sandbox == spec))
+    return SandboxKind(limits.disk_bytes, spec, shapes)
 
 
 def _parse_records(data: bytes, nonce: str) -> list[tuple[Any, ...]]:
@@ -74,7 +90,7 @@ class _Report:
     last_item: int = -1
 
 
-def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
+def _read_report(records: list[tuple[Any, ...]], cases: Cases) -> _Report:
     report = _Report()
     for record in records:
         kind = record[0]
@@ -83,15 +99,15 @@ def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
         elif kind == "setup" and len(record) == 5 and isinstance(record[1], int):
             if report.setup_failure is None:
                 report.setup_failure = record
-            report.setup_failures.append(_setup_outcome(record, plan, len(report.setup_failures)))
+            report.setup_failures.append(_setup_outcome(record, cases, len(report.setup_failures)))
         elif kind == "case" and len(record) == 7:
             _, item, iteration, passed, tkind, message, tb = record
-            if not (isinstance(item, int) and 0 <= item < len(plan.items)):
+            if not (isinstance(item, int) and 0 <= item < len(cases.kinds)):
                 continue
             report.last_item = item
-            label = plan.labels[item]
+            label = cases.labels[item]
             if isinstance(iteration, int) and iteration >= 0:
-                label = f"{label}  # iteration {iteration}" + _loop_body(plan.items[item])
+                label = f"{label}  # iteration {iteration}" + cases.detail(item)
             report.outcomes.append(
                 TestOutcome(
                     index=len(report.outcomes),
@@ -109,32 +125,23 @@ def _read_report(records: list[tuple[Any, ...]], plan: TestPlan) -> _Report:
     return report
 
 
-def _loop_body(item: tuple[str, ...], lines: int = 6) -> str:
-    """A loop's body under its header, so that the failing assert shows (a few lines)."""
-    if item[0] != "loop":
-        return ""
-    body = item[3].splitlines()
-    shown = body[:lines] + (["..."] if len(body) > lines else [])
-    return "".join(f"\n    {line}" for line in shown)
-
-
-def _setup_outcome(record: tuple[Any, ...], plan: TestPlan, index: int) -> TestOutcome:
+def _setup_outcome(record: tuple[Any, ...], cases: Cases, index: int) -> TestOutcome:
     """A set-up step that raised, as an outcome of its own (item -1: the prelude)."""
     _, item, kind, message, tb = record
-    known = 0 <= item < len(plan.items)
+    known = 0 <= item < len(cases.kinds)
     return TestOutcome(
         index=index,
         passed=False,
         kind=str(kind),
-        source=plan.labels[item] if known else "(prelude)",
+        source=cases.labels[item] if known else "(prelude)",
         message=_text(message),
         traceback=_text(tb),
         item=item if known else -1,
     )
 
 
-def _verdict(raw: Raw, plan: TestPlan, mode: str) -> ExecResult:
-    report = _read_report(_parse_records(bytes(raw.records), raw.nonce), plan)
+def _verdict(raw: Raw, cases: Cases, mode: str) -> ExecResult:
+    report = _read_report(_parse_records(bytes(raw.records), raw.nonce), cases)
     common: dict[str, Any] = {
         "stdout": raw.stdout.decode("utf-8", "replace"),
         "stderr": raw.stderr.decode("utf-8", "replace"),
@@ -143,13 +150,13 @@ def _verdict(raw: Raw, plan: TestPlan, mode: str) -> ExecResult:
         "setup_failures": tuple(report.setup_failures),
     }
     if report.load is not None and report.load[1] != "ok":
-        return _load_failed(report.load, plan, common)
+        return _load_failed(report.load, cases, common)
     if report.done is None:
-        return _unfinished(report, plan, raw.killed, common)
-    return _finished(report, plan, common)
+        return _unfinished(report, cases, raw.killed, common)
+    return _finished(report, cases, common)
 
 
-def _load_failed(load: tuple[Any, ...], plan: TestPlan, common: dict[str, Any]) -> ExecResult:
+def _load_failed(load: tuple[Any, ...], cases: Cases, common: dict[str, Any]) -> ExecResult:
     """The program did not load: a syntax error, an exception, a timeout, ..."""
     status = str(load[1]) if load[1] in ("syntax_error", "timeout", "memory", "crash") else "error"
     failed = TestOutcome(0, False, kind=status, message=_text(load[2]), traceback=_text(load[3]))
@@ -157,15 +164,13 @@ def _load_failed(load: tuple[Any, ...], plan: TestPlan, common: dict[str, Any]) 
         passed=False,
         status=status,
         tests_passed=0,
-        tests_total=plan.static_total,
+        tests_total=cases.static_total,
         outcomes=(failed,),
         **common,
     )
 
 
-def _unfinished(
-    report: _Report, plan: TestPlan, killed: bool, common: dict[str, Any]
-) -> ExecResult:
+def _unfinished(report: _Report, cases: Cases, killed: bool, common: dict[str, Any]) -> ExecResult:
     """The run never finished: the case in flight timed out or crashed, the rest never ran."""
     outcomes = report.outcomes
     why = "timeout" if killed else "crash"
@@ -175,16 +180,14 @@ def _unfinished(
         else "the sandbox ended without reporting (killed, out of memory or crashed)"
     )
     # Without a load record no case ran either, so last_item is -1: all of them.
-    running = [
-        i for i, item in enumerate(plan.items) if item[0] != "setup" and i > report.last_item
-    ]
+    running = [i for i, kind in enumerate(cases.kinds) if kind != "setup" and i > report.last_item]
     for n, i in enumerate(running):
         outcomes.append(
             TestOutcome(
                 index=len(outcomes),
                 passed=False,
                 kind=why if n == 0 else "not_run",
-                source=plan.labels[i],
+                source=cases.labels[i],
                 message=message if n == 0 else "",
                 item=i,
             )
@@ -211,7 +214,7 @@ def _count_cut_off(outcomes: list[TestOutcome]) -> None:
         outcomes[timed_out] = replace(first, message=message)
 
 
-def _finished(report: _Report, plan: TestPlan, common: dict[str, Any]) -> ExecResult:
+def _finished(report: _Report, cases: Cases, common: dict[str, Any]) -> ExecResult:
     """A pass needs the load, every case passed, no failed set-up and a done record whose
     counts agree with the cases reported."""
     outcomes, setup_failure, done = report.outcomes, report.setup_failure, report.done
@@ -237,7 +240,7 @@ def _finished(report: _Report, plan: TestPlan, common: dict[str, Any]) -> ExecRe
                 index=len(outcomes),
                 passed=False,
                 kind=str(setup_failure[2]),
-                source=plan.labels[setup_failure[1]] if setup_failure[1] >= 0 else "(prelude)",
+                source=cases.labels[setup_failure[1]] if setup_failure[1] >= 0 else "(prelude)",
                 message="set-up statement failed: " + _text(setup_failure[3]),
                 traceback=_text(setup_failure[4]),
             )

@@ -4,12 +4,12 @@
 # A zygote and its judge outlive the candidates they run, so isolation *between*
 # candidates rests on them: after each one every process of the candidate's uid but the
 # judge is killed and the tmpfs wiped before the end is reported, and if that fails, or the
-# judge dies, the sandbox ends with that candidate (``_zygote_main`` in
-# ``koderz/sandbox/harness.py``). The zygote forks candidates from its own memory, which
-# never holds a test: the tests reach the judge on a pipe of its own. ``_bwrap_base``
-# decides what a candidate can see of this machine: bind nothing writable, nothing of the
-# user's home or working folder, and no environment variable. Change this module only with
-# the hostile battery in tests/sandbox/test_sandbox.py passing.
+# judge dies, the sandbox ends with that candidate (``koderz/sandbox/judge/zygote.py``). The
+# zygote forks candidates from its own memory, which never holds a test: the tests reach the
+# judge on a pipe of its own. ``_bwrap_base`` decides what a candidate can see of this
+# machine: bind nothing writable, nothing of the user's home or working folder, and no
+# environment variable. Change this module only with the hostile battery in
+# tests/sandbox/test_hostile.py passing.
 
 Starting bwrap, Python and a judge costs more than most candidates take to run; a zygote
 pays it once. :class:`ZygotePool` bounds how many candidates run in them at once
@@ -31,17 +31,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from koderz.errors import ConfigError, SandboxError
 from koderz.sandbox.capacity import Runs
+from koderz.sandbox.cases import SandboxSpec
 from koderz.sandbox.pipes import RECORD_CAP, Raw, Reader, frame, keep_tail, pump, read_some
 from koderz.sandbox.proc import (
     CLEAN_ENV,
-    HARNESS,
     SANDBOX_CWD,
     UID_POOL,
-    harness_bytecode,
+    judge_bytecode,
+    judge_modules,
     judge_tests,
     kill,
     kill_uid,
@@ -52,11 +54,9 @@ from koderz.sandbox.proc import (
 )
 
 if TYPE_CHECKING:
-    from koderz.records import Problem
     from koderz.sandbox.limits import Limits
-    from koderz.sandbox.testplan import TestPlan
 
-_SANDBOX_HARNESS = "/run/koderz/harness.py"
+_SANDBOX_JUDGE = "/run/koderz/judge"
 
 
 def _dirs_to(path: str) -> list[str]:
@@ -95,12 +95,16 @@ def _bwrap_base() -> tuple[str, ...]:
         args += [*_dirs_to(prefix), "--ro-bind", prefix, prefix]
         if prefix != sys.base_prefix:
             args += [*_dirs_to(sys.base_prefix), "--symlink", prefix, sys.base_prefix]
-    args += [*_dirs_to(_SANDBOX_HARNESS), "--ro-bind", str(HARNESS), _SANDBOX_HARNESS]
-    bytecode = harness_bytecode()
-    if bytecode is not None:
-        cached = importlib.util.cache_from_source(_SANDBOX_HARNESS)
-        args += ["--perms", "0755", "--dir", os.path.dirname(cached)]
-        args += ["--ro-bind", bytecode, cached]
+    args += [*_dirs_to(_SANDBOX_JUDGE), "--perms", "0755", "--dir", _SANDBOX_JUDGE]
+    bytecode = judge_bytecode()
+    if bytecode:
+        cache_dir = os.path.dirname(importlib.util.cache_from_source(f"{_SANDBOX_JUDGE}/x.py"))
+        args += ["--perms", "0755", "--dir", cache_dir]
+    for module in judge_modules():
+        inside = f"{_SANDBOX_JUDGE}/{module.name}"
+        args += ["--ro-bind", str(module), inside]
+        if module in bytecode:
+            args += ["--ro-bind", bytecode[module], importlib.util.cache_from_source(inside)]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--clearenv"]
     for key, value in CLEAN_ENV.items():
@@ -112,10 +116,17 @@ def _bwrap_base() -> tuple[str, ...]:
     return tuple(args)
 
 
-def _bwrap_command(disk_bytes: int) -> list[str]:
-    """A sandbox that runs the harness as a zygote serving candidates one by one."""
+def _bwrap_command(disk_bytes: int, spec: SandboxSpec) -> list[str]:
+    """A sandbox that runs the judge as a zygote serving candidates one by one."""
+    extra: list[str] = []
+    for host, inside in spec.binds:
+        # !!! Read-only, and only what a shape names: its toolchain, never the user's files.
+        extra += [*_dirs_to(inside), "--ro-bind", host, inside]
+    for key, value in spec.env:
+        extra += ["--setenv", key, value]
     return [
         *_bwrap_base(),
+        *extra,
         "--perms",
         "1777",
         "--size",
@@ -129,9 +140,22 @@ def _bwrap_command(disk_bytes: int) -> list[str]:
         "--chdir",
         SANDBOX_CWD,
         "--",
-        *start_command(os.path.dirname(_SANDBOX_HARNESS)),
+        *start_command(os.path.dirname(_SANDBOX_JUDGE)),
         "--zygote",
     ]
+
+
+@dataclass(frozen=True)
+class SandboxKind:
+    """What makes two sandboxes interchangeable: a candidate may run in any idle one of
+    its kind."""
+
+    disk_bytes: int
+    """Size of its tmpfs folder."""
+    spec: SandboxSpec = SandboxSpec()  # noqa: RUF009 - frozen: one shared value is right
+    """What its shapes bind and set."""
+    shapes: tuple[str, ...] = ("function",)
+    """The test shapes it serves (their judge halves load once, before any fork)."""
 
 
 class _ZygoteGone(Exception):
@@ -150,11 +174,12 @@ class Zygote:
     once, and starts its judge once. Isolation between candidates holds because after each
     one every process of the candidate's uid but the judge is killed and the tmpfs wiped
     before the end is reported; if that fails, or the judge dies, the sandbox ends with that
-    candidate (``_zygote_main`` in ``koderz/sandbox/harness.py``).
+    candidate (``koderz/sandbox/judge/zygote.py``).
     """
 
-    def __init__(self, disk_bytes: int) -> None:
-        self.disk_bytes = disk_bytes
+    def __init__(self, kind: SandboxKind) -> None:
+        self.kind = kind
+        self.disk_bytes = kind.disk_bytes
         self.uid: int | None = None
         self._slot: Any = None
         if os.geteuid() == 0:
@@ -165,7 +190,7 @@ class Zygote:
         try:
             self.proc = _SPAWNER.submit(
                 subprocess.Popen,
-                _bwrap_command(disk_bytes),
+                _bwrap_command(kind.disk_bytes, kind.spec),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -192,6 +217,7 @@ class Zygote:
             "tests_fd": tests_r,
             "scratch": SANDBOX_CWD,
             "path": site_dirs(),
+            "shapes": list(kind.shapes),
         }
         self.fds = {
             "res": res_r,
@@ -206,7 +232,7 @@ class Zygote:
         self.key: object = None  # the pool's mark of the candidate it runs
         self._start_frame = frame(start)  # sent with the first candidate
 
-    def run(self, plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
+    def run(self, program: dict[str, Any], tests: dict[str, Any], limits: Limits) -> Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
         budget = limits.scaled_timeout_s + startup_allowance(limits)
         candidate = {
@@ -219,7 +245,7 @@ class Zygote:
         self._start_frame = b""
         # The program goes to the judge, which hands it to the candidate: the zygote, which
         # every candidate is forked from, never holds one.
-        to_judge = frame({**judge_tests(plan, problem, limits, nonce), "code": code})
+        to_judge = frame({**judge_tests(tests, limits, nonce), "program": program})
         started = time.monotonic()
         raw = self._exchange(to_zygote, to_judge, nonce, limits, started + budget + 3.0)
         raw.nonce = nonce
@@ -369,7 +395,7 @@ class ZygotePool:
         """How many start without waiting: one per core, within the base."""
         return min(self.runs.base if self.runs else 1, os.cpu_count() or 1)
 
-    def acquire(self, disk_bytes: int, memory_bytes: int) -> Zygote:
+    def acquire(self, kind: SandboxKind, memory_bytes: int) -> Zygote:
         retire: list[Zygote] = []
         waited = False
         key = object()
@@ -386,12 +412,12 @@ class ZygotePool:
                     # Until one comes free, or a candidate running turns into a long run.
                     self._cond.wait(runs.next_change())
                     continue
-                found = next((z for z in self._idle if z.disk_bytes == disk_bytes), None)
+                found = next((z for z in self._idle if z.kind == kind), None)
                 if found is not None:
                     self._idle.remove(found)
                     break
                 if self._alive >= limit and self._idle:
-                    # Only zygotes of another size are idle: retire one to make room.
+                    # Only zygotes of another kind are idle: retire one to make room.
                     retire.append(self._idle.pop(0))
                     self._alive -= 1
                 if self._alive < limit and (self._alive < self.eager or waited):
@@ -404,7 +430,7 @@ class ZygotePool:
             zygote.close()
         if found is None:
             try:
-                found = Zygote(disk_bytes)
+                found = Zygote(kind)
             except BaseException:
                 with self._cond:
                     self._alive -= 1
@@ -414,7 +440,7 @@ class ZygotePool:
         found.key = key
         return found
 
-    def prestart(self, count: int, disk_bytes: int) -> None:
+    def prestart(self, count: int, kind: SandboxKind) -> None:
         """Start up to ``count`` zygotes now (one per core at most), so that they are up by
         the time candidates come: their start-up then overlaps the caller's own."""
         with self._cond:
@@ -424,7 +450,7 @@ class ZygotePool:
         started = []
         try:
             for _ in range(count):
-                started.append(Zygote(disk_bytes))
+                started.append(Zygote(kind))
         finally:
             with self._cond:
                 self._alive -= count - len(started)
@@ -457,12 +483,14 @@ ZYGOTES = ZygotePool()
 atexit.register(ZYGOTES.close_all)
 
 
-def run_in_zygote(plan: TestPlan, problem: Problem, code: str, limits: Limits) -> Raw:
+def run_in_zygote(
+    kind: SandboxKind, program: dict[str, Any], tests: dict[str, Any], limits: Limits
+) -> Raw:
     """Run one candidate in a zygote of the pool, retrying when a zygote dies before it."""
     for _ in range(3):
-        zygote = ZYGOTES.acquire(limits.disk_bytes, limits.memory_bytes)
+        zygote = ZYGOTES.acquire(kind, limits.memory_bytes)
         try:
-            return zygote.run(plan, problem, code, limits)
+            return zygote.run(program, tests, limits)
         except _ZygoteGone:
             pass
         finally:

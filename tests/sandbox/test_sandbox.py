@@ -82,7 +82,7 @@ def _is_zygote(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"--zygote" in command and any(b"import harness" in part for part in command)
+    return b"--zygote" in command and any(b"from judge import main" in part for part in command)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -858,9 +858,9 @@ def test_tests_run_as_their_own_source_says_not_as_the_host_compiles() -> None:
 
 
 def test_a_test_snippet_that_cannot_compile_alone_fails_its_case_not_the_judge() -> None:
-    from koderz.sandbox import proc
+    from koderz.sandbox import function
 
-    code = proc._compile("return 1")
+    code = function._compile("return 1")
     with pytest.raises(SyntaxError, match="'return' outside function"):
         exec(code, {})
 
@@ -878,26 +878,30 @@ def _pyc_matches(path: str, source: Path) -> bool:
     )
 
 
-def test_the_harness_starts_from_byte_code_python_accepts(monkeypatch: pytest.MonkeyPatch):
+def test_the_judge_starts_from_byte_code_python_accepts(monkeypatch: pytest.MonkeyPatch):
     from koderz.sandbox import proc
 
-    proc.harness_bytecode.cache_clear()
-    path = proc.harness_bytecode()
-    assert path is not None and _pyc_matches(path, proc.HARNESS)
-    # A read-only install: the byte code goes to a private file instead.
+    proc.judge_bytecode.cache_clear()
+    found = proc.judge_bytecode()
+    modules = proc.judge_modules()
+    assert {p.name for p in modules} >= {"__init__.py", "core.py", "function.py", "zygote.py"}
+    assert set(found) == set(modules)
+    assert all(_pyc_matches(found[m], m) for m in modules)
+    # A read-only install: the byte code goes to private files instead.
     monkeypatch.setattr(
-        "importlib.util.cache_from_source", lambda _: "/proc/koderz-cannot-write/harness.pyc"
+        "importlib.util.cache_from_source", lambda _: "/proc/koderz-cannot-write/judge.pyc"
     )
-    proc.harness_bytecode.cache_clear()
+    proc.judge_bytecode.cache_clear()
     try:
-        elsewhere = proc.harness_bytecode()
-        assert elsewhere is not None and elsewhere.startswith(tempfile.gettempdir())
-        assert _pyc_matches(elsewhere, proc.HARNESS)
+        elsewhere = proc.judge_bytecode()
+        assert set(elsewhere) == set(modules)
+        assert all(elsewhere[m].startswith(tempfile.gettempdir()) for m in modules)
+        assert all(_pyc_matches(elsewhere[m], m) for m in modules)
     finally:
-        proc.harness_bytecode.cache_clear()
+        proc.judge_bytecode.cache_clear()
 
 
-def test_the_sandbox_has_the_harness_byte_code() -> None:
+def test_the_sandbox_has_the_judges_byte_code() -> None:
     if isolation() != "bwrap":
         pytest.skip("the byte code is bound into bubblewrap sandboxes")
     prob = problem(
@@ -907,7 +911,9 @@ def test_the_sandbox_has_the_harness_byte_code() -> None:
         """
     )
     code = (
-        "import os, sys\ndef f():\n    return os.path.exists(sys.modules['harness'].__cached__)\n"
+        "import os, sys\ndef f():\n"
+        "    names = ('judge', 'judge.core', 'judge.function', 'judge.wire')\n"
+        "    return all(os.path.exists(sys.modules[n].__cached__) for n in names)\n"
     )
     assert run_tests(prob, code).passed
 
@@ -1045,8 +1051,8 @@ def test_fallback_warns_once_and_still_judges(
         # candidate gets a system interpreter its uid can read (the install's site-packages
         # are unreadable to it, so none).
         python = _readable_python()
-        if python is None or not _readable_by_others(str(proc.HARNESS)):
-            pytest.skip("no interpreter or harness a sandbox uid can read")
+        if python is None or not _readable_by_others(str(proc.JUDGE)):
+            pytest.skip("no interpreter or judge a sandbox uid can read")
         monkeypatch.setattr(proc, "_python", lambda: python)
         monkeypatch.setattr(proc, "site_dirs", lambda: [])
         monkeypatch.setattr(probe, "_world_readable", lambda path: True)
@@ -1087,7 +1093,7 @@ def test_fallback_warns_once_and_still_judges(
     attack(DAEMON)
 
 
-def test_full_feedback_shows_the_candidates_lines_not_the_harness():
+def test_full_feedback_shows_the_candidates_lines_not_the_judges():
     # What the worker model is shown of an exception: its own code, line by line; the
     # sandbox's internals are noise to it and would leak how the tests are run.
     problem = Problem(
@@ -1102,7 +1108,7 @@ def test_full_feedback_shows_the_candidates_lines_not_the_harness():
     syntax = format_feedback(run_tests(problem, "def f(x):\n    return x[]\n"), "full")
     assert "return x[]" in syntax
     for shown in (text, syntax):
-        assert "harness" not in shown and "_serve" not in shown
+        assert "judge/" not in shown and "serve" not in shown
 
 
 def test_shadowing_builtins_the_tests_use_does_not_fake_a_pass():
@@ -1159,7 +1165,7 @@ def test_the_uid_lock_folder_must_be_private(tmp_path, monkeypatch):
 
 
 def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
-    # Tries: replace the harness's own _describe (it runs in the candidate's process) so that
+    # Tries: replace the judge's own describe (it runs in the candidate's process) so that
     # the names sent to the judge include `__builtins__`, swapping out the builtins the tests
     # run with. Must: the judge drops it; the tests keep the real builtins (here `len`).
     problem = Problem(
@@ -1170,13 +1176,13 @@ def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
     )
     code = (
         "import sys\n"
-        "_harness = sys.modules['harness']\n"
-        "_real = _harness._describe\n"
+        "_judge = sys.modules['judge.function']\n"
+        "_real = _judge.describe\n"
         "def _tampered(ns):\n"
         "    names = _real(ns)\n"
         "    names['__builtins__'] = ('value', {})\n"
         "    return names\n"
-        "_harness._describe = _tampered\n"
+        "_judge.describe = _tampered\n"
         "def f(x):\n"
         "    return x + 1\n"
     )
@@ -1306,14 +1312,14 @@ def test_a_forged_names_table_makes_the_judge_import_nothing_and_rename_nothing(
     )
     code = (
         "import sys\n"
-        "_harness = sys.modules['harness']\n"
-        "_real = _harness._describe\n"
+        "_judge = sys.modules['judge.function']\n"
+        "_real = _judge.describe\n"
         "def _forged(ns):\n"
         "    names = _real(ns)\n"
         "    names['tq'] = ('module', 'tqdm')\n"
         "    names['f'] = ('value', 2)\n"
         "    return names\n"
-        "_harness._describe = _forged\n"
+        "_judge.describe = _forged\n"
         "def f(x):\n"
         "    return x + 1\n"
     )
