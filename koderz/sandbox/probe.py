@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from koderz.errors import ConfigError, SandboxError
-from koderz.records import Problem
+from koderz.records import FunctionTests, Problem
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.proc import JUDGE
 from koderz.sandbox.shapes import SHAPES
@@ -152,7 +152,8 @@ def _self_test() -> str | None:
     """Run a trivial program through bwrap; ``None`` if it works, else what went wrong."""
     if shutil.which("bwrap") is None:
         return "bwrap is not installed"
-    problem = Problem("selftest", "", "f", "def check(candidate):\n    assert candidate() == 1\n")
+    test = "def check(candidate):\n    assert candidate() == 1\n"
+    problem = Problem("selftest", "", FunctionTests("f", test))
     try:
         result = run_candidate(
             "bwrap",

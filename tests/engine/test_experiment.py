@@ -210,14 +210,14 @@ def test_a_sandbox_failure_keeps_the_paid_calls_row(serve, monkeypatch, tmp_path
 def test_a_bug_in_one_experiment_does_not_end_the_others(serve, monkeypatch, tmp_path):
     from koderz.engine import experiment
 
-    real = experiment.extract_code
+    real = experiment.program_of
 
-    def buggy(reply, *, entry_point=None):
-        if entry_point == "rev":
+    def buggy(problem, reply):
+        if problem.tests.entry_point == "rev":
             raise RuntimeError("boom")
-        return real(reply, entry_point=entry_point)
+        return real(problem, reply)
 
-    monkeypatch.setattr(experiment, "extract_code", buggy)
+    monkeypatch.setattr(experiment, "program_of", buggy)
     serve("openai", respond=ScriptedCoder([ADD, REV], fail_first=0))
     result = run_benchmark(
         worker="gpt-4o-mini", problems=[ADD, REV], data_dir=tmp_path, progress=False

@@ -208,8 +208,10 @@ def test_a_cached_rerun_pays_nothing_and_analyzes_the_same(tiers, tmp_path, caps
     problems.write_text(
         json.dumps(
             {
-                **{k: getattr(ADD, k) for k in ("task_id", "prompt", "entry_point")},
-                "test": ADD.test,
+                "task_id": ADD.task_id,
+                "prompt": ADD.prompt,
+                "entry_point": ADD.tests.entry_point,
+                "test": ADD.tests.test,
                 "canonical_solution": ADD.canonical_solution,
             }
         )

@@ -107,7 +107,7 @@ def test_right_tests_catch_an_answer_that_only_fits_the_examples(serve, humaneva
 
 def test_the_tester_makes_a_problem_with_nothing_public_iterate(serve, humaneval, tmp_path):
     p32 = humaneval["HumanEval/32"]
-    assert not p32.public_test
+    assert not p32.tests.public_test
     coder = Scripted([p32], {p32.task_id: ["    return 0.0\n", p32.canonical_solution]},
                      {p32.task_id: RIGHT_32})  # fmt: skip
     worker = serve("openai", respond=coder)

@@ -112,7 +112,7 @@ def test_when_the_attempts_run_out_the_best_visible_answer_is_submitted(serve, h
 
 def test_with_nothing_visible_the_first_answer_is_submitted(serve, humaneval, tmp_path):
     p32 = humaneval["HumanEval/32"]
-    assert not p32.public_test  # find_zero's docstring shows no runnable example
+    assert not p32.tests.public_test  # find_zero's docstring shows no runnable example
     worker = serve("openai", respond=Scripted([p32], {p32.task_id: ["    return 0.0\n"]}))
     result = run(tmp_path, [p32], Strategy("cheap", worker=WORKER, max_iterations=5))
     assert len(worker.requests) == 1
@@ -142,7 +142,7 @@ def test_a_cascade_whose_first_rung_passes_its_visible_tests_never_calls_the_nex
 def hidden_cases(problem) -> list[str]:
     """The arguments of each hidden assert that the prompt does not show."""
     found = []
-    for node in ast.walk(ast.parse(problem.test)):
+    for node in ast.walk(ast.parse(problem.tests.test)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "candidate":
             text = ", ".join(ast.unparse(a) for a in node.args)
             if text not in problem.prompt:

@@ -47,7 +47,7 @@ def test_humaneval_bundled() -> None:
     assert len(problems) == 164
     assert list(problems)[:2] == ["HumanEval/0", "HumanEval/1"]
     p = problems["HumanEval/32"]
-    assert p.entry_point == "find_zero" and "def check(candidate)" in p.test
+    assert p.tests.entry_point == "find_zero" and "def check(candidate)" in p.tests.test
     assert p.source == "humaneval" and p.canonical_solution
 
 
@@ -62,7 +62,7 @@ def test_evalplus_formats(tmp_path: Path, gz: bool) -> None:
 
 def test_custom_format_builds_a_check(tmp_path: Path) -> None:
     problems = load_problems(write_jsonl(tmp_path / "mine.jsonl", [CUSTOM_ROW]))
-    test = problems["mine/add"].test
+    test = problems["mine/add"].tests.test
     assert test.startswith("def check(candidate):\n    assert add(1, 2) == 3\n")
 
 
@@ -100,6 +100,27 @@ def test_malformed_files_name_line_and_field(
         load_problems(path)
     assert info.value.line == line and info.value.field == field
     assert f"line {line}" in str(info.value)
+
+
+def test_each_row_is_read_by_the_format_that_claims_it(tmp_path: Path) -> None:
+    from koderz.problems.formats import FORMATS, format_of
+    from koderz.problems.rows import Where
+
+    where = Where("p.jsonl", 1, "p.jsonl")
+    humaneval_row = {k: v for k, v in HUMANEVAL_PLUS_ROW.items() if "input" not in k}
+    claimed = {
+        "evalplus": HUMANEVAL_PLUS_ROW,
+        "koderz": CUSTOM_ROW,
+        "humaneval": humaneval_row,
+    }
+    assert sorted(f.name for f in FORMATS) == sorted(claimed)
+    for name, row in claimed.items():
+        assert format_of(row, where).name == name
+        assert format_of(row, where).problem(row, where).shape == "function"
+    stranger = {"task_id": "x", "question": "What is 1 + 1?"}
+    path = write_jsonl(tmp_path / "stranger.jsonl", [stranger])
+    with pytest.raises(ProblemFileError, match=r"line 1.*no problem format.*question, task_id"):
+        load_problems(path)
 
 
 def test_missing_and_empty_files(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ server got: no hidden input or expected value may be in any of them.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -15,8 +16,10 @@ from koderz import Strategy
 from koderz.engine.benchmark import run_benchmark
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems
-from koderz.problems.public_tests import from_evalplus, from_prompt, public_test
-from koderz.records import Problem
+from koderz.problems.evalplus import FORMAT as EVALPLUS
+from koderz.problems.public_tests import from_evalplus, from_prompt
+from koderz.problems.rows import Where
+from koderz.records import FunctionTests, Problem
 from koderz.sandbox import run_tests
 from koderz.store import load_steps
 from koderz.testing import ScriptedCoder
@@ -26,13 +29,15 @@ SECRET = Problem(
     task_id="Toy/secret",
     prompt='def add(a: int, b: int) -> int:\n    """Return a + b.\n'
     '    >>> add(1, 2)\n    3\n    """\n',
-    entry_point="add",
-    test="def check(candidate):\n"
-    "    assert candidate(123457, 654321) == 777778\n"
-    "    assert candidate(-98765, 98765) == 0\n",
+    tests=FunctionTests(
+        "add",
+        "def check(candidate):\n"
+        "    assert candidate(123457, 654321) == 777778\n"
+        "    assert candidate(-98765, 98765) == 0\n",
+        "def check(candidate):\n    assert add(1, 2) == 3\n",
+    ),
     canonical_solution="    return a + b\n",
     source="toy",
-    public_test="def check(candidate):\n    assert add(1, 2) == 3\n",
 )
 HIDDEN_VALUES = ("123457", "654321", "777778", "98765")
 
@@ -94,7 +99,7 @@ def test_full_feedback_leaks_the_hidden_tests_and_says_so(worker, tmp_path):
 def test_auto_is_public_and_only_an_oracle_falls_back_to_full(worker, tmp_path):
     steps = run(tmp_path, "auto")
     assert set(steps["feedback_level"]) == {"public"}
-    no_public = SECRET.__class__(**{**SECRET.__dict__, "public_test": ""})
+    no_public = replace(SECRET, tests=replace(SECRET.tests, public_test=""))
     for stop, level in (("visible", "public"), ("oracle", "full")):
         auto = Strategy(f"a-{stop}", worker="qwen2.5-coder:7b", max_iterations=1, stop=stop)
         again = run_benchmark(
@@ -105,7 +110,7 @@ def test_auto_is_public_and_only_an_oracle_falls_back_to_full(worker, tmp_path):
 
 def test_public_without_public_tests_shows_nothing_of_the_hidden_ones(worker, tmp_path):
     ollama, _ = worker
-    no_public = SECRET.__class__(**{**SECRET.__dict__, "public_test": ""})
+    no_public = replace(SECRET, tests=replace(SECRET.tests, public_test=""))
     # Nothing visible: the first answer is submitted, nothing could tell it was wrong.
     visible = Strategy("v", worker="qwen2.5-coder:7b", max_iterations=2, feedback="public")
     steps = run_benchmark(
@@ -127,12 +132,12 @@ def test_public_without_public_tests_shows_nothing_of_the_hidden_ones(worker, tm
 
 def test_humaneval_docstring_examples_are_public_tests_the_canonical_solutions_pass():
     problems = load_problems("humaneval")
-    with_public = {k: p for k, p in problems.items() if p.public_test}
+    with_public = {k: p for k, p in problems.items() if p.tests.public_test}
     assert len(with_public) == 106
     failing = []
     for task_id, p in with_public.items():
         if not run_tests(
-            Problem(task_id, p.prompt, p.entry_point, p.public_test),
+            Problem(task_id, p.prompt, FunctionTests(p.tests.entry_point, p.tests.public_test)),
             p.prompt + p.canonical_solution,
         ).passed:
             failing.append(task_id)
@@ -176,10 +181,17 @@ def test_evalplus_base_inputs_are_the_public_tests():
         "    for i, (inp, exp) in enumerate(zip(inputs, results)):\n"
         "        assertion(candidate(*inp), exp, 0)\n"
     )
-    row = {"base_input": [[1, 2], [3, 4]], "plus_input": [[100, 200]]}
-    public = public_test(row, "def add(a, b):\n    pass\n", "add", test)
+    row = {
+        "task_id": "E/0",
+        "prompt": "def add(a, b):\n    pass\n",
+        "entry_point": "add",
+        "test": test,
+        "base_input": [[1, 2], [3, 4]],
+        "plus_input": [[100, 200]],
+    }
+    public = EVALPLUS.problem(row, Where("e.jsonl", 1, "e.jsonl")).tests.public_test
     assert public == from_evalplus(test, 2)
-    p = Problem("E/0", "", "add", public)
+    p = Problem("E/0", "", FunctionTests("add", public))
     result = run_tests(p, "def add(a, b):\n    return a + b if a < 100 else 0\n")
     assert (result.passed, result.tests_total) == (True, 2)  # the plus input is not there
 
@@ -195,7 +207,9 @@ def test_a_file_can_give_its_public_tests_and_a_bad_one_is_named(tmp_path):
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps(good) + "\n")
     (problem,) = load_problems(path).values()
-    assert "assert inc(1) == 2" in problem.public_test and "41" not in problem.public_test
+    assert (
+        "assert inc(1) == 2" in problem.tests.public_test and "41" not in problem.tests.public_test
+    )
     path.write_text(json.dumps({**good, "public_tests": "assert ("}) + "\n")
     with pytest.raises(ProblemFileError, match="public_tests"):
         load_problems(path)

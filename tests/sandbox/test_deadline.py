@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from koderz.cli import main
-from koderz.records import Problem
+from koderz.records import FunctionTests, Problem
 from koderz.sandbox import Limits, run_tests
 
 pytestmark = pytest.mark.slow  # each waits out a deadline or two
@@ -28,9 +28,11 @@ STARTUP = 3.0  # a sandbox or a command starting, on a busy machine
 TWELVE = Problem(
     "deadline/12",
     "def f(x):\n",
-    "f",
-    "def check(candidate):\n"
-    + "".join(f"    assert candidate({i}) == {i + 1}\n" for i in range(12)),
+    FunctionTests(
+        "f",
+        "def check(candidate):\n"
+        + "".join(f"    assert candidate({i}) == {i + 1}\n" for i in range(12)),
+    ),
 )
 FOREVER = "def f(x):\n    while True:\n        pass\n"
 
@@ -63,8 +65,11 @@ def test_the_deadline_cuts_a_test_loop_off_iteration_by_iteration() -> None:
     loop = Problem(
         "deadline/loop",
         "def f(x):\n",
-        "f",
-        "def check(candidate):\n    for x in range(10):\n        assert candidate(x) == x + 1\n",
+        FunctionTests(
+            "f",
+            "def check(candidate):\n"
+            "    for x in range(10):\n        assert candidate(x) == x + 1\n",
+        ),
     )
     code = "def f(x):\n    while x == 4:\n        pass\n    return x + 1\n"
     result = run_tests(loop, code, timeout_s=TIMEOUT)
@@ -84,8 +89,8 @@ def _write_twelve(folder: Path, completions: list[str]) -> tuple[Path, Path]:
     row = {
         "task_id": TWELVE.task_id,
         "prompt": TWELVE.prompt,
-        "entry_point": TWELVE.entry_point,
-        "test": TWELVE.test,
+        "entry_point": TWELVE.tests.entry_point,
+        "test": TWELVE.tests.test,
     }
     problems.write_text(json.dumps(row) + "\n")
     samples = folder / "samples.jsonl"
@@ -168,15 +173,19 @@ def test_computing_costs_a_candidate_priority_and_waiting_does_not(
     problem = Problem(
         "deadline/nice",
         "",
-        "busy",
-        "def check(candidate):\n"
-        "    assert idle(0.5) == 0\n"
-        "    assert busy(0.01) == 0\n"
-        "    assert busy(0.4) >= 10\n"  # 19 once it has used 0.24 s, looked at every 0.05 s
-        "    assert others() == [0, 0]\n",  # the judge and the zygote
+        FunctionTests(
+            "busy",
+            "def check(candidate):\n"
+            "    assert idle(0.5) == 0\n"
+            "    assert busy(0.01) == 0\n"
+            "    assert busy(0.4) >= 10\n"  # 19 once it has used 0.24 s, looked at every 0.05 s
+            "    assert others() == [0, 0]\n",
+        ),
     )
     fresh = Problem(
-        "deadline/fresh", "", "busy", "def check(candidate):\n    assert busy(0) == 0\n"
+        "deadline/fresh",
+        "",
+        FunctionTests("busy", "def check(candidate):\n    assert busy(0) == 0\n"),
     )
     try:
         long_run = run_tests(problem, NICE)

@@ -25,7 +25,7 @@ import pytest
 
 from koderz import records
 from koderz.errors import ConfigError, SandboxError
-from koderz.records import ExecResult, Problem
+from koderz.records import ExecResult, FunctionTests, Problem
 from koderz.sandbox import Limits, format_feedback, isolation, run_tests, sandbox_info
 
 # The hostile battery: hundreds of sandboxed programs, some of them waiting out timeouts.
@@ -36,7 +36,7 @@ FAST = Limits(timeout_s=1.0)
 
 
 def problem(test: str, entry_point: str = "f") -> Problem:
-    return Problem("hostile/1", "", entry_point, textwrap.dedent(test))
+    return Problem("hostile/1", "", FunctionTests(entry_point, textwrap.dedent(test)))
 
 
 # The attack "wins" only if candidate() returns "pwned": an honest judge never sees it.
@@ -393,8 +393,7 @@ def f():
 UNSTARVED = Problem(
     "hostile/unstarved",
     "",
-    "f",
-    "def check(candidate):\n    assert candidate() == []\n",
+    FunctionTests("f", "def check(candidate):\n    assert candidate() == []\n"),
 )
 LOOK_AT_THE_REST = """
 import os
@@ -1099,8 +1098,7 @@ def test_full_feedback_shows_the_candidates_lines_not_the_judges():
     problem = Problem(
         "T/tb",
         "def f(x):\n    '''Doc.'''\n",
-        "f",
-        "def check(candidate):\n    assert candidate(1) == 2\n",
+        FunctionTests("f", "def check(candidate):\n    assert candidate(1) == 2\n"),
     )
     crash = run_tests(problem, "def f(x):\n    return g(x)\n\ndef g(x):\n    return 1 / 0\n")
     text = format_feedback(crash, "full")
@@ -1118,9 +1116,11 @@ def test_shadowing_builtins_the_tests_use_does_not_fake_a_pass():
     problem = Problem(
         "T/shadow",
         "def f(x):\n    '''Doc.'''\n",
-        "f",
-        "def check(candidate):\n    assert abs(candidate(1.33) - 0.33) < 1e-6\n"
-        "    for i in range(10):\n        assert candidate(i) == i + 1\n",
+        FunctionTests(
+            "f",
+            "def check(candidate):\n    assert abs(candidate(1.33) - 0.33) < 1e-6\n"
+            "    for i in range(10):\n        assert candidate(i) == i + 1\n",
+        ),
     )
     code = "def abs(v):\n    return 0\n\ndef range(n):\n    return []\n\ndef f(x):\n    return 42\n"
     result = run_tests(problem, code)
@@ -1144,7 +1144,9 @@ def test_redefining_a_prompt_helper_the_tests_trust_does_not_fake_a_pass():
 
 def test_tests_without_an_assertion_are_refused():
     # A check with nothing to check would pass any program: a mistake of the problem's.
-    problem = Problem("T/empty", "def f():\n    pass\n", "f", "def check(candidate):\n    pass\n")
+    problem = Problem(
+        "T/empty", "def f():\n    pass\n", FunctionTests("f", "def check(candidate):\n    pass\n")
+    )
     with pytest.raises(ConfigError, match="no assertion"):
         run_tests(problem, "def f():\n    return 1\n")
 
@@ -1171,8 +1173,10 @@ def test_the_judge_ignores_dunder_names_a_tampered_describe_sends():
     problem = Problem(
         "T/dunder",
         "def f(x):\n    '''Doc.'''\n",
-        "f",
-        "def check(candidate):\n    assert len([candidate(1)]) == 1 and candidate(1) == 2\n",
+        FunctionTests(
+            "f",
+            "def check(candidate):\n    assert len([candidate(1)]) == 1 and candidate(1) == 2\n",
+        ),
     )
     code = (
         "import sys\n"
@@ -1305,10 +1309,12 @@ def test_a_forged_names_table_makes_the_judge_import_nothing_and_rename_nothing(
     problem = Problem(
         "T/forged",
         "def f(x):\n    '''Doc.'''\n",
-        "f",
-        "def check(candidate):\n"
-        "    assert f(1) == 2\n"
-        "    assert 'tqdm' not in __import__('sys').modules\n",
+        FunctionTests(
+            "f",
+            "def check(candidate):\n"
+            "    assert f(1) == 2\n"
+            "    assert 'tqdm' not in __import__('sys').modules\n",
+        ),
     )
     code = (
         "import sys\n"

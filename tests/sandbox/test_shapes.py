@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from koderz.problems import load_problems
-from koderz.records import Problem
+from koderz.records import FunctionTests, Problem
 from koderz.sandbox import WHOLE, Limits, plan_tests, run_tests
 from koderz.sandbox.evaluate import evaluate_samples, results_path
 from tests.sandbox.human_eval_ref import human_eval_result
@@ -207,7 +207,7 @@ NO_CHECK = {
 
 
 def cube(test: str) -> Problem:
-    return Problem("shape/1", CUBE_PROMPT, "f", test)
+    return Problem("shape/1", CUBE_PROMPT, FunctionTests("f", test))
 
 
 def koderz_passes(problem: Problem, completion: str) -> bool:
