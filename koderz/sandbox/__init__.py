@@ -11,8 +11,8 @@
 # which the whole PID namespace is killed. When Koderz runs as root, the candidate runs
 # under an unprivileged uid of its own (root ignores RLIMIT_NPROC), taken from a pool
 # guarded by lock files so concurrent candidates never share one.
-# Change anything in this folder only with the hostile battery in
-# tests/sandbox/test_sandbox.py passing.
+# Change anything in this folder only with the hostile battery passing:
+# tests/sandbox/test_hostile.py (under every test shape) and test_function_judge.py.
 
 This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback`,
 :func:`isolation` and :func:`prestart`; nothing outside ``koderz/sandbox/`` imports the

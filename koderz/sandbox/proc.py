@@ -5,7 +5,7 @@
 # ``koderz/sandbox/__init__.py`` for what isolates them). A variable added to
 # ``CLEAN_ENV``, a uid shared between two candidates, or a kill that misses a process is a
 # hole: a secret reaches a candidate, or a daemon of one candidate meets the next. Change
-# this module only with the hostile battery in tests/sandbox/test_sandbox.py passing.
+# this module only with the hostile battery in tests/sandbox/test_hostile.py passing.
 
 Both modes speak one protocol to the judge (``koderz/sandbox/judge/``): two ``marshal`` frames
 in, records back on a pipe of their own. Under bubblewrap a long-lived zygote serves the

