@@ -236,6 +236,16 @@ class Problem:
     ``prompt``), if known."""
     source: str = ""
     """Where the problem came from, e.g. ``humaneval``, ``humaneval+``, ``mbpp+``, a path."""
+    released: str = ""
+    """When the problem was published, as an ISO date (``YYYY-MM-DD``), where the set says
+    (LiveCodeBench's ``contest_date``): what a window after a model's cutoff is made of."""
+    difficulty: str = ""
+    """The set's own difficulty label (``easy``, ``medium``, ``hard`` ...), where it has one."""
+    platform: str = ""
+    """Where the problem was first posed (``leetcode``, ``atcoder``, ``codeforces`` ...)."""
+    language: str = "python"
+    """The language the answer is written in (``python``, ``cpp``, ``go``, ``java``, ``js``,
+    ``rust``)."""
 
     @property
     def shape(self) -> str:

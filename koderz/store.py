@@ -98,6 +98,11 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("experiment_id", pa.string(), "One problem under one strategy in one run."),
     ("problem_id", pa.string(), "The problem's task id, e.g. HumanEval/3."),
     ("problem_source", pa.string(), "Where the problem came from (humaneval, a path...)."),
+    ("problem_shape", pa.string(), "How its tests run: function, io (a program's output) ..."),
+    ("problem_released", pa.string(), "When the problem was published (YYYY-MM-DD), if known."),
+    ("problem_difficulty", pa.string(), "The set's difficulty label (easy/medium/hard), if any."),
+    ("problem_platform", pa.string(), "Where it was posed (leetcode, atcoder...), if known."),
+    ("problem_language", pa.string(), "The language the answer is written in (python, go...)."),
     (
         "role",
         pa.string(),
