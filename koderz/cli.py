@@ -35,9 +35,6 @@ FORMATS = ("text", "json", "markdown", "latex", "csv")
 # Where --data-dir goes when not given: koderz.store.data_folder, one rule with the notebooks.
 DATA_DIR_HELP = "the data folder (default: $KODERZ_DATA_DIR, else ./data, else ../data)"
 
-# What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
-DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-6"
-
 
 def _ks(text: str) -> tuple[int, ...]:
     """``-k 1,10,100`` as numbers."""
@@ -451,12 +448,14 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     print(result.summary())
     if getattr(args, "report", False):
         from koderz.analysis.reports import render_report
+        from koderz.models.registry import DEFAULT_FRONTIER
 
         for report in render_report(
             result.data_dir,
             run_ids=[result.run_id],
             # The baseline chooses itself: the strategy whose calls are all frontier tier.
-            estimate_model=DEFAULT_ESTIMATE_MODEL,
+            # The estimate re-prices every call's tokens at the default frontier model.
+            estimate_model=DEFAULT_FRONTIER,
         ):
             print(f"Report: {report.html}")
     return 0

@@ -28,6 +28,13 @@ from koderz.engine.runs import run_lock, write_manifest
 from koderz.engine.schedule import Feed, InFlight, Task, run_on_dask, run_on_threads
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
+from koderz.models.registry import (
+    DEFAULT_FRONTIER,
+    DEFAULT_LOCAL,
+    DEFAULT_OPENAI_FRONTIER,
+    DEFAULT_OPENAI_SMALL,
+    DEFAULT_SMALL,
+)
 from koderz.records import Problem
 from koderz.store import FINAL_STATUSES, StepWriter, data_folder, load_steps, paid_usd
 
@@ -94,10 +101,12 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
 
     With no keys and no servers: the embedded SmolLM2 model alone, offline. With an Ollama
     server (``OLLAMA_HOST`` set; model from ``KODERZ_OLLAMA_MODEL``, default
-    ``qwen2.5-coder:7b``) it is the local worker instead. With ``ANTHROPIC_API_KEY`` (or else
-    ``OPENAI_API_KEY``) the three tiers are compared: the local worker alone, the local and a
-    small frontier worker each advised by a frontier model (spec + reviews), and the frontier
-    model alone as the measured baseline. ``settings`` (``max_iterations`` ...) apply to all.
+    :data:`~koderz.models.registry.DEFAULT_LOCAL`) it is the local worker instead. With
+    ``ANTHROPIC_API_KEY`` (or else ``OPENAI_API_KEY``) the three tiers are compared: the local
+    worker alone, the local and a small frontier worker each with a frontier model as spec
+    model and reviewer, and the frontier model alone as the measured baseline (the models:
+    ``DEFAULT_SMALL`` and ``DEFAULT_FRONTIER``, or their ``DEFAULT_OPENAI_`` pair, of
+    :mod:`koderz.models.registry`). ``settings`` (``max_iterations`` ...) apply to all.
 
     Examples:
         >>> [s.name for s in default_strategies({})]
@@ -106,14 +115,12 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
         ['smollm2', 'smollm2', 'gpt-4o-mini', 'gpt-4o']
     """
     env = os.environ if environ is None else environ
-    local = (
-        env.get("KODERZ_OLLAMA_MODEL", "qwen2.5-coder:7b") if env.get("OLLAMA_HOST") else "smollm2"
-    )
+    local = env.get("KODERZ_OLLAMA_MODEL", DEFAULT_LOCAL) if env.get("OLLAMA_HOST") else "smollm2"
     strategies = [Strategy("local-only", worker=local, **settings)]
     if env.get("ANTHROPIC_API_KEY"):
-        frontier, small = "claude-sonnet-4-6", "claude-haiku-4-5"
+        frontier, small = DEFAULT_FRONTIER, DEFAULT_SMALL
     elif env.get("OPENAI_API_KEY"):
-        frontier, small = "gpt-4o", "gpt-4o-mini"
+        frontier, small = DEFAULT_OPENAI_FRONTIER, DEFAULT_OPENAI_SMALL
     else:
         return strategies
     return [
