@@ -3,6 +3,8 @@
 An experiment is one problem under one strategy in one epoch; a run is many of them, under
 one budget, resumable. The modules, in the order a run meets them:
 
+- ``switches``: the table of a strategy's settings (defaults, flags, help), the one list
+  ``strategies``, the command line and ``benchmark`` are made from.
 - ``strategies``: what a strategy is (its kind and switches), and the TOML files of them.
 - ``preflight``: the checks made before any money is spent (models, keys, servers).
 - ``runs``: a run's manifest and its lock, beside its rows.
@@ -15,6 +17,6 @@ one budget, resumable. The modules, in the order a run meets them:
 - ``calls``: one model call (seeds, cache, slot, budget, price) and the run's budget.
 - ``cache``: the call cache shared by threads, processes and Dask workers.
 
-Nothing is imported here: ``import koderz.engine.strategies`` (the command line's parser
+Nothing is imported here: ``import koderz.engine.switches`` (the command line's parser
 needs it) must not load pandas and the model clients.
 """

@@ -17,6 +17,9 @@ the built-in presets as such a file, with :mod:`koderz.models.registry`'s defaul
     [strategies.ladder]
     kind = "cascade"
     rungs = ["LOCAL", "SMALL", "FRONTIER"]
+
+The settings a file may give are :class:`~koderz.engine.strategies.Strategy`'s fields, the
+table :data:`koderz.engine.switches.SWITCHES`.
 """
 
 from __future__ import annotations
