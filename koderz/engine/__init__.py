@@ -12,7 +12,10 @@ one budget, resumable. The modules, in the order a run meets them:
   left), its progress bar and its result.
 - ``schedule``: the experiments on local threads or a Dask cluster, and the limits on
   calls in flight.
-- ``experiment``: the loop of one experiment, writing each step as a row.
+- ``experiment``: the loop of one experiment, writing each step as a row; ``rows``: the
+  rows it writes beside its calls' (an attempt's verdicts, the end).
+- ``grading``: an attempt run against the hidden and the visible tests, and the feedback.
+- ``stopping``: the stop rule's decisions: stop here, which answer to submit, keep a rung.
 - ``prompts``: the texts sent to the models, versioned.
 - ``calls``: one model call (seeds, cache, slot, budget, price) and the run's budget.
 - ``cache``: the call cache shared by threads, processes and Dask workers.

@@ -2,13 +2,14 @@
 
 The steps, in order: a spec (``advised``) or an implementation plan (``architect``) when the
 strategy has one; the tester's tests when it has a tester; then attempts, each run against
-the tests the experiment can see and the hidden ones (:mod:`koderz.engine.judging`), with
+the tests the experiment can see and the hidden ones (:mod:`koderz.engine.grading`), with
 what the worker may see of the result going into the next attempt; a review every
 ``checkpoint_interval`` attempts when there is a reviewer; a cascade's next rung taking over
 after ``rung_attempts`` (or, with ``escalate_below``, only when the rung's best answer passes
 too few visible tests); a repair by the repairer after ``repair_after`` attempts; a
-best-of-n's ``samples`` independent answers. The stop rule decides when it ends and which
-answer it submits; the submitted answer's hidden verdict is the experiment's ``passed``.
+best-of-n's ``samples`` independent answers. The stop rule (:mod:`koderz.engine.stopping`)
+decides when it ends and which answer it submits; the submitted answer's hidden verdict is
+the experiment's ``passed``.
 
 Every step is written as a row the moment it finishes (see :mod:`koderz.store`). A failed
 model call is a row too (``status="provider_error"``), after the model layer's retries; the
@@ -31,18 +32,18 @@ import pandas as pd
 from koderz.engine import prompts
 from koderz.engine.cache import CallCache
 from koderz.engine.calls import Budget, Caller, Limiter, Stopped, now
-from koderz.engine.judging import (
+from koderz.engine.grading import Grader
+from koderz.engine.own_tests import OwnTests, own_tests
+from koderz.engine.rows import answer_of_row, attempt_fields, end_row
+from koderz.engine.specs import SpecCache
+from koderz.engine.stopping import (
     Answer,
-    Judge,
     accepts_rung,
     ends_here,
     stop_status,
     stops,
     submission,
 )
-from koderz.engine.own_tests import OwnTests, own_tests
-from koderz.engine.rows import answer_of_row, attempt_fields, end_row
-from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import build_program, extract_code
@@ -129,7 +130,7 @@ class _Experiment:
         self.epoch = epoch
         self.caller = Caller(strategy, epoch=epoch, budget=budget, limiter=limiter, cache=cache)
         self.feedback = feedback_level(strategy, problem)
-        self.judge = Judge(
+        self.grader = Grader(
             problem, stop=strategy.stop, feedback=self.feedback, timeout_s=sandbox_timeout_s
         )
         self.id = experiment_id(writer.run_id, strategy.name, problem.task_id, epoch)
@@ -173,7 +174,7 @@ class _Experiment:
             elif r.role == "tests" and r.status == "ok":
                 self.tests_done = True
                 total = 0 if pd.isna(r.own_total) else int(r.own_total)
-                self.judge.own = OwnTests(r.code or "", total).problem(self.problem)
+                self.grader.own = OwnTests(r.code or "", total).problem(self.problem)
             elif r.role in CODE_ROLES:
                 self._restore_attempt(r)
             elif r.role == "checkpoint":
@@ -185,7 +186,7 @@ class _Experiment:
                 self.advice_used += 1
 
     def _restore_attempt(self, r: Any) -> None:
-        # The counts that steered: under stop visible, the visible tests' (as judged_row()
+        # The counts that steered: under stop visible, the visible tests' (as graded_row()
         # records them), never the hidden ones; under oracle with feedback public, the
         # visible ones' too.
         shown = self.strategy.stop == "visible" or self.feedback == "public"
@@ -270,7 +271,7 @@ class _Experiment:
             self.sandbox_error = str(e)
             self.write({**row, "status": "sandbox_error", "error": str(e)})
             return
-        self.judge.own = own.problem(self.problem)
+        self.grader.own = own.problem(self.problem)
         self.write(
             {
                 **row,
@@ -305,7 +306,7 @@ class _Experiment:
             self.write(*({**r, "rung": rung} for r in got.advice))
             self.advice_used += len(got.advice)
         got.row["rung"] = rung
-        return self.judged_row(iteration, got.completion, got.row)
+        return self.graded_row(iteration, got.completion, got.row)
 
     def _advisor(self) -> Advisor | None:
         """The advisor the worker may ask while it answers (advice ``on_request``, while the
@@ -324,7 +325,7 @@ class _Experiment:
         )
 
     def do_repair(self, iteration: int) -> tuple[dict[str, Any], Answer | None]:
-        """The repairer fixes the last code itself (one call); judged like an attempt."""
+        """The repairer fixes the last code itself (one call); graded like an attempt."""
         assert self.strategy.repairer
         last = self.last_code()
         messages = prompts.repair_messages(
@@ -333,12 +334,12 @@ class _Experiment:
             last.feedback if last else "",
         )
         got = self.caller.call("repair", self.strategy.repairer, messages, iteration)
-        return self.judged_row(iteration, got.completion, got.row)
+        return self.graded_row(iteration, got.completion, got.row)
 
-    def judged_row(
+    def graded_row(
         self, iteration: int, completion: Completion | None, row: dict[str, Any]
     ) -> tuple[dict[str, Any], Answer | None]:
-        """Run the reply's code against the tests (:class:`~koderz.engine.judging.Judge`);
+        """Run the reply's code against the tests (:class:`~koderz.engine.grading.Grader`);
         returns the row (for the caller to write) and the answer (None if the call failed or
         the sandbox did)."""
         if completion is None:
@@ -349,25 +350,25 @@ class _Experiment:
         code = extract_code(completion.text, entry_point=self.problem.entry_point)
         program = build_program(self.problem.prompt, code, self.problem.entry_point)
         try:
-            judged = self.judge(iteration, program)
+            graded = self.grader(iteration, program)
         except KoderzError as e:
             # The sandbox itself failed (not the candidate): the paid call's row is kept.
             self.sandbox_error = str(e)
             row.update(code=program, status="sandbox_error", error=str(e), finished_at=now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
             return row, None
-        row.update(attempt_fields(judged, self.strategy.stop), finished_at=now())
-        shown = judged.shown
+        row.update(attempt_fields(graded, self.strategy.stop), finished_at=now())
+        shown = graded.shown
         self.attempts.append(
             prompts.AttemptSummary(
                 iteration,
                 program,
-                judged.feedback,
+                graded.feedback,
                 None if shown is None else shown[0],
                 None if shown is None else shown[1],
             )
         )
-        answer = Answer.of(judged)
+        answer = Answer.of(graded)
         self.answers.append(answer)
         return row, answer
 
@@ -402,7 +403,7 @@ class _Experiment:
     ) -> ExperimentResult:
         """Write the end row, with the last attempt's row when given: one file for both.
 
-        A final end names the submitted answer (:func:`~koderz.engine.judging.submission`;
+        A final end names the submitted answer (:func:`~koderz.engine.stopping.submission`;
         ``best``: the best by the visible tests, for a best-of-n or a cascade that accepted
         its rung) and takes its hidden verdict as the experiment's; one stopped in flight
         (budget, interrupted) submits nothing yet.

@@ -13,7 +13,7 @@ The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.engine.expe
   FrugalGPT); each rung gets ``rung_attempts`` attempts, then the next rung takes over from
   the previous rung's last code and failure. Rows say which rung made each call.
 - ``repair``: the worker gets ``repair_after`` attempts; then the repairer is shown the last
-  code and its failure and returns fixed code itself (one call), judged like an attempt; the
+  code and its failure and returns fixed code itself (one call), graded like an attempt; the
   worker goes on from it while attempts remain.
 - ``sample``: best-of-n. The worker writes ``samples`` independent answers, and the one that
   passes the most visible tests is submitted.
