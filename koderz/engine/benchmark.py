@@ -374,6 +374,6 @@ class _Resume:
 
 
 def _strategy_name(worker: str, spec_model: str | None, reviewer: str | None) -> str:
-    advisors = sorted({m for m in (spec_model, reviewer) if m})
-    name = worker + ("+" + "+".join(advisors) if advisors else "")
+    others = sorted({m for m in (spec_model, reviewer) if m})
+    name = worker + ("+" + "+".join(others) if others else "")
     return name.replace("/", "_")
