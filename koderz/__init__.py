@@ -57,7 +57,7 @@ _EXPORTS: dict[str, str] = {
     "Limits": "sandbox",
     "format_feedback": "sandbox",
     "run_tests": "sandbox",
-    "evaluate_samples": "sandbox.evaluate",
+    "evaluate_samples": "evaluate",
     "build_program": "extract",
     "extract_code": "extract",
     # the engine and its records
@@ -151,6 +151,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         SandboxError,
         UnknownModelError,
     )
+    from koderz.evaluate import evaluate_samples
     from koderz.extract import build_program, extract_code
     from koderz.models import GenerateConfig, Model, RetryPolicy, check_model, get_model
     from koderz.models.prices import (
@@ -167,6 +168,5 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.problems import load_problems, select_problems
     from koderz.records import Completion, ExecResult, Message, Problem, TestOutcome, Usage
     from koderz.sandbox import Limits, format_feedback, run_tests
-    from koderz.sandbox.evaluate import evaluate_samples
     from koderz.store import StepWriter, data_folder, load_steps
     from koderz.version import __version__

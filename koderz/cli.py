@@ -16,13 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from koderz.engine.strategies import (
-    ADVICE_CHOICES,
-    FEEDBACK_CHOICES,
-    REASONING_CHOICES,
-    REASONING_ROLES,
-    STOP_CHOICES,
-)
+from koderz.engine.switches import RUN_SWITCHES, Switch, settings_help
 from koderz.errors import ConfigError, KoderzError
 
 __all__ = ["main"]
@@ -34,9 +28,6 @@ FORMATS = ("text", "json", "markdown", "latex", "csv")
 
 # Where --data-dir goes when not given: koderz.store.data_folder, one rule with the notebooks.
 DATA_DIR_HELP = "the data folder (default: $KODERZ_DATA_DIR, else ./data, else ../data)"
-
-# What `benchmark --report` re-prices every call's tokens at, for the frontier-only estimate.
-DEFAULT_ESTIMATE_MODEL = "claude-sonnet-4-6"
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -208,18 +199,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- the engine
 
 
-def _reasoning(value: str) -> str | dict[str, str]:
-    """``--reasoning high`` or ``--reasoning worker=low,reviewer=high``."""
-    if "=" not in value:
-        return value
-    pairs = [item.partition("=") for item in value.split(",") if item.strip()]
-    return {role.strip(): level.strip() for role, _, level in pairs}
-
-
-def _none(value: str) -> str | None:
-    return None if value.lower() in ("none", "") else value
-
-
 def _in_flight(items: list[str]) -> dict[str, int]:
     limits: dict[str, int] = {}
     for item in items:
@@ -238,35 +217,13 @@ def _add_engine_args(p: argparse.ArgumentParser, *, many: bool) -> None:
 
 def _add_roles(p: argparse.ArgumentParser) -> None:
     roles = p.add_argument_group("roles")
-    roles.add_argument(
-        "--worker",
-        metavar="MODEL",
-        help="the model that writes the code "
-        "(default: the strategies this machine can run; offline, smollm2)",
-    )
-    roles.add_argument(
-        "--spec-model",
-        type=_none,
-        metavar="MODEL|none",
-        help="writes a short spec first (default none)",
-    )
-    roles.add_argument(
-        "--reviewer",
-        type=_none,
-        metavar="MODEL|none",
-        help="reviews every --checkpoint-interval attempts (default none)",
-    )
-    roles.add_argument(
-        "--tester",
-        type=_none,
-        metavar="MODEL|none",
-        help="writes tests from the prompt before the first attempt: visible tests beside the "
-        "public ones (the worker itself or any model; default none)",
-    )
+    for switch in RUN_SWITCHES:
+        if switch.role:
+            _add_switch(roles, switch)
 
 
 def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
-    s = p.add_argument_group("strategy (defaults: koderz strategies --help)")
+    s = p.add_argument_group("strategy (every setting: koderz strategies --help)")
     if many:
         s.add_argument(
             "--strategies",
@@ -275,53 +232,25 @@ def _add_switches(p: argparse.ArgumentParser, *, many: bool) -> None:
             "(`koderz strategies --write FILE` starts one); instead of the roles and switches",
         )
     s.add_argument("--strategy", metavar="NAME", help="name of this set of settings")
+    for switch in RUN_SWITCHES:
+        if not switch.role:
+            _add_switch(s, switch)
+
+
+def _add_switch(group: Any, switch: Switch) -> None:
+    """A flag made from a row of the switches table (koderz/engine/switches.py)."""
+    assert switch.flag is not None
     # No defaults here: what was given on the command line is told apart from what was not
     # (the strategy's own defaults apply), so a switch given beside --strategies is refused.
-    s.add_argument("--max-iterations", type=int, metavar="N", help="attempts (default 5)")
-    s.add_argument("--checkpoint-interval", type=int, metavar="N", help="default 2")
-    s.add_argument(
-        "--stop",
-        choices=STOP_CHOICES,
-        help="visible (default): stop when every test the experiment can see passes (the "
-        "problem's public tests) and submit that answer, else the one that passed the most; "
-        "the hidden tests only judge it. oracle: stop when the hidden tests pass (an upper "
-        "bound no deployed system reaches)",
-    )
-    s.add_argument(
-        "--feedback",
-        choices=FEEDBACK_CHOICES,
-        help="what the worker sees of a failure: public (the visible tests' results; auto is "
-        "the same), or, with --stop oracle only, what the hidden tests leak: full (failing "
-        "test and traceback), assertion (which test), summary (k of n)",
-    )
-    s.add_argument("--mode", choices=["iterative", "zero_shot"], help="default iterative")
-    s.add_argument("--temperature", type=float)
-    s.add_argument("--seed", type=int)
-    s.add_argument("--max-tokens", type=int, metavar="N", help="default 1024")
-    s.add_argument(
-        "--tests-per-problem", type=int, metavar="N", help="tests the tester writes (default 5)"
-    )
-    s.add_argument(
-        "--advice",
-        choices=ADVICE_CHOICES,
-        help="when the reviewer (the advisor) is consulted: interval (every "
-        "--checkpoint-interval attempts, the default), on_failure (after each attempt that "
-        "fails its visible tests), on_request (when the worker asks: Anthropic's advisor tool "
-        "for a Claude pair, an advisor function tool for other workers)",
-    )
-    s.add_argument("--max-advice", type=int, metavar="N", help="most consultations per experiment")
-    s.add_argument(
-        "--reasoning",
-        type=_reasoning,
-        metavar="LEVEL|ROLE=LEVEL,...",
-        help=f"how hard the models reason ({'|'.join(REASONING_CHOICES)}), for every role or "
-        f"per role ({', '.join(REASONING_ROLES)}), e.g. worker=low,reviewer=high",
-    )
-    s.add_argument(
-        "--reuse-spec",
-        action="store_true",
-        default=None,
-        help="reuse a spec written earlier by the same spec model (free)",
+    if switch.type is bool:
+        group.add_argument(switch.flag, action="store_true", default=None, help=switch.cli_help())
+        return
+    group.add_argument(
+        switch.flag,
+        type=switch.type,
+        choices=switch.choices or None,
+        metavar=switch.metavar,
+        help=switch.cli_help(),
     )
 
 
@@ -408,10 +337,11 @@ def _add_benchmark(sub: Any) -> argparse.ArgumentParser:
 def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> int:
     from koderz.engine.benchmark import run_benchmark
 
-    settings = {k: v for k, v in _strategy_switches(args).items() if v is not None}
+    # What was given on the command line; the strategy's own defaults apply to the rest.
+    settings = {s.name: v for s in RUN_SWITCHES if (v := getattr(args, s.name)) is not None}
     file = getattr(args, "strategies", None)
     if file is not None:
-        given = sorted({*settings, *(k for k in _ROLES if getattr(args, k) is not None)})
+        given = sorted([*settings, *(["strategy"] if args.strategy is not None else [])])
         if given:
             flags = ", ".join("--" + k.replace("_", "-") for k in given)
             raise ConfigError(
@@ -419,10 +349,6 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
                 "(a [defaults] table applies to every strategy)."
             )
     result = run_benchmark(
-        worker=args.worker,
-        spec_model=args.spec_model,
-        reviewer=args.reviewer,
-        tester=args.tester,
         strategy=args.strategy,
         strategies=file,
         problems=args.problem_file,
@@ -451,36 +377,17 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
     print(result.summary())
     if getattr(args, "report", False):
         from koderz.analysis.reports import render_report
+        from koderz.models.registry import DEFAULT_FRONTIER
 
         for report in render_report(
             result.data_dir,
             run_ids=[result.run_id],
             # The baseline chooses itself: the strategy whose calls are all frontier tier.
-            estimate_model=DEFAULT_ESTIMATE_MODEL,
+            # The estimate re-prices every call's tokens at the default frontier model.
+            estimate_model=DEFAULT_FRONTIER,
         ):
             print(f"Report: {report.html}")
     return 0
-
-
-_ROLES = ("worker", "spec_model", "reviewer", "tester", "strategy")
-
-
-def _strategy_switches(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "max_iterations": args.max_iterations,
-        "checkpoint_interval": args.checkpoint_interval,
-        "feedback": args.feedback,
-        "stop": args.stop,
-        "mode": args.mode,
-        "temperature": args.temperature,
-        "seed": args.seed,
-        "max_tokens": args.max_tokens,
-        "tests_per_problem": args.tests_per_problem,
-        "advice": args.advice,
-        "max_advice": args.max_advice,
-        "reasoning": args.reasoning,
-        "reuse_spec": args.reuse_spec,
-    }
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -495,9 +402,12 @@ def _add_strategies(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "strategies",
         help="print the built-in strategies (every kind) as a strategies file",
-        description="Print the built-in strategies, one of every kind with a model per tier, "
-        "as the TOML file `koderz benchmark --strategies FILE` reads. Edit the models to "
+        description="Print the built-in strategies, one of every kind with a model per tier,\n"
+        "as the TOML file `koderz benchmark --strategies FILE` reads. Edit the models to\n"
         "those you have.",
+        epilog="The settings a strategy may give, with their defaults "
+        "(docs/strategies.md says what each does):\n" + settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--write", metavar="FILE", help="write them to FILE (a new file)")
     return p
@@ -732,7 +642,7 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from koderz.sandbox.evaluate import evaluate_samples, results_path
+    from koderz.evaluate import evaluate_samples, results_path
 
     ks = _ks(args.k)
     scores = evaluate_samples(

@@ -5,7 +5,7 @@ Layout of a data folder::
     data/
       steps/run=<run_id>/part-<time>-<uuid>.parquet     one file per step, while a run runs
       steps/run=<run_id>/compact-<time>-<uuid>.parquet  the run's steps, after it ends
-      specs/...                                         specs kept for --reuse-spec
+      specs/...                                         briefs (specs, plans) kept for --reuse-spec
       runs/<run_id>.json                                what a run was asked to do
 
 Which folder that is, when none is named, is one rule for the command line, the API and the
@@ -19,15 +19,19 @@ unique ``step_id`` so a crash during compaction duplicates nothing on reading.
 
 Schema version 1 — one row per step, ``role`` saying which:
 
-``spec``        the spec model wrote the spec (``spec_reused`` when taken from an earlier run)
+``spec``        the spec model wrote the brief, a spec (``spec_reused`` when taken from an
+                earlier run); its text in ``guidance``
+``plan``        the architect wrote the brief, an implementation plan (as ``spec``)
 ``tests``       the tester wrote tests for the problem from its prompt (``code``: those kept,
                 ``own_total`` of them; ``own_dropped`` that did not parse or run, and why in
                 ``error``)
-``attempt``     the worker wrote code (``iteration`` 1, 2, ...) and the sandbox judged it
-``advice``      the advisor answered the worker's question during an attempt (advice
-                ``on_request``): its own tokens and cost, the question in ``prompt``, the
-                advice in ``guidance``; the attempt's row holds the worker's tokens alone
-``checkpoint``  the reviewer looked at the attempts so far and wrote ``guidance``
+``attempt``     the worker wrote code (``iteration`` 1, 2, ...), graded against the tests
+``repair``      the repairer fixed the last code itself, graded like an attempt
+``advice``      a consultation: the reviewer answered the worker's question during an attempt,
+                through the advisor tool (advice ``on_request``): its own tokens and cost, the
+                question in ``prompt``, the answer in ``guidance``; the attempt's row holds the
+                worker's tokens alone
+``checkpoint``  a review: the reviewer looked at the attempts so far and wrote ``guidance``
 ``end``         the experiment ended; ``status`` says why: ``stopped`` (its stop rule was
                 met: the visible tests passed, or nothing was visible), ``solved`` (stop
                 ``oracle``: an attempt passed the hidden tests), ``exhausted`` (max

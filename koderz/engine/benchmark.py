@@ -27,7 +27,15 @@ from koderz.engine.preflight import preflight
 from koderz.engine.runs import run_lock, write_manifest
 from koderz.engine.schedule import Feed, InFlight, Task, run_on_dask, run_on_threads
 from koderz.engine.strategies import Strategy
+from koderz.engine.switches import RUN_SWITCHES, default
 from koderz.errors import ConfigError, KoderzError
+from koderz.models.registry import (
+    DEFAULT_FRONTIER,
+    DEFAULT_LOCAL,
+    DEFAULT_OPENAI_FRONTIER,
+    DEFAULT_OPENAI_SMALL,
+    DEFAULT_SMALL,
+)
 from koderz.records import Problem
 from koderz.store import FINAL_STATUSES, StepWriter, data_folder, load_steps, paid_usd
 
@@ -94,10 +102,12 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
 
     With no keys and no servers: the embedded SmolLM2 model alone, offline. With an Ollama
     server (``OLLAMA_HOST`` set; model from ``KODERZ_OLLAMA_MODEL``, default
-    ``qwen2.5-coder:7b``) it is the local worker instead. With ``ANTHROPIC_API_KEY`` (or else
-    ``OPENAI_API_KEY``) the three tiers are compared: the local worker alone, the local and a
-    small frontier worker each advised by a frontier model (spec + reviews), and the frontier
-    model alone as the measured baseline. ``settings`` (``max_iterations`` ...) apply to all.
+    :data:`~koderz.models.registry.DEFAULT_LOCAL`) it is the local worker instead. With
+    ``ANTHROPIC_API_KEY`` (or else ``OPENAI_API_KEY``) the three tiers are compared: the local
+    worker alone, the local and a small frontier worker each with a frontier model as spec
+    model and reviewer, and the frontier model alone as the measured baseline (the models:
+    ``DEFAULT_SMALL`` and ``DEFAULT_FRONTIER``, or their ``DEFAULT_OPENAI_`` pair, of
+    :mod:`koderz.models.registry`). ``settings`` (``max_iterations`` ...) apply to all.
 
     Examples:
         >>> [s.name for s in default_strategies({})]
@@ -106,14 +116,12 @@ def default_strategies(environ: Mapping[str, str] | None = None, **settings: Any
         ['smollm2', 'smollm2', 'gpt-4o-mini', 'gpt-4o']
     """
     env = os.environ if environ is None else environ
-    local = (
-        env.get("KODERZ_OLLAMA_MODEL", "qwen2.5-coder:7b") if env.get("OLLAMA_HOST") else "smollm2"
-    )
+    local = env.get("KODERZ_OLLAMA_MODEL", DEFAULT_LOCAL) if env.get("OLLAMA_HOST") else "smollm2"
     strategies = [Strategy("local-only", worker=local, **settings)]
     if env.get("ANTHROPIC_API_KEY"):
-        frontier, small = "claude-sonnet-4-6", "claude-haiku-4-5"
+        frontier, small = DEFAULT_FRONTIER, DEFAULT_SMALL
     elif env.get("OPENAI_API_KEY"):
-        frontier, small = "gpt-4o", "gpt-4o-mini"
+        frontier, small = DEFAULT_OPENAI_FRONTIER, DEFAULT_OPENAI_SMALL
     else:
         return strategies
     return [
@@ -147,19 +155,19 @@ def run_benchmark(
     limit: int | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
-    max_iterations: int = 5,
-    checkpoint_interval: int = 2,
-    feedback: str = "auto",
-    stop: str = "visible",
-    mode: str = "iterative",
-    temperature: float | None = None,
-    seed: int | None = None,
-    max_tokens: int = 1024,
-    tests_per_problem: int = 5,
-    advice: str = "interval",
-    max_advice: int | None = None,
-    reasoning: str | Mapping[str, str] | None = None,
-    reuse_spec: bool = False,
+    max_iterations: int = default("max_iterations"),
+    checkpoint_interval: int = default("checkpoint_interval"),
+    feedback: str = default("feedback"),
+    stop: str = default("stop"),
+    mode: str = default("mode"),
+    temperature: float | None = default("temperature"),
+    seed: int | None = default("seed"),
+    max_tokens: int = default("max_tokens"),
+    tests_per_problem: int = default("tests_per_problem"),
+    advice: str = default("advice"),
+    max_advice: int | None = default("max_advice"),
+    reasoning: str | Mapping[str, str] | None = None,  # None: the table's (), the models' own
+    reuse_spec: bool = default("reuse_spec"),
     workers: int = 1,
     max_cost: float | None = None,
     max_in_flight: Mapping[str, int] | None = None,
@@ -172,23 +180,21 @@ def run_benchmark(
     """Run strategies over problems, writing every step to ``data_dir`` as it happens.
 
     Give either a single strategy by its roles (``worker``, ``spec_model``, ``reviewer`` and
-    the settings; named by ``strategy``), or ``strategies`` (a list, or a TOML file of them:
+    the switches; named by ``strategy``), or ``strategies`` (a list, or a TOML file of them:
     :func:`koderz.engine.strategy_files.load_strategies`); with neither, the
-    :func:`default_strategies` for this machine run. All of them run on the same problems, in
-    one run, under one budget.
+    :func:`default_strategies` for this machine run, with the switches given. All of them
+    run on the same problems, in one run, under one budget.
+
+    The roles and switches (``worker`` ... ``reuse_spec``, the command line's flags) are
+    :data:`koderz.engine.switches.RUN_SWITCHES`: :class:`~koderz.engine.strategies.Strategy`'s
+    fields of the same names, with the same defaults (the table in docs/strategies.md). The
+    ``reasoning`` is a level for every role, or per role (``{"worker": "low", "reviewer":
+    "high"}``).
 
     Args:
         problems: ``humaneval``, a problem file (HumanEval+/MBPP+/custom JSONL), or
             :class:`~koderz.records.Problem` objects.
         select: ``0:20`` (positions), ``HumanEval/3,HumanEval/7`` (ids).
-        advice: When the reviewer (the advisor) is consulted: ``interval``, ``on_failure`` or
-            ``on_request`` (:data:`~koderz.engine.strategies.ADVICE_CHOICES`); ``max_advice``
-            caps the consultations of an experiment.
-        reasoning: A reasoning level for every role, or per role (``{"worker": "low",
-            "reviewer": "high"}``).
-        stop: ``visible`` (default): each experiment stops when the tests it can see pass
-            and submits one answer, which the hidden tests judge; ``oracle``: it stops when
-            the hidden tests pass (an upper bound; :data:`~koderz.engine.strategies.STOP_CHOICES`).
         limit: At most this many problems (after ``select``).
         data_dir: Where the rows go (default: $KODERZ_DATA_DIR, else an existing ``data``
             or ``../data``, else a new ``data``: :func:`koderz.store.data_folder`).
@@ -218,24 +224,9 @@ def run_benchmark(
         ConfigError: An unknown model, a missing key, a bad problem file or selection; raised
             before any money is spent.
     """
-    settings: dict[str, Any] = {
-        "max_iterations": max_iterations,
-        "checkpoint_interval": checkpoint_interval,
-        "feedback": feedback,
-        "stop": stop,
-        "mode": mode,
-        "temperature": temperature,
-        "seed": seed,
-        "max_tokens": max_tokens,
-        "tests_per_problem": tests_per_problem,
-        "advice": advice,
-        "max_advice": max_advice,
-        "reasoning": reasoning,
-        "reuse_spec": reuse_spec,
-    }
-    chosen_strategies = _strategies(
-        strategies, worker, spec_model, reviewer, strategy, {**settings, "tester": tester}
-    )
+    given = locals()  # first: the parameters alone, by name
+    switches = {s.name: given[s.name] for s in RUN_SWITCHES}
+    chosen_strategies = _strategies(strategies, strategy, switches)
     _check_run_settings(workers, max_cost, sandbox_timeout_s, epochs)
     limiter = InFlight(workers, max_in_flight)  # checked before anything is written
     preflight(chosen_strategies)
@@ -304,20 +295,20 @@ def _execute(
 
 def _strategies(
     given: Sequence[Strategy] | str | os.PathLike[str] | None,
-    worker: str | None,
-    spec_model: str | None,
-    reviewer: str | None,
     name: str | None,
-    settings: dict[str, Any],
+    switches: dict[str, Any],
 ) -> list[Strategy]:
     """The strategies given (or their file), else the one named by its roles, else the
-    defaults here."""
+    defaults here; ``switches`` are :data:`~koderz.engine.switches.RUN_SWITCHES`'s values."""
     if isinstance(given, str | os.PathLike):
         from koderz.engine.strategy_files import load_strategies
 
         return load_strategies(given)
     if given is not None:
         return list(given)
+    settings = dict(switches)
+    worker = settings.pop("worker")
+    spec_model, reviewer = settings.pop("spec_model"), settings.pop("reviewer")
     if worker is None:
         if any(x is not None for x in (spec_model, reviewer, name)):
             raise ConfigError("Give --worker too when naming a spec model or reviewer.")
@@ -383,6 +374,6 @@ class _Resume:
 
 
 def _strategy_name(worker: str, spec_model: str | None, reviewer: str | None) -> str:
-    advisors = sorted({m for m in (spec_model, reviewer) if m})
-    name = worker + ("+" + "+".join(advisors) if advisors else "")
+    others = sorted({m for m in (spec_model, reviewer) if m})
+    name = worker + ("+" + "+".join(others) if others else "")
     return name.replace("/", "_")

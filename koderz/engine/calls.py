@@ -130,7 +130,8 @@ class Caller:
         advisor: Advisor | None = None,
     ) -> Called:
         """Call a model (or the cache): the completion (None if the call failed), the row's
-        fields, and a row for each consultation of the advisor made inside it."""
+        fields, and a row for each consultation made inside it (``advisor``: the advisor
+        tool's reviewer, whom the worker may consult while it answers)."""
         spec = resolve_model(model_name)
         config = self.config(role, iteration, advisor)
         row: dict[str, Any] = {
@@ -151,7 +152,7 @@ class Caller:
                 config=config,
                 epoch=self.epoch,
                 # An attempt's number makes it a draw of its own (zero-shot attempts send
-                # the same messages); a spec or review is one draw per epoch.
+                # the same messages); a brief or a review is one draw per epoch.
                 draw=iteration if role in CODE_ROLES else 0,
             )
             hit = self.cache.get(key)
@@ -172,7 +173,7 @@ class Caller:
                 completion = get_model(model_name).complete(messages, config=config)
                 # Booked before the slot is released, so the next holder sees the money.
                 done = self._completed(row, spec, completion, paid=True, waited=waited)
-                advice = self._consultations(completion, iteration, paid=True)
+                consultations = self._consultations(completion, iteration, paid=True)
         except KoderzError as e:
             row.update(
                 status="provider_error",
@@ -188,7 +189,7 @@ class Caller:
             return Called(None, row)
         if self.cache is not None and key is not None:
             self.cache.put(key, completion)
-        return Called(completion, done, advice)
+        return Called(completion, done, consultations)
 
     def _completed(
         self,
@@ -230,8 +231,9 @@ class Caller:
     def _consultations(
         self, completion: Completion, iteration: int, *, paid: bool
     ) -> list[dict[str, Any]]:
-        """A row for each consultation of the advisor inside a call, priced at the advisor's
-        model and booked (nothing, if the call came from the cache)."""
+        """A row (role ``advice``) for each consultation of the reviewer inside a call, through
+        the advisor tool, priced at the reviewer's model and booked (nothing, if the call came
+        from the cache)."""
         rows = []
         for c in completion.consultations:
             spec = resolve_model(c.model)
@@ -277,5 +279,5 @@ class Called:
     """The completion; None if the call failed (its row says why)."""
     row: dict[str, Any]
     """The call's row."""
-    advice: list[dict[str, Any]] = field(default_factory=list)
-    """A row for each consultation of the advisor made inside the call (role ``advice``)."""
+    consultations: list[dict[str, Any]] = field(default_factory=list)
+    """A row for each consultation of the reviewer made inside the call (role ``advice``)."""

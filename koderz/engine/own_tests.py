@@ -172,7 +172,7 @@ def own_tests(
             dropped.append(
                 f"set-up step fails by itself ({failure.message[:200]}): {failure.source}"
             )
-    counts = _judge_cases(plan, keep, probed, dropped, entry_point)
+    counts = _kept_cases(plan, keep, probed, dropped, entry_point)
     kept, total = _within(counts, limit)
     if not kept:
         return OwnTests("", 0, tuple(dropped))
@@ -190,7 +190,7 @@ def _reached(outcome: TestOutcome) -> bool:
     return _PROBE in outcome.message
 
 
-def _judge_cases(
+def _kept_cases(
     plan: sandbox.TestPlan,
     keep: dict[int, int | None],
     probed: ExecResult,

@@ -17,7 +17,7 @@ from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
 from koderz.models.registry import ModelSpec, resolve_model
 
-__all__ = ["check_advice", "check_here", "preflight", "preflight_workers"]
+__all__ = ["check_advisor_tool", "check_here", "preflight", "preflight_workers"]
 
 
 def preflight(strategies: Sequence[Strategy]) -> None:
@@ -27,16 +27,18 @@ def preflight(strategies: Sequence[Strategy]) -> None:
     if len(set(names)) != len(names):
         raise ConfigError(f"Strategy names must be unique; got {names}.")
     for strategy in strategies:
-        check_advice(strategy)
+        check_advisor_tool(strategy)
     probed: set[str] = set()
     for name in _models(strategies):
         _check_model(name, probed)
 
 
-def check_advice(strategy: Strategy) -> None:
-    """Refuse advice ``on_request`` that cannot work, before any call: a worker that cannot
-    call tools, or a Claude worker and advisor that Anthropic's advisor tool does not pair
-    (the message names the valid pairs).
+def check_advisor_tool(strategy: Strategy) -> None:
+    """Refuse advice ``on_request`` that cannot work, before any call. The worker consults
+    the reviewer through the advisor tool (Anthropic's, or Koderz's function tool), so a
+    worker that cannot call tools cannot ask, and a Claude worker and reviewer must be a pair
+    Anthropic's advisor tool takes as executor and advisor (the message names the valid
+    pairs).
 
     Raises:
         ConfigError: The message says which pairs work, or to use ``on_failure``.

@@ -62,6 +62,8 @@ TESTER_SYSTEM = (
     "function."
 )
 
+# The reviewer's instructions when the worker consults it through the advisor tool (advice
+# on_request); Anthropic's advisor tool has its own.
 ADVISOR_SYSTEM = (
     "You are a senior engineer advising a junior programmer who is writing a function and "
     "has asked you a question. Answer it with a short plan: the approach, the edge cases and "
@@ -140,8 +142,8 @@ def worker_messages(
 ) -> list[Message]:
     """Messages asking the worker for (another) attempt.
 
-    The first attempt sees the problem (and the spec); a later one also sees its previous
-    code, what the tests said of it, and the reviewer's latest guidance.
+    The first attempt sees the problem (and the brief: a spec or a plan); a later one also
+    sees its previous code, what the tests said of it, and the reviewer's latest guidance.
     """
     parts = [f"Complete this Python function:\n\n```python\n{problem_prompt.rstrip()}\n```"]
     if spec:
@@ -162,13 +164,14 @@ def review_messages(
     problem_prompt: str,
     attempts: Sequence[AttemptSummary],
     *,
-    spec: str | None = None,
+    brief: str | None = None,
     plateau: bool = False,
 ) -> list[Message]:
-    """Messages asking the reviewer for guidance on the attempts so far."""
+    """Messages asking the reviewer for guidance on the attempts so far, with the brief (a
+    spec or a plan; the text calls either "the specification", as it has since version 1)."""
     parts = [f"The function to implement:\n\n```python\n{problem_prompt.rstrip()}\n```"]
-    if spec:
-        parts.append(f"The specification given:\n{spec.strip()}")
+    if brief:
+        parts.append(f"The specification given:\n{brief.strip()}")
     for a in attempts:
         score = (
             f"{a.tests_passed}/{a.tests_total} tests passed"

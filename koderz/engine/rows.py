@@ -9,17 +9,18 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.engine.judging import Answer, Judged, stops
+from koderz.engine.grading import Graded
+from koderz.engine.stopping import Answer, stops
 from koderz.engine.strategies import Strategy
 from koderz.store import flag
 
 __all__ = ["answer_of_row", "attempt_fields", "end_row"]
 
 
-def attempt_fields(judged: Judged, stop: str) -> dict[str, Any]:
+def attempt_fields(graded: Graded, stop: str) -> dict[str, Any]:
     """An attempt row's verdict columns: the hidden tests', the public and own tests', and
     the feedback shown."""
-    hidden, public, own = judged.hidden, judged.public, judged.own
+    hidden, public, own = graded.hidden, graded.public, graded.own
     first = hidden.first_failure
     runs = [r for r in (public, own) if r is not None]
     if stop == "visible":  # they ran side by side
@@ -27,11 +28,11 @@ def attempt_fields(judged: Judged, stop: str) -> dict[str, Any]:
     else:  # the public tests after the hidden ones
         exec_s = max([hidden.duration_s, *(r.duration_s for r in runs if r is own)])
         exec_s += public.duration_s if public is not None else 0.0
-    visible_total: int | None = judged.visible_total
+    visible_total: int | None = graded.visible_total
     if stop == "oracle" and not runs:
         visible_total = None  # not run: under oracle they may simply not have been needed
     return {
-        "code": judged.code,
+        "code": graded.code,
         "passed": bool(hidden.passed),
         "tests_passed": hidden.tests_passed,
         "tests_total": hidden.tests_total,
@@ -42,12 +43,12 @@ def attempt_fields(judged: Judged, stop: str) -> dict[str, Any]:
         "own_failed": None
         if own is None
         else ",".join(str(o.index) for o in own.outcomes if not o.passed),
-        "visible_passed": None if visible_total is None else judged.visible_passed,
+        "visible_passed": None if visible_total is None else graded.visible_passed,
         "visible_total": visible_total,
         "exec_s": exec_s,
         "status": hidden.status,
         "error": "" if hidden.passed or first is None else (first.message or first.kind),
-        "feedback": judged.feedback,
+        "feedback": graded.feedback,
     }
 
 
@@ -71,7 +72,7 @@ def end_row(
         "passed": chosen is not None and chosen.passed,
         "oracle_passed": any(a.passed for a in answers) if final else None,
         # Every visible test passed, the hidden ones did not: the public examples were too
-        # weak to tell (an answer judged with nothing visible is no false stop).
+        # weak to tell (an answer graded with nothing visible is no false stop).
         "false_stop": (
             chosen is not None
             and chosen.visible_total > 0

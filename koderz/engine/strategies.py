@@ -3,15 +3,17 @@
 The kinds (each documented on :class:`Strategy`, run by :mod:`koderz.engine.experiment`):
 
 - ``advised``: the worker writes the code and iterates on the tests' feedback; a spec model
-  may write a spec first (what, not how) and a reviewer may review every N attempts. With
-  neither it is a single-model baseline (``local-only``, ``small-only``, ``frontier-only``).
+  may write a spec first (what, not how) and a reviewer may be consulted about the attempts
+  (``advice``: every N attempts, after a failure, or when the worker asks). With neither it
+  is a single-model baseline (``local-only``, ``small-only``, ``frontier-only``).
 - ``architect``: the architect writes an implementation plan (how, step by step, as in
-  Aider's architect/editor split); the worker writes the code from it and iterates.
+  Aider's architect/editor split); the worker writes the code from it and iterates. The spec
+  and the plan are both the experiment's *brief*, written once before the first attempt.
 - ``cascade``: a ladder of workers (e.g. local -> small frontier -> frontier, as in
   FrugalGPT); each rung gets ``rung_attempts`` attempts, then the next rung takes over from
   the previous rung's last code and failure. Rows say which rung made each call.
 - ``repair``: the worker gets ``repair_after`` attempts; then the repairer is shown the last
-  code and its failure and returns fixed code itself (one call), judged like an attempt; the
+  code and its failure and returns fixed code itself (one call), graded like an attempt; the
   worker goes on from it while attempts remain.
 - ``sample``: best-of-n. The worker writes ``samples`` independent answers, and the one that
   passes the most visible tests is submitted.
@@ -36,8 +38,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
+from koderz.engine.switches import (
+    ADVICE_CHOICES,
+    FEEDBACK_CHOICES,
+    KINDS,
+    MODES,
+    REASONING_CHOICES,
+    REASONING_ROLES,
+    STOP_CHOICES,
+    Advice,
+    Feedback,
+    Kind,
+    Mode,
+    Stop,
+    default,
+)
 from koderz.errors import ConfigError
 
 __all__ = [
@@ -52,37 +69,20 @@ __all__ = [
     "Strategy",
 ]
 
-KINDS = ("advised", "architect", "cascade", "repair", "sample")
 EPOCH_SEED_STRIDE = 1000
 """Attempt ``i`` of epoch ``e`` is seeded ``seed + EPOCH_SEED_STRIDE (e - 1) + i - 1``."""
-# The last three are the sandbox's FEEDBACK_LEVELS (a test keeps them equal); spelled out
-# so that the command line builds its parser without importing the sandbox.
-FEEDBACK_CHOICES = ("auto", "public", "full", "assertion", "summary")
-"""``public``: only the results of the tests the experiment can see (the problem's public
-tests); ``full``, ``assertion``, ``summary``: the hidden tests' (the failing test and its
-traceback, which test failed, only k of n passed), with ``stop="oracle"`` only. ``auto``:
-``public``; under ``stop="oracle"``, ``full`` where the problem has no public tests."""
-
-ADVICE_CHOICES = ("interval", "on_failure", "on_request")
-"""When the advisor (the reviewer of kind ``advised``) is consulted: ``interval``, every
-``checkpoint_interval`` attempts; ``on_failure``, after each attempt that fails its visible
-tests (never before the first); ``on_request``, when the worker asks (Anthropic's advisor
-tool for a Claude pair, an ``advisor`` function tool for other workers that call tools).
-``max_advice`` caps the consultations of an experiment in every mode."""
-REASONING_ROLES = ("worker", "spec", "reviewer", "repairer", "tester")
-"""The roles a reasoning level can be set for (``reviewer`` is the advisor too)."""
+LEAKY_FEEDBACK = ("full", "assertion", "summary")
+"""The feedback levels that show the worker something of the hidden tests."""
 _ROLE_OF = {
+    # A row's role -> the role whose reasoning level its call takes (REASONING_ROLES).
     "attempt": "worker",
     "repair": "repairer",
     "spec": "spec",
     "plan": "spec",
     "tests": "tester",
-    "checkpoint": "reviewer",
-    "advice": "reviewer",
+    "checkpoint": "reviewer",  # a review
+    "advice": "reviewer",  # a consultation on request
 }
-# The models layer's REASONING_LEVELS, spelled out so that the command line's parser needs
-# no model client (a test keeps them equal).
-REASONING_CHOICES = ("none", "low", "medium", "high")
 
 
 def _reasoning(name: str, value: Any) -> tuple[tuple[str, str], ...]:
@@ -112,25 +112,12 @@ def _reasoning(name: str, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-LEAKY_FEEDBACK = ("full", "assertion", "summary")
-"""The feedback levels that show the worker something of the hidden tests."""
-STOP_CHOICES = ("visible", "oracle")
-"""``visible``: an experiment stops when every test it can see passes (the problem's public
-tests) and submits that answer; when the attempts run out it submits the one that passed
-the most of them (the latest among equals); with nothing visible, its first answer. Only the
-submitted answer is judged by the hidden tests, and no hidden-test result steers anything.
-``oracle``: it stops as soon as an attempt passes the hidden tests (the grader picks the
-answer: an upper bound, no deployed system has that grader)."""
-
-Kind = Literal["advised", "architect", "cascade", "repair", "sample"]
-Feedback = Literal["auto", "public", "full", "assertion", "summary"]
-Stop = Literal["visible", "oracle"]
-Advice = Literal["interval", "on_failure", "on_request"]
-
-
 @dataclass(frozen=True)
 class Strategy:
     """A named set of switches for running experiments; one data folder can hold several.
+
+    The fields' defaults, and a line on each, are the table
+    :data:`koderz.engine.switches.SWITCHES`.
 
     Examples:
         >>> Strategy("cheap", worker="smollm2", max_iterations=3).settings()["mode"]
@@ -142,62 +129,67 @@ class Strategy:
 
     name: str
     """What rows and reports call it."""
-    worker: str = ""
+    worker: str = default("worker")
     """The model that writes the code (a cascade's first rung, if not given)."""
-    kind: Kind = "advised"
-    """The algorithm: ``advised``, ``architect``, ``cascade`` or ``repair`` (module docs)."""
-    spec_model: str | None = None
-    """Writes a short spec first (what, not how); None for no spec."""
-    architect: str | None = None
-    """Kind ``architect``: writes the implementation plan (how, step by step)."""
-    reviewer: str | None = None
-    """Reviews the attempts every ``checkpoint_interval`` attempts; None for no reviews."""
-    rungs: tuple[str, ...] = ()
+    kind: Kind = default("kind")
+    """The algorithm: ``advised``, ``architect``, ``cascade``, ``repair`` or ``sample``
+    (module docs)."""
+    spec_model: str | None = default("spec_model")
+    """Writes the brief, a short spec (what, not how), before the first attempt (any kind
+    but ``architect``, whose plan takes its place); None for no spec."""
+    architect: str | None = default("architect")
+    """Kind ``architect``: writes the brief, an implementation plan (how, step by step)."""
+    reviewer: str | None = default("reviewer")
+    """Reviews the attempts and guides the worker, when ``advice`` says; None for none."""
+    rungs: tuple[str, ...] = default("rungs")
     """Kind ``cascade``: the ladder of workers, cheapest first."""
-    rung_attempts: int = 2
+    rung_attempts: int = default("rung_attempts")
     """Kind ``cascade``: attempts each rung gets before the next takes over."""
-    repairer: str | None = None
+    repairer: str | None = default("repairer")
     """Kind ``repair``: the model that fixes the worker's last failing code itself."""
-    repair_after: int = 2
+    repair_after: int = default("repair_after")
     """Kind ``repair``: worker attempts before the repair."""
-    samples: int = 3
+    samples: int = default("samples")
     """Kind ``sample``: independent answers drawn (best-of-n); the one that passes the most
     visible tests is submitted."""
-    tester: str | None = None
+    tester: str | None = default("tester")
     """Writes tests for the problem from its prompt alone, before the first attempt (any
     kind; the worker itself or another model); None for none."""
-    tests_per_problem: int = 5
+    tests_per_problem: int = default("tests_per_problem")
     """How many tests the tester is asked to write."""
-    escalate_below: float | None = None
+    escalate_below: float | None = default("escalate_below")
     """Kind ``cascade``: a rung hands over only when its best answer passes less than this
     share (0 to 1) of the visible tests; None: after ``rung_attempts`` whatever they pass."""
-    max_iterations: int = 5
+    max_iterations: int = default("max_iterations")
     """Attempts allowed (a repair counts as one; a cascade has ``rungs x rung_attempts``)."""
-    checkpoint_interval: int = 2
-    """A review after every this many attempts (when another attempt follows)."""
-    feedback: Feedback = "auto"
+    checkpoint_interval: int = default("checkpoint_interval")
+    """With ``advice="interval"``: a review after every this many attempts (when another
+    attempt follows)."""
+    feedback: Feedback = default("feedback")
     """What the worker is shown of a failure next time (:data:`FEEDBACK_CHOICES`); the
     levels that show the hidden tests go only with ``stop="oracle"``."""
-    stop: Stop = "visible"
+    stop: Stop = default("stop")
     """When an experiment stops and which answer it submits (:data:`STOP_CHOICES`)."""
-    mode: Literal["iterative", "zero_shot"] = "iterative"
+    mode: Mode = default("mode")
     """``iterative``: each attempt sees the previous code and its failure. ``zero_shot``:
     each attempt starts afresh (independent samples, for pass@k)."""
-    temperature: float | None = None
+    temperature: float | None = default("temperature")
     """Sampling temperature of every call; None for the providers' defaults."""
-    seed: int | None = None
+    seed: int | None = default("seed")
     """Sampling seed; attempt ``i`` of epoch ``e`` uses ``seed + 1000 (e - 1) + i - 1``, so
     attempts and epochs differ."""
-    max_tokens: int = 1024
+    max_tokens: int = default("max_tokens")
     """Upper bound on each reply."""
-    reuse_spec: bool = False
-    """Take a spec (or plan) written earlier for the same problem by the same model (free)."""
-    advice: Advice = "interval"
-    """Kind ``advised``: when the reviewer (the advisor) is consulted (:data:`ADVICE_CHOICES`)."""
-    max_advice: int | None = None
-    """The most consultations of the advisor in one experiment; None for no limit."""
-    reasoning: Any = ()
-    """How hard each role's model reasons (:data:`REASONING_LEVELS`): one level for every
+    reuse_spec: bool = default("reuse_spec")
+    """Take a brief (a spec or a plan) written earlier for the same problem by the same
+    model (free)."""
+    advice: Advice = default("advice")
+    """Kind ``advised``: when the reviewer is consulted (:data:`ADVICE_CHOICES`)."""
+    max_advice: int | None = default("max_advice")
+    """The most calls of the reviewer in one experiment, reviews and consultations alike;
+    None for no limit."""
+    reasoning: Any = default("reasoning")
+    """How hard each role's model reasons (:data:`REASONING_CHOICES`): one level for every
     role (``"high"``), or per role (``{worker = "low", reviewer = "high"}``; the roles are
     :data:`REASONING_ROLES`); empty for the models' defaults. Kept as (role, level) pairs."""
 
@@ -236,8 +228,8 @@ class Strategy:
                 "'oracle' (an upper bound: --stop oracle). With stop 'visible' use feedback "
                 "'public' or 'auto'."
             )
-        if self.mode not in ("iterative", "zero_shot"):
-            raise ConfigError(f"Unknown mode {self.mode!r}; use iterative or zero_shot.")
+        if self.mode not in MODES:
+            raise ConfigError(f"Unknown mode {self.mode!r}; use one of {_list(MODES)}.")
         if self.max_tokens < 1:
             raise ConfigError("max_tokens (--max-tokens) must be at least 1.")
         object.__setattr__(self, "reasoning", _reasoning(self.name, self.reasoning))
@@ -255,13 +247,14 @@ class Strategy:
             raise ConfigError(f"{who}: max_advice (--max-advice) must be 0 or more.")
         if self.advice != "interval" and (self.kind != "advised" or not self.reviewer):
             raise ConfigError(
-                f"{who}: advice {self.advice!r} is when the reviewer (the advisor) is consulted: "
+                f"{who}: advice {self.advice!r} says when the reviewer is consulted: "
                 "give kind 'advised' a reviewer (--reviewer MODEL)."
             )
 
     def reasoning_for(self, role: str) -> str | None:
         """The reasoning level of the model playing ``role`` (a row's role: attempt,
-        repair, spec, plan, tests, checkpoint, advice); None for its default.
+        repair, spec, plan, tests, checkpoint for a review, advice for a consultation);
+        None for its default.
 
         Examples:
             >>> s = Strategy("s", worker="w:1", reasoning={"worker": "low", "reviewer": "high"})

@@ -1,20 +1,25 @@
 """Files of strategies: TOML tables of settings, a list value sweeping over its values, and
 the built-in presets as such a file.
 
-Many strategies are compared in one run from a TOML file (:func:`load_strategies`)::
+Many strategies are compared in one run from a TOML file (:func:`load_strategies`); with
+``LOCAL``, ``SMALL`` and ``FRONTIER`` standing for model names (``koderz strategies`` prints
+the built-in presets as such a file, with :mod:`koderz.models.registry`'s defaults)::
 
     [defaults]                     # optional: applies to every strategy below
     max_iterations = 4
 
     [strategies."local+frontier"]
-    worker = "qwen2.5-coder:7b"
-    spec_model = "claude-sonnet-4-6"
-    reviewer = "claude-sonnet-4-6"
+    worker = "LOCAL"
+    spec_model = "FRONTIER"
+    reviewer = "FRONTIER"
     checkpoint_interval = [1, 2]   # a list expands: one strategy per value
 
     [strategies.ladder]
     kind = "cascade"
-    rungs = ["qwen2.5-coder:7b", "claude-haiku-4-5", "claude-sonnet-4-6"]
+    rungs = ["LOCAL", "SMALL", "FRONTIER"]
+
+The settings a file may give are :class:`~koderz.engine.strategies.Strategy`'s fields, the
+table :data:`koderz.engine.switches.SWITCHES`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, read_toml
+from koderz.models.registry import DEFAULT_ADVISOR, DEFAULT_FRONTIER, DEFAULT_LOCAL, DEFAULT_SMALL
 
 __all__ = ["FIELDS", "expand", "load_strategies", "presets", "strategies_toml"]
 
@@ -122,13 +128,14 @@ def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
 
 
 def presets(
-    local: str = "qwen2.5-coder:7b",
-    small: str = "claude-haiku-4-5",
-    frontier: str = "claude-sonnet-4-6",
-    advisor: str = "claude-opus-4-8",
+    local: str = DEFAULT_LOCAL,
+    small: str = DEFAULT_SMALL,
+    frontier: str = DEFAULT_FRONTIER,
+    advisor: str = DEFAULT_ADVISOR,
 ) -> list[Strategy]:
     """The built-in strategies: every kind, with a model per tier (edit them to taste), and
-    each way of consulting an advisor.
+    each way of consulting a reviewer (``advisor``: the reviewer consulted on request, through
+    Anthropic's advisor tool with ``small`` as the executor).
 
     Examples:
         >>> [s.kind for s in presets()][-5:]
@@ -142,7 +149,7 @@ def presets(
         Strategy("frontier-only", worker=frontier),
         Strategy("local+frontier", worker=local, spec_model=frontier, reviewer=frontier),
         Strategy("small+frontier", worker=small, spec_model=frontier, reviewer=frontier),
-        # The advisor only after a failure; or when the worker asks (Anthropic's advisor
+        # The reviewer only after a failure; or when the worker asks (Anthropic's advisor
         # tool: a Haiku executor, an Opus advisor).
         Strategy("local+advice-on-failure", worker=local, reviewer=frontier, advice="on_failure"),
         Strategy(

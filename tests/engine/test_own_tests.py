@@ -144,7 +144,7 @@ def test_a_wrong_testers_tests_are_measured_as_wrong(serve, humaneval, tmp_path)
     assert "3 tests kept, 0 dropped; of 3 judged against the hidden tests, 1 wrong" in (
         analysis.text()
     )
-    # Judged after the run, never fed back: no prompt says which tests are wrong.
+    # Measured after the run, never fed back: no prompt says which tests are wrong.
     assert not any("wrong" in r.prompt.lower() for r in worker.requests)
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from koderz.evaluate import evaluate_samples, results_path
 from koderz.problems import load_problems
 from koderz.records import FunctionTests, Problem
 from koderz.sandbox import WHOLE, Limits, plan_tests, run_tests
-from koderz.sandbox.evaluate import evaluate_samples, results_path
 from tests.sandbox.human_eval_ref import human_eval_result
 
 LIMITS = Limits(timeout_s=10.0)

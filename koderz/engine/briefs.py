@@ -1,4 +1,4 @@
-"""Specs and plans kept for ``reuse_spec``: one file per (advisor model, problem prompt,
+"""Briefs (specs and plans) kept for ``reuse_spec``: one file per (model, problem prompt,
 prompt version, role) under ``data/specs/``, shared by threads, processes and Dask workers."""
 
 from __future__ import annotations
@@ -10,35 +10,36 @@ from pathlib import Path
 from koderz.engine.prompts import PROMPTS_VERSION
 from koderz.store import safe_name
 
-__all__ = ["SpecCache"]
+__all__ = ["BriefCache"]
 
 
-class SpecCache:
-    """The folder of kept specs and plans (``None``: none is kept)."""
+class BriefCache:
+    """The folder of kept briefs, specs and plans (``None``: none is kept)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def path(self, advisor: str, role: str, task_id: str, prompt: str) -> Path | None:
-        """Where the ``role`` (spec or plan) of ``advisor`` for this prompt is kept."""
+    def path(self, model: str, role: str, task_id: str, prompt: str) -> Path | None:
+        """Where the brief of ``role`` (``spec`` or ``plan``) by ``model`` for this prompt is
+        kept."""
         if self.folder is None:
             return None
         # Keyed by the prompt's text and the prompts' version too: a HumanEval+ problem with
         # a HumanEval id, or a changed spec prompt, must not get an old spec. A plan is kept
         # apart from a spec by the same model.
         digest = hashlib.sha256(f"{PROMPTS_VERSION}\0{role}\0{prompt}".encode()).hexdigest()[:12]
-        return self.folder / safe_name(advisor) / f"{safe_name(task_id)}-{digest}.txt"
+        return self.folder / safe_name(model) / f"{safe_name(task_id)}-{digest}.txt"
 
-    def get(self, advisor: str, role: str, task_id: str, prompt: str) -> str | None:
+    def get(self, model: str, role: str, task_id: str, prompt: str) -> str | None:
         """The kept text, or None."""
-        path = self.path(advisor, role, task_id, prompt)
+        path = self.path(model, role, task_id, prompt)
         if path is None or not path.is_file():
             return None
         return path.read_text() or None
 
-    def put(self, advisor: str, role: str, task_id: str, prompt: str, text: str) -> None:
+    def put(self, model: str, role: str, task_id: str, prompt: str, text: str) -> None:
         """Keep ``text`` (atomically: another process may read it at once)."""
-        path = self.path(advisor, role, task_id, prompt)
+        path = self.path(model, role, task_id, prompt)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from koderz.errors import ConfigError
+from koderz.evaluate import evaluate_samples, results_path
 from koderz.problems import load_problems
-from koderz.sandbox.evaluate import evaluate_samples, results_path
 from tests.sandbox.human_eval_ref import human_eval_verdict as reference_verdict
 
 PROBLEMS = load_problems("humaneval")

