@@ -75,8 +75,8 @@ _EXPORTS: dict[str, str] = {
     "export_experiment": "analysis.story",
     "runs_table": "analysis.story",
     # analysis, plots, reports
-    "Analysis": "analysis.output",
-    "analyze": "analysis.metrics",
+    "Analysis": "analysis.analyze",
+    "analyze": "analysis.analyze",
     "bootstrap_ci": "analysis.savings",
     "cost_breakdown": "analysis.metrics",
     "cost_curve": "analysis.metrics",
@@ -121,11 +121,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.analysis import plots, widgets
+    from koderz.analysis.analyze import Analysis, analyze
     from koderz.analysis.demo import demo_data
     from koderz.analysis.estimators import pass_at_k
     from koderz.analysis.headlines import headline
     from koderz.analysis.metrics import (
-        analyze,
         cost_breakdown,
         cost_curve,
         experiments,
@@ -133,7 +133,6 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         reprice,
         summarize,
     )
-    from koderz.analysis.output import Analysis
     from koderz.analysis.reports import render_report
     from koderz.analysis.savings import bootstrap_ci, savings
     from koderz.analysis.story import experiment_story, export_experiment, runs_table

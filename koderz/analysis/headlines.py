@@ -1,10 +1,12 @@
 """The sentences that say a comparison at a glance: one per strategy, in the literature's form
 ("A is 4.1 times cheaper than B (95% CI 3.2-5.3) at 96% of B's pass rate ..."), and never more
 than the data supports: a strategy that solved nothing has no savings, a difference in pass
-rate comes with its test, and a baseline that solved fewer problems is said to.
+rate comes with its test, and a baseline that solved fewer problems is said to; and the
+sentence that says what feedback leaks (:func:`gap_sentence`).
 
 They read the rows of :func:`koderz.analyze`'s summary (the summary joined with
-:func:`~koderz.analysis.savings.savings`).
+:func:`~koderz.analysis.savings.savings`) and of
+:func:`~koderz.analysis.leakage.feedback_gaps`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from koderz.analysis.compare import PAIRED_T
 
-__all__ = ["headline", "stop_clause", "strategy_sentence", "summary_headlines"]
+__all__ = ["gap_sentence", "headline", "stop_clause", "strategy_sentence", "summary_headlines"]
 
 SIGNIFICANCE = 0.05
 """The level below which a difference in pass rate is called significant."""
@@ -151,6 +153,35 @@ def stop_clause(row: Mapping[str, Any]) -> str:
     if blind_text:
         text += f" ({blind_text})"
     return text + "."
+
+
+def gap_sentence(row: dict[str, Any]) -> str:
+    """A feedback gap (a row of :func:`~koderz.analysis.leakage.feedback_gaps`) in words, and
+    what its interval lets one say of it.
+
+    Examples:
+        >>> text = gap_sentence({"strategy": "s@full", "feedback_level": "full",
+        ...     "public_strategy": "s", "problems": 40, "pass_rate": 0.6,
+        ...     "public_pass_rate": 0.45, "gap": 0.15, "gap_ci95": (0.05, 0.25)})
+        >>> text[:60]
+        's@full (feedback full) passes 60% against 45% for s (feedbac'
+        >>> text[text.index("40 problems"):]
+        '40 problems: +15.0 points (95% CI 5.0 to 25.0), what seeing the hidden tests is worth.'
+    """
+    lo, hi = row["gap_ci95"]
+    if lo > 0:
+        verdict = "what seeing the hidden tests is worth"
+    elif hi < 0:
+        verdict = "the hidden tests' feedback did worse than the public tests'"
+    else:
+        verdict = "no measurable leakage: the interval includes 0"
+    return (
+        f"{row['strategy']} (feedback {row['feedback_level']}) passes "
+        f"{row['pass_rate']:.0%} against {row['public_pass_rate']:.0%} for "
+        f"{row['public_strategy']} (feedback public) on the same {row['problems']} problems: "
+        f"{100 * row['gap']:+.1f} points (95% CI {100 * lo:.1f} to {100 * hi:.1f}), "
+        f"{verdict}."
+    )
 
 
 # --------------------------------------------------------------------------- clauses

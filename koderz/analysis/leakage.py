@@ -5,7 +5,8 @@ With feedback ``public`` the worker sees only the problem's public tests; with `
 so part of its pass rate may be learnt from the grader. Two strategies of one *setup* (the
 same kind, models and switches, told apart only by their feedback level) run on the same
 problems measure it: the gap is the other level's pass rate minus public's, on the problems
-both finished, with a paired 95% bootstrap interval.
+both finished, with a paired 95% bootstrap interval. The sentence that says it is
+:func:`~koderz.analysis.headlines.gap_sentence`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from koderz.analysis.savings import N_BOOT, finished, savings
 
-__all__ = ["GAP_COLUMNS", "SETUP_COLUMNS", "feedback_gaps", "gap_sentence"]
+__all__ = ["GAP_COLUMNS", "SETUP_COLUMNS", "feedback_gaps"]
 
 SETUP_COLUMNS = (
     "kind",
@@ -78,31 +79,3 @@ def feedback_gaps(exps: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) ->
                 )
     out = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
     return out.sort_values(["strategy", "public_strategy"], ignore_index=True)
-
-
-def gap_sentence(row: dict[str, Any]) -> str:
-    """The gap in words, and what its interval lets one say of it.
-
-    Examples:
-        >>> text = gap_sentence({"strategy": "s@full", "feedback_level": "full",
-        ...     "public_strategy": "s", "problems": 40, "pass_rate": 0.6,
-        ...     "public_pass_rate": 0.45, "gap": 0.15, "gap_ci95": (0.05, 0.25)})
-        >>> text[:60]
-        's@full (feedback full) passes 60% against 45% for s (feedbac'
-        >>> text[text.index("40 problems"):]
-        '40 problems: +15.0 points (95% CI 5.0 to 25.0), what seeing the hidden tests is worth.'
-    """
-    lo, hi = row["gap_ci95"]
-    if lo > 0:
-        verdict = "what seeing the hidden tests is worth"
-    elif hi < 0:
-        verdict = "the hidden tests' feedback did worse than the public tests'"
-    else:
-        verdict = "no measurable leakage: the interval includes 0"
-    return (
-        f"{row['strategy']} (feedback {row['feedback_level']}) passes "
-        f"{row['pass_rate']:.0%} against {row['public_pass_rate']:.0%} for "
-        f"{row['public_strategy']} (feedback public) on the same {row['problems']} problems: "
-        f"{100 * row['gap']:+.1f} points (95% CI {100 * lo:.1f} to {100 * hi:.1f}), "
-        f"{verdict}."
-    )

@@ -11,21 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.choice import heldout_front, router_ceiling
-from koderz.analysis.compare import AUTO, choose_baseline
 from koderz.analysis.estimators import pass_at_k
-from koderz.analysis.leakage import SETUP_COLUMNS, feedback_gaps
-from koderz.analysis.output import Analysis
-from koderz.analysis.savings import (
-    N_BOOT,
-    bootstrap_ci,
-    check_baseline,
-    finished,
-    nan_ratio,
-    per_problem,
-    savings,
-)
-from koderz.analysis.testers import wrong_tests
+from koderz.analysis.leakage import SETUP_COLUMNS
+from koderz.analysis.savings import N_BOOT, bootstrap_ci, finished, nan_ratio, per_problem
 from koderz.errors import ConfigError
 from koderz.models.prices import Price, list_price, price_call
 from koderz.models.registry import TIERS, resolve_model
@@ -34,15 +22,13 @@ from koderz.store import CALL_ROLES, CODE_ROLES, FINAL_STATUSES
 
 __all__ = [
     "ANALYSIS_COLUMNS",
-    "CALL_ROLES",
-    "Analysis",
-    "analyze",
+    "complete_steps",
     "cost_breakdown",
     "cost_curve",
     "experiments",
     "pass_at_iteration",
-    "pass_at_k",
     "reprice",
+    "require_price",
     "summarize",
 ]
 
@@ -113,7 +99,7 @@ def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
         >>> reprice(rows, "claude-opus-4-8").round(6).tolist()  # 1000*$5/M + 200*$25/M
         [0.01, 0.0]
     """
-    price = _list_price(model)
+    price = require_price(model)
     tokens = {
         c: steps[c].to_numpy(dtype=float, na_value=0.0)
         for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -132,8 +118,13 @@ def reprice(steps: pd.DataFrame, model: str) -> pd.Series:
     return pd.Series(usd, index=steps.index, name="estimate_usd")
 
 
-def _list_price(model: str) -> Price:
-    """The list price of ``model``, or the ConfigError that says how to give one."""
+def require_price(model: str) -> Price:
+    """The list price of ``model``.
+
+    Raises:
+        UnknownModelError: ``model`` is not known.
+        ConfigError: It has no price; the message says how to give one.
+    """
     price = list_price(model)  # an unknown model raises here
     if price is None:
         price_call(model, Usage())  # raises the ConfigError that says how to give a price
@@ -200,7 +191,7 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         >>> experiments(steps)[["solved", "attempts", "solved_at", "calls_local"]].values
         array([[True, 2, 2, 2]], dtype=object)
     """
-    steps = _complete(steps)
+    steps = complete_steps(steps)
     codes, n = _experiment_codes(steps)
     first = np.full(n, len(steps), dtype=np.int64)
     np.minimum.at(first, codes, np.arange(len(steps), dtype=np.int64))
@@ -345,8 +336,9 @@ def _first_time(started: pd.Series, codes: _IntArray, n: int) -> Any:
     return pd.DatetimeIndex(first.view("datetime64[us]")).tz_localize("UTC")
 
 
-def _complete(steps: pd.DataFrame) -> pd.DataFrame:
-    """The columns this module reads, added as nulls where a hand-made frame lacks them."""
+def complete_steps(steps: pd.DataFrame) -> pd.DataFrame:
+    """``steps`` with the columns of :data:`ANALYSIS_COLUMNS` it lacks (a hand-made frame)
+    added as nulls."""
     missing = [c for c in ANALYSIS_COLUMNS if c not in steps.columns]
     if not missing:
         return steps
@@ -583,78 +575,3 @@ def cost_curve(exps: pd.DataFrame) -> pd.DataFrame:
     out["cumulative_cost_usd"] = g["cost_usd"].cumsum().to_numpy(dtype=float)
     out["solved"] = g["solved"].cumsum().to_numpy(dtype=float)
     return out
-
-
-# --------------------------------------------------------------------------- one call
-
-
-def analyze(
-    steps: pd.DataFrame,
-    *,
-    baseline: str | None = AUTO,
-    estimate_model: str | None = None,
-    ks: Sequence[int] = (1,),
-    n_boot: int = N_BOOT,
-    seed: int = 0,
-    heldout: float | None = None,
-    heldout_seed: int = 0,
-) -> Analysis:
-    """Everything at once: per-strategy summary with savings, costs by tier and role, curves,
-    the router ceiling, the testers' wrong tests and, when asked, a held-out choice.
-
-    Args:
-        steps: The steps table (:func:`koderz.load_steps`; of its columns, only
-            :data:`ANALYSIS_COLUMNS` are read).
-        baseline: The strategy to measure savings against (the measured baseline);
-            ``"auto"`` (the default): the strategy whose model calls are all frontier tier,
-            if there is one (:func:`~koderz.analysis.compare.choose_baseline`); ``None`` or
-            ``"none"``: no baseline. ``Analysis.baseline_reason`` says which and why.
-        estimate_model: The model to re-price every call's tokens at (the estimate).
-        ks: The k of each pass@k to report.
-        n_boot: Bootstrap resamples for the intervals.
-        seed: Seed of the bootstrap.
-        heldout: Hold out this share of the problems: choose the Pareto front on the rest and
-            report how its strategies did on them (``Analysis.heldout``).
-        heldout_seed: Seed of that split.
-
-    Raises:
-        ConfigError: ``baseline`` is not a strategy of the data, or ``estimate_model`` has no
-            price.
-
-    Examples:
-        >>> from koderz.analysis.demo import demo_data
-        >>> from koderz.store import load_steps
-        >>> steps = load_steps(demo_data(problems=3), columns=ANALYSIS_COLUMNS)
-        >>> a = analyze(steps, baseline="frontier-only")
-        >>> a.summary[["strategy", "problems", "solved"]].values.tolist()
-        [['frontier-only', 3, 3], ['local+frontier', 3, 1], ['small+frontier', 3, 1]]
-    """
-    # A wrong name or a missing price fails before any work (seconds on a big folder).
-    steps = _complete(steps)
-    if baseline is not None and baseline.lower() not in ("none", AUTO):
-        check_baseline(baseline, steps["strategy"].dropna().unique())
-    if estimate_model is not None:
-        _list_price(estimate_model)
-    exps = experiments(steps, estimate_model=estimate_model)
-    baseline, reason = choose_baseline(baseline, exps)
-    summary = summarize(exps, ks=ks, n_boot=n_boot, seed=seed)
-    if len(summary):
-        sav = savings(exps, baseline=baseline, n_boot=n_boot, seed=seed)
-        dup = [c for c in sav.columns if c in summary.columns and c != "strategy"]
-        summary = summary.merge(sav.drop(columns=dup), on="strategy", how="left")
-        if "problems_compared" in summary.columns:
-            summary["problems_compared"] = summary["problems_compared"].astype("Int64")
-    return Analysis(
-        experiments=exps,
-        summary=summary,
-        by_tier=cost_breakdown(exps, by="tier"),
-        by_role=cost_breakdown(exps, by="role"),
-        pass_at_iteration=pass_at_iteration(exps),
-        baseline=baseline,
-        estimate_model=estimate_model,
-        baseline_reason=reason if len(summary) else "",
-        feedback_gaps=feedback_gaps(exps, n_boot=n_boot, seed=seed),
-        router_ceiling=router_ceiling(exps),
-        heldout=None if heldout is None else heldout_front(exps, heldout, seed=heldout_seed),
-        testers=wrong_tests(steps),
-    )

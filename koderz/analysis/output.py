@@ -1,83 +1,75 @@
-"""What :func:`koderz.analyze` returns, and how it shows itself: :class:`Analysis` as text
-for a person (``koderz analyze``) and as plain JSON-ready data for a program (``--json``).
+"""How an analysis shows itself: as text for a person (``koderz analyze``), as plain
+JSON-ready data for a program (``--json``), and with its strategies named for a figure's
+labels.
+
+:class:`koderz.Analysis` (:mod:`koderz.analysis.analyze`) shows itself with these functions,
+so they cannot import it: they read it by its shape, :class:`Shown`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from koderz.analysis.choice import HeldOut
-from koderz.analysis.headlines import headline, summary_headlines
-from koderz.analysis.leakage import gap_sentence
+from koderz.analysis.headlines import gap_sentence, headline, summary_headlines
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
-__all__ = ["Analysis", "analysis_dict", "analysis_text", "with_feedback"]
+__all__ = ["Shown", "analysis_dict", "analysis_headlines", "analysis_text", "with_feedback"]
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """Everything :func:`koderz.analyze` computes, as tables; :meth:`to_dict` is the JSON form."""
+class Shown(Protocol):
+    """What the text and the JSON read of an analysis. :class:`koderz.Analysis` is one; it
+    sits above this layer (it shows itself with these functions), so it is named here by its
+    shape."""
 
-    experiments: pd.DataFrame
-    """One row per experiment (:func:`koderz.experiments`)."""
-    summary: pd.DataFrame
-    """One row per strategy (:func:`koderz.summarize` joined with :func:`koderz.savings`)."""
-    by_tier: pd.DataFrame
-    """Cost and calls per strategy and tier (:func:`koderz.cost_breakdown`)."""
-    by_role: pd.DataFrame
-    """Cost and calls per strategy and role."""
-    pass_at_iteration: pd.DataFrame
-    """Pass rate within each number of attempts (:func:`koderz.pass_at_iteration`)."""
-    baseline: str | None
-    """The measured baseline strategy, if one was named."""
-    estimate_model: str | None
-    """The model the estimate re-prices at, if one was named."""
-    baseline_reason: str = ""
-    """Which strategy is the measured baseline and why (or why there is none), in words."""
-    feedback_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """What feedback leaks: pass-rate gaps between feedback levels of one setup
-    (:func:`~koderz.analysis.leakage.feedback_gaps`)."""
-    router_ceiling: dict[str, Any] = field(default_factory=dict)
-    """What a perfect per-problem router over the deployable strategies would reach
-    (:func:`~koderz.analysis.choice.router_ceiling`)."""
-    heldout: HeldOut | None = None
-    """The strategies on a validation part's Pareto front and how they did on the held-out
-    problems (:func:`~koderz.analysis.choice.heldout_front`), when asked for."""
-    testers: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """How often each strategy's tester wrote wrong tests
-    (:func:`~koderz.analysis.testers.wrong_tests`)."""
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per strategy, joined with its savings."""
 
-    def headlines(self) -> list[str]:
-        """The answer in sentences: the baseline and why, then one per strategy
-        (:func:`~koderz.analysis.headlines.summary_headlines`)."""
-        rows = [{str(k): v for k, v in r.items()} for r in self.summary.to_dict("records")]
-        gaps = [
-            gap_sentence({str(k): v for k, v in r.items()})
-            for r in self.feedback_gaps.to_dict("records")
-        ]
-        return summary_headlines(rows, self.baseline_reason) + gaps
+    @property
+    def baseline(self) -> str | None:
+        """The measured baseline strategy, if any."""
 
-    def labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` with each strategy named with its feedback level, for a figure's labels
-        (:func:`with_feedback`)."""
-        return with_feedback(frame, self.summary)
+    @property
+    def baseline_reason(self) -> str:
+        """Which strategy is the measured baseline and why, in words."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
-        (:func:`analysis_dict`)."""
-        return analysis_dict(self)
+    @property
+    def estimate_model(self) -> str | None:
+        """The model the estimate re-prices at, if any."""
 
-    def text(self) -> str:
-        """The summary as text: per strategy, outcomes, the three tiers with call counts,
-        and savings against the measured baseline and against the estimate
-        (:func:`analysis_text`)."""
-        return analysis_text(self)
+    @property
+    def feedback_gaps(self) -> pd.DataFrame:
+        """The pass-rate gaps between feedback levels of one setup."""
+
+    @property
+    def router_ceiling(self) -> dict[str, Any]:
+        """What a perfect per-problem router would reach."""
+
+    @property
+    def heldout(self) -> HeldOut | None:
+        """The held-out choice, when asked for."""
+
+    @property
+    def testers(self) -> pd.DataFrame:
+        """How often each strategy's tester wrote wrong tests."""
+
+
+def analysis_headlines(analysis: Shown) -> list[str]:
+    """The answer in sentences: the baseline and why, then one per strategy
+    (:func:`~koderz.analysis.headlines.summary_headlines`), then what feedback leaks
+    (:func:`~koderz.analysis.headlines.gap_sentence`)."""
+    rows = [{str(k): v for k, v in r.items()} for r in analysis.summary.to_dict("records")]
+    gaps = [
+        gap_sentence({str(k): v for k, v in r.items()})
+        for r in analysis.feedback_gaps.to_dict("records")
+    ]
+    return summary_headlines(rows, analysis.baseline_reason) + gaps
 
 
 def with_feedback(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
@@ -106,12 +98,12 @@ def with_feedback(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(strategy=frame["strategy"].map(lambda s: names.get(str(s), s)))
 
 
-def analysis_text(analysis: Analysis) -> str:
+def analysis_text(analysis: Shown) -> str:
     """The analysis as text (``koderz analyze``): per strategy, outcomes and pass@k, the three
     tiers with call counts, and savings against the measured baseline and against the estimate."""
     if analysis.summary.empty:
         return "No finished experiments in the data.\n"
-    out: list[str] = [*analysis.headlines(), ""]
+    out: list[str] = [*analysis_headlines(analysis), ""]
     for record in analysis.summary.to_dict("records"):
         r = {str(k): v for k, v in record.items()}
         lo, hi = r["pass_rate_ci95"]
@@ -176,7 +168,7 @@ def analysis_text(analysis: Analysis) -> str:
     return "\n".join(out)
 
 
-def _ceiling_lines(analysis: Analysis) -> list[str]:
+def _ceiling_lines(analysis: Shown) -> list[str]:
     """The router ceiling, the testers' wrong tests and the held-out choice, as text."""
     out = []
     c = analysis.router_ceiling
@@ -214,7 +206,7 @@ def _ceiling_lines(analysis: Analysis) -> list[str]:
     return [*out, ""] if out else []
 
 
-def analysis_dict(analysis: Analysis) -> dict[str, Any]:
+def analysis_dict(analysis: Shown) -> dict[str, Any]:
     """The analysis as plain JSON-ready data (``koderz analyze --json``): ``{"baseline",
     "baseline_reason", "headlines", "estimate_model", "estimate_note", "strategies": [...]}``,
     one item per strategy.
@@ -242,7 +234,7 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
     return {
         "baseline": analysis.baseline,
         "baseline_reason": analysis.baseline_reason or None,
-        "headlines": analysis.headlines(),
+        "headlines": analysis_headlines(analysis),
         "estimate_model": analysis.estimate_model,
         "estimate_note": "an estimate: each call's tokens re-priced at the estimate model"
         if analysis.estimate_model

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from koderz.analysis.leakage import feedback_gaps, gap_sentence
+from koderz.analysis.headlines import gap_sentence
+from koderz.analysis.leakage import feedback_gaps
 from koderz.analysis.metrics import experiments
 from tests.rows import end
 

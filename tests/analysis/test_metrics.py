@@ -27,16 +27,16 @@ import pandas as pd
 import pytest
 
 from koderz import ConfigError, UnknownModelError
-from koderz.analysis import metrics as analysis
+from koderz.analysis import analyze as analysis
+from koderz.analysis.analyze import analyze
+from koderz.analysis.estimators import pass_at_k
 from koderz.analysis.headlines import headline
 from koderz.analysis.metrics import (
     ANALYSIS_COLUMNS,
-    analyze,
     cost_breakdown,
     cost_curve,
     experiments,
     pass_at_iteration,
-    pass_at_k,
     reprice,
     summarize,
 )
