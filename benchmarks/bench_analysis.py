@@ -65,7 +65,7 @@ def write_steps(data_dir: Path, steps: int, *, text_bytes: int, seed: int = 0) -
 def measure(data_dir: str) -> dict[str, float]:
     """Load and analyse once; this process's figures."""
     from koderz import analyze
-    from koderz.analysis.metrics import ANALYSIS_COLUMNS
+    from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     t0 = time.perf_counter()

@@ -77,16 +77,16 @@ _EXPORTS: dict[str, str] = {
     # analysis, plots, reports
     "Analysis": "analysis.analyze",
     "analyze": "analysis.analyze",
-    "bootstrap_ci": "analysis.savings",
-    "cost_breakdown": "analysis.metrics",
-    "cost_curve": "analysis.metrics",
-    "experiments": "analysis.metrics",
+    "bootstrap_ci": "analysis.stats.savings",
+    "cost_breakdown": "analysis.stats.metrics",
+    "cost_curve": "analysis.stats.metrics",
+    "experiments": "analysis.stats.metrics",
     "headline": "analysis.headlines",
-    "pass_at_iteration": "analysis.metrics",
-    "pass_at_k": "analysis.estimators",
-    "reprice": "analysis.metrics",
-    "savings": "analysis.savings",
-    "summarize": "analysis.metrics",
+    "pass_at_iteration": "analysis.stats.metrics",
+    "pass_at_k": "analysis.stats.estimators",
+    "reprice": "analysis.stats.metrics",
+    "savings": "analysis.stats.savings",
+    "summarize": "analysis.stats.metrics",
     "demo_data": "analysis.demo",
     "render_report": "analysis.reports",
 }
@@ -123,9 +123,10 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.analysis import plots, widgets
     from koderz.analysis.analyze import Analysis, analyze
     from koderz.analysis.demo import demo_data
-    from koderz.analysis.estimators import pass_at_k
     from koderz.analysis.headlines import headline
-    from koderz.analysis.metrics import (
+    from koderz.analysis.reports import render_report
+    from koderz.analysis.stats.estimators import pass_at_k
+    from koderz.analysis.stats.metrics import (
         cost_breakdown,
         cost_curve,
         experiments,
@@ -133,8 +134,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         reprice,
         summarize,
     )
-    from koderz.analysis.reports import render_report
-    from koderz.analysis.savings import bootstrap_ci, savings
+    from koderz.analysis.stats.savings import bootstrap_ci, savings
     from koderz.analysis.story import experiment_story, export_experiment, runs_table
     from koderz.engine.benchmark import BenchmarkResult, default_strategies, run_benchmark
     from koderz.engine.calls import Budget

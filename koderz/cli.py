@@ -628,7 +628,7 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from koderz.analysis.analyze import analyze
-    from koderz.analysis.metrics import ANALYSIS_COLUMNS
+    from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)

@@ -1,8 +1,8 @@
 """Pure functions over the steps table, and what shows them: outcomes, costs, savings,
-pass@k and their intervals (:mod:`~koderz.analysis.metrics`, :mod:`~koderz.analysis.savings`),
-text and JSON (:mod:`~koderz.analysis.output`), figures (:mod:`~koderz.analysis.plots`),
-experiment stories (:mod:`~koderz.analysis.story`), reports (:mod:`~koderz.analysis.reports`),
-notebook widgets (:mod:`~koderz.analysis.widgets`) and demo data (:mod:`~koderz.analysis.demo`).
+pass@k and their intervals (:mod:`koderz.analysis.stats`), text and JSON
+(:mod:`~koderz.analysis.output`), figures (:mod:`~koderz.analysis.plots`), experiment stories
+(:mod:`~koderz.analysis.story`), reports (:mod:`~koderz.analysis.reports`), notebook widgets
+(:mod:`~koderz.analysis.widgets`) and demo data (:mod:`~koderz.analysis.demo`).
 
 This package reads the rows through :mod:`koderz.store` and imports nothing of the engine
 that writes them.
@@ -60,14 +60,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANALYSIS_COLUMNS", "CALL_ROLES"]
+# CALL_ROLES, once here too, is a fact of the row schema: koderz.store.CALL_ROLES.
+__all__ = ["ANALYSIS_COLUMNS"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that importing one light module of the package (as ``koderz evaluate`` does
-    # for pass@k) does not import pandas through the metrics.
+    # Lazy: every module of the package imports this file first, and the light ones (pass@k,
+    # which `koderz evaluate` imports) must not pull pandas in through the metrics.
     if name in __all__:
-        from koderz.analysis import metrics
+        from koderz.analysis.stats import metrics
 
         return getattr(metrics, name)
     raise AttributeError(f"module 'koderz.analysis' has no attribute {name!r}")

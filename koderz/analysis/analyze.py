@@ -1,5 +1,5 @@
 """The one call, :func:`analyze`, and the record it returns, :class:`Analysis`: the top of the
-analysis. It computes with the statistics (:mod:`koderz.analysis.metrics` and the modules
+analysis. It computes with the statistics (:mod:`koderz.analysis.stats.metrics` and the modules
 beside it) and shows itself with the text (:mod:`koderz.analysis.output`); nothing below
 imports it.
 """
@@ -12,10 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.choice import HeldOut, heldout_front, router_ceiling
-from koderz.analysis.compare import AUTO, choose_baseline
-from koderz.analysis.leakage import feedback_gaps
-from koderz.analysis.metrics import (
+from koderz.analysis.output import analysis_dict, analysis_headlines, analysis_text, with_feedback
+from koderz.analysis.stats.choice import HeldOut, heldout_front, router_ceiling
+from koderz.analysis.stats.compare import AUTO, choose_baseline
+from koderz.analysis.stats.leakage import feedback_gaps
+from koderz.analysis.stats.metrics import (
     complete_steps,
     cost_breakdown,
     experiments,
@@ -23,9 +24,8 @@ from koderz.analysis.metrics import (
     require_price,
     summarize,
 )
-from koderz.analysis.output import analysis_dict, analysis_headlines, analysis_text, with_feedback
-from koderz.analysis.savings import N_BOOT, check_baseline, savings
-from koderz.analysis.testers import wrong_tests
+from koderz.analysis.stats.savings import N_BOOT, check_baseline, savings
+from koderz.analysis.stats.testers import wrong_tests
 
 __all__ = ["Analysis", "analyze"]
 
@@ -52,16 +52,16 @@ class Analysis:
     """Which strategy is the measured baseline and why (or why there is none), in words."""
     feedback_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
     """What feedback leaks: pass-rate gaps between feedback levels of one setup
-    (:func:`~koderz.analysis.leakage.feedback_gaps`)."""
+    (:func:`~koderz.analysis.stats.leakage.feedback_gaps`)."""
     router_ceiling: dict[str, Any] = field(default_factory=dict)
     """What a perfect per-problem router over the deployable strategies would reach
-    (:func:`~koderz.analysis.choice.router_ceiling`)."""
+    (:func:`~koderz.analysis.stats.choice.router_ceiling`)."""
     heldout: HeldOut | None = None
     """The strategies on a validation part's Pareto front and how they did on the held-out
-    problems (:func:`~koderz.analysis.choice.heldout_front`), when asked for."""
+    problems (:func:`~koderz.analysis.stats.choice.heldout_front`), when asked for."""
     testers: pd.DataFrame = field(default_factory=pd.DataFrame)
     """How often each strategy's tester wrote wrong tests
-    (:func:`~koderz.analysis.testers.wrong_tests`)."""
+    (:func:`~koderz.analysis.stats.testers.wrong_tests`)."""
 
     def headlines(self) -> list[str]:
         """The answer in sentences: the baseline and why, then one per strategy, then what
@@ -101,10 +101,10 @@ def analyze(
 
     Args:
         steps: The steps table (:func:`koderz.load_steps`; of its columns, only
-            :data:`~koderz.analysis.metrics.ANALYSIS_COLUMNS` are read).
+            :data:`~koderz.analysis.stats.metrics.ANALYSIS_COLUMNS` are read).
         baseline: The strategy to measure savings against (the measured baseline);
             ``"auto"`` (the default): the strategy whose model calls are all frontier tier,
-            if there is one (:func:`~koderz.analysis.compare.choose_baseline`); ``None`` or
+            if there is one (:func:`~koderz.analysis.stats.compare.choose_baseline`); ``None`` or
             ``"none"``: no baseline. ``Analysis.baseline_reason`` says which and why.
         estimate_model: The model to re-price every call's tokens at (the estimate).
         ks: The k of each pass@k to report.
@@ -120,7 +120,7 @@ def analyze(
 
     Examples:
         >>> from koderz.analysis.demo import demo_data
-        >>> from koderz.analysis.metrics import ANALYSIS_COLUMNS
+        >>> from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS
         >>> from koderz.store import load_steps
         >>> steps = load_steps(demo_data(problems=3), columns=ANALYSIS_COLUMNS)
         >>> a = analyze(steps, baseline="frontier-only")

@@ -21,9 +21,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from koderz.analysis.compare import pareto_front
 from koderz.analysis.labels import place_labels
 from koderz.analysis.scales import CostScale, cost_scale, draw_cost_axis
+from koderz.analysis.stats.compare import pareto_front
 from koderz.analysis.style import (
     TIER_COLORS,
     TIER_LABELS,
@@ -296,7 +296,7 @@ def plot_solve_grid(grid: pd.DataFrame) -> Figure | NoFigure:
     and of those at most 60: the ones most strategies failed.
 
     Args:
-        grid: :func:`koderz.analysis.attempts.solve_grid` of the experiments.
+        grid: :func:`koderz.analysis.stats.attempts.solve_grid` of the experiments.
 
     Examples:
         >>> g = pd.DataFrame({"problem_id": ["p", "p"], "strategy": ["a", "b"], "n": 1,
@@ -360,7 +360,7 @@ def plot_tests_by_attempt(curve: pd.DataFrame) -> Figure | NoFigure:
     so a run that solves nothing still shows whether its worker improves.
 
     Args:
-        curve: :func:`koderz.analysis.attempts.tests_by_attempt` of the steps.
+        curve: :func:`koderz.analysis.stats.attempts.tests_by_attempt` of the steps.
 
     Examples:
         >>> c = pd.DataFrame({"strategy": "a", "iteration": [1, 2],

@@ -5,8 +5,8 @@ rate comes with its test, and a baseline that solved fewer problems is said to; 
 sentence that says what feedback leaks (:func:`gap_sentence`).
 
 They read the rows of :func:`koderz.analyze`'s summary (the summary joined with
-:func:`~koderz.analysis.savings.savings`) and of
-:func:`~koderz.analysis.leakage.feedback_gaps`.
+:func:`~koderz.analysis.stats.savings.savings`) and of
+:func:`~koderz.analysis.stats.leakage.feedback_gaps`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from koderz.analysis.compare import PAIRED_T
+from koderz.analysis.stats.compare import PAIRED_T
 
 __all__ = ["gap_sentence", "headline", "stop_clause", "strategy_sentence", "summary_headlines"]
 
@@ -25,7 +25,7 @@ SIGNIFICANCE = 0.05
 
 def headline(row: Mapping[str, Any]) -> str:
     """The comparison with the measured baseline in one sentence, from a row of the summary
-    (or of :func:`~koderz.analysis.savings.savings`); ``""`` for a row with no baseline.
+    (or of :func:`~koderz.analysis.stats.savings.savings`); ``""`` for a row with no baseline.
 
     Examples:
         >>> print(headline({"strategy": "cheap", "baseline": "opus", "problems_compared": 164,
@@ -156,7 +156,7 @@ def stop_clause(row: Mapping[str, Any]) -> str:
 
 
 def gap_sentence(row: dict[str, Any]) -> str:
-    """A feedback gap (a row of :func:`~koderz.analysis.leakage.feedback_gaps`) in words, and
+    """A feedback gap (a row of :func:`~koderz.analysis.stats.leakage.feedback_gaps`) in words, and
     what its interval lets one say of it.
 
     Examples:

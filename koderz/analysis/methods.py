@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.metrics import ANALYSIS_COLUMNS, experiments
-from koderz.analysis.savings import N_BOOT
+from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS, experiments
+from koderz.analysis.stats.savings import N_BOOT
 from koderz.models.prices import list_price
 from koderz.store import COLUMNS
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.choice import HeldOut
 from koderz.analysis.headlines import gap_sentence, headline, summary_headlines
+from koderz.analysis.stats.choice import HeldOut
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
@@ -74,7 +74,7 @@ def analysis_headlines(analysis: Shown) -> list[str]:
 
 def with_feedback(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with each strategy named with its feedback level, as ``summary`` (the
-    :func:`~koderz.analysis.metrics.summarize` table) gives it, for a figure's labels: a pass
+    :func:`~koderz.analysis.stats.metrics.summarize` table) gives it, for a figure's labels: a pass
     rate means little without what the worker was shown. A strategy with the oracle stop is
     labelled an upper bound.
 

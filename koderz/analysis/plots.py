@@ -1,4 +1,4 @@
-"""The figures and tables the notebooks show, drawn from :mod:`koderz.analysis.metrics`.
+"""The figures and tables the notebooks show, drawn from :mod:`koderz.analysis.stats.metrics`.
 
 Every figure function returns a matplotlib ``Figure`` (so a notebook shows it and a script can
 ``fig.savefig("x.pdf")``), labels its axes with units, starts money and count axes at zero,

@@ -197,7 +197,7 @@ def render_report(
             whose calls are all frontier tier, if any; ``None`` or ``"none"``: none.
         estimate_model: The model the frontier-only estimate re-prices at.
         heldout: Hold out this share of the problems and show how the Pareto front chosen on
-            the rest does on them (:func:`koderz.analysis.choice.heldout_front`).
+            the rest does on them (:func:`koderz.analysis.stats.choice.heldout_front`).
         heldout_seed: The seed of that split.
         notebooks: Which notebooks of ``notebook_dir`` (by name: ``tier_comparison``,
             ``explore``).

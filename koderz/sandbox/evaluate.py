@@ -31,7 +31,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from koderz.analysis.estimators import pass_at_k
+from koderz.analysis.stats.estimators import pass_at_k
 from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import load_problems, read_jsonl
 from koderz.records import ExecResult, Problem

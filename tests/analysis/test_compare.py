@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from koderz.analysis.compare import (
+from koderz.analysis.headlines import headline, strategy_sentence
+from koderz.analysis.stats.compare import (
     PAIRED_T,
     SCORE,
     choose_baseline,
@@ -17,7 +18,6 @@ from koderz.analysis.compare import (
     tango_interval,
     tango_score,
 )
-from koderz.analysis.headlines import headline, strategy_sentence
 
 
 @pytest.mark.parametrize(

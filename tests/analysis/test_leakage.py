@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from koderz.analysis.headlines import gap_sentence
-from koderz.analysis.leakage import feedback_gaps
-from koderz.analysis.metrics import experiments
+from koderz.analysis.stats.leakage import feedback_gaps
+from koderz.analysis.stats.metrics import experiments
 from tests.rows import end
 
 
@@ -37,7 +37,7 @@ def test_the_gap_is_on_the_problems_both_ran_with_a_paired_interval():
     assert row["gap"] == pytest.approx(0.5)
     # Per problem the differences are 0, 1, 1, 0: two problems only full solved, none only
     # public, of 4. McNemar's statistic is 2 / sqrt(2), p = 0.157, so Tango's interval
-    # (worked with koderz.analysis.compare, checked against a profile likelihood there)
+    # (worked with koderz.analysis.stats.compare, checked against a profile likelihood there)
     # reaches below 0.
     lo, hi = row["gap_ci95"]
     assert lo == pytest.approx(-0.2348, abs=1e-4) and hi == pytest.approx(0.8500, abs=1e-4)

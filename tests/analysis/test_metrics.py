@@ -29,9 +29,9 @@ import pytest
 from koderz import ConfigError, UnknownModelError
 from koderz.analysis import analyze as analysis
 from koderz.analysis.analyze import analyze
-from koderz.analysis.estimators import pass_at_k
 from koderz.analysis.headlines import headline
-from koderz.analysis.metrics import (
+from koderz.analysis.stats.estimators import pass_at_k
+from koderz.analysis.stats.metrics import (
     ANALYSIS_COLUMNS,
     cost_breakdown,
     cost_curve,
@@ -40,7 +40,7 @@ from koderz.analysis.metrics import (
     reprice,
     summarize,
 )
-from koderz.analysis.savings import bootstrap_ci, savings
+from koderz.analysis.stats.savings import bootstrap_ci, savings
 from koderz.models import prices
 from koderz.models.registry import register_model
 from koderz.records import Usage

@@ -13,10 +13,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from koderz import analyze, cost_curve, demo_data
-from koderz.analysis import attempts, plots, widgets
+from koderz.analysis import plots, widgets
 from koderz.analysis.analyze import Analysis
-from koderz.analysis.attempts import solve_grid
-from koderz.analysis.compare import pareto_front
+from koderz.analysis.stats import attempts
+from koderz.analysis.stats.attempts import solve_grid
+from koderz.analysis.stats.compare import pareto_front
 from koderz.analysis.story import experiment_story
 from koderz.store import load_steps, spent_usd
 from tests.rows import experiment_rows, write_steps

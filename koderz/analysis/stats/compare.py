@@ -4,7 +4,7 @@ Pareto front of the cost/quality plane; and which strategy is the measured basel
 is named.
 
 Pure functions of plain numbers (the statistics and the front need no pandas, nor scipy);
-the baseline choice reads the :func:`~koderz.analysis.metrics.experiments` table.
+the baseline choice reads the :func:`~koderz.analysis.stats.metrics.experiments` table.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def pareto_front(costs: Sequence[float], rates: Sequence[float]) -> list[bool]:
 
 def frontier_only_strategies(exps: Any) -> list[str]:
     """The strategies whose every model call was frontier tier (sorted), from the
-    :func:`~koderz.analysis.metrics.experiments` table of finished experiments."""
+    :func:`~koderz.analysis.stats.metrics.experiments` table of finished experiments."""
     done = exps[exps["finished"]]
     sums = done.groupby("strategy", sort=True)[["calls", "calls_frontier"]].sum()
     only = sums[(sums["calls"] > 0) & (sums["calls_frontier"] == sums["calls"])]

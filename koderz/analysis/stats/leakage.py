@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.savings import N_BOOT, finished, savings
+from koderz.analysis.stats.savings import N_BOOT, finished, savings
 
 __all__ = ["GAP_COLUMNS", "SETUP_COLUMNS", "feedback_gaps"]
 
@@ -50,9 +50,9 @@ GAP_COLUMNS = (
 def feedback_gaps(exps: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
     """Per strategy with a non-public feedback level whose setup also ran with ``public``:
     both pass rates on the problems both finished, the gap and its paired interval, as
-    :func:`~koderz.analysis.savings.savings` computes them for any pair of strategies.
+    :func:`~koderz.analysis.stats.savings.savings` computes them for any pair of strategies.
 
-    ``exps`` is the :func:`~koderz.analysis.metrics.experiments` table (its ``setup`` column).
+    ``exps`` is the :func:`~koderz.analysis.stats.metrics.experiments` table (its ``setup`` column).
     """
     done = finished(exps) if "setup" in exps.columns else exps.iloc[:0]
     rows: list[dict[str, Any]] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.savings import finished, per_problem
+from koderz.analysis.stats.savings import finished, per_problem
 from koderz.store import CODE_ROLES, finished_ends
 
 __all__ = ["solve_grid", "tests_by_attempt"]

@@ -11,7 +11,7 @@ on the others.
   part. A choice made on the same problems it is reported on is optimistic; the test part
   shows by how much.
 
-Both read the :func:`~koderz.analysis.metrics.experiments` table; strategies with the oracle
+Both read the :func:`~koderz.analysis.stats.metrics.experiments` table; strategies with the oracle
 stop are left out (the grader picked their answers: nothing a router could deploy).
 """
 
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.compare import pareto_front
-from koderz.analysis.savings import finished, per_problem
+from koderz.analysis.stats.compare import pareto_front
+from koderz.analysis.stats.savings import finished, per_problem
 from koderz.errors import ConfigError
 
 __all__ = ["HELDOUT_COLUMNS", "HeldOut", "deployable", "heldout_front", "router_ceiling"]

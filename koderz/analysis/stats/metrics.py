@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.estimators import pass_at_k
-from koderz.analysis.leakage import SETUP_COLUMNS
-from koderz.analysis.savings import N_BOOT, bootstrap_ci, finished, nan_ratio, per_problem
+from koderz.analysis.stats.estimators import pass_at_k
+from koderz.analysis.stats.leakage import SETUP_COLUMNS
+from koderz.analysis.stats.savings import N_BOOT, bootstrap_ci, finished, nan_ratio, per_problem
 from koderz.errors import ConfigError
 from koderz.models.prices import Price, list_price, price_call
 from koderz.models.registry import TIERS, resolve_model

@@ -5,7 +5,7 @@ difference with its exact test (the sentences that say it are in
 
 Which experiments count, how a problem's cost and pass share are averaged over its runs and
 what is compared with what are defined in the docstring of :mod:`koderz.analysis`; the tables
-here take its :func:`~koderz.analysis.metrics.experiments` table.
+here take its :func:`~koderz.analysis.stats.metrics.experiments` table.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.compare import paired_difference
+from koderz.analysis.stats.compare import paired_difference
 from koderz.errors import ConfigError
 
 __all__ = [
@@ -243,7 +243,7 @@ def savings(
     baseline_pass_rate, solved_compared, baseline_solved_compared, pass_rate_pct_of_baseline,
     pass_rate_pct_of_baseline_ci95, pass_rate_diff`` (percentage points, strategy minus
     baseline) ``, pass_rate_diff_ci95, pass_rate_diff_p, pass_rate_diff_method`` (an interval
-    and a test that agree: :func:`~koderz.analysis.compare.paired_difference`) and
+    and a test that agree: :func:`~koderz.analysis.stats.compare.paired_difference`) and
     ``problems_better, problems_worse`` (where one pass share beats the other)) only the
     problems both finished are compared; the baseline's own row has none of these.
     Against the estimate (``frontier_only_estimate_usd`` and ``estimate_*`` columns, when the
