@@ -71,9 +71,9 @@ _EXPORTS: dict[str, str] = {
     "StepWriter": "store",
     "data_folder": "store",
     "load_steps": "store",
-    "experiment_story": "analysis.story",
-    "export_experiment": "analysis.story",
-    "runs_table": "analysis.story",
+    "experiment_story": "analysis.text.story",
+    "export_experiment": "analysis.text.story",
+    "runs_table": "analysis.text.story",
     # analysis, plots, reports
     "Analysis": "analysis.analyze",
     "analyze": "analysis.analyze",
@@ -81,7 +81,7 @@ _EXPORTS: dict[str, str] = {
     "cost_breakdown": "analysis.stats.metrics",
     "cost_curve": "analysis.stats.metrics",
     "experiments": "analysis.stats.metrics",
-    "headline": "analysis.headlines",
+    "headline": "analysis.text.headlines",
     "pass_at_iteration": "analysis.stats.metrics",
     "pass_at_k": "analysis.stats.estimators",
     "reprice": "analysis.stats.metrics",
@@ -123,7 +123,6 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from koderz.analysis import plots, widgets
     from koderz.analysis.analyze import Analysis, analyze
     from koderz.analysis.demo import demo_data
-    from koderz.analysis.headlines import headline
     from koderz.analysis.reports import render_report
     from koderz.analysis.stats.estimators import pass_at_k
     from koderz.analysis.stats.metrics import (
@@ -135,7 +134,8 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         summarize,
     )
     from koderz.analysis.stats.savings import bootstrap_ci, savings
-    from koderz.analysis.story import experiment_story, export_experiment, runs_table
+    from koderz.analysis.text.headlines import headline
+    from koderz.analysis.text.story import experiment_story, export_experiment, runs_table
     from koderz.engine.benchmark import BenchmarkResult, default_strategies, run_benchmark
     from koderz.engine.calls import Budget
     from koderz.engine.experiment import ExperimentResult, run_experiment

@@ -534,7 +534,7 @@ def _add_runs(sub: Any) -> argparse.ArgumentParser:
 def _cmd_runs(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from koderz.analysis.story import runs_table
+    from koderz.analysis.text.story import runs_table
     from koderz.store import data_folder, load_steps
 
     data = data_folder(args.data_dir)
@@ -565,7 +565,7 @@ def _add_show(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from koderz.analysis.story import experiment_story, export_experiment
+    from koderz.analysis.text.story import experiment_story, export_experiment
     from koderz.store import load_steps
 
     run_id = args.experiment_id.split("/", 1)[0]
@@ -646,7 +646,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     elif fmt == "text":
         sys.stdout.write(result.text())
     else:
-        from koderz.analysis.tables import format_table
+        from koderz.analysis.text.tables import format_table
 
         sys.stdout.write(format_table(result.summary, fmt))
     return 0

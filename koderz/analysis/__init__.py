@@ -1,7 +1,7 @@
 """Pure functions over the steps table, and what shows them: outcomes, costs, savings,
 pass@k and their intervals (:mod:`koderz.analysis.stats`), text and JSON
-(:mod:`~koderz.analysis.output`), figures (:mod:`~koderz.analysis.plots`), experiment stories
-(:mod:`~koderz.analysis.story`), reports (:mod:`~koderz.analysis.reports`), notebook widgets
+(:mod:`~koderz.analysis.text.output`), figures (:mod:`~koderz.analysis.plots`), experiment stories
+(:mod:`~koderz.analysis.text.story`), reports (:mod:`~koderz.analysis.reports`), notebook widgets
 (:mod:`~koderz.analysis.widgets`) and demo data (:mod:`~koderz.analysis.demo`).
 
 This package reads the rows through :mod:`koderz.store` and imports nothing of the engine

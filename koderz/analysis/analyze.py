@@ -1,6 +1,6 @@
 """The one call, :func:`analyze`, and the record it returns, :class:`Analysis`: the top of the
 analysis. It computes with the statistics (:mod:`koderz.analysis.stats.metrics` and the modules
-beside it) and shows itself with the text (:mod:`koderz.analysis.output`); nothing below
+beside it) and shows itself with the text (:mod:`koderz.analysis.text.output`); nothing below
 imports it.
 """
 
@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.output import analysis_dict, analysis_headlines, analysis_text, with_feedback
 from koderz.analysis.stats.choice import HeldOut, heldout_front, router_ceiling
 from koderz.analysis.stats.compare import AUTO, choose_baseline
 from koderz.analysis.stats.leakage import feedback_gaps
@@ -26,6 +25,12 @@ from koderz.analysis.stats.metrics import (
 )
 from koderz.analysis.stats.savings import N_BOOT, check_baseline, savings
 from koderz.analysis.stats.testers import wrong_tests
+from koderz.analysis.text.output import (
+    analysis_dict,
+    analysis_headlines,
+    analysis_text,
+    with_feedback,
+)
 
 __all__ = ["Analysis", "analyze"]
 
@@ -65,23 +70,23 @@ class Analysis:
 
     def headlines(self) -> list[str]:
         """The answer in sentences: the baseline and why, then one per strategy, then what
-        feedback leaks (:func:`~koderz.analysis.output.analysis_headlines`)."""
+        feedback leaks (:func:`~koderz.analysis.text.output.analysis_headlines`)."""
         return analysis_headlines(self)
 
     def labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with each strategy named with its feedback level, for a figure's labels
-        (:func:`~koderz.analysis.output.with_feedback`)."""
+        (:func:`~koderz.analysis.text.output.with_feedback`)."""
         return with_feedback(frame, self.summary)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: ``{"baseline", "estimate_model", "strategies": [...]}``
-        (:func:`~koderz.analysis.output.analysis_dict`)."""
+        (:func:`~koderz.analysis.text.output.analysis_dict`)."""
         return analysis_dict(self)
 
     def text(self) -> str:
         """The summary as text: per strategy, outcomes, the three tiers with call counts,
         and savings against the measured baseline and against the estimate
-        (:func:`~koderz.analysis.output.analysis_text`)."""
+        (:func:`~koderz.analysis.text.output.analysis_text`)."""
         return analysis_text(self)
 
 

@@ -139,7 +139,7 @@ def plot_cost_quality(
         summary: ``Analysis.summary`` (``strategy, pass_rate, pass_rate_ci95,
             cost_per_problem, cost_per_problem_ci95``).
         models: Per strategy, the models it used, for its label (e.g. from
-            :func:`koderz.analysis.methods.strategy_models`).
+            :func:`koderz.analysis.text.methods.strategy_models`).
         router: ``Analysis.router_ceiling`` (``pass_rate``, ``cost_usd``), or None.
 
     Examples:

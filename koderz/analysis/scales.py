@@ -5,7 +5,7 @@ Costs per problem run from fractions of a cent to dollars, hence the log scale. 
 place on one, so a free strategy gets a "$0" position left of the rest, set apart by a break
 mark on the axis; without one, no room is kept for it. The labelled ticks come from the 1-2-5
 series (finer for a narrow range, whole decades for a wide one), all in the one money format
-of :func:`koderz.analysis.style.usd`; once drawn, ticks whose labels would touch are thinned
+of :func:`koderz.analysis.text.formats.usd`; once drawn, ticks whose labels would touch are thinned
 out, so the labels never overlap whatever the range, the font or the size.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
 from koderz.analysis.labels import box_overlaps, renderer, text_boxes
-from koderz.analysis.style import usd
+from koderz.analysis.text.formats import usd
 
 __all__ = ["CostScale", "cost_scale", "draw_cost_axis"]
 

@@ -1,11 +1,11 @@
 """What every figure shares: the house style, one colour per tier and per strategy, one money
-format (:func:`usd`) on every axis, money axes that start at zero, and :class:`NoFigure`, the
-sentence that stands where a figure would have nothing to draw."""
+format on every axis (:data:`USD`, the text's :func:`~koderz.analysis.text.formats.usd`),
+money axes that start at zero, and :class:`NoFigure`, the sentence that stands where a figure
+would have nothing to draw."""
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+
+from koderz.analysis.text.formats import usd
 
 __all__ = [
     "STYLE",
@@ -26,7 +28,6 @@ __all__ = [
     "new_figure",
     "strategy_colors",
     "styled",
-    "usd",
 ]
 
 TIER_COLORS = {"local": "#009E73", "small_frontier": "#E69F00", "frontier": "#0072B2"}
@@ -49,34 +50,8 @@ STYLE: dict[str, Any] = {
 }
 
 
-def usd(value: float) -> str:
-    """A dollar amount in the one money format of every axis and figure label: ``$0``; cents
-    from a cent up (more digits only where the value has them, up to three significant);
-    below a cent, the digits it takes (up to three significant); whole dollars from $100.
-
-    Examples:
-        >>> [usd(v) for v in (0, 0.002, 0.0025, 0.01, 0.015, 0.05, 0.1, 0.01234)]
-        ['$0', '$0.002', '$0.0025', '$0.01', '$0.015', '$0.05', '$0.10', '$0.0123']
-        >>> usd(1.5), usd(1234)
-        ('$1.50', '$1,234')
-        >>> usd(0.30000000000000004), usd(-0.05)
-        ('$0.30', '-$0.05')
-    """
-    sign, v = ("-" if value < 0 else ""), abs(float(value))
-    if v == 0 or not math.isfinite(v):
-        return "$0" if v == 0 else f"{sign}${v}"
-    if v >= 100:
-        return f"{sign}${v:,.0f}"
-    magnitude = math.floor(math.log10(v))
-    digits = max(2, -magnitude)  # two decimals, or down to the first significant digit
-    most = max(digits, 2 - magnitude)  # three significant digits
-    while digits < most and abs(round(v, digits) - v) > 1e-9 * v:
-        digits += 1
-    return f"{sign}${v:,.{digits}f}"
-
-
 USD = FuncFormatter(lambda v, _: usd(v))
-"""Tick labels in :func:`usd`'s format."""
+"""Tick labels in :func:`~koderz.analysis.text.formats.usd`'s format."""
 
 
 def strategy_colors(strategies: Sequence[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from koderz.analysis.plots import story_html
+from koderz.analysis.text.pages import story_html
 
 __all__ = ["explorer"]
 

@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import pytest
 
-from koderz.analysis.headlines import headline, strategy_sentence
 from koderz.analysis.stats.compare import (
     PAIRED_T,
     SCORE,
@@ -18,6 +17,7 @@ from koderz.analysis.stats.compare import (
     tango_interval,
     tango_score,
 )
+from koderz.analysis.text.headlines import headline, strategy_sentence
 
 
 @pytest.mark.parametrize(

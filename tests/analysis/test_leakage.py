@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from koderz.analysis.headlines import gap_sentence
 from koderz.analysis.stats.leakage import feedback_gaps
 from koderz.analysis.stats.metrics import experiments
+from koderz.analysis.text.headlines import gap_sentence
 from tests.rows import end
 
 

@@ -29,7 +29,6 @@ import pytest
 from koderz import ConfigError, UnknownModelError
 from koderz.analysis import analyze as analysis
 from koderz.analysis.analyze import analyze
-from koderz.analysis.headlines import headline
 from koderz.analysis.stats.estimators import pass_at_k
 from koderz.analysis.stats.metrics import (
     ANALYSIS_COLUMNS,
@@ -41,6 +40,7 @@ from koderz.analysis.stats.metrics import (
     summarize,
 )
 from koderz.analysis.stats.savings import bootstrap_ci, savings
+from koderz.analysis.text.headlines import headline
 from koderz.models import prices
 from koderz.models.registry import register_model
 from koderz.records import Usage
@@ -598,8 +598,8 @@ def test_an_experiment_stopped_in_flight_is_unfinished_until_a_resumed_run_ends_
     # experiment in flight; a resumed run goes on with it and writes its final end row. The
     # store gives rows back in no particular order. A was stopped, resumed and solved at
     # its second attempt; B was stopped and never resumed.
-    from koderz.analysis.methods import methods_text, strategy_settings
-    from koderz.analysis.story import runs_table
+    from koderz.analysis.text.methods import methods_text, strategy_settings
+    from koderz.analysis.text.story import runs_table
 
     base = {"strategy": "s", "worker_model": LOCAL, "max_iterations": 3}
 

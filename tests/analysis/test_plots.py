@@ -18,7 +18,7 @@ from koderz.analysis.analyze import Analysis
 from koderz.analysis.stats import attempts
 from koderz.analysis.stats.attempts import solve_grid
 from koderz.analysis.stats.compare import pareto_front
-from koderz.analysis.story import experiment_story
+from koderz.analysis.text.story import experiment_story
 from koderz.store import load_steps, spent_usd
 from tests.rows import experiment_rows, write_steps
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from koderz.analysis.story import experiment_story, export_experiment, runs_table, story
+from koderz.analysis.text.story import experiment_story, export_experiment, runs_table, story
 from koderz.errors import ConfigError
 from koderz.store import StepWriter, load_steps
 
@@ -122,7 +122,7 @@ def test_an_unknown_experiment_names_some_that_exist(steps):
 
 
 def test_text_and_html_tell_the_same_steps_plateau_and_rung_included(steps):
-    from koderz.analysis.plots import story_html
+    from koderz.analysis.text.pages import story_html
 
     steps = steps.copy()
     steps.loc[steps["role"] == "checkpoint", "plateau"] = True

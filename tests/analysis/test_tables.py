@@ -10,7 +10,7 @@ def test_the_savings_table_compares_pass_rates_on_the_same_problems():
     # strategy solved both of those: beside the baseline's 50% stands 100%, not 50%.
     import math
 
-    from koderz.analysis.tables import savings_table
+    from koderz.analysis.text.tables import savings_table
 
     summary = pd.DataFrame(
         [

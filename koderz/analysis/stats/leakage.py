@@ -6,7 +6,7 @@ so part of its pass rate may be learnt from the grader. Two strategies of one *s
 same kind, models and switches, told apart only by their feedback level) run on the same
 problems measure it: the gap is the other level's pass rate minus public's, on the problems
 both finished, with a paired 95% bootstrap interval. The sentence that says it is
-:func:`~koderz.analysis.headlines.gap_sentence`.
+:func:`~koderz.analysis.text.headlines.gap_sentence`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Savings: what a strategy saves against a measured baseline and against the frontier-only
 estimate, with 95% bootstrap intervals that resample problems (paired), and the pass-rate
 difference with its exact test (the sentences that say it are in
-:mod:`~koderz.analysis.headlines`).
+:mod:`~koderz.analysis.text.headlines`).
 
 Which experiments count, how a problem's cost and pass share are averaged over its runs and
 what is compared with what are defined in the docstring of :mod:`koderz.analysis`; the tables

@@ -18,6 +18,7 @@ import pandas as pd
 
 from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS, experiments
 from koderz.analysis.stats.savings import N_BOOT
+from koderz.analysis.text.pages import Html
 from koderz.models.prices import list_price
 from koderz.store import COLUMNS
 
@@ -297,8 +298,6 @@ def methods_html(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
         >>> str(methods_html(steps)).startswith("<ul><li>Koderz -")
         True
     """
-    from koderz.analysis.plots import Html
-
     items = [
         html.escape(line.removeprefix("- ")) for line in methods_text(steps, data_dir).splitlines()
     ]

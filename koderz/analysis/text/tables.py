@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from koderz.analysis.text.formats import usd
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
@@ -53,8 +54,6 @@ def heldout_table(heldout: Any) -> pd.DataFrame | str:
         >>> heldout_table(None)
         'No held-out choice was asked for (koderz report --heldout 0.3, or heldout = 0.3 in the notebook).'
     """  # noqa: E501
-    from koderz.analysis.style import usd
-
     if heldout is None:
         return (
             "No held-out choice was asked for (koderz report --heldout 0.3, or heldout = 0.3 "
@@ -160,8 +159,6 @@ def cost_table(by_tier: pd.DataFrame, by_role: pd.DataFrame) -> pd.DataFrame:
         >>> cost_table(t, r)["a"].to_dict()
         {'tier: local': '$0 (3 calls)', 'role: attempt': '$0 (3 calls)'}
     """
-    from koderz.analysis.style import usd
-
     rows: dict[str, dict[str, str]] = {}
     strategies: list[str] = []
     for frame, key, order in ((by_tier, "tier", TIERS), (by_role, "role", CALL_ROLES)):

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from koderz.analysis.headlines import gap_sentence, headline, summary_headlines
 from koderz.analysis.stats.choice import HeldOut
+from koderz.analysis.text.headlines import gap_sentence, headline, summary_headlines
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
@@ -62,8 +62,8 @@ class Shown(Protocol):
 
 def analysis_headlines(analysis: Shown) -> list[str]:
     """The answer in sentences: the baseline and why, then one per strategy
-    (:func:`~koderz.analysis.headlines.summary_headlines`), then what feedback leaks
-    (:func:`~koderz.analysis.headlines.gap_sentence`)."""
+    (:func:`~koderz.analysis.text.headlines.summary_headlines`), then what feedback leaks
+    (:func:`~koderz.analysis.text.headlines.gap_sentence`)."""
     rows = [{str(k): v for k, v in r.items()} for r in analysis.summary.to_dict("records")]
     gaps = [
         gap_sentence({str(k): v for k, v in r.items()})

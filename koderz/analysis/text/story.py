@@ -178,7 +178,7 @@ def _str(row: Any, name: str) -> str:
 def story(steps: pd.DataFrame, experiment_id: str) -> Story:
     """The experiment's rows as :class:`StoryStep` records, in time order: the one walk of
     the rows that the text (:func:`experiment_story`) and the HTML
-    (:func:`koderz.analysis.plots.story_html`) both render.
+    (:func:`koderz.analysis.text.pages.story_html`) both render.
 
     Raises:
         ConfigError: No such experiment; the message names a few that exist.
