@@ -120,7 +120,7 @@ def main() -> None:
         print(f"rows analysed: {int(figures[0]['rows']):,}")
 
         if args.report_steps:
-            from koderz.analysis.reports import render_report
+            from koderz.analysis.report.render import render_report
 
             small = root / "steps-report"
             write_steps(small, args.report_steps, text_bytes=args.text_bytes)

@@ -88,13 +88,13 @@ _EXPORTS: dict[str, str] = {
     "savings": "analysis.stats.savings",
     "summarize": "analysis.stats.metrics",
     "demo_data": "analysis.demo",
-    "render_report": "analysis.reports",
+    "render_report": "analysis.report.render",
 }
 
 # name -> a module the notebooks use as a namespace (``from koderz import plots``)
 _NAMESPACES: dict[str, str] = {
-    "plots": "analysis.plots",
-    "widgets": "analysis.widgets",
+    "plots": "analysis.report.plots",
+    "widgets": "analysis.report.widgets",
 }
 
 __all__ = sorted([*_EXPORTS, *_NAMESPACES, "__version__"])
@@ -120,10 +120,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what static checkers and IDEs see
-    from koderz.analysis import plots, widgets
     from koderz.analysis.analyze import Analysis, analyze
     from koderz.analysis.demo import demo_data
-    from koderz.analysis.reports import render_report
+    from koderz.analysis.report import plots, widgets
+    from koderz.analysis.report.render import render_report
     from koderz.analysis.stats.estimators import pass_at_k
     from koderz.analysis.stats.metrics import (
         cost_breakdown,

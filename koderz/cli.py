@@ -450,7 +450,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         )
     print(result.summary())
     if getattr(args, "report", False):
-        from koderz.analysis.reports import render_report
+        from koderz.analysis.report.render import render_report
 
         for report in render_report(
             result.data_dir,
@@ -685,7 +685,7 @@ def _add_heldout_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from koderz.analysis.reports import render_report
+    from koderz.analysis.report.render import render_report
 
     # Without --notebook, render_report's own default (tier_comparison).
     chosen: dict[str, Any] = {"notebooks": args.notebook} if args.notebook else {}

@@ -1,8 +1,17 @@
-"""Pure functions over the steps table, and what shows them: outcomes, costs, savings,
-pass@k and their intervals (:mod:`koderz.analysis.stats`), text and JSON
-(:mod:`~koderz.analysis.text.output`), figures (:mod:`~koderz.analysis.plots`), experiment stories
-(:mod:`~koderz.analysis.text.story`), reports (:mod:`~koderz.analysis.reports`), notebook widgets
-(:mod:`~koderz.analysis.widgets`) and demo data (:mod:`~koderz.analysis.demo`).
+"""Pure functions over the steps table, and what shows them, in layers that import one way,
+each only from those below it (``tests/test_layout.py`` holds the package to this):
+
+- :mod:`koderz.analysis.stats`: the numbers: outcomes, costs, savings, pass@k, tests of
+  differences, with their intervals.
+- :mod:`koderz.analysis.text`: the words: sentences, text and JSON, formatted tables, the
+  methods section, stories, HTML; no matplotlib.
+- :mod:`koderz.analysis.figures`: the figures (matplotlib).
+- :mod:`koderz.analysis.report`: the notebooks' namespaces (``koderz.plots``,
+  ``koderz.widgets``), their kernels and the report rendered with Papermill.
+- :mod:`koderz.analysis.analyze`: :func:`~koderz.analysis.analyze.analyze` and the
+  :class:`~koderz.analysis.analyze.Analysis` record it returns, on top of the numbers and
+  the words (an analysis draws nothing).
+- :mod:`koderz.analysis.demo`: demo rows to try it all on, below every layer.
 
 This package reads the rows through :mod:`koderz.store` and imports nothing of the engine
 that writes them.

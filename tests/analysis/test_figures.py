@@ -14,10 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
-from koderz.analysis.figures import plot_cost_quality
-from koderz.analysis.labels import box_overlaps, marker_boxes, renderer, text_boxes
-from koderz.analysis.scales import cost_scale
-from koderz.analysis.style import usd
+from koderz.analysis.figures.labels import box_overlaps, marker_boxes, renderer, text_boxes
+from koderz.analysis.figures.plane import plot_cost_quality
+from koderz.analysis.figures.scales import cost_scale
+from koderz.analysis.figures.style import usd
 
 MODELS = "qwen2.5-coder:7b, advised by claude-opus-4-5"
 # Costs per problem: a range narrower than 10x (the minor ticks were labelled 2x10^-3 ...),

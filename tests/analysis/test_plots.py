@@ -13,8 +13,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from koderz import analyze, cost_curve, demo_data
-from koderz.analysis import plots, widgets
 from koderz.analysis.analyze import Analysis
+from koderz.analysis.report import plots, widgets
 from koderz.analysis.stats import attempts
 from koderz.analysis.stats.attempts import solve_grid
 from koderz.analysis.stats.compare import pareto_front

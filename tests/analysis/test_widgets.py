@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from koderz import demo_data
-from koderz.analysis import widgets
+from koderz.analysis.report import widgets
 from koderz.store import load_steps
 
 

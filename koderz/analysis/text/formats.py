@@ -1,6 +1,6 @@
 """The one money format of every label, table and axis: :func:`usd`. Plain Python, so the
 tables and the text use it without importing matplotlib; the figures' axes format their
-ticks with it too (:data:`koderz.analysis.style.USD`)."""
+ticks with it too (:data:`koderz.analysis.figures.style.USD`)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,13 @@
-"""The figures and tables the notebooks show, drawn from :mod:`koderz.analysis.stats.metrics`.
+"""The charts of a summary: pass rate and cost per solved problem by strategy (bars), cost
+against problems solved and pass rate by attempts allowed (lines), the attempts that solved
+problems; and :func:`save_figures`, which writes any of the figures to files.
 
 Every figure function returns a matplotlib ``Figure`` (so a notebook shows it and a script can
 ``fig.savefig("x.pdf")``), labels its axes with units, starts money and count axes at zero,
-and colours tiers the same way everywhere (:data:`TIER_COLORS`, the colour-blind-safe
-Okabe-Ito palette). Where there is nothing to draw it returns a
-:class:`~koderz.analysis.style.NoFigure`: a sentence saying why. Intervals are the 95%
+and colours tiers the same way everywhere (:data:`~koderz.analysis.figures.style.TIER_COLORS`,
+the colour-blind-safe Okabe-Ito palette). Where there is nothing to draw it returns a
+:class:`~koderz.analysis.figures.style.NoFigure`: a sentence saying why. Intervals are the 95%
 bootstrap intervals of the analysis.
-
-This module is the ``plots`` namespace of the API: it also holds the figures of
-:mod:`~koderz.analysis.figures` (the cost/quality plane, the problems grid, partial credit)
-and the tables of :mod:`~koderz.analysis.text.tables`.
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from koderz.analysis.figures import plot_cost_quality, plot_solve_grid, plot_tests_by_attempt
-from koderz.analysis.style import (
+from koderz.analysis.figures.style import (
     TIER_COLORS,
     TIER_LABELS,
     USD,
@@ -37,33 +34,15 @@ from koderz.analysis.style import (
     styled,
 )
 from koderz.analysis.text.formats import usd
-from koderz.analysis.text.output import with_feedback
-from koderz.analysis.text.pages import Html, answer_html, story_html
-from koderz.analysis.text.tables import cost_table, heldout_table, paper_table, savings_table
 from koderz.models.registry import TIERS
 
 __all__ = [
-    "TIER_COLORS",
-    "TIER_LABELS",
-    "Html",
-    "NoFigure",
-    "answer_html",
-    "cost_table",
-    "heldout_table",
-    "paper_table",
     "plot_attempts",
     "plot_cost_by_tier",
     "plot_cost_frontier",
-    "plot_cost_quality",
     "plot_pass_at_iteration",
     "plot_pass_rate",
-    "plot_solve_grid",
-    "plot_tests_by_attempt",
     "save_figures",
-    "savings_table",
-    "story_html",
-    "strategy_colors",
-    "with_feedback",
 ]
 
 _NOTHING = "No finished experiments in the data, so there is nothing to draw."

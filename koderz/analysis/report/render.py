@@ -65,7 +65,7 @@ def notebook_folders() -> list[Path]:
     ``koderz/notebooks/`` (pyproject.toml maps the one folder into the other at build time),
     so an installed Koderz finds them inside the package and a checkout beside it.
     """
-    package = Path(__file__).resolve().parents[1]
+    package = Path(__file__).resolve().parents[2]  # koderz/, above analysis/report/
     return [package / "notebooks", package.parent / "notebooks"]
 
 
@@ -249,7 +249,7 @@ def _execute(source: Path, executed: Path, parameters: dict[str, Any], timeout_s
     """
     import papermill as pm
 
-    from koderz.analysis.kernels import kernel_manager_class
+    from koderz.analysis.report.kernels import kernel_manager_class
 
     try:
         with _without_secrets():

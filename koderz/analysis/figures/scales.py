@@ -18,7 +18,7 @@ from typing import Any
 
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
-from koderz.analysis.labels import box_overlaps, renderer, text_boxes
+from koderz.analysis.figures.labels import box_overlaps, renderer, text_boxes
 from koderz.analysis.text.formats import usd
 
 __all__ = ["CostScale", "cost_scale", "draw_cost_axis"]

@@ -1,7 +1,8 @@
-"""The widgets of the explore notebook: pick an experiment and read its story.
+"""The widgets of the explore notebook (the ``widgets`` namespace, ``from koderz import
+widgets``): pick an experiment and read its story.
 
-UI for a live Jupyter kernel (ipywidgets), kept apart from :mod:`koderz.analysis.plots`, which draws
-the figures and tables a static report keeps.
+UI for a live Jupyter kernel (ipywidgets), kept apart from :mod:`koderz.analysis.report.plots`,
+whose figures, tables and HTML a static report keeps.
 """
 
 from __future__ import annotations
