@@ -26,7 +26,7 @@ from koderz.analysis.report.render import (
 )
 from koderz.cli import main
 from koderz.store import StepWriter
-from tests.analysis.test_metrics import write_free_baseline
+from tests.analysis.worked import write_free_baseline
 from tests.report_data import (
     RUN_ID,
     better_than_baseline_data,
@@ -38,7 +38,7 @@ from tests.report_data import (
 pytestmark = pytest.mark.slow
 
 DAY = dt.date(2026, 1, 5)
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
