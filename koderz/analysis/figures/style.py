@@ -107,7 +107,8 @@ def from_zero(ax: Any, axis: str = "y") -> None:
 class NoFigure(str):
     """The sentence shown instead of a figure that would be empty, saying why.
 
-    Jupyter (and so a rendered report) shows it as a paragraph; :func:`save_figures` skips it.
+    Jupyter (and so a rendered report) shows it as a paragraph;
+    :func:`~koderz.analysis.figures.charts.save_figures` skips it.
 
     Examples:
         >>> NoFigure("No strategy solved a problem.")._repr_html_()
