@@ -184,7 +184,7 @@ def test_the_analysis_imports_one_way_through_its_layers() -> None:
         ),
         # a lazy import inside a function counts, and so does one of a layer's package
         (
-            {"analyze.py": "def f():\n    from pkg.analysis import figures\n"},
+            {"analyze.py": "def f():\n    from pkg.analysis import figures\n", "figures/p.py": ""},
             ["pkg.analysis.analyze imports pkg.analysis.figures (figures is not below it)"],
         ),
         # down, and within one layer: fine
@@ -200,11 +200,12 @@ def test_the_layer_checker_sees_violations(
     tmp_path: Path, files: dict[str, str], found: list[str]
 ) -> None:
     analysis = tmp_path / "pkg" / "analysis"
-    for folder in (tmp_path / "pkg", analysis, *(analysis / f for f in ANALYSIS_LAYERS if f)):
-        folder.mkdir(exist_ok=True)
-        (folder / "__init__.py").write_text("")
     for name, source in files.items():
-        (analysis / name).write_text(source)
+        path = analysis / name
+        for folder in reversed(path.relative_to(tmp_path).parents[:-1]):  # each a package
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / "__init__.py").touch()
+        path.write_text(source)
     graph = import_graph(tmp_path / "pkg")
     assert layer_violations(graph, package="pkg.analysis") == found
 
