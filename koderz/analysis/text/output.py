@@ -3,7 +3,7 @@ JSON-ready data for a program (``--json``), and with its strategies named for a 
 labels.
 
 :class:`koderz.Analysis` (:mod:`koderz.analysis.analyze`) shows itself with these functions,
-so they cannot import it: they read it by its shape, :class:`Shown`.
+so they cannot import it: they read it by its shape, :class:`AnalysisLike`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from koderz.analysis.text.headlines import gap_sentence, headline, summary_headl
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
-__all__ = ["Shown", "analysis_dict", "analysis_headlines", "analysis_text", "with_feedback"]
+__all__ = ["AnalysisLike", "analysis_dict", "analysis_headlines", "analysis_text", "with_feedback"]
 
 
-class Shown(Protocol):
+class AnalysisLike(Protocol):
     """What the text and the JSON read of an analysis. :class:`koderz.Analysis` is one; it
     sits above this layer (it shows itself with these functions), so it is named here by its
     shape."""
@@ -60,7 +60,7 @@ class Shown(Protocol):
         """How often each strategy's tester wrote wrong tests."""
 
 
-def analysis_headlines(analysis: Shown) -> list[str]:
+def analysis_headlines(analysis: AnalysisLike) -> list[str]:
     """The answer in sentences: the baseline and why, then one per strategy
     (:func:`~koderz.analysis.text.headlines.summary_headlines`), then what feedback leaks
     (:func:`~koderz.analysis.text.headlines.gap_sentence`)."""
@@ -98,7 +98,7 @@ def with_feedback(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(strategy=frame["strategy"].map(lambda s: names.get(str(s), s)))
 
 
-def analysis_text(analysis: Shown) -> str:
+def analysis_text(analysis: AnalysisLike) -> str:
     """The analysis as text (``koderz analyze``): per strategy, outcomes and pass@k, the three
     tiers with call counts, and savings against the measured baseline and against the estimate."""
     if analysis.summary.empty:
@@ -168,7 +168,7 @@ def analysis_text(analysis: Shown) -> str:
     return "\n".join(out)
 
 
-def _ceiling_lines(analysis: Shown) -> list[str]:
+def _ceiling_lines(analysis: AnalysisLike) -> list[str]:
     """The router ceiling, the testers' wrong tests and the held-out choice, as text."""
     out = []
     c = analysis.router_ceiling
@@ -206,7 +206,7 @@ def _ceiling_lines(analysis: Shown) -> list[str]:
     return [*out, ""] if out else []
 
 
-def analysis_dict(analysis: Shown) -> dict[str, Any]:
+def analysis_dict(analysis: AnalysisLike) -> dict[str, Any]:
     """The analysis as plain JSON-ready data (``koderz analyze --json``): ``{"baseline",
     "baseline_reason", "headlines", "estimate_model", "estimate_note", "strategies": [...]}``,
     one item per strategy.
