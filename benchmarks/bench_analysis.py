@@ -65,7 +65,7 @@ def write_steps(data_dir: Path, steps: int, *, text_bytes: int, seed: int = 0) -
 def measure(data_dir: str) -> dict[str, float]:
     """Load and analyse once; this process's figures."""
     from koderz import analyze
-    from koderz.analysis.metrics import ANALYSIS_COLUMNS
+    from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     t0 = time.perf_counter()
@@ -120,7 +120,7 @@ def main() -> None:
         print(f"rows analysed: {int(figures[0]['rows']):,}")
 
         if args.report_steps:
-            from koderz.analysis.reports import render_report
+            from koderz.analysis.report.render import render_report
 
             small = root / "steps-report"
             write_steps(small, args.report_steps, text_bytes=args.text_bytes)

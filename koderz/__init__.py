@@ -71,30 +71,30 @@ _EXPORTS: dict[str, str] = {
     "StepWriter": "store",
     "data_folder": "store",
     "load_steps": "store",
-    "experiment_story": "analysis.story",
-    "export_experiment": "analysis.story",
-    "runs_table": "analysis.story",
+    "experiment_story": "analysis.text.story",
+    "export_experiment": "analysis.text.story",
+    "runs_table": "analysis.text.story",
     # analysis, plots, reports
-    "Analysis": "analysis.output",
-    "analyze": "analysis.metrics",
-    "bootstrap_ci": "analysis.savings",
-    "cost_breakdown": "analysis.metrics",
-    "cost_curve": "analysis.metrics",
-    "experiments": "analysis.metrics",
-    "headline": "analysis.headlines",
-    "pass_at_iteration": "analysis.metrics",
-    "pass_at_k": "analysis.estimators",
-    "reprice": "analysis.metrics",
-    "savings": "analysis.savings",
-    "summarize": "analysis.metrics",
+    "Analysis": "analysis.analyze",
+    "analyze": "analysis.analyze",
+    "bootstrap_ci": "analysis.stats.savings",
+    "cost_breakdown": "analysis.stats.metrics",
+    "cost_curve": "analysis.stats.metrics",
+    "experiments": "analysis.stats.metrics",
+    "headline": "analysis.text.headlines",
+    "pass_at_iteration": "analysis.stats.metrics",
+    "pass_at_k": "analysis.stats.estimators",
+    "reprice": "analysis.stats.metrics",
+    "savings": "analysis.stats.savings",
+    "summarize": "analysis.stats.metrics",
     "demo_data": "analysis.demo",
-    "render_report": "analysis.reports",
+    "render_report": "analysis.report.render",
 }
 
 # name -> a module the notebooks use as a namespace (``from koderz import plots``)
 _NAMESPACES: dict[str, str] = {
-    "plots": "analysis.plots",
-    "widgets": "analysis.widgets",
+    "plots": "analysis.report.plots",
+    "widgets": "analysis.report.widgets",
 }
 
 __all__ = sorted([*_EXPORTS, *_NAMESPACES, "__version__"])
@@ -120,12 +120,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what static checkers and IDEs see
-    from koderz.analysis import plots, widgets
+    from koderz.analysis.analyze import Analysis, analyze
     from koderz.analysis.demo import demo_data
-    from koderz.analysis.estimators import pass_at_k
-    from koderz.analysis.headlines import headline
-    from koderz.analysis.metrics import (
-        analyze,
+    from koderz.analysis.report import plots, widgets
+    from koderz.analysis.report.render import render_report
+    from koderz.analysis.stats.estimators import pass_at_k
+    from koderz.analysis.stats.metrics import (
         cost_breakdown,
         cost_curve,
         experiments,
@@ -133,10 +133,9 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
         reprice,
         summarize,
     )
-    from koderz.analysis.output import Analysis
-    from koderz.analysis.reports import render_report
-    from koderz.analysis.savings import bootstrap_ci, savings
-    from koderz.analysis.story import experiment_story, export_experiment, runs_table
+    from koderz.analysis.stats.savings import bootstrap_ci, savings
+    from koderz.analysis.text.headlines import headline
+    from koderz.analysis.text.story import experiment_story, export_experiment, runs_table
     from koderz.engine.benchmark import BenchmarkResult, default_strategies, run_benchmark
     from koderz.engine.calls import Budget
     from koderz.engine.experiment import ExperimentResult, run_experiment

@@ -376,7 +376,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         )
     print(result.summary())
     if getattr(args, "report", False):
-        from koderz.analysis.reports import render_report
+        from koderz.analysis.report.render import render_report
         from koderz.models.registry import DEFAULT_FRONTIER
 
         for report in render_report(
@@ -444,7 +444,7 @@ def _add_runs(sub: Any) -> argparse.ArgumentParser:
 def _cmd_runs(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from koderz.analysis.story import runs_table
+    from koderz.analysis.text.story import runs_table
     from koderz.store import data_folder, load_steps
 
     data = data_folder(args.data_dir)
@@ -475,7 +475,7 @@ def _add_show(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from koderz.analysis.story import experiment_story, export_experiment
+    from koderz.analysis.text.story import experiment_story, export_experiment
     from koderz.store import load_steps
 
     run_id = args.experiment_id.split("/", 1)[0]
@@ -537,7 +537,8 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from koderz.analysis.metrics import ANALYSIS_COLUMNS, analyze
+    from koderz.analysis.analyze import analyze
+    from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)
@@ -555,7 +556,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     elif fmt == "text":
         sys.stdout.write(result.text())
     else:
-        from koderz.analysis.tables import format_table
+        from koderz.analysis.text.tables import format_table
 
         sys.stdout.write(format_table(result.summary, fmt))
     return 0
@@ -594,7 +595,7 @@ def _add_heldout_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from koderz.analysis.reports import render_report
+    from koderz.analysis.report.render import render_report
 
     # Without --notebook, render_report's own default (tier_comparison).
     chosen: dict[str, Any] = {"notebooks": args.notebook} if args.notebook else {}

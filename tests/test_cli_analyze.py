@@ -1,4 +1,4 @@
-"""`koderz analyze`: the text summary and the JSON, thin over koderz.analysis.metrics."""
+"""`koderz analyze`: the text summary and the JSON, thin over koderz.analysis (stats and text)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from koderz import analyze, demo_data
 from koderz.cli import main
 from koderz.store import load_steps
-from tests.analysis.test_metrics import JSON_FIELDS, write_free_baseline
+from tests.analysis.worked import JSON_FIELDS, write_free_baseline
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The package's shape holds: no import loops, the sandbox entered only by its door and
 standing on nothing above it, the analysis reading rows without importing the engine that
-writes them, no module taking another module's private names, and few modules loose at the
-top.
+writes them and in layers that import one way, no module taking another module's private
+names, and few modules loose at the top.
 
 Every import counts, wherever it stands: at the top, inside a function (a lazy import is still
 a dependency) or under ``TYPE_CHECKING`` (so is a type).
@@ -10,6 +10,8 @@ a dependency) or under ``TYPE_CHECKING`` (so is a type).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,22 @@ NOT_FOR_ANALYSIS_MODULES = {"koderz", "koderz.cli", "koderz.extract", "koderz.te
 # reads problems and reports pass@k, lives in koderz/evaluate/ for this reason).
 ABOVE_THE_SANDBOX = ("koderz.problems", "koderz.analysis", "koderz.engine")
 MAX_LOOSE_MODULES = 10
+
+ANALYSIS = "koderz.analysis"
+# The analysis' layers (the first name after koderz.analysis) and the layers below each that
+# it may import; a module may always import its own layer. The numbers, then the words (no
+# matplotlib), the figures, the reports; analyze() and its record sit on the numbers and the
+# words (an analysis draws nothing); the demo rows sit below them all. "" is the package's
+# __init__, which reads ANALYSIS_COLUMNS from the numbers on first use.
+ANALYSIS_LAYERS: dict[str, set[str]] = {
+    "demo": set(),
+    "stats": set(),
+    "text": {"stats", "demo"},
+    "figures": {"stats", "text"},
+    "report": {"stats", "text", "figures"},
+    "analyze": {"stats", "text"},
+    "": {"stats"},
+}
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -132,6 +150,92 @@ def test_analysis_imports_nothing_of_the_engine() -> None:
         or any(target == p or target.startswith(p + ".") for p in NOT_FOR_ANALYSIS)
     ]
     assert bad == []
+
+
+def layer_violations(
+    graph: dict[str, set[str]],
+    layers: dict[str, set[str]] = ANALYSIS_LAYERS,
+    package: str = ANALYSIS,
+) -> list[str]:
+    """The imports of ``package``'s modules that go up or sideways between its layers, and
+    its modules that are in no layer."""
+
+    def layer(module: str) -> str | None:
+        if module == package:
+            return ""
+        if not module.startswith(package + "."):
+            return None
+        return module.removeprefix(package + ".").split(".")[0]
+
+    bad = []
+    for module, targets in sorted(graph.items()):
+        mine = layer(module)
+        if mine is None:
+            continue
+        if mine not in layers:
+            bad.append(f"{module} is in no layer of {package}")
+            continue
+        for target in sorted(targets):
+            theirs = layer(target)
+            if theirs is not None and theirs != mine and theirs not in layers[mine]:
+                bad.append(f"{module} imports {target} ({theirs or package} is not below it)")
+    return bad
+
+
+def test_the_analysis_imports_one_way_through_its_layers() -> None:
+    assert layer_violations(import_graph()) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        # the numbers importing the words: the very thing the layers forbid
+        (
+            {"stats/m.py": "from pkg.analysis.text.t import f\n", "text/t.py": ""},
+            ["pkg.analysis.stats.m imports pkg.analysis.text.t (text is not below it)"],
+        ),
+        # a lazy import inside a function counts, and so does one of a layer's package
+        (
+            {"analyze.py": "def f():\n    from pkg.analysis import figures\n", "figures/p.py": ""},
+            ["pkg.analysis.analyze imports pkg.analysis.figures (figures is not below it)"],
+        ),
+        # down, and within one layer: fine
+        (
+            {"text/t.py": "from pkg.analysis.stats import m\nfrom . import u\n", "stats/m.py": ""},
+            [],
+        ),
+        # a module beside the layers belongs to none
+        ({"extra.py": ""}, ["pkg.analysis.extra is in no layer of pkg.analysis"]),
+    ],
+)
+def test_the_layer_checker_sees_violations(
+    tmp_path: Path, files: dict[str, str], found: list[str]
+) -> None:
+    analysis = tmp_path / "pkg" / "analysis"
+    for name, source in files.items():
+        path = analysis / name
+        for folder in reversed(path.relative_to(tmp_path).parents[:-1]):  # each a package
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / "__init__.py").touch()
+        path.write_text(source)
+    graph = import_graph(tmp_path / "pkg")
+    assert layer_violations(graph, package="pkg.analysis") == found
+
+
+@pytest.mark.parametrize(
+    ("module", "heavy"),
+    [
+        # `koderz evaluate` computes pass@k with neither pandas nor matplotlib
+        ("koderz.analysis.stats.estimators", ("pandas", "matplotlib")),
+        # `koderz analyze` prints its text, JSON and tables without matplotlib
+        ("koderz.analysis.analyze", ("matplotlib",)),
+        ("koderz.analysis.text.tables", ("matplotlib",)),
+    ],
+)
+def test_the_light_layers_stay_light(module: str, heavy: tuple[str, ...]) -> None:
+    code = f"import sys, {module}\nprint(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def private_imports(root: Path = PACKAGE) -> list[str]:

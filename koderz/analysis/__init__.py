@@ -1,8 +1,17 @@
-"""Pure functions over the steps table, and what shows them: outcomes, costs, savings,
-pass@k and their intervals (:mod:`~koderz.analysis.metrics`, :mod:`~koderz.analysis.savings`),
-text and JSON (:mod:`~koderz.analysis.output`), figures (:mod:`~koderz.analysis.plots`),
-experiment stories (:mod:`~koderz.analysis.story`), reports (:mod:`~koderz.analysis.reports`),
-notebook widgets (:mod:`~koderz.analysis.widgets`) and demo data (:mod:`~koderz.analysis.demo`).
+"""Pure functions over the steps table, and what shows them, in layers that import one way,
+each only from those below it (``tests/test_layout.py`` holds the package to this):
+
+- :mod:`koderz.analysis.stats`: the numbers: outcomes, costs, savings, pass@k, tests of
+  differences, with their intervals.
+- :mod:`koderz.analysis.text`: the words: sentences, text and JSON, formatted tables, the
+  methods section, stories, HTML; no matplotlib.
+- :mod:`koderz.analysis.figures`: the figures (matplotlib).
+- :mod:`koderz.analysis.report`: the notebooks' namespaces (``koderz.plots``,
+  ``koderz.widgets``), their kernels and the report rendered with Papermill.
+- :mod:`koderz.analysis.analyze`: :func:`~koderz.analysis.analyze.analyze` and the
+  :class:`~koderz.analysis.analyze.Analysis` record it returns, on top of the numbers and
+  the words (an analysis draws nothing).
+- :mod:`koderz.analysis.demo`: demo rows to try it all on, below every layer.
 
 This package reads the rows through :mod:`koderz.store` and imports nothing of the engine
 that writes them.
@@ -60,14 +69,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANALYSIS_COLUMNS", "CALL_ROLES"]
+# CALL_ROLES, once here too, is a fact of the row schema: koderz.store.CALL_ROLES.
+__all__ = ["ANALYSIS_COLUMNS"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that importing one light module of the package (as ``koderz evaluate`` does
-    # for pass@k) does not import pandas through the metrics.
+    # Lazy: every module of the package imports this file first, and the light ones (pass@k,
+    # which `koderz evaluate` imports) must not pull pandas in through the metrics.
     if name in __all__:
-        from koderz.analysis import metrics
+        from koderz.analysis.stats import metrics
 
         return getattr(metrics, name)
     raise AttributeError(f"module 'koderz.analysis' has no attribute {name!r}")

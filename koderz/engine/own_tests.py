@@ -13,7 +13,7 @@ stand-in for the function that only raises, a case that fails with anything but 
 stand-in's error never reached the function (an undefined helper, a mistake in the test
 itself), and one that passes never asks anything of it. A set-up step that fails by itself
 is left out and the rest probed again. Whether a kept case is *right* is known only after
-the run, against the hidden verdict (:func:`koderz.analysis.testers.wrong_tests`); it is
+the run, against the hidden verdict (:func:`koderz.analysis.stats.testers.wrong_tests`); it is
 never fed back.
 """
 

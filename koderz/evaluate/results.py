@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from koderz.analysis.estimators import pass_at_k
+from koderz.analysis.stats.estimators import pass_at_k
 from koderz.evaluate.samples import Sample
 from koderz.records import ExecResult, Problem
 from koderz.sandbox import plan_tests

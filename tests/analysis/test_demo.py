@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from koderz import demo_data
-from koderz.analysis.methods import methods_text
+from koderz.analysis.text.methods import methods_text
 from koderz.models.prices import list_price
 from koderz.store import load_steps
 from koderz.version import __version__
