@@ -23,7 +23,7 @@ __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
 
-# `koderz analyze --format`: text, the JSON of --json, or the table of analysis.tables.
+# `koderz analyze --format`: text, the JSON of --json, or the table of analysis.text.tables.
 FORMATS = ("text", "json", "markdown", "latex", "csv")
 
 # Where --data-dir goes when not given: koderz.store.data_folder, one rule with the notebooks.

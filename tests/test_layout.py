@@ -264,6 +264,18 @@ def test_no_module_imports_another_modules_private_names() -> None:
     assert private_imports() == []
 
 
+MAX_LINES = 900
+
+
+def test_no_module_is_longer_than_a_reader_can_hold() -> None:
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}, f"split these (over {MAX_LINES} lines): {long}"
+
+
 def test_few_modules_are_loose_at_the_top() -> None:
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(loose) <= MAX_LOOSE_MODULES, f"{len(loose)} modules at the top: {loose}"
