@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     # problems, sandbox, evaluation
     "load_problems": "problems",
     "select_problems": "problems",
+    "slice_problems": "problems",
     "Limits": "sandbox",
     "format_feedback": "sandbox",
     "run_tests": "sandbox",

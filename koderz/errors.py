@@ -2,7 +2,8 @@
 
 The CLI prints ``str(error)`` for any :class:`KoderzError` and exits with status 2, so a
 mistake of the user's never shows a traceback. Anything else is a bug and keeps its traceback.
-:func:`read_toml` reads a settings file with its failures as :class:`ConfigError`.
+:func:`read_toml` reads a settings file with its failures as :class:`ConfigError`, and
+:func:`iso_date` a date the user gave (a window's ends, a model's cutoff).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "ProviderError",
     "SandboxError",
     "UnknownModelError",
+    "iso_date",
     "read_toml",
 ]
 
@@ -153,3 +155,30 @@ def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
         raise ConfigError(f"Cannot read the {what} {source}: {e.strerror}.") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"The {what} {source} is not valid TOML: {e}.") from e
+
+
+def iso_date(value: object, what: str) -> str:
+    """``value`` as an ISO date, ``YYYY-MM-DD`` (a ``datetime.date``, as TOML reads a bare
+    date, is one too); ``what`` says where it was given (``--since``, ``--cutoff gpt-4o``).
+
+    Raises:
+        ConfigError: It is not a date of that form; the message names ``what`` and the form.
+
+    Examples:
+        >>> iso_date(" 2025-01-31 ", "--since")
+        '2025-01-31'
+        >>> iso_date("2025-02-30", "--until")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        koderz.errors.ConfigError: --until '2025-02-30' is not a date: give YYYY-MM-DD, ...
+    """
+    import datetime as dt
+
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        if len(text) == 10:  # fromisoformat also takes 20250131 and week dates: not here
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise ConfigError(f"{what} {text!r} is not a date: give YYYY-MM-DD, e.g. 2025-01-31.")

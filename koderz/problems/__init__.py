@@ -21,10 +21,10 @@ from koderz.problems.formats import format_of
 from koderz.problems.humaneval import humaneval_path
 from koderz.problems.jsonl import read_jsonl
 from koderz.problems.rows import Where
-from koderz.problems.select import select_problems
+from koderz.problems.select import select_problems, slice_problems
 from koderz.records import Problem
 
-__all__ = ["humaneval_path", "load_problems", "read_jsonl", "select_problems"]
+__all__ = ["humaneval_path", "load_problems", "read_jsonl", "select_problems", "slice_problems"]
 
 
 def load_problems(
