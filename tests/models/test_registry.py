@@ -65,3 +65,42 @@ def test_unknown_model_suggests_closest_names():
     assert "claude-opus-4-5" in info.value.suggestions
     assert "claude-opus-4-5" in str(info.value)
     assert isinstance(info.value, KeyError)
+
+
+# --------------------------------------------------------------------------- cutoffs
+
+
+def test_registered_cutoffs_are_dates_before_today():
+    import datetime as dt
+
+    dated = [m for m in known_models() if m.cutoff]
+    assert len(dated) > 20
+    for m in dated:
+        assert dt.date.fromisoformat(m.cutoff) < dt.date.today(), m.name
+
+
+def test_a_cutoff_is_kept_where_its_provider_publishes_none():
+    from koderz.models.registry import model_cutoffs
+
+    # Local models and models whose training data cutoff is not published have none.
+    found = model_cutoffs(["smollm2", "qwen2.5-coder:7b", "claude-haiku-5-5", "nope@http://x"])
+    assert set(found.values()) == {None}
+
+
+def test_the_cutoffs_page_lists_the_registry():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text()
+    for m in known_models():
+        if m.cutoff:
+            assert f"| `{m.name}` | {m.cutoff} |" in page, m.name
+
+
+def test_given_cutoffs_win_and_must_be_dates():
+    from koderz.models.registry import model_cutoffs, register_model
+
+    assert model_cutoffs(["gpt-4o"], {"gpt-4o": "2024-01-31"}) == {"gpt-4o": "2024-01-31"}
+    with pytest.raises(ConfigError, match=r"The cutoff of gpt-4o '2024-13' is not a date"):
+        model_cutoffs(["gpt-4o"], {"gpt-4o": "2024-13"})
+    with pytest.raises(ConfigError, match="The cutoff of mine 'soon' is not a date"):
+        register_model("mine", provider="ollama", tier="local", cutoff="soon")
