@@ -265,6 +265,8 @@ def _add_run_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     if many:
         r.add_argument("--problems", metavar="SPEC", help="0:20 or HumanEval/3,HumanEval/7")
         r.add_argument("--limit", type=int, metavar="N", help="at most N problems")
+    _add_window_args(p)
+    _add_cutoff_arg(r)
     r.add_argument("--data-dir", metavar="D", help=DATA_DIR_HELP)
     r.add_argument("--run-id", metavar="R", help="resume this run (default: a new one)")
     r.add_argument(
@@ -304,6 +306,53 @@ def _add_run_args(p: argparse.ArgumentParser, *, many: bool) -> None:
         "(default: $KODERZ_CACHE)",
     )
     r.add_argument("--no-progress", action="store_true")
+
+
+def _add_window_args(p: argparse.ArgumentParser) -> None:
+    w = p.add_argument_group(
+        "window and slices (koderz.problems.select.slice_problems; docs/problems.md)"
+    )
+    w.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="only problems released on or after this date (one without a date is left out)",
+    )
+    w.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="only problems released on or before this date"
+    )
+    w.add_argument("--difficulty", metavar="LIST", help="only these difficulties: easy,medium")
+    w.add_argument(
+        "--platform", metavar="LIST", help="only these platforms: leetcode,atcoder,codeforces"
+    )
+    w.add_argument(
+        "--languages", metavar="LIST", help="only these languages: python,cpp,go,java,js,rust"
+    )
+
+
+def _add_cutoff_arg(group: Any) -> None:
+    group.add_argument(
+        "--cutoff",
+        action="append",
+        default=[],
+        metavar="MODEL=YYYY-MM-DD",
+        help="a model's training data cutoff, beside or instead of the registered one "
+        "(repeatable; docs/models.md)",
+    )
+
+
+def _cutoffs(items: list[str]) -> dict[str, str]:
+    """``--cutoff MODEL=YYYY-MM-DD ...`` as ``{model: date}``."""
+    from koderz.errors import iso_date
+
+    found: dict[str, str] = {}
+    for item in items:
+        model, _, date = item.rpartition("=")
+        if not model.strip():
+            raise KoderzError(
+                f"--cutoff takes MODEL=YYYY-MM-DD, e.g. qwen2.5-coder:7b=2024-09-30; got {item!r}."
+            )
+        found[model.strip()] = iso_date(date, f"The cutoff of {model.strip()} (--cutoff)")
+    return found
 
 
 def _add_run(sub: Any) -> argparse.ArgumentParser:
@@ -354,6 +403,12 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         problems=args.problem_file,
         select=select,
         limit=limit,
+        since=args.since,
+        until=args.until,
+        difficulties=args.difficulty,
+        platforms=args.platform,
+        languages=args.languages,
+        cutoffs=_cutoffs(args.cutoff),
         data_dir=args.data_dir,
         run_id=args.run_id,
         **settings,

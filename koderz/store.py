@@ -124,6 +124,12 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("model", pa.string(), "Model called for the step (empty for end rows)."),
     ("provider", pa.string(), "anthropic, openai, ollama or llamacpp."),
     ("tier", pa.string(), "local, small_frontier or frontier."),
+    (
+        "model_cutoff",
+        pa.string(),
+        "The model's training data cutoff (YYYY-MM-DD) as the run knew it (--cutoff, else"
+        " registered); empty: unknown.",
+    ),
     ("input_tokens", pa.int64(), "All prompt tokens, cache included."),
     ("output_tokens", pa.int64(), "Generated tokens."),
     ("cache_read_tokens", pa.int64(), "Part of input_tokens read from the cache."),

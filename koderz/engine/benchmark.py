@@ -35,7 +35,9 @@ from koderz.models.registry import (
     DEFAULT_OPENAI_FRONTIER,
     DEFAULT_OPENAI_SMALL,
     DEFAULT_SMALL,
+    model_cutoffs,
 )
+from koderz.problems.select import ProblemSlice
 from koderz.records import Problem
 from koderz.store import FINAL_STATUSES, StepWriter, data_folder, load_steps, paid_usd
 
@@ -153,6 +155,12 @@ def run_benchmark(
     problems: str | Mapping[str, Problem] | Sequence[Problem] = "humaneval",
     select: str | None = None,
     limit: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    difficulties: str | Sequence[str] | None = None,
+    platforms: str | Sequence[str] | None = None,
+    languages: str | Sequence[str] | None = None,
+    cutoffs: Mapping[str, str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
     max_iterations: int = default("max_iterations"),
@@ -194,8 +202,19 @@ def run_benchmark(
     Args:
         problems: ``humaneval``, a problem file (HumanEval+/MBPP+/custom JSONL), or
             :class:`~koderz.records.Problem` objects.
-        select: ``0:20`` (positions), ``HumanEval/3,HumanEval/7`` (ids).
+        select: ``0:20`` (positions), ``HumanEval/3,HumanEval/7`` (ids), of the problems in
+            the window and slices.
         limit: At most this many problems (after ``select``).
+        since: Only problems released on or after this date (``YYYY-MM-DD``); a problem
+            without a release date is outside any window.
+        until: Only problems released on or before this date.
+        difficulties: Only these difficulties (``easy,medium`` or a list).
+        platforms: Only these platforms (``leetcode,atcoder`` ...).
+        languages: Only these languages (``python,go`` ...). The window and slices are
+            :func:`koderz.problems.select.slice_problems`'s; the manifest records them.
+        cutoffs: Models' training data cutoffs (``{"qwen2.5-coder:7b": "2024-09-30"}``),
+            beside or instead of the registered ones and a strategies file's ``[cutoffs]``;
+            the manifest and each call's row record the cutoff of every model called.
         data_dir: Where the rows go (default: $KODERZ_DATA_DIR, else an existing ``data``
             or ``../data``, else a new ``data``: :func:`koderz.store.data_folder`).
         run_id: Resume this run: finished experiments are skipped, the rest completed.
@@ -229,15 +248,30 @@ def run_benchmark(
     chosen_strategies = _strategies(strategies, strategy, switches)
     _check_run_settings(workers, max_cost, sandbox_timeout_s, epochs)
     limiter = InFlight(workers, max_in_flight)  # checked before anything is written
+    window = ProblemSlice.of(
+        since=since,
+        until=until,
+        difficulties=difficulties,
+        platforms=platforms,
+        languages=languages,
+    )
+    known = _cutoffs(chosen_strategies, strategies, cutoffs)
     preflight(chosen_strategies)
-    source, chosen = _problems(problems, select, limit)
+    source, chosen = _problems(problems, select, limit, window)
     data = data_folder(data_dir, create=True)
     run = run_id or new_run_id()
     call_cache = cache_from_env(data, cache)
     # Held from the manifest to the last row, so that a second process on the same run
     # refuses instead of doubling its rows; Dask workers write under the client's lock.
     with run_lock(data, run):
-        write_manifest(data, run, chosen_strategies, source)
+        write_manifest(
+            data,
+            run,
+            chosen_strategies,
+            source,
+            window=window.to_dict() if window.given else None,
+            cutoffs=known,
+        )
 
         left = _Resume.of(data, run)
         tasks = [
@@ -259,7 +293,9 @@ def run_benchmark(
                 f"solved {result.solved}/{len(result.experiments)} | ${budget.spent:.4f}"
             )
 
-        feed = Feed(tasks, left.histories, run, data, budget, sandbox_timeout_s, done, call_cache)
+        feed = Feed(
+            tasks, left.histories, run, data, budget, sandbox_timeout_s, done, call_cache, known
+        )
         _execute(feed, result, bar, dask, workers, limiter)
         return result
 
@@ -330,10 +366,30 @@ def _check_run_settings(
         raise ConfigError("sandbox_timeout_s (--timeout) must be a number of seconds > 0.")
 
 
+def _cutoffs(
+    chosen: Sequence[Strategy],
+    file: Sequence[Strategy] | str | os.PathLike[str] | None,
+    given: Mapping[str, str] | None,
+) -> dict[str, str | None]:
+    """The training data cutoff of every model the strategies call: given, else the
+    strategies file's ``[cutoffs]``, else registered, else None."""
+    from_file: dict[str, str] = {}
+    if isinstance(file, str | os.PathLike):
+        from koderz.engine.strategy_files import load_cutoffs
+
+        from_file = load_cutoffs(file)
+    models = dict.fromkeys(m for s in chosen for m in s.models())
+    return model_cutoffs(models, {**from_file, **(given or {})})
+
+
 def _problems(
-    problems: str | Mapping[str, Problem] | Sequence[Problem], select: str | None, limit: int | None
+    problems: str | Mapping[str, Problem] | Sequence[Problem],
+    select: str | None,
+    limit: int | None,
+    window: ProblemSlice,
 ) -> tuple[str, dict[str, Problem]]:
-    """Where the problems come from (for the manifest), and the ones chosen."""
+    """Where the problems come from (for the manifest), and the ones chosen: those in the
+    window and slices, then ``select`` and ``limit`` of them."""
     from koderz.problems import load_problems, select_problems
 
     if isinstance(problems, str):
@@ -342,7 +398,16 @@ def _problems(
         items = problems.values() if isinstance(problems, Mapping) else problems
         loaded = {p.task_id: p for p in items}
         source = "(given in Python)"
-    chosen = select_problems(loaded, select, limit)
+    inside = window.apply(loaded)
+    try:
+        chosen = select_problems(inside, select, limit)
+    except ConfigError:
+        # An id of the set that the window or a slice left out: say so, not "unknown".
+        select_problems(loaded, select, limit)
+        raise ConfigError(
+            f"{select} is not {window.describe()}; drop the window or the slices, or choose "
+            "another problem."
+        ) from None
     if not chosen:
         raise ConfigError(
             f"The selection {select!r} (limit {limit}) leaves no problem; `--problems 0:20` "

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,7 @@ class _Experiment:
         sandbox_timeout_s: float | None,
         epoch: int,
         cache: CallCache | None,
+        cutoffs: Mapping[str, str | None] | None = None,
     ) -> None:
         from koderz.version import __version__
 
@@ -130,6 +132,7 @@ class _Experiment:
         self.briefs = BriefCache(spec_cache)
         self.sandbox_timeout_s = sandbox_timeout_s
         self.epoch = epoch
+        self.cutoffs = dict(cutoffs or {})
         self.caller = Caller(strategy, epoch=epoch, budget=budget, limiter=limiter, cache=cache)
         self.feedback = feedback_level(strategy, problem)
         self.grader = Grader(
@@ -220,8 +223,14 @@ class _Experiment:
     # ------------------------------------------------------------------ steps
 
     def write(self, *rows: dict[str, Any]) -> None:
-        """Write rows of this experiment now, as one atomic file."""
-        self.writer.write_many([{**self.base, **row} for row in rows])
+        """Write rows of this experiment now, as one atomic file; a model call's row names
+        its model's training data cutoff, as the run knows it."""
+        self.writer.write_many(
+            [
+                {**self.base, **row, "model_cutoff": self.cutoffs.get(row.get("model") or "")}
+                for row in rows
+            ]
+        )
 
     def do_brief(self) -> None:
         """The brief: the spec (what to build) or, for an architect, the plan (how to build
@@ -543,6 +552,7 @@ def run_experiment(
     sandbox_timeout_s: float | None = None,
     epoch: int = 1,
     cache: CallCache | None = None,
+    cutoffs: Mapping[str, str | None] | None = None,
 ) -> ExperimentResult:
     """Run (or resume) one problem under one strategy, writing every step as it happens.
 
@@ -561,6 +571,8 @@ def run_experiment(
         epoch: Which repeat of this (problem, strategy) in the run, from 1: its rows, id and
             seeds are its own.
         cache: The call cache answering calls made before (:mod:`koderz.engine.cache`), or None.
+        cutoffs: Each model's training data cutoff (``YYYY-MM-DD``, None: unknown), written
+            on its calls' rows (``model_cutoff``).
 
     Returns:
         How it ended. Failures of models and of generated code are rows, never raised.
@@ -577,6 +589,7 @@ def run_experiment(
         sandbox_timeout_s=sandbox_timeout_s,
         epoch=epoch,
         cache=cache,
+        cutoffs=cutoffs,
     )
     if history is not None and len(history):
         exp.restore(history)

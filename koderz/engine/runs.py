@@ -25,7 +25,7 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -50,14 +50,26 @@ experiment stopped when the hidden tests passed; the others were what their defa
 
 
 def write_manifest(
-    data_dir: Path, run_id: str, strategies: Sequence[Strategy], problems: str
+    data_dir: Path,
+    run_id: str,
+    strategies: Sequence[Strategy],
+    problems: str,
+    *,
+    window: Mapping[str, Any] | None = None,
+    cutoffs: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Record what the run was asked to do; a resumed run must ask the same."""
+    """Record what the run was asked to do; a resumed run must ask the same.
+
+    ``window`` is the release-date window and slices the problems were chosen by
+    (:meth:`koderz.problems.select.ProblemSlice.to_dict`; None: every problem), and
+    ``cutoffs`` the training data cutoff of each model the run calls (None: unknown), which
+    a resumed run may learn more of."""
     from koderz.engine.prompts import PROMPTS_VERSION
     from koderz.version import __version__
 
     path = data_dir / "runs" / f"{run_id}.json"
     wanted = {s.name: s.to_dict() for s in strategies}
+    known: dict[str, str | None] = {}
     if path.is_file():
         old = json.loads(path.read_text())
         if old.get("problems") not in (None, problems):
@@ -65,6 +77,14 @@ def write_manifest(
                 f"Run {run_id} was started on problems {old['problems']!r}, not {problems!r}; "
                 "resume it with the same problem file, or start a new --run-id."
             )
+        if "problems" in old and old.get("window") != (None if window is None else dict(window)):
+            raise ConfigError(
+                f"Run {run_id} was started with the window and slices {old.get('window')}, "
+                f"not {None if window is None else dict(window)}; resume it with the same "
+                "--since, --until, --difficulty, --platform and --languages, or start a new "
+                "--run-id."
+            )
+        known = dict(old.get("cutoffs") or {})
         for name, settings in wanted.items():
             before = old.get("strategies", {}).get(name)
             if before is None:
@@ -88,6 +108,12 @@ def write_manifest(
                 "koderz_version": __version__,
                 "prompts_version": PROMPTS_VERSION,
                 "problems": problems,
+                "window": None if window is None else dict(window),
+                # A cutoff learnt in one session is kept by the next that does not give it.
+                "cutoffs": {
+                    **known,
+                    **{m: d for m, d in (cutoffs or {}).items() if d or m not in known},
+                },
                 "strategies": wanted,
                 "updated_at": dt.datetime.now(dt.UTC).isoformat(),
             },

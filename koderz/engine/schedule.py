@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,8 @@ class Feed:
     """Called with each experiment as it ends."""
     cache: CallCache | None = None
     """The call cache, if the run uses one (it pickles as its path, for Dask workers)."""
+    cutoffs: Mapping[str, str | None] = field(default_factory=dict)
+    """Each model's training data cutoff, for the rows (None: unknown)."""
     _next: int = 0
 
     def strategies(self) -> list[Strategy]:
@@ -124,6 +126,7 @@ def run_on_threads(feed: Feed, writer: StepWriter, workers: int, limiter: InFlig
                         sandbox_timeout_s=feed.sandbox_timeout_s,
                         epoch=task.epoch,
                         cache=feed.cache,
+                        cutoffs=feed.cutoffs,
                     )
                 )
             return item is not None
@@ -172,6 +175,7 @@ def _dask_experiment(
     sandbox_timeout_s: float | None,
     cache: CallCache | None,
     limiter: _ClusterInFlight,
+    cutoffs: Mapping[str, str | None],
 ) -> ExperimentResult:
     """One experiment on a Dask worker, writing into the shared data folder (and reading
     the call cache there)."""
@@ -186,6 +190,7 @@ def _dask_experiment(
         sandbox_timeout_s=sandbox_timeout_s,
         epoch=task.epoch,
         cache=cache,
+        cutoffs=cutoffs,
     )
 
 
@@ -226,6 +231,7 @@ def run_on_dask(dask: Any, feed: Feed, workers: int, limiter: InFlight) -> None:
                     # Workers may run elsewhere in the shared folder: an absolute path.
                     CallCache(feed.cache.path.resolve()) if feed.cache else None,
                     in_flight,
+                    dict(feed.cutoffs),
                     pure=False,
                 )
                 pending.add(future)

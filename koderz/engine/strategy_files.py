@@ -18,8 +18,11 @@ the built-in presets as such a file, with :mod:`koderz.models.registry`'s defaul
     kind = "cascade"
     rungs = ["LOCAL", "SMALL", "FRONTIER"]
 
+    [cutoffs]                      # optional: models' training data cutoffs, as --cutoff
+    "qwen2.5-coder:7b" = 2024-09-30
+
 The settings a file may give are :class:`~koderz.engine.strategies.Strategy`'s fields, the
-table :data:`koderz.engine.switches.SWITCHES`.
+table :data:`koderz.engine.switches.SWITCHES`; the cutoffs are read by :func:`load_cutoffs`.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from koderz.engine.strategies import Strategy
-from koderz.errors import ConfigError, read_toml
+from koderz.errors import ConfigError, iso_date, read_toml
 from koderz.models.registry import DEFAULT_ADVISOR, DEFAULT_FRONTIER, DEFAULT_LOCAL, DEFAULT_SMALL
 
-__all__ = ["FIELDS", "expand", "load_strategies", "presets", "strategies_toml"]
+__all__ = ["FIELDS", "expand", "load_cutoffs", "load_strategies", "presets", "strategies_toml"]
+
+_TABLES = ("defaults", "strategies", "cutoffs")
+"""The top-level tables a strategies file may have."""
 
 
 def _list(items: Sequence[str]) -> str:
@@ -104,12 +110,12 @@ def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
     """
     source = Path(path)
     data = read_toml(source, "strategies file")
-    unknown = sorted(set(data) - {"defaults", "strategies"})
+    unknown = sorted(set(data) - set(_TABLES))
     tables = data.get("strategies")
     if unknown or not isinstance(tables, dict) or not tables:
         raise ConfigError(
             f"The strategies file {source} must hold [strategies.NAME] tables (and optionally "
-            f"[defaults]){'; unknown: ' + _list(unknown) if unknown else ''}. "
+            f"[defaults] and [cutoffs]){'; unknown: ' + _list(unknown) if unknown else ''}. "
             "`koderz strategies --write FILE` writes a file to start from."
         )
     defaults = data.get("defaults", {})
@@ -125,6 +131,20 @@ def load_strategies(path: str | os.PathLike[str]) -> list[Strategy]:
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: strategy names repeat: {names}.")
     return strategies
+
+
+def load_cutoffs(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The models' training data cutoffs a strategies file gives in its ``[cutoffs]`` table
+    (``"MODEL" = YYYY-MM-DD``, a TOML date or a string); empty when it has none.
+
+    Raises:
+        ConfigError: The file cannot be read, or a cutoff is not a date.
+    """
+    source = Path(path)
+    table = read_toml(source, "strategies file").get("cutoffs", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f'{source}: [cutoffs] must be a table of "MODEL" = YYYY-MM-DD.')
+    return {str(m): iso_date(d, f"{source}: [cutoffs] {m}") for m, d in table.items()}
 
 
 def presets(
