@@ -565,6 +565,13 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
         metavar="MODEL",
         help="re-price every call's tokens at this model (a frontier-only estimate)",
     )
+    _add_cutoff_arg(p)
+    p.add_argument(
+        "--by",
+        metavar="KEY",
+        help="one analysis per group of problems: difficulty, platform, month (of release), "
+        "source or language",
+    )
 
 
 def _add_analyze(sub: Any) -> argparse.ArgumentParser:
@@ -592,20 +599,30 @@ def _add_analyze(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from koderz.analysis.analyze import analyze
+    from koderz.analysis.analyze import analyze, analyze_by
     from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS
     from koderz.store import load_steps
 
     steps = load_steps(args.data_dir, columns=ANALYSIS_COLUMNS, run_id=args.run_id)
-    result = analyze(
-        steps,
-        baseline=args.baseline,
-        estimate_model=args.estimate_model,
-        ks=_ks(args.k),
-        heldout=args.heldout,
-        heldout_seed=args.heldout_seed,
-    )
+    settings: dict[str, Any] = {
+        "baseline": args.baseline,
+        "estimate_model": args.estimate_model,
+        "ks": _ks(args.k),
+        "heldout": args.heldout,
+        "heldout_seed": args.heldout_seed,
+        "cutoffs": _cutoffs(args.cutoff),
+    }
     fmt = "json" if args.json else args.format
+    if args.by is not None:
+        if fmt not in ("json", "text"):
+            raise ConfigError(f"--by writes text or JSON, not {fmt}; drop --format {fmt}.")
+        grouped = analyze_by(steps, args.by, **settings)
+        if fmt == "json":
+            _print_json(grouped.to_dict())
+        else:
+            sys.stdout.write(grouped.text())
+        return 0
+    result = analyze(steps, **settings)
     if fmt == "json":
         _print_json(result.to_dict())
     elif fmt == "text":

@@ -6,7 +6,7 @@ imports it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,8 @@ import pandas as pd
 
 from koderz.analysis.stats.choice import HeldOut, heldout_front, router_ceiling
 from koderz.analysis.stats.compare import AUTO, choose_baseline
+from koderz.analysis.stats.cutoffs import after_cutoff, known_cutoffs, models_used
+from koderz.analysis.stats.groups import check_group_key, split_steps
 from koderz.analysis.stats.leakage import feedback_gaps
 from koderz.analysis.stats.metrics import (
     complete_steps,
@@ -29,10 +31,13 @@ from koderz.analysis.text.output import (
     analysis_dict,
     analysis_headlines,
     analysis_text,
+    groups_dict,
+    groups_text,
     with_feedback,
 )
+from koderz.analysis.text.tables import group_table
 
-__all__ = ["Analysis", "analyze"]
+__all__ = ["Analysis", "GroupedAnalysis", "analyze", "analyze_by"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,12 @@ class Analysis:
     testers: pd.DataFrame = field(default_factory=pd.DataFrame)
     """How often each strategy's tester wrote wrong tests
     (:func:`~koderz.analysis.stats.testers.wrong_tests`)."""
+    after_cutoff: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per strategy, its pass rate on the problems released after the cutoff of every model
+    it used, and on those before (:func:`~koderz.analysis.stats.cutoffs.after_cutoff`)."""
+    cutoffs: dict[str, str | None] = field(default_factory=dict)
+    """The training data cutoff of each model called (None: unknown), as given, recorded in
+    the rows or registered (:func:`~koderz.analysis.stats.cutoffs.known_cutoffs`)."""
 
     def headlines(self) -> list[str]:
         """The answer in sentences: the baseline and why, then one per strategy, then what
@@ -100,9 +111,11 @@ def analyze(
     seed: int = 0,
     heldout: float | None = None,
     heldout_seed: int = 0,
+    cutoffs: Mapping[str, str] | None = None,
 ) -> Analysis:
     """Everything at once: per-strategy summary with savings, costs by tier and role, curves,
-    the router ceiling, the testers' wrong tests and, when asked, a held-out choice.
+    the router ceiling, the testers' wrong tests, the pass rates before and after the models'
+    cutoffs and, when asked, a held-out choice.
 
     Args:
         steps: The steps table (:func:`koderz.load_steps`; of its columns, only
@@ -118,10 +131,12 @@ def analyze(
         heldout: Hold out this share of the problems: choose the Pareto front on the rest and
             report how its strategies did on them (``Analysis.heldout``).
         heldout_seed: Seed of that split.
+        cutoffs: Models' training data cutoffs (``{"qwen2.5-coder:7b": "2024-09-30"}``),
+            beside or instead of those the rows recorded and the registered ones.
 
     Raises:
-        ConfigError: ``baseline`` is not a strategy of the data, or ``estimate_model`` has no
-            price.
+        ConfigError: ``baseline`` is not a strategy of the data, ``estimate_model`` has no
+            price, or a cutoff is not a date.
 
     Examples:
         >>> from koderz.analysis.demo import demo_data
@@ -138,6 +153,7 @@ def analyze(
         check_baseline(baseline, steps["strategy"].dropna().unique())
     if estimate_model is not None:
         require_price(estimate_model)
+    known = known_cutoffs(steps, cutoffs)
     exps = experiments(steps, estimate_model=estimate_model)
     baseline, reason = choose_baseline(baseline, exps)
     summary = summarize(exps, ks=ks, n_boot=n_boot, seed=seed)
@@ -160,4 +176,57 @@ def analyze(
         router_ceiling=router_ceiling(exps),
         heldout=None if heldout is None else heldout_front(exps, heldout, seed=heldout_seed),
         testers=wrong_tests(steps),
+        after_cutoff=after_cutoff(exps, models_used(steps), known, n_boot=n_boot, seed=seed),
+        cutoffs=known,
+    )
+
+
+@dataclass(frozen=True)
+class GroupedAnalysis:
+    """An analysis per group of problems (:func:`analyze_by`): ``koderz analyze --by KEY``."""
+
+    by: str | None
+    """What the problems are grouped by (a key of
+    :data:`~koderz.analysis.stats.groups.GROUP_KEYS`); None: not grouped."""
+    groups: dict[str, Analysis] = field(default_factory=dict)
+    """Each group's analysis, in reading order (easy, medium, hard; months by time)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"by": KEY, "groups": {VALUE: the analysis' JSON}}``."""
+        return groups_dict(self.by, self.groups)
+
+    def text(self) -> str:
+        """Each group's analysis as text, under a heading naming the group."""
+        return groups_text(self.by, self.groups)
+
+    def table(self) -> pd.DataFrame | str:
+        """Per group and strategy: problems, pass rate, cost per problem and the pass rate
+        after the cutoff (:func:`~koderz.analysis.text.tables.group_table`); a sentence when
+        not grouped."""
+        return group_table(self.by, self.groups)
+
+
+def analyze_by(steps: pd.DataFrame, by: str | None, **kwargs: Any) -> GroupedAnalysis:
+    """:func:`analyze` for each group of problems under ``by``: ``difficulty``,
+    ``platform``, ``month`` (of release), ``source`` or ``language``. Problems the set says
+    nothing of form the group ``(none)``. ``kwargs`` are :func:`analyze`'s. ``by=None``
+    gives no groups (a report not split).
+
+    Raises:
+        ConfigError: ``by`` is not one of the keys, or :func:`analyze` refuses a setting.
+
+    Examples:
+        >>> steps = pd.DataFrame({"run_id": "r", "strategy": "s", "experiment_id": ["a", "b"],
+        ...     "problem_id": ["p", "q"], "role": "end", "status": "solved",
+        ...     "passed": [True, False], "problem_difficulty": ["hard", "easy"]})
+        >>> grouped = analyze_by(steps, "difficulty", baseline=None, n_boot=10)
+        >>> {k: a.summary["pass_rate"].tolist() for k, a in grouped.groups.items()}
+        {'easy': [0.0], 'hard': [1.0]}
+    """
+    if by is None:
+        return GroupedAnalysis(None)
+    check_group_key(by)
+    steps = complete_steps(steps)
+    return GroupedAnalysis(
+        by, {label: analyze(rows, **kwargs) for label, rows in split_steps(steps, by).items()}
     )

@@ -156,6 +156,16 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "cost_per_problem_ci95": [0.10, 0.15],
         "cost_per_solved": 0.20,
     } | no_savings
+    # The worker qwen2.5-coder:7b has no cutoff: no pass rate after the cutoff, and why.
+    cheap |= {
+        "after_cutoff": None,
+        "before_cutoff": None,
+        "after_cutoff_note": "the cutoff of qwen2.5-coder:7b is unknown: give it with "
+        "--cutoff qwen2.5-coder:7b=YYYY-MM-DD",
+    }
+    # claude-opus-4-5's is registered, but these problems have no release date.
+    undated = {"cutoff": "2025-08-31", "models": ["claude-opus-4-5"], "problems": 0}
+    undated |= {"pass_rate": None, "pass_rate_ci95": None}
     frontier = cheap | {
         "strategy": "frontier",
         "solved": 3,
@@ -178,12 +188,17 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "cost_per_problem": 0.40,  # P1 .30, P2 .60, P3 .30
         "cost_per_problem_ci95": [0.30, 0.60],
         "cost_per_solved": 0.40,
+        "after_cutoff": undated,
+        "before_cutoff": undated,
+        "after_cutoff_note": "no problem has a release date",
     }
+    assert data["cutoffs"] == {"claude-opus-4-5": "2025-08-31", "qwen2.5-coder:7b": None}
     assert [s["strategy"] for s in data["strategies"]] == ["cheap", "frontier"]
     for got, want in zip(data["strategies"], (cheap, frontier), strict=True):
         assert list(got) == list(want)  # every field, in the documented order
         for key, value in want.items():
-            numbers = isinstance(value, dict | float | list)
+            numbers = isinstance(value, dict | float | list) and key != "after_cutoff"
+            numbers = numbers and key != "before_cutoff"  # no numbers to compare in these
             assert got[key] == (pytest.approx(value) if numbers else value), key
         for key in JSON_FIELDS:
             assert key in got, key

@@ -22,6 +22,7 @@ from koderz.store import CALL_ROLES, CODE_ROLES, FINAL_STATUSES
 
 __all__ = [
     "ANALYSIS_COLUMNS",
+    "PROBLEM_COLUMNS",
     "complete_steps",
     "cost_breakdown",
     "cost_curve",
@@ -32,6 +33,15 @@ __all__ = [
     "summarize",
 ]
 
+
+PROBLEM_COLUMNS = (
+    "problem_source",
+    "problem_released",
+    "problem_difficulty",
+    "problem_platform",
+    "problem_language",
+)
+"""What the rows say of an experiment's problem; the experiments table carries them."""
 
 ANALYSIS_COLUMNS = (
     "run_id",
@@ -68,6 +78,8 @@ ANALYSIS_COLUMNS = (
     "own_total",
     "own_failed",
     "own_dropped",
+    *PROBLEM_COLUMNS,
+    "model_cutoff",
     *(c for c in SETUP_COLUMNS if c not in ("worker_model", "max_iterations")),
 )
 """The columns of the steps table that the analysis reads. Load with
@@ -179,7 +191,8 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
     answer), ``tests_passed, tests_total`` (of the submitted answer, else the last attempt),
     ``calls, token_cost_usd, hardware_cost_usd, cost_usd, wall_s``
     (model and sandbox time), ``cost_<tier>, calls_<tier>`` for each tier, ``cost_<role>,
-    calls_<role>`` for spec, attempt and checkpoint, and ``estimate_usd`` when an
+    calls_<role>`` for spec, attempt and checkpoint, what the rows say of the problem
+    (:data:`PROBLEM_COLUMNS`: ``problem_released`` ...) and ``estimate_usd`` when an
     ``estimate_model`` is given (see :func:`reprice`).
 
     Examples:
@@ -203,6 +216,8 @@ def experiments(steps: pd.DataFrame, *, estimate_model: str | None = None) -> pd
         }
     )
     out["feedback_level"] = head["feedback_level"].fillna("").to_numpy(dtype=object)
+    for c in PROBLEM_COLUMNS:
+        out[c] = head[c].to_numpy(dtype=object)
     # Rows written before the stop rule ran as an oracle does.
     out["stop"] = head["stop"].fillna("").replace("", "oracle").to_numpy(dtype=object)
     out["epoch"] = pd.to_numeric(head["epoch"], errors="coerce").fillna(1).to_numpy(dtype=int)

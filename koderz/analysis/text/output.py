@@ -9,17 +9,27 @@ so they cannot import it: they read it by its shape, :class:`AnalysisLike`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from koderz.analysis.stats.choice import HeldOut
+from koderz.analysis.text.cutoffs import NO_DATES, after_cutoff_json, cutoff_sentence
 from koderz.analysis.text.headlines import gap_sentence, headline, summary_headlines
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
-__all__ = ["AnalysisLike", "analysis_dict", "analysis_headlines", "analysis_text", "with_feedback"]
+__all__ = [
+    "AnalysisLike",
+    "analysis_dict",
+    "analysis_headlines",
+    "analysis_text",
+    "groups_dict",
+    "groups_text",
+    "with_feedback",
+]
 
 
 class AnalysisLike(Protocol):
@@ -58,6 +68,14 @@ class AnalysisLike(Protocol):
     @property
     def testers(self) -> pd.DataFrame:
         """How often each strategy's tester wrote wrong tests."""
+
+    @property
+    def after_cutoff(self) -> pd.DataFrame:
+        """Per strategy, the pass rates before and after its models' cutoff."""
+
+    @property
+    def cutoffs(self) -> dict[str, str | None]:
+        """Each model's training data cutoff (None: unknown)."""
 
 
 def analysis_headlines(analysis: AnalysisLike) -> list[str]:
@@ -104,6 +122,8 @@ def analysis_text(analysis: AnalysisLike) -> str:
     if analysis.summary.empty:
         return "No finished experiments in the data.\n"
     out: list[str] = [*analysis_headlines(analysis), ""]
+    cutoffs = _after_cutoff_rows(analysis)
+    dated = any(c.get("dated") for c in cutoffs.values())
     for record in analysis.summary.to_dict("records"):
         r = {str(k): v for k, v in record.items()}
         lo, hi = r["pass_rate_ci95"]
@@ -132,6 +152,8 @@ def analysis_text(analysis: AnalysisLike) -> str:
             )
         elif r.get("stop"):
             out.append(f"  stop {r['stop']}: its pass rate is an upper bound (an oracle's)")
+        if dated and r["strategy"] in cutoffs:
+            out.append(f"  {cutoff_sentence(cutoffs[r['strategy']])}")
         out.append(
             f"  mean attempts to solve {_n(r['mean_attempts_to_solve'])}; tests passed by "
             f"the submitted answer {_p(r['tests_passed_share'])}; model and sandbox time "
@@ -164,8 +186,18 @@ def analysis_text(analysis: AnalysisLike) -> str:
                 f"{_savings(r, 'estimate_')}"
             )
         out.append("")
+    if not dated:
+        out += [NO_DATES, ""]
     out += _ceiling_lines(analysis)
     return "\n".join(out)
+
+
+def _after_cutoff_rows(analysis: AnalysisLike) -> dict[str, dict[str, Any]]:
+    """Each strategy's row of ``analysis.after_cutoff``, by strategy."""
+    return {
+        str(r["strategy"]): {str(k): v for k, v in r.items()}
+        for r in analysis.after_cutoff.to_dict("records")
+    }
 
 
 def _ceiling_lines(analysis: AnalysisLike) -> list[str]:
@@ -214,6 +246,7 @@ def analysis_dict(analysis: AnalysisLike) -> dict[str, Any]:
     A number that is undefined is null: e.g. ``cost_ratio`` (times cheaper than the
     baseline) when the baseline costs nothing."""
     strategies = []
+    cutoffs = _after_cutoff_rows(analysis)
     for record in analysis.summary.to_dict("records"):
         rec = {str(k): v for k, v in record.items()}
         item = {k: _plain(v) for k, v in rec.items() if not k.startswith(("cost_", "calls_"))}
@@ -230,6 +263,7 @@ def analysis_dict(analysis: AnalysisLike) -> dict[str, Any]:
         for key in ("cost_ratio", "cost_ratio_ci95"):
             item[key] = _plain(rec.get(key))
         item["headline"] = headline(rec) or None
+        item |= after_cutoff_json(cutoffs.get(str(rec["strategy"])))
         strategies.append(item)
     return {
         "baseline": analysis.baseline,
@@ -240,6 +274,7 @@ def analysis_dict(analysis: AnalysisLike) -> dict[str, Any]:
         if analysis.estimate_model
         else None,
         "strategies": strategies,
+        "cutoffs": dict(analysis.cutoffs),
         "feedback_gaps": _records(analysis.feedback_gaps),
         "router_ceiling": {k: _plain(v) for k, v in analysis.router_ceiling.items()},
         "testers": _records(analysis.testers),
@@ -254,6 +289,24 @@ def analysis_dict(analysis: AnalysisLike) -> dict[str, Any]:
             else {}
         ),
     }
+
+
+def groups_text(by: str | None, analyses: Mapping[str, AnalysisLike]) -> str:
+    """Each group's analysis as text (``koderz analyze --by KEY``), under a heading naming
+    the group and its problems."""
+    if by is None or not analyses:
+        return "No groups.\n"
+    out = [f"By {by}: {', '.join(analyses)}.", ""]
+    for label, analysis in analyses.items():
+        problems = analysis.summary["problems"].max() if len(analysis.summary) else 0
+        out += [f"== {by} {label} ({problems} problems) ==", analysis_text(analysis)]
+    return "\n".join(out)
+
+
+def groups_dict(by: str | None, analyses: Mapping[str, AnalysisLike]) -> dict[str, Any]:
+    """``{"by": KEY, "groups": {VALUE: the JSON of that group's analysis}}`` (``koderz
+    analyze --by KEY --json``)."""
+    return {"by": by, "groups": {label: analysis_dict(a) for label, a in analyses.items()}}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ they were bought at, costs by tier and role, and the per-strategy table that ``k
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from koderz.store import CALL_ROLES
 __all__ = [
     "cost_table",
     "format_table",
+    "group_table",
     "heldout_table",
     "paper_table",
     "savings_table",
@@ -73,6 +75,42 @@ def heldout_table(heldout: Any) -> pd.DataFrame | str:
     table = pd.DataFrame(rows).set_index("strategy") if rows else pd.DataFrame()
     table.index.name = f"front chosen on the rest; {held} held out (seed {heldout.seed})"
     return table
+
+
+def group_table(by: str | None, analyses: Mapping[str, Any]) -> pd.DataFrame | str:
+    """Per group of problems and strategy (``analyze_by``'s analyses): problems, pass rate
+    with its 95% interval, cost per problem and the pass rate after the models' cutoff; a
+    sentence when the problems are not grouped.
+
+    Examples:
+        >>> group_table(None, {})
+        'Not split by group: set split_by (difficulty, platform, month, source or language) in the notebook, or give koderz report --by KEY.'
+    """  # noqa: E501
+    if by is None or not analyses:
+        return (
+            "Not split by group: set split_by (difficulty, platform, month, source or "
+            "language) in the notebook, or give koderz report --by KEY."
+        )
+    rows = []
+    for label, analysis in analyses.items():
+        after = {r["strategy"]: r for r in analysis.after_cutoff.to_dict("records")}
+        for r in analysis.summary.to_dict("records"):
+            cut = after.get(r["strategy"], {})
+            rows.append(
+                {
+                    by: label,
+                    "strategy": r["strategy"],
+                    "problems": r["problems"],
+                    "pass rate": _val(100 * r["pass_rate"], "{:.1f}%")
+                    + f" ({_ci([100 * v for v in r['pass_rate_ci95']], '{:.0f}%')})",
+                    "cost per problem": usd(r["cost_per_problem"]),
+                    "pass rate after the cutoff": _val(
+                        100 * cut.get("after_pass_rate", math.nan), "{:.1f}%"
+                    )
+                    + (f" (n={cut['after_problems']})" if cut.get("after_problems") else ""),
+                }
+            )
+    return pd.DataFrame(rows).set_index([by, "strategy"])
 
 
 def savings_table(summary: pd.DataFrame) -> pd.DataFrame:
