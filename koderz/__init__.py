@@ -77,7 +77,9 @@ _EXPORTS: dict[str, str] = {
     "runs_table": "analysis.text.story",
     # analysis, plots, reports
     "Analysis": "analysis.analyze",
+    "GroupedAnalysis": "analysis.analyze",
     "analyze": "analysis.analyze",
+    "analyze_by": "analysis.analyze",
     "bootstrap_ci": "analysis.stats.savings",
     "cost_breakdown": "analysis.stats.metrics",
     "cost_curve": "analysis.stats.metrics",

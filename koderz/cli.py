@@ -679,6 +679,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         estimate_model=args.estimate_model,
         heldout=args.heldout,
         heldout_seed=args.heldout_seed,
+        split_by=args.by,
+        cutoffs=_cutoffs(args.cutoff),
         **chosen,
     ):
         print(f"{report.notebook}\n{report.html}")

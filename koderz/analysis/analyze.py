@@ -199,6 +199,11 @@ class GroupedAnalysis:
         """Each group's analysis as text, under a heading naming the group."""
         return groups_text(self.by, self.groups)
 
+    def summaries(self) -> dict[str, pd.DataFrame]:
+        """Each group's ``Analysis.summary``, for a figure
+        (:func:`~koderz.analysis.figures.groups.plot_pass_rate_by_group`)."""
+        return {label: analysis.summary for label, analysis in self.groups.items()}
+
     def table(self) -> pd.DataFrame | str:
         """Per group and strategy: problems, pass rate, cost per problem and the pass rate
         after the cutoff (:func:`~koderz.analysis.text.tables.group_table`); a sentence when

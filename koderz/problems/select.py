@@ -194,13 +194,15 @@ class ProblemSlice:
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, as a run's manifest records it."""
+        """Plain data, as a run's manifest records it (with its :meth:`describe`, which a
+        report's methods section states)."""
         return {
             "since": self.since,
             "until": self.until,
             "difficulties": list(self.difficulties),
             "platforms": list(self.platforms),
             "languages": list(self.languages),
+            "described": self.describe(),
         }
 
     def apply(self, problems: Mapping[str, Problem]) -> dict[str, Problem]:

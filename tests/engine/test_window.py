@@ -59,6 +59,7 @@ def test_a_window_run_records_its_window_and_cutoffs(coder, tmp_path: Path) -> N
         "difficulties": ["easy", "medium"],
         "platforms": [],
         "languages": [],
+        "described": "released on or after 2025-01-01; difficulty easy, medium",
     }
     assert manifest["cutoffs"] == {"gpt-4o-mini": "2023-10-01", "gpt-4o": "2024-12-31"}
 

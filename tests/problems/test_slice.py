@@ -104,6 +104,7 @@ def test_the_slice_as_the_manifest_records_it() -> None:
         "difficulties": [],
         "platforms": ["leetcode", "atcoder"],
         "languages": [],
+        "described": "released on or before 2025-05-31; platform leetcode, atcoder",
     }
     assert chosen.describe() == "released on or before 2025-05-31; platform leetcode, atcoder"
     assert not ProblemSlice.of().given and chosen.given

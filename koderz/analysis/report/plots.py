@@ -5,11 +5,12 @@ notebook imports nothing but :mod:`koderz`.
 Nothing is defined here; each name is its layer's:
 
 - the figures (:mod:`~koderz.analysis.figures`): the cost/quality plane, the problems grid,
-  partial credit by attempt and the charts of the summary, their colours, and
-  :func:`save_figures`;
+  partial credit by attempt, the charts of the summary, the pass rates per group and before
+  and after the models' cutoffs, their colours, and :func:`save_figures`;
 - the words (:mod:`~koderz.analysis.text`): the answer and an experiment's story as HTML, the
-  tables of savings, costs and the held-out choice, the methods section, strategies named
-  with their feedback level (:func:`with_feedback`) and models (:func:`strategy_models`);
+  tables of savings, costs, the held-out choice and the cutoffs, the window's warning, the
+  methods section, strategies named with their feedback level (:func:`with_feedback`) and
+  models (:func:`strategy_models`);
 - the numbers some of those are drawn from (:mod:`~koderz.analysis.stats`): the problems grid
   (:func:`solve_grid`) and partial credit (:func:`tests_by_attempt`), and the columns a
   report reads (:data:`REPORT_COLUMNS`).
@@ -26,9 +27,11 @@ from koderz.analysis.figures.charts import (
     plot_pass_rate,
     save_figures,
 )
+from koderz.analysis.figures.groups import plot_before_after, plot_pass_rate_by_group
 from koderz.analysis.figures.plane import plot_cost_quality
 from koderz.analysis.figures.style import TIER_COLORS, TIER_LABELS, NoFigure, strategy_colors
 from koderz.analysis.stats.attempts import solve_grid, tests_by_attempt
+from koderz.analysis.text.cutoffs import cutoff_table
 from koderz.analysis.text.methods import (
     REPORT_COLUMNS,
     methods_html,
@@ -39,6 +42,7 @@ from koderz.analysis.text.methods import (
 from koderz.analysis.text.output import with_feedback
 from koderz.analysis.text.pages import Html, answer_html, story_html
 from koderz.analysis.text.tables import cost_table, heldout_table, paper_table, savings_table
+from koderz.analysis.text.window import window_html
 
 __all__ = [
     "REPORT_COLUMNS",
@@ -48,16 +52,19 @@ __all__ = [
     "NoFigure",
     "answer_html",
     "cost_table",
+    "cutoff_table",
     "heldout_table",
     "methods_html",
     "models_table",
     "paper_table",
     "plot_attempts",
+    "plot_before_after",
     "plot_cost_by_tier",
     "plot_cost_frontier",
     "plot_cost_quality",
     "plot_pass_at_iteration",
     "plot_pass_rate",
+    "plot_pass_rate_by_group",
     "plot_solve_grid",
     "plot_tests_by_attempt",
     "save_figures",
@@ -68,5 +75,6 @@ __all__ = [
     "strategy_models",
     "strategy_settings",
     "tests_by_attempt",
+    "window_html",
     "with_feedback",
 ]

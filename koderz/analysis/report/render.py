@@ -7,10 +7,11 @@ fetch from a CDN (require.js, MathJax, the widget manager) is removed; :func:`to
 that no ``src``/``href`` pointing at the network is left.
 
 No secret can reach a report. Keys are never parameters (a notebook's parameters are its data
-folder, runs, baseline and estimate model); the kernel runs without the environment's secret
-variables (``*KEY*``, ``*TOKEN*``, ``*SECRET*`` ...); and the executed notebook and the page
-are scanned for those variables' values and for API-key shapes before anything is kept (see
-:mod:`koderz.redaction`, which also keeps them out of the data).
+folder, runs, baseline, estimate model, held-out share, groups and models' cutoffs); the
+kernel runs without the environment's secret variables (``*KEY*``, ``*TOKEN*``, ``*SECRET*``
+...); and the executed notebook and the page are scanned for those variables' values and for
+API-key shapes before anything is kept (see :mod:`koderz.redaction`, which also keeps them
+out of the data).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import contextlib
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from koderz.analysis.stats.groups import check_group_key
 from koderz.errors import ConfigError, DataError, KoderzError
 from koderz.redaction import find_secrets, is_secret_name
 
@@ -181,6 +183,8 @@ def render_report(
     estimate_model: str | None = None,
     heldout: float | None = None,
     heldout_seed: int = 0,
+    split_by: str | None = None,
+    cutoffs: Mapping[str, str] | None = None,
     notebooks: Sequence[str] = ("tier_comparison",),
     notebook_dir: str | os.PathLike[str] | None = None,
     date: dt.date | None = None,
@@ -199,6 +203,10 @@ def render_report(
         heldout: Hold out this share of the problems and show how the Pareto front chosen on
             the rest does on them (:func:`koderz.analysis.stats.choice.heldout_front`).
         heldout_seed: The seed of that split.
+        split_by: Also show the analysis per group of problems: ``difficulty``,
+            ``platform``, ``month``, ``source`` or ``language``.
+        cutoffs: Models' training data cutoffs (``{"qwen2.5-coder:7b": "2024-09-30"}``),
+            beside or instead of those the rows recorded and the registered ones.
         notebooks: Which notebooks of ``notebook_dir`` (by name: ``tier_comparison``,
             ``explore``).
         notebook_dir: Where the notebooks are (default: Koderz's own, from the package or
@@ -215,6 +223,8 @@ def render_report(
 
     from koderz.store import data_folder
 
+    if split_by is not None:
+        check_group_key(split_by)  # before a kernel starts
     data = data_folder(data_dir).resolve()
     _require_finished(data, run_ids)
     out = Path(out_dir)
@@ -227,6 +237,8 @@ def render_report(
         "estimate_model": estimate_model,
         "heldout": heldout,
         "heldout_seed": heldout_seed,
+        "split_by": split_by,
+        "cutoffs": dict(cutoffs or {}),
     }
     reports = []
     for name in notebooks:

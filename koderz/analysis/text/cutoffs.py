@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from koderz.analysis.text.pages import Note
+
 __all__ = [
     "NO_DATES",
     "after_cutoff_json",
@@ -137,16 +139,17 @@ def cutoff_table(after_cutoff: pd.DataFrame) -> pd.DataFrame | str:
         "No problem has a release date, so there is no pass rate after the models' cutoffs (a dated set, e.g. LiveCodeBench's, has one)."
     """  # noqa: E501
     if after_cutoff.empty or not after_cutoff["dated"].any():
-        return NO_DATES
+        return Note(NO_DATES)
     rows = []
     for record in after_cutoff.to_dict("records"):
         r = {str(k): v for k, v in record.items()}
         note = cutoff_note(r)
+        unknown = " ".join(f"--cutoff {m}=YYYY-MM-DD" for m in r["unknown"])
         rows.append(
             {
                 "strategy": r["strategy"],
                 "cutoff": r["cutoff"] or "unknown",
-                "whose": ", ".join(r["cutoff_models"]) or note or "",
+                "whose": ", ".join(r["cutoff_models"]) or (f"give {unknown}" if unknown else note),
                 "problems before": r["before_problems"] if r["cutoff"] else "-",
                 "pass rate before": _p(r["before_pass_rate"]) + _ci(r["before_pass_rate_ci95"]),
                 "problems after": r["after_problems"] if r["cutoff"] else "-",

@@ -1,6 +1,7 @@
 """The methods section of a report, for publication: versions, every model and its prices,
 every strategy's settings, problems and counts, dates and what was reused or cached, read
-from the rows (and the runs' manifests, ``runs/<run_id>.json``, for the prompt versions).
+from the rows (and the runs' manifests, ``runs/<run_id>.json``, for the prompt versions and
+the window of release dates: :mod:`koderz.analysis.text.window`).
 
 Only the columns this installation's steps table has are read (:data:`METHODS_COLUMNS`): a
 setting the rows do not record is not shown, never guessed.
@@ -9,16 +10,17 @@ setting the rows do not record is not shown, never guessed.
 from __future__ import annotations
 
 import html
-import json
 import os
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
+from koderz.analysis.stats.cutoffs import known_cutoffs
 from koderz.analysis.stats.metrics import ANALYSIS_COLUMNS, experiments
 from koderz.analysis.stats.savings import N_BOOT
 from koderz.analysis.text.pages import Html
+from koderz.analysis.text.window import problem_window, run_manifests
 from koderz.models.prices import list_price
 from koderz.store import COLUMNS
 
@@ -58,8 +60,10 @@ _WANTED = (
     "experiment_id",
     "problem_id",
     "problem_source",
+    "problem_released",
     "role",
     "model",
+    "model_cutoff",
     "provider",
     "tier",
     "price_source",
@@ -187,21 +191,29 @@ def models_table(steps: pd.DataFrame) -> pd.DataFrame:
 
 
 def _prompt_versions(data_dir: str | os.PathLike[str] | None, runs: list[str]) -> str:
-    if data_dir is None:
-        return "-"
-    found = set()
-    for run in runs:
-        path = Path(data_dir) / "runs" / f"{run}.json"
-        try:
-            found.add(str(json.loads(path.read_text()).get("prompts_version", "")))
-        except (OSError, ValueError):
-            continue
+    found = {str(m.get("prompts_version", "")) for m in run_manifests(data_dir, runs)}
     return ", ".join(sorted(found - {""})) or "-"
 
 
-def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = None) -> str:
+def _cutoffs_line(known: Mapping[str, str | None]) -> str | None:
+    """The training data cutoff of every model called."""
+    if not known:
+        return None
+    parts = [f"{m} {d or 'unknown'}" for m, d in sorted(known.items())]
+    return (
+        "- Training data cutoffs (given with --cutoff, else as the runs recorded them, else "
+        f"registered: docs/models.md): {', '.join(parts)}."
+    )
+
+
+def methods_text(
+    steps: pd.DataFrame,
+    data_dir: str | os.PathLike[str] | None = None,
+    cutoffs: Mapping[str, str] | None = None,
+) -> str:
     """The facts a methods section states, as Markdown bullets: versions, problems, runs,
-    dates and what was reused or cached.
+    dates, the window of release dates, the models' cutoffs (``cutoffs``: those given
+    beside the recorded and registered ones) and what was reused or cached.
 
     Examples:
         >>> steps = pd.DataFrame({"run_id": "r", "strategy": "s", "problem_id": ["p", "p"],
@@ -229,6 +241,12 @@ def methods_text(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
             f"- Dates: {steps['started_at'].min():%Y-%m-%d %H:%M} to "
             f"{steps['started_at'].max():%Y-%m-%d %H:%M} UTC."
         )
+    window = problem_window(steps, data_dir)
+    if window is not None:
+        lines.append(f"- Window: {window.words}.")
+    if "model" in steps.columns:
+        known = _cutoffs_line(known_cutoffs(steps, cutoffs))
+        lines += [known] if known else []
     lines.append(_stop_line(ended))
     lines.append(
         "- Statistics: pass rates and costs with 95% percentile bootstrap intervals over "
@@ -289,7 +307,11 @@ def _count_true(steps: pd.DataFrame, column: str) -> int:
     return int(steps[column].fillna(False).astype(bool).sum())
 
 
-def methods_html(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = None) -> Any:
+def methods_html(
+    steps: pd.DataFrame,
+    data_dir: str | os.PathLike[str] | None = None,
+    cutoffs: Mapping[str, str] | None = None,
+) -> Any:
     """:func:`methods_text` as an HTML list, for a notebook and its rendered page.
 
     Examples:
@@ -299,6 +321,7 @@ def methods_html(steps: pd.DataFrame, data_dir: str | os.PathLike[str] | None = 
         True
     """
     items = [
-        html.escape(line.removeprefix("- ")) for line in methods_text(steps, data_dir).splitlines()
+        html.escape(line.removeprefix("- "))
+        for line in methods_text(steps, data_dir, cutoffs).splitlines()
     ]
     return Html("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")

@@ -14,7 +14,7 @@ import pandas as pd
 from koderz.analysis.text.story import end_words, story
 from koderz.store import CODE_ROLES
 
-__all__ = ["Html", "answer_html", "story_html"]
+__all__ = ["Html", "Note", "answer_html", "story_html"]
 
 # Inline, with its own font: Voila's page (and a mail client's) gives <pre> no monospace font.
 _PRE_STYLE = (
@@ -44,6 +44,19 @@ class Html(str):
 
     def _repr_html_(self) -> str:
         return str(self)
+
+
+class Note(str):
+    """A sentence that stands where a table has nothing to show, saying why; Jupyter shows
+    it as a paragraph.
+
+    Examples:
+        >>> Note("Not split: set split_by.")._repr_html_()
+        '<p><em>Not split: set split_by.</em></p>'
+    """
+
+    def _repr_html_(self) -> str:
+        return f"<p><em>{html.escape(str(self))}</em></p>"
 
 
 def answer_html(sentences: Sequence[str]) -> Html:

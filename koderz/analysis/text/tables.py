@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from koderz.analysis.text.formats import usd
+from koderz.analysis.text.pages import Note
 from koderz.models.registry import TIERS
 from koderz.store import CALL_ROLES
 
@@ -87,7 +88,7 @@ def group_table(by: str | None, analyses: Mapping[str, Any]) -> pd.DataFrame | s
         'Not split by group: set split_by (difficulty, platform, month, source or language) in the notebook, or give koderz report --by KEY.'
     """  # noqa: E501
     if by is None or not analyses:
-        return (
+        return Note(
             "Not split by group: set split_by (difficulty, platform, month, source or "
             "language) in the notebook, or give koderz report --by KEY."
         )

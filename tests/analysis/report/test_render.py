@@ -277,6 +277,32 @@ def test_cli_report(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert [Path(p).name.split("_")[:2] for p in printed] == [["tier", "comparison"]] * 2
 
 
+def test_a_report_split_by_group_with_cutoffs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Demo problems are dated and labelled as LiveCodeBench's; the local worker's cutoff is
+    # given, so every demo strategy has one (the latest of its models': claude-opus-4-8's).
+    data = demo_data(tmp_path / "data", problems=10)
+    argv = ["report", "--data-dir", str(data), "--out", str(tmp_path / "out"), "--by"]
+    assert main([*argv, "difficulty", "--cutoff", "qwen2.5-coder:7b=2025-12-31"]) == 0
+    page = html.unescape(
+        re.sub(r"<[^>]+>", " ", Path(capsys.readouterr().out.split()[1]).read_text())
+    )
+    page = re.sub(r"\s+", " ", page)
+    for difficulty in ("easy", "medium", "hard"):
+        assert f" {difficulty} frontier-only " in page  # a row per group and strategy
+    assert "pass rate after the cutoff" in page and "Not split by group" not in page
+    assert "Before a cutoff: The window starts 2025-06-01, before the cutoff of" in page
+    assert "qwen2.5-coder:7b 2025-12-31" in page  # the methods section names it
+    assert " local+frontier 2026-01-31 claude-opus-4-8 " in page  # the cutoff table
+    assert "Window: the problems were released 2025-06-01 to 2026-04-23" in page
+
+
+def test_a_split_by_an_unknown_key_fails_before_a_kernel_starts(tmp_path: Path) -> None:
+    with pytest.raises(KoderzError, match="Cannot group by 'colour'; use one of difficulty"):
+        render_report(demo_data(tmp_path, problems=1), out_dir=tmp_path, split_by="colour")
+
+
 def test_a_failing_cell_is_reported_with_its_error(data: Path, tmp_path: Path) -> None:
     with pytest.raises(KoderzError, match=r"tier_comparison.ipynb failed in cell .*'nope'"):
         render_report(data, out_dir=tmp_path, baseline="nope")
