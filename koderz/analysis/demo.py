@@ -18,6 +18,13 @@ show no visible test (their first answer is submitted), and on some the visible 
 are themselves wrong, so that a right answer fails them and the experiment goes on past it
 (the oracle ceiling then stands above the pass rate).
 
+The problems are shaped as LiveCodeBench's (:func:`problem_of`): an id of the platform's
+kind, a release date in the year before the runs, a difficulty and a platform, in Python.
+Their difficulty moves the chance of solving them, and a problem released after the
+cutoff of every model of a strategy is harder for it, as one it cannot have seen in
+training would be: so the report's groups and its pass rates before and after the cutoffs
+have something to show.
+
 Outcomes are drawn from a seeded generator, so the same arguments give the same rows. A
 problem's number of test cases is the problem's own (the same under every strategy and in
 every run), and the calls are priced from the real list prices, whose source the rows name,
@@ -46,9 +53,11 @@ from koderz.version import __version__
 __all__ = [
     "DEMO_SOURCE",
     "DEMO_STRATEGIES",
+    "DemoProblem",
     "DemoStrategy",
     "demo_data",
     "demo_rows",
+    "problem_of",
     "tests_of",
     "visible_of",
 ]
@@ -77,7 +86,52 @@ DEMO_STRATEGIES = (
 DEMO_SOURCE = "demo"
 """The ``problem_source`` of every demo row."""
 
-_T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+# The runs start after the last problem's release (and after the demo models came out).
+_T0 = dt.datetime(2026, 7, 6, 9, 0, tzinfo=dt.UTC)
+_FIRST_RELEASE = dt.date(2025, 6, 1)
+_PLATFORMS = ("leetcode", "atcoder", "codeforces")
+_DIFFICULTIES = ("easy", "medium", "hard")
+# How the difficulty moves the chance of solving, and how much harder a problem released
+# after a strategy's cutoff is (it cannot be remembered).
+_EASE = {"easy": 1.4, "medium": 1.0, "hard": 0.5}
+_UNSEEN = 0.5
+
+
+@dataclass(frozen=True)
+class DemoProblem:
+    """A demo problem, shaped as LiveCodeBench's."""
+
+    task_id: str
+    """An id of its platform's kind: ``3421`` (LeetCode), ``abc404_c`` (AtCoder), ``2102D``."""
+    released: str
+    """Its release date, ``YYYY-MM-DD``, in the year from June 2025."""
+    difficulty: str
+    """``easy``, ``medium`` or ``hard`` (30%, 40%, 30%, as LiveCodeBench's are about)."""
+    platform: str
+    """``leetcode``, ``atcoder`` or ``codeforces``, in turn."""
+    language: str = "python"
+    """The language its answers are in."""
+
+
+def problem_of(problem: int) -> DemoProblem:
+    """Demo problem number ``problem``: the same whatever the strategy, run or seed.
+
+    Examples:
+        >>> [problem_of(p).task_id for p in range(3)]
+        ['3400', 'abc401_d', '2102D']
+        >>> problem_of(1).released, problem_of(1).platform
+        ('2025-11-11', 'atcoder')
+    """
+    platform = _PLATFORMS[problem % len(_PLATFORMS)]
+    task_id = {
+        "leetcode": f"{3400 + 7 * problem}",
+        "atcoder": f"abc{400 + problem}_{'cdef'[problem % 4]}",
+        "codeforces": f"{2100 + problem}{'BCDE'[problem % 4]}",
+    }[platform]
+    released = _FIRST_RELEASE + dt.timedelta(days=(problem * 163) % 365)
+    rng = np.random.default_rng(10_000 + problem)
+    difficulty = _DIFFICULTIES[int(rng.choice(3, p=[0.3, 0.4, 0.3]))]
+    return DemoProblem(task_id, released.isoformat(), difficulty, platform)
 
 
 def tests_of(problem: int) -> int:
@@ -150,13 +204,20 @@ def demo_rows(
     for s in strategies:
         settings = _settings(s)
         for p in range(problems):
+            shown = problem_of(p)
             for k in range(samples):
                 base = {
                     **settings,
                     "experiment_id": f"{run_id}:{s.name}:{p}:{k}",
-                    "problem_id": f"HumanEval/{p}",
+                    "problem_id": shown.task_id,
+                    "problem_shape": "function",
+                    "problem_released": shown.released,
+                    "problem_difficulty": shown.difficulty,
+                    "problem_platform": shown.platform,
+                    "problem_language": shown.language,
                 }
-                for row in _experiment(s, p, base, rng, call):
+                chance = _chance(s, shown, call)
+                for row in _experiment(s, p, base, rng, call, chance):
                     took = float(row.get("latency_s") or 0.0) + float(row.get("exec_s") or 0.0)
                     row["started_at"] = clock
                     clock += dt.timedelta(seconds=took)
@@ -173,6 +234,11 @@ class _Caller:
         self.models = {m: (resolve_model(m), _list_price(m)) for m in sorted(used)}
         self.rng = rng
 
+    def cutoff(self, models: list[str]) -> str | None:
+        """The latest of the models' training data cutoffs; None if one has none."""
+        found = [self.models[m][0].cutoff for m in models]
+        return None if not found or not all(found) else max(str(c) for c in found)
+
     def __call__(self, model: str, tin: int, tout: int) -> dict[str, Any]:
         spec, price = self.models[model]
         usage = Usage(input_tokens=tin, output_tokens=tout)
@@ -180,6 +246,7 @@ class _Caller:
             "model": model,
             "provider": spec.provider,
             "tier": spec.tier,
+            "model_cutoff": spec.cutoff,
             "input_tokens": tin,
             "output_tokens": tout,
             "cache_read_tokens": 0,
@@ -210,8 +277,21 @@ def _settings(s: DemoStrategy) -> dict[str, Any]:
     }
 
 
+def _chance(s: DemoStrategy, problem: DemoProblem, call: _Caller) -> float:
+    """The chance that one attempt of ``s`` solves ``problem``: its own, moved by the
+    difficulty, and lower after the cutoff of all its models."""
+    cutoff = call.cutoff([m for m in (s.worker, s.spec_model, s.reviewer) if m])
+    unseen = cutoff is not None and problem.released > cutoff
+    return min(0.95, s.solve_chance * _EASE[problem.difficulty] * (_UNSEEN if unseen else 1.0))
+
+
 def _experiment(
-    s: DemoStrategy, p: int, base: dict[str, Any], rng: np.random.Generator, call: _Caller
+    s: DemoStrategy,
+    p: int,
+    base: dict[str, Any],
+    rng: np.random.Generator,
+    call: _Caller,
+    chance: float,
 ) -> list[dict[str, Any]]:
     """One experiment's rows: the spec (if the strategy has a spec model), the attempts with
     the reviews between them, and the end row naming the submitted answer."""
@@ -226,7 +306,7 @@ def _experiment(
     answers: list[tuple[int, bool, int]] = []  # (attempt, hidden verdict, visible passed)
     stopped = False
     for i in range(1, s.max_iterations + 1):
-        ok = bool(rng.random() < s.solve_chance)
+        ok = bool(rng.random() < chance)
         row = _attempt(s, p, i, ok, total, rng, call)
         visible = _visible(p, i, s.name, ok, int(row["tests_passed"]), total)
         row |= {"visible_passed": visible, "visible_total": seen}

@@ -132,17 +132,19 @@ def test_explore_runs_and_its_dropdown_changes_the_story(
             story = page.locator(".widget-html-content h3")
             story.wait_for(timeout=WAIT_MS)
             selects = page.locator(".widget-dropdown select")
-            assert selects.count() == 3  # run, strategy, problem
+            # Run, strategy, problem; then a filter per group of the demo problems
+            # (difficulty, platform, month, source, language).
+            assert selects.count() == 8
             before = story.inner_text()
-            assert "problem HumanEval/0" in before
-            selects.nth(2).select_option(label="HumanEval/2")
+            assert "problem 2102D" in before  # demo problem 2, the first id
+            selects.nth(2).select_option(label="3400")
             page.wait_for_function(
                 "() => document.querySelector('.widget-html-content h3')"
-                ".innerText.includes('problem HumanEval/2')",
+                ".innerText.includes('problem 3400')",
                 timeout=WAIT_MS,
             )
             after = story.inner_text()
-            assert after != before and "problem HumanEval/2" in after
+            assert after != before and "problem 3400" in after
             # The story's code is in a monospace font here too.
             font = page.evaluate(
                 "getComputedStyle(document.querySelector('.widget-html-content pre')).fontFamily"

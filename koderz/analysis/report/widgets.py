@@ -11,15 +11,23 @@ from typing import Any
 
 import pandas as pd
 
+from koderz.analysis.stats.groups import group_values, groups_in
 from koderz.analysis.text.pages import story_html
 
-__all__ = ["explorer"]
+__all__ = ["ALL", "explorer"]
+
+ALL = "(all)"
+"""A filter's choice that keeps every problem."""
 
 
 def explorer(steps: pd.DataFrame) -> Any:
-    """A widget to pick a run, strategy and problem and read that experiment's story.
+    """A widget to pick a run, strategy and problem and read that experiment's story; the
+    problems offered can be narrowed by a dropdown per group the data has (difficulty,
+    platform, month of release, source, language:
+    :data:`~koderz.analysis.stats.groups.GROUP_KEYS`).
 
-    Returns an ``ipywidgets.VBox``; display it in Jupyter (it needs a live kernel).
+    Returns an ``ipywidgets.VBox``: the run, strategy and problem, the filters, the story.
+    Display it in Jupyter (it needs a live kernel).
     """
     import ipywidgets as w
 
@@ -30,6 +38,11 @@ def explorer(steps: pd.DataFrame) -> Any:
     strategy = w.Dropdown(description="strategy")
     problem = w.Dropdown(description="problem")
     view = w.HTML()
+    groups = {by: group_values(steps, by) for by in groups_in(steps)}
+    filters = {
+        by: w.Dropdown(options=[ALL, *labels], value=ALL, description=by)
+        for by, labels in groups_in(steps).items()
+    }
 
     # A choice re-derives the ones after it in a chain (run -> strategy -> problem -> story),
     # so the story is drawn once per choice. Setting a box's options fires its observer (once
@@ -52,8 +65,11 @@ def explorer(steps: pd.DataFrame) -> Any:
 
     def pick_problem(*_: Any) -> None:
         if not quiet[0]:
-            chosen = steps[(steps["run_id"] == run.value) & (steps["strategy"] == strategy.value)]
-            offer(problem, options(chosen, "problem_id"))
+            keep = (steps["run_id"] == run.value) & (steps["strategy"] == strategy.value)
+            for by, box in filters.items():
+                if box.value != ALL:
+                    keep &= groups[by] == box.value
+            offer(problem, options(steps[keep], "problem_id"))
             show()
 
     def show(*_: Any) -> None:
@@ -65,10 +81,17 @@ def explorer(steps: pd.DataFrame) -> Any:
             & (steps["problem_id"] == problem.value)
         ]
         ids = chosen["experiment_id"].dropna().unique().tolist()
-        view.value = story_html(steps, str(ids[0])) if ids else "<p>No experiment.</p>"
+        view.value = (
+            story_html(steps, str(ids[0]))
+            if ids
+            else "<p>No experiment: no problem of this run and strategy is in the groups "
+            "chosen.</p>"
+        )
 
     run.observe(pick_strategy, names="value")
     strategy.observe(pick_problem, names="value")
     problem.observe(show, names="value")
+    for box in filters.values():
+        box.observe(pick_problem, names="value")
     pick_strategy()
-    return w.VBox([w.HBox([run, strategy, problem]), view])
+    return w.VBox([w.HBox([run, strategy, problem]), w.HBox(list(filters.values())), view])

@@ -257,19 +257,19 @@ def test_story_shows_a_reused_spec_and_a_failed_call_as_the_text_story_does(
 
 def test_the_explorer_is_a_widget_not_a_figure() -> None:
     assert "explorer" not in plots.__all__ and not hasattr(plots, "explorer")
-    assert widgets.__all__ == ["explorer"]
+    assert widgets.__all__ == ["ALL", "explorer"]
 
 
 def test_explorer_follows_the_choices(tmp_path: Path) -> None:
     steps = load_steps(demo_data(tmp_path, problems=3))
     box = widgets.explorer(steps)
     run, strategy, problem = box.children[0].children
-    view = box.children[1]
+    view = box.children[-1]
     assert run.value == "demo-1" and strategy.value == "frontier-only"
-    problem.value = "HumanEval/2"
-    assert "problem HumanEval/2, strategy frontier-only" in view.value
+    problem.value = "abc401_d"
+    assert "problem abc401_d, strategy frontier-only" in view.value
     strategy.value = "local+frontier"
-    assert "problem HumanEval/2, strategy local+frontier" in view.value
+    assert "problem abc401_d, strategy local+frontier" in view.value
 
 
 @pytest.mark.parametrize(
