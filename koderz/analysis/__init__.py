@@ -60,6 +60,14 @@ How rows are aggregated (every table of this package follows these definitions):
   test** it inverts (the score test, no continuity correction); with several runs of a
   problem (pass shares c/n), the **paired t** interval and test. Below p = 0.05 the
   difference is called significant. (The savings keep their bootstrap intervals.)
+- **After the cutoff**: a strategy's cutoff is the latest training data cutoff of the
+  models whose answers it used (none when one of them has none); a problem counts *after*
+  it when released later than that day, *before* when released on or before it, and in
+  neither without a release date. The pass rates after and before are means over those
+  problems of c/n, with bootstrap intervals, as the pass rate is.
+- **Groups** (``--by``): the problems with one difficulty, platform, month of release,
+  source or language, each analysed as a data set of its own; those the set says nothing
+  of form the group ``(none)``.
 - **The measured baseline** is, unless one is named, the strategy whose model calls are all
   frontier tier (of several, the one that ran the most problems); ``baseline=None`` or
   ``"none"`` means none. A strategy that solved nothing has no savings.

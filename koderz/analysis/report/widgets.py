@@ -38,10 +38,11 @@ def explorer(steps: pd.DataFrame) -> Any:
     strategy = w.Dropdown(description="strategy")
     problem = w.Dropdown(description="problem")
     view = w.HTML()
-    groups = {by: group_values(steps, by) for by in groups_in(steps)}
+    labels = groups_in(steps)
+    groups = {by: group_values(steps, by) for by in labels}
     filters = {
-        by: w.Dropdown(options=[ALL, *labels], value=ALL, description=by)
-        for by, labels in groups_in(steps).items()
+        by: w.Dropdown(options=[ALL, *values], value=ALL, description=by)
+        for by, values in labels.items()
     }
 
     # A choice re-derives the ones after it in a chain (run -> strategy -> problem -> story),
