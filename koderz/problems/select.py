@@ -237,14 +237,14 @@ class ProblemSlice:
                     "leaves them out"
                 )
             kept = {k: p for k, p in labelled.items() if getattr(p, field).lower() in wanted}
-        for why in lacking:
-            warnings.warn(f"{why}.", stacklevel=3)
-        if problems and not kept:
+        if problems and not kept:  # the reasons go into the error, not a warning too
             raise ConfigError(
                 f"No problem of the {len(problems)} is {self.describe()}"
                 + (f" ({'; '.join(lacking)})" if lacking else "")
                 + ": widen the window or the slices."
             )
+        for why in lacking:
+            warnings.warn(f"{why}.", stacklevel=3)
         return kept
 
     def _in_window(self, released: str) -> bool:
