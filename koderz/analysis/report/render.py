@@ -48,6 +48,10 @@ _EXTERNAL = re.compile(
 _SCRIPT_TAG = re.compile(r"<script\b", re.IGNORECASE)
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 _REMOTE_LINK = re.compile(r"""<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?//[^>]*>""", re.IGNORECASE)
+# Inline images and fonts: base64 text in which a key's shape turns up by chance (one page in
+# a few dozen holds "AIza" and 35 more letters somewhere in its PNGs), so no secret is looked for
+# in them; the images' text is what the notebook's own outputs hold, which is searched.
+_EMBEDDED = re.compile(r"data:[\w.+/-]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 @dataclass(frozen=True)
@@ -293,7 +297,7 @@ def _write_page(source: Path, executed: Path) -> Path:
 
     notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
     page = to_html(notebook)
-    leaks = find_secrets(_outputs_text(notebook)) + find_secrets(page)
+    leaks = find_secrets(_outputs_text(notebook)) + find_secrets(_EMBEDDED.sub("data:", page))
     if leaks:
         executed.unlink(missing_ok=True)
         raise KoderzError(

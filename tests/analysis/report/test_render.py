@@ -390,6 +390,30 @@ def test_a_secret_in_the_outputs_stops_the_report(
     assert list(out.iterdir()) == []  # nothing kept
 
 
+def test_a_key_shape_inside_an_image_is_no_secret(tmp_path: Path) -> None:
+    # A figure's PNG, as base64 in the page, that spells a Google key's shape by chance (this
+    # stopped a real report); the same letters printed as text still stop one.
+    chance = "AAA+AIza" + "x" * 36
+    show = (
+        "import base64\nfrom IPython.display import Image, display\n"
+        f"display(Image(data=base64.b64decode({chance!r}), format='png'))"
+    )
+    (report,) = render_report(
+        demo_data(tmp_path / "data", problems=1),
+        out_dir=tmp_path / "out",
+        notebooks=["probe"],
+        notebook_dir=_probe_notebook(tmp_path / "nbs", show),
+    )
+    assert chance in report.html.read_text()
+    with pytest.raises(KoderzError, match="shaped like an API key"):
+        render_report(
+            demo_data(tmp_path / "data2", problems=1),
+            out_dir=tmp_path / "out2",
+            notebooks=["probe"],
+            notebook_dir=_probe_notebook(tmp_path / "nbs2", f"print({chance[4:]!r})"),
+        )
+
+
 def _probe_notebook(folder: Path, code: str) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('data_dir = "data"')
