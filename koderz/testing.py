@@ -496,16 +496,17 @@ class ScriptedCoder:
         from koderz.engine import prompts
 
         text = request.prompt
-        if prompts.SPEC_SYSTEM in text:
+        asks = prompts.ASKS.values()
+        if any(ask.spec in text for ask in asks):
             return Answer(
                 "- Return the value the docstring describes.\n- Mind empty input.",
                 delay_s=self.delay_s,
             )
-        if prompts.REVIEW_SYSTEM in text:
+        if any(ask.review in text for ask in asks):
             return Answer(
                 "- The function returns None; compute the documented result.", delay_s=self.delay_s
             )
-        if prompts.PLAN_SYSTEM in text:
+        if any(ask.plan in text for ask in asks):
             return Answer(
                 "1. Read the arguments.\n2. Compute the documented result.\n3. Return it.",
                 delay_s=self.delay_s,
@@ -513,7 +514,7 @@ class ScriptedCoder:
         problem = self._problem(text)
         if problem is None:
             return Answer("I do not know this problem.", delay_s=self.delay_s)
-        if prompts.REPAIR_SYSTEM in text:
+        if any(ask.repair in text for ask in asks):
             # The repairer fixes the code at once; it is not one of the worker's attempts.
             return self._code(problem.prompt + problem.canonical_solution)
         with self._lock:

@@ -263,7 +263,7 @@ class _Experiment:
             self.brief = kept
         else:
             ask = prompts.plan_messages if self.brief_role == "plan" else prompts.spec_messages
-            got = self.caller.call(self.brief_role, model, ask(self.problem.prompt), 0)
+            got = self.caller.call(self.brief_role, model, ask(self.problem), 0)
             if got.completion is not None and got.completion.text.strip():
                 self.brief = got.completion.text.strip()
                 self.briefs.put(*key, self.brief)
@@ -275,7 +275,7 @@ class _Experiment:
         visible tests of every attempt (:mod:`koderz.engine.own_tests`)."""
         tester, count = self.strategy.tester, self.strategy.tests_per_problem
         assert tester
-        messages = prompts.tester_messages(self.problem.prompt, count)
+        messages = prompts.tester_messages(self.problem, count)
         got = self.caller.call("tests", tester, messages, 0)
         row = got.row
         self.tests_done = True
@@ -313,7 +313,7 @@ class _Experiment:
         model, rung = s.worker_at(iteration)
         previous = self.last_code() if s.mode == "iterative" else None
         messages = prompts.worker_messages(
-            self.problem.prompt,
+            self.problem,
             spec=self.brief if self.brief_role == "spec" else None,
             plan=self.brief if self.brief_role == "plan" else None,
             previous_code=previous.code if previous else None,
@@ -340,7 +340,7 @@ class _Experiment:
         return Advisor(
             s.reviewer,
             max_uses=left,
-            instructions=prompts.ADVISOR_SYSTEM,
+            instructions=prompts.ask_of(self.problem).advisor,
             reasoning=s.reasoning_for("advice"),
         )
 
@@ -349,7 +349,7 @@ class _Experiment:
         assert self.strategy.repairer
         last = self.last_code()
         messages = prompts.repair_messages(
-            self.problem.prompt,
+            self.problem,
             last.code if last else "(no code was written yet)",
             last.feedback if last else "",
         )
@@ -401,9 +401,7 @@ class _Experiment:
         assert self.strategy.reviewer
         plateau = self.plateau()
         shown = [a for a in self.attempts if a.code][-self.strategy.checkpoint_interval :]
-        messages = prompts.review_messages(
-            self.problem.prompt, shown, brief=self.brief, plateau=plateau
-        )
+        messages = prompts.review_messages(self.problem, shown, brief=self.brief, plateau=plateau)
         got = self.caller.call("checkpoint", self.strategy.reviewer, messages, after)
         row = got.row
         if got.completion is not None and got.completion.text.strip():

@@ -6,14 +6,18 @@ company, via the run manifest) so results from different prompt texts are never 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from koderz.records import Message
+from koderz.errors import ConfigError
+from koderz.records import Message, Problem
 
 __all__ = [
+    "ASKS",
     "PROMPTS_VERSION",
+    "Ask",
     "AttemptSummary",
+    "ask_of",
     "plan_messages",
     "repair_messages",
     "review_messages",
@@ -23,7 +27,8 @@ __all__ = [
 ]
 
 # 2: the architect plan and the repair prompts; 3: the tester, the advisor; 4: the tester may
-# write property tests, loops and helpers
+# write property tests, loops and helpers. The asks of other test shapes arrived in 4 beside
+# the function's, whose texts they left word for word.
 PROMPTS_VERSION = "4"
 
 WORKER_SYSTEM = (
@@ -32,18 +37,26 @@ WORKER_SYSTEM = (
     "complete function (with any imports and helpers it needs) and nothing else."
 )
 
-SPEC_SYSTEM = (
-    "You are a senior engineer writing a short specification for a junior programmer. Say "
-    "WHAT the function must do: inputs, outputs, edge cases and pitfalls, in at most 12 "
-    "bullet points. Do not write the code and do not say how to implement it."
-)
 
-PLAN_SYSTEM = (
-    "You are a software architect writing an implementation plan for a junior programmer. "
-    "Say HOW to implement the function, step by step: the algorithm, the data structures, "
-    "the order of the steps and the edge cases each step must handle, in at most 12 numbered "
-    "steps. Do not write the code itself."
-)
+def _spec_system(noun: str) -> str:
+    return (
+        "You are a senior engineer writing a short specification for a junior programmer. Say "
+        f"WHAT the {noun} must do: inputs, outputs, edge cases and pitfalls, in at most 12 "
+        "bullet points. Do not write the code and do not say how to implement it."
+    )
+
+
+def _plan_system(noun: str) -> str:
+    return (
+        "You are a software architect writing an implementation plan for a junior programmer. "
+        f"Say HOW to implement the {noun}, step by step: the algorithm, the data structures, "
+        "the order of the steps and the edge cases each step must handle, in at most 12 "
+        "numbered steps. Do not write the code itself."
+    )
+
+
+SPEC_SYSTEM = _spec_system("function")
+PLAN_SYSTEM = _plan_system("function")
 
 REPAIR_SYSTEM = (
     "You are an expert Python programmer fixing a junior programmer's function that fails "
@@ -62,19 +75,92 @@ TESTER_SYSTEM = (
     "function."
 )
 
+
 # The reviewer's instructions when the worker consults it through the advisor tool (advice
 # on_request); Anthropic's advisor tool has its own.
-ADVISOR_SYSTEM = (
-    "You are a senior engineer advising a junior programmer who is writing a function and "
-    "has asked you a question. Answer it with a short plan: the approach, the edge cases and "
-    "the pitfalls, in at most 8 bullet points. Do not write the full solution."
-)
+def _advisor_system(noun: str) -> str:
+    return (
+        f"You are a senior engineer advising a junior programmer who is writing a {noun} and "
+        "has asked you a question. Answer it with a short plan: the approach, the edge cases and "
+        "the pitfalls, in at most 8 bullet points. Do not write the full solution."
+    )
 
-REVIEW_SYSTEM = (
-    "You are a senior engineer reviewing a junior programmer's failed attempts at a "
-    "function. Diagnose why they fail and give concrete guidance for the next attempt in at "
-    "most 8 bullet points. Do not write the full solution."
+
+def _review_system(noun: str) -> str:
+    return (
+        "You are a senior engineer reviewing a junior programmer's failed attempts at a "
+        f"{noun}. Diagnose why they fail and give concrete guidance for the next attempt in at "
+        "most 8 bullet points. Do not write the full solution."
+    )
+
+
+ADVISOR_SYSTEM = _advisor_system("function")
+REVIEW_SYSTEM = _review_system("function")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """How the models are asked about the problems of one test shape: what the answer is,
+    how the problem reads in every prompt, and each role's instructions.
+
+    The texts of a shape sit side by side with the others' in :data:`ASKS`; a new shape is
+    one entry there.
+    """
+
+    noun: str
+    """What the worker writes: ``function``, ``program``, ``solution`` ..."""
+    show: Callable[[Problem], str]
+    """The problem as every prompt shows it."""
+    quote: Callable[[Problem, str], str]
+    """An earlier attempt's code as a prompt quotes it back."""
+    lead: str
+    """The line above the problem in the worker's first prompt ('' for none)."""
+    worker: str
+    repair: str
+    tester: str
+    """The tester's instructions; '' when the shape takes no tester's tests."""
+    tests_unit: str = "tests"
+    """What the tester is asked for ``count`` of."""
+    spec: str = SPEC_SYSTEM
+    plan: str = PLAN_SYSTEM
+    advisor: str = ADVISOR_SYSTEM
+    review: str = REVIEW_SYSTEM
+    answer_hint: str = ""
+    """A line closing the worker's prompt after the problem (a format the set asks for)."""
+
+
+def _python_block(text: str) -> str:
+    return f"```python\n{text.rstrip()}\n```"
+
+
+FUNCTION_ASK = Ask(
+    noun="function",
+    show=lambda problem: _python_block(problem.prompt),
+    quote=lambda problem, code: _python_block(code),
+    lead="Complete this Python function:",
+    worker=WORKER_SYSTEM,
+    repair=REPAIR_SYSTEM,
+    tester=TESTER_SYSTEM,
 )
+"""A Python function to complete from its signature and docstring (HumanEval, EvalPlus, MBPP)."""
+
+ASKS: dict[str, Ask] = {"function": FUNCTION_ASK}
+"""How each test shape is asked, by the shape's name."""
+
+
+def ask_of(problem: Problem) -> Ask:
+    """How ``problem`` is asked (by its test shape).
+
+    Raises:
+        ConfigError: No ask is written for the problem's shape.
+    """
+    try:
+        return ASKS[problem.shape]
+    except KeyError:
+        raise ConfigError(
+            f"{problem.task_id}: Koderz has no prompts for problems of shape {problem.shape!r} "
+            f"(it asks {', '.join(sorted(ASKS))})."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -88,51 +174,60 @@ class AttemptSummary:
     tests_total: int | None
 
 
-def spec_messages(problem_prompt: str) -> list[Message]:
+def spec_messages(problem: Problem) -> list[Message]:
     """Messages asking the spec model for a spec (what, not how)."""
-    return _about_function(SPEC_SYSTEM, "Write the specification", problem_prompt)
+    ask = ask_of(problem)
+    return _about(ask.spec, "Write the specification", problem)
 
 
-def plan_messages(problem_prompt: str) -> list[Message]:
+def plan_messages(problem: Problem) -> list[Message]:
     """Messages asking the architect for an implementation plan (how, step by step)."""
-    return _about_function(PLAN_SYSTEM, "Write the implementation plan", problem_prompt)
+    ask = ask_of(problem)
+    return _about(ask.plan, "Write the implementation plan", problem)
 
 
-def _about_function(system: str, ask: str, problem_prompt: str) -> list[Message]:
+def _about(system: str, request: str, problem: Problem) -> list[Message]:
+    ask = ask_of(problem)
     return [
         Message("system", system),
-        Message("user", f"{ask} for this function:\n\n```python\n{problem_prompt.rstrip()}\n```"),
+        Message("user", f"{request} for this {ask.noun}:\n\n{ask.show(problem)}"),
     ]
 
 
-def tester_messages(problem_prompt: str, count: int) -> list[Message]:
+def tester_messages(problem: Problem, count: int) -> list[Message]:
     """Messages asking the tester for ``count`` tests (cases, as the sandbox's planner counts
-    them), from the prompt alone."""
+    them), from the problem alone."""
+    ask = ask_of(problem)
+    if not ask.tester:
+        raise ConfigError(
+            f"{problem.task_id}: a tester cannot write tests for problems of shape "
+            f"{problem.shape!r}; run it without one."
+        )
     return [
-        Message("system", TESTER_SYSTEM),
+        Message("system", ask.tester),
         Message(
-            "user",
-            f"Write {count} tests for this function:\n\n```python\n{problem_prompt.rstrip()}\n```",
+            "user", f"Write {count} {ask.tests_unit} for this {ask.noun}:\n\n{ask.show(problem)}"
         ),
     ]
 
 
-def repair_messages(problem_prompt: str, code: str, feedback: str) -> list[Message]:
+def repair_messages(problem: Problem, code: str, feedback: str) -> list[Message]:
     """Messages asking the repairer to fix the last failing code itself."""
+    ask = ask_of(problem)
     return [
-        Message("system", REPAIR_SYSTEM),
+        Message("system", ask.repair),
         Message(
             "user",
-            f"The function to implement:\n\n```python\n{problem_prompt.rstrip()}\n```\n\n"
-            f"The current attempt:\n\n```python\n{code.rstrip()}\n```\n\n"
+            f"The {ask.noun} to implement:\n\n{ask.show(problem)}\n\n"
+            f"The current attempt:\n\n{ask.quote(problem, code)}\n\n"
             f"It failed the tests:\n{feedback.strip() or '(no details)'}\n\n"
-            "Reply with the complete corrected function.",
+            f"Reply with the complete corrected {ask.noun}.",
         ),
     ]
 
 
 def worker_messages(
-    problem_prompt: str,
+    problem: Problem,
     *,
     spec: str | None = None,
     plan: str | None = None,
@@ -145,23 +240,27 @@ def worker_messages(
     The first attempt sees the problem (and the brief: a spec or a plan); a later one also
     sees its previous code, what the tests said of it, and the reviewer's latest guidance.
     """
-    parts = [f"Complete this Python function:\n\n```python\n{problem_prompt.rstrip()}\n```"]
+    ask = ask_of(problem)
+    shown = ask.show(problem)
+    parts = [f"{ask.lead}\n\n{shown}" if ask.lead else shown]
     if spec:
         parts.append(f"Specification from a senior engineer:\n{spec.strip()}")
     if plan:
         parts.append(f"Implementation plan from a software architect:\n{plan.strip()}")
     if previous_code is not None:
-        parts.append(f"Your previous attempt:\n\n```python\n{previous_code.rstrip()}\n```")
+        parts.append(f"Your previous attempt:\n\n{ask.quote(problem, previous_code)}")
         parts.append(f"It failed the tests:\n{(feedback or '(no details)').strip()}")
     if guidance:
         parts.append(f"Guidance from a senior engineer's review:\n{guidance.strip()}")
     if previous_code is not None:
-        parts.append("Fix the function. Reply with the complete corrected function.")
-    return [Message("system", WORKER_SYSTEM), Message("user", "\n\n".join(parts))]
+        parts.append(f"Fix the {ask.noun}. Reply with the complete corrected {ask.noun}.")
+    elif ask.answer_hint:
+        parts.append(ask.answer_hint)
+    return [Message("system", ask.worker), Message("user", "\n\n".join(parts))]
 
 
 def review_messages(
-    problem_prompt: str,
+    problem: Problem,
     attempts: Sequence[AttemptSummary],
     *,
     brief: str | None = None,
@@ -169,7 +268,8 @@ def review_messages(
 ) -> list[Message]:
     """Messages asking the reviewer for guidance on the attempts so far, with the brief (a
     spec or a plan; the text calls either "the specification", as it has since version 1)."""
-    parts = [f"The function to implement:\n\n```python\n{problem_prompt.rstrip()}\n```"]
+    ask = ask_of(problem)
+    parts = [f"The {ask.noun} to implement:\n\n{ask.show(problem)}"]
     if brief:
         parts.append(f"The specification given:\n{brief.strip()}")
     for a in attempts:
@@ -179,7 +279,7 @@ def review_messages(
             else "did not run to the tests"
         )
         parts.append(
-            f"Attempt {a.iteration} ({score}):\n```python\n{a.code.rstrip()}\n```\n"
+            f"Attempt {a.iteration} ({score}):\n{ask.quote(problem, a.code)}\n"
             f"Test feedback:\n{a.feedback.strip() or '(none)'}"
         )
     if plateau:
@@ -188,7 +288,7 @@ def review_messages(
             "running. Suggest a different approach, not a small fix."
         )
     parts.append("Your guidance for the next attempt:")
-    return [Message("system", REVIEW_SYSTEM), Message("user", "\n\n".join(parts))]
+    return [Message("system", ask.review), Message("user", "\n\n".join(parts))]
 
 
 def render(messages: Sequence[Message]) -> str:
