@@ -77,9 +77,7 @@ def _read_lcb(path: Path) -> list[Sample]:
     except (ValueError, UnicodeDecodeError) as e:
         raise ProblemFileError(f"not a JSON file ({e})", path=str(path)) from None
     if not isinstance(items, list):
-        raise ProblemFileError(
-            "must be a JSON list of {question_id, code_list}", path=str(path)
-        )
+        raise ProblemFileError("must be a JSON list of {question_id, code_list}", path=str(path))
     samples = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict) or "question_id" not in item:

@@ -7,10 +7,10 @@ gzipped, detected by content) whose rows are in any format of
 HumanEval+ and MBPP+ as EvalPlus publishes them (``evalplus.py``), LiveCodeBench's
 ``code_generation_lite`` (``livecodebench.py``, its packed tests read by ``packed.py``),
 APPS and TACO (``apps.py``) and Koderz's own format (``custom.py``); or a folder of
-LiveCodeBench's files (``test.jsonl`` ... ``test6.jsonl``), read as one set. Each row becomes a :class:`~koderz.records.Problem` of the test shape its
-tests have, with its public tests (the examples a user of it would see) derived by its
-format. A malformed file raises :class:`~koderz.errors.ProblemFileError` naming the line and
-field.
+LiveCodeBench's files (``test.jsonl`` ... ``test6.jsonl``), read as one set. Each row
+becomes a :class:`~koderz.records.Problem` of the test shape its tests have, with its public
+tests (the examples a user of it would see) derived by its format. A malformed file raises
+:class:`~koderz.errors.ProblemFileError` naming the line and field.
 """
 
 from __future__ import annotations

@@ -55,11 +55,11 @@ class AppsFormat:
         if fn_name:
             if not isinstance(fn_name, str) or not fn_name.isidentifier():
                 raise where.error("fn_name must be a Python name", "input_output")
-            cases = tuple(_call_case(i, o, where) for i, o in zip(inputs, outputs))
+            cases = tuple(_call_case(i, o, where) for i, o in zip(inputs, outputs, strict=True))
             starter = str(row.get("starter_code") or "")
             tests = CallTests(fn_name, cases, (), starter, RULES)
         else:
-            cases = tuple(IOCase(_text(i), _text(o)) for i, o in zip(inputs, outputs))
+            cases = tuple(IOCase(_text(i), _text(o)) for i, o in zip(inputs, outputs, strict=True))
             tests = IOTests(cases, (), RULES)
         origin = "apps" if "problem_id" in row else "taco"
         return Problem(
@@ -94,8 +94,9 @@ def _day(value: Any) -> str:
 
 def _platform(row: Mapping[str, Any]) -> str:
     """Where the problem was posed: TACO's ``source``, else the host of its ``url``."""
-    if isinstance(row.get("source"), str) and row["source"]:
-        return row["source"].lower()
+    source = row.get("source")
+    if isinstance(source, str) and source:
+        return source.lower()
     host = urlparse(str(row.get("url") or "")).hostname or ""
     parts = host.split(".")
     return parts[-2] if len(parts) >= 2 else host

@@ -56,7 +56,10 @@ def test_lcb_custom_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert rows(samples)[3]["result"].startswith("failed: wrong answer")  # type: ignore[union-attr]
     assert scores["pass@1"] == pytest.approx((1 / 2 + 1 / 3 + 1) / 3)
     assert scores["by_difficulty"] == {
-        "easy": {"pass@1": pytest.approx((1 / 2 + 1 / 3) / 2), "pass@2": pytest.approx((1 + 2 / 3) / 2)},
+        "easy": {
+            "pass@1": pytest.approx((1 / 2 + 1 / 3) / 2),
+            "pass@2": pytest.approx((1 + 2 / 3) / 2),
+        },
         "medium": {"pass@1": 1.0},
     }
 
@@ -71,6 +74,8 @@ def test_jsonl_of_whole_programs_and_a_window(
         {"task_id": "9001", "completion": TWO_SUM},
     ]
     samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    scores = run([str(samples), "-k", "1", "--since", "2024-05-01", "--platform", "codeforces"], capsys)
+    scores = run(
+        [str(samples), "-k", "1", "--since", "2024-05-01", "--platform", "codeforces"], capsys
+    )
     assert [(r["task_id"], r["passed"]) for r in rows(samples)] == [("1900_B", False)]
     assert scores == {"pass@1": 0.0, "by_difficulty": {"medium": {"pass@1": 0.0}}}

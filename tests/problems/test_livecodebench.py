@@ -137,7 +137,7 @@ def test_malformed_rows_name_the_field(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_the_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="test.jsonl"):
+    with pytest.raises(ConfigError, match=r"test\.jsonl"):
         load_problems(tmp_path)
     shutil.copy(LCB / "test2.jsonl", tmp_path / "test2.jsonl")
     assert list(load_problems(tmp_path)) == ["9001"]

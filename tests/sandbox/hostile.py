@@ -95,9 +95,7 @@ _SOLUTION = "\nclass Solution:\n    def answer(self, x):\n        return f()\n"
 ADAPTERS: dict[str, Adapter] = {
     "function": Adapter("function", "assertion", _function_problem, lambda code: code),
     # A program: run once per test, with no input, it must print the token.
-    "io": Adapter(
-        "io", "assertion", _io_problem, lambda code: code + "\nprint(f())\n", "timeout"
-    ),
+    "io": Adapter("io", "assertion", _io_problem, lambda code: code + "\nprint(f())\n", "timeout"),
     # A method of class Solution, called with one argument, must return the token.
     "calls": Adapter(
         "calls", "assertion", _calls_problem, lambda code: code + _SOLUTION, "timeout"

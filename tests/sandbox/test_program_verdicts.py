@@ -122,8 +122,8 @@ def calls_problem(*cases: tuple[str, str]) -> Problem:
 
 
 def test_a_method_is_called_with_one_json_argument_a_line() -> None:
-    problem = calls_problem(('[1, 2]\n"x"', '[[1, 2], "x"]'), ("[]\n\"\"", '[[], ""]'))
-    code = "class Solution:\n    def pair(self, a: List[int], b: str) -> list:\n        return (a, b)\n"
+    problem = calls_problem(('[1, 2]\n"x"', '[[1, 2], "x"]'), ('[]\n""', '[[], ""]'))
+    code = "class Solution:\n    def pair(self, a: List[int], b: str):\n        return (a, b)\n"
     assert run_tests(problem, code).passed  # a tuple is taken for a list
 
 
@@ -150,7 +150,7 @@ def test_a_method_must_return_plain_data_and_equal_values() -> None:
 
 
 def test_a_function_without_a_solution_class_is_called_directly() -> None:
-    problem = calls_problem(("3", "9"),)
+    problem = calls_problem(("3", "9"))
     assert run_tests(problem, "def pair(n):\n    return n * n\n").passed
     r = run_tests(problem, "class Solution:\n    def other(self, n):\n        return 9\n")
     assert not r.passed and r.status == "error"

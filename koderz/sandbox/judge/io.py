@@ -50,7 +50,9 @@ def prelude(modules: list[str]) -> str:
     names = [m for m in modules if type(m) is str and m.replace(".", "").isidentifier()]
     lines = [f"from {m} import *" for m in names]
     lines += [f"import {m}" for m in names]
-    return "\n".join(lines) + "\nimport sys as __koderz_sys\n__koderz_sys.setrecursionlimit(50000)\n"
+    return (
+        "\n".join(lines) + "\nimport sys as __koderz_sys\n__koderz_sys.setrecursionlimit(50000)\n"
+    )
 
 
 def grader_environment(modules: list[str]) -> None:
@@ -79,7 +81,7 @@ def as_function(code: str) -> Any:
         returns=None,
     )
     if "type_params" in ast.FunctionDef._fields:  # Python 3.12 on
-        function.type_params = []
+        function.type_params = []  # type: ignore[attr-defined]
     module = ast.Module(body=[*imports, function], type_ignores=[])
     ast.fix_missing_locations(module)
     return compile(module, "<candidate>", "exec")
@@ -197,7 +199,9 @@ def load(program: dict[str, Any], resp_fd: int, extra_path: list[str]) -> dict[s
     ns: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
     try:
         head = compile(prelude(modules), "<prelude>", "exec")
-        body = as_function(code) if program["shape"] == "io" else compile(code, "<candidate>", "exec")
+        body = (
+            as_function(code) if program["shape"] == "io" else compile(code, "<candidate>", "exec")
+        )
     except BaseException as e:  # SyntaxError, ValueError (null bytes), MemoryError, ...
         kind = "syntax_error" if isinstance(e, SyntaxError) else "error"
         write_frame(resp_fd, ("load", kind, exc_text(e), tb_text(e, code)))
@@ -263,7 +267,7 @@ def difference(output: str, expected: str) -> str | None:
     got, want = stripped_lines(output), stripped_lines(expected)
     if len(got) != len(want):
         return f"{len(got)} line(s) of output where {len(want)} were expected"
-    for number, (a, b) in enumerate(zip(got, want)):
+    for number, (a, b) in enumerate(zip(got, want, strict=True)):
         if a == b:
             continue
         x, y = _decimals(a), _decimals(b)
@@ -334,12 +338,16 @@ def run_cases(run: Run, tests: dict[str, Any], work: Any) -> None:
     ends = tests.get("first_failure_ends", True)
     cases = tests["cases"]
     for index, case in enumerate(cases):
-        if not run.case(index, -1, lambda case=case: work(case), failed, limit):
-            if ends:
-                why = "not run: an earlier test failed, and the grader stops at the first"
-                for later in range(index + 1, len(cases)):
-                    run.skip(later, why)
-                return
+        passed = run.case(index, -1, _bound(work, case), failed, limit)
+        if not passed and ends:
+            why = "not run: an earlier test failed, and the grader stops at the first"
+            for later in range(index + 1, len(cases)):
+                run.skip(later, why)
+            return
+
+
+def _bound(work: Any, case: Any) -> Any:
+    return lambda: work(case)
 
 
 def run_tests(run: Run, judge: Judge, tests: dict[str, Any]) -> None:
