@@ -49,17 +49,32 @@ def test_output_is_compared_as_the_grader_compares_it(
 
 
 def test_standard_input_is_the_graders() -> None:
-    given = "3\n1 2 3\nlast"
+    given = "3\n1 2 3\n\nlast"
     code = (
+        f"given = {given!r}\n"
         "n = int(input())\n"
-        "line = sys.stdin.readline()\n"  # the next line, without its newline
-        "rest = sys.stdin.readlines()\n"
-        "print(n, repr(line), rest == given_lines, sys.stdin.read() == given)\n"
-        "print(sys.stdin.buffer.read() == given.encode())\n"
+        "line = sys.stdin.readline()\n"  # the next line, with its newline
+        "empty = input()\n"  # an empty line is no end of input
+        "print(n, repr(line), repr(empty), sys.stdin.readlines() == given.split(chr(10)))\n"
+        "print(sys.stdin.read() == given, sys.stdin.buffer.read() == given.encode())\n"
+        "print(repr(sys.stdin.buffer.readline()))\n"  # always the first line, as there
     )
-    code = f"given = {given!r}\ngiven_lines = given.split(chr(10))\n" + code
-    r = run_io(code, "3 '1 2 3' True True\nTrue", given)
+    r = run_io(code, "3 '1 2 3\\n' '' True\nTrue True\nb'3\\n'", given)
     assert r.passed, r
+
+
+def test_the_stream_the_process_had_reads_lines_without_newlines() -> None:
+    # What `from sys import stdin` (or the prelude's `stdin`) names: the grader patches it
+    # to give the input a line at a time, without newlines, and to end with StopIteration.
+    code = "from sys import stdin\nrl = stdin.readline\nprint(repr(rl()), repr(rl()))\nrl()\n"
+    r = run_io(code, "'a' 'b'", "a\nb")
+    assert not r.passed and "StopIteration" in r.outcomes[0].message
+    assert run_io("from sys import stdin\nprint(repr(stdin.readline()))", "'a'", "a\nb").passed
+
+
+def test_standard_input_cannot_be_iterated_as_there() -> None:
+    r = run_io("for line in sys.stdin:\n    print(line)", "a", "a")
+    assert not r.passed and "not iterable" in r.outcomes[0].message
 
 
 def test_the_prelude_names_need_no_import() -> None:

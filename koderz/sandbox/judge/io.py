@@ -10,10 +10,13 @@ half is ``koderz/sandbox/io.py``. The rules are LiveCodeBench's grader's
   modules imported whole and ``*`` (:data:`Rules.prelude`); the candidate process loads it
   once and calls it once per test;
 * standard input is the test's input as that grader presents it: ``sys.stdin.read()`` the
-  whole of it, ``readline()`` the next line without its newline, ``readlines()`` the lines
-  split at newlines, ``sys.stdin.buffer.read()`` its bytes (``input()`` reads through
-  ``readline``); the names the prelude bound before the test (``open``, ``stdin``) are the
-  process's own, whose standard input is empty;
+  whole of it, ``readline()`` the next line (``input()`` reads through it),
+  ``readlines()`` the lines split at newlines (without them), ``sys.stdin.buffer.read()``
+  its bytes and ``buffer.readline()`` its first line, and ``sys.stdin`` cannot be iterated;
+  the stream the process had before (which ``from sys import stdin`` and the prelude's
+  ``stdin`` name) answers ``read``, ``readlines`` and ``readline`` with the input too, the
+  last a line at a time without its newline; ``open`` (the prelude's) is the process's own,
+  whose standard input is empty;
 * what ``print`` and ``sys.stdout.write`` send is the output; a program that exits
   (``exit()``, ``sys.exit``) is judged on what it printed; one that raises fails;
 * output and expected output are stripped, split at newlines and each line stripped; they
@@ -117,7 +120,6 @@ class Stdin:
         import io
 
         self._text = text
-        self._lines = iter(text.split("\n"))
         self._stream = io.StringIO(text)
         self.buffer = _Buffer(text)
 
@@ -125,13 +127,47 @@ class Stdin:
         return self._text
 
     def readline(self, *args: Any) -> str:
-        return next(self._lines)  # StopIteration at the end, as the grader's
+        return self._stream.readline(*args)
 
     def readlines(self, *args: Any) -> list[str]:
         return self._text.split("\n")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+_PATCHED = ("read", "readlines", "readline")
+
+
+def _patch_stream(stream: Any, text: str) -> list[tuple[str, Any]]:
+    """Give the stream the process had its input's ``read``, ``readlines`` and ``readline``
+    (a line at a time, without its newline; StopIteration past the end), as the grader's
+    patches do; what to restore."""
+    lines = iter(text.split("\n"))
+    answers = {
+        "read": lambda *args: text,
+        "readlines": lambda *args: text.split("\n"),
+        "readline": lambda *args: next(lines),
+    }
+    saved = []
+    for name in _PATCHED:
+        saved.append((name, stream.__dict__.get(name, _MISSING)))
+        setattr(stream, name, answers[name])
+    return saved
+
+
+def _unpatch_stream(stream: Any, saved: list[tuple[str, Any]]) -> None:
+    for name, old in saved:
+        try:
+            if old is _MISSING:
+                delattr(stream, name)
+            else:
+                setattr(stream, name, old)
+        except Exception:
+            pass
+
+
+_MISSING = object()
 
 
 class Output:
@@ -179,6 +215,7 @@ def run_once(function: Any, text: str) -> str:
     (but ``SystemExit``) propagates."""
     out = Output()
     saved_in, saved_out = sys.stdin, sys.stdout
+    patched = _patch_stream(saved_in, text)
     sys.stdin, sys.stdout = Stdin(text), out  # type: ignore[assignment]
     try:
         function()
@@ -186,6 +223,7 @@ def run_once(function: Any, text: str) -> str:
         pass  # exit() after printing: judged on what it printed
     finally:
         sys.stdin, sys.stdout = saved_in, saved_out
+        _unpatch_stream(saved_in, patched)
     return out.text()
 
 
