@@ -13,8 +13,9 @@ Kinds of program, each a different way of being right or wrong:
 * ``format``: right values, other output layout: extra spaces and blank lines at the ends
   (pass), two spaces between tokens (pass: the tokens are equal as decimals), a list
   printed as ``[1, 2]`` or lines merged (fail), ``exit()`` after printing (pass).
-* ``decimal``: a float printed otherwise: ``2.50`` for ``2.5`` and ``1e1`` for ``10``
-  (pass: equal as decimals), rounded to fewer digits (fail).
+* ``decimal``: a float printed otherwise: trailing zeros, or in exponent notation
+  (pass when equal as decimals: ``5.033333333e+01`` for ``50.3333333330``), rounded to
+  fewer or more digits (fail: decimals are compared exactly).
 * ``quirk``: what LiveCodeBench's grader takes unlike a terminal: ``for line in
   sys.stdin`` (its standard input cannot be iterated), ``open(0)`` (the process's own,
   empty), ``sys.stdout.buffer`` (it captures text only), a ``global`` in a nested function
@@ -231,6 +232,8 @@ def _programs() -> dict[str, list[tuple[str, str]]]:
             ("decimal", MEAN + "print(f'{sum(xs) / n:.12f}')\n"),
             ("decimal", MEAN + "print(f'{sum(xs) / n:.2f}')\n"),
             ("decimal", MEAN + "print(round(sum(xs) / n, 3))\n"),
+            ("decimal", MEAN + "print(f'{sum(xs) / n:.10f}000')\n"),
+            ("decimal", MEAN + "print(f'{sum(xs) / n:.9e}')\n"),
             ("wrong", MEAN + "print(sum(xs) // n)\n"),
             ("crash", MEAN + "print(sum(xs) / (n - 1))\n"),
         ],
