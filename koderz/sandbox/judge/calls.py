@@ -22,7 +22,7 @@ from typing import Any
 from .core import Judge, Run, flush
 from .function import is_plain
 from .io import WrongAnswer, ask, load, remote_error, run_cases, shown
-from .wire import BadReply, clip, exc_text, read_frame, tb_text, write_frame
+from .wire import TESTS_CAP, BadReply, clip, exc_text, read_frame, tb_text, write_frame
 
 # ----------------------------------------------------------------------------- candidate side
 
@@ -44,7 +44,7 @@ def serve(program: dict[str, Any], req_fd: int, resp_fd: int, extra_path: list[s
     flush()
     write_frame(resp_fd, ("ready", None))
     while True:
-        request = read_frame(req_fd)
+        request = read_frame(req_fd, TESTS_CAP)  # the judge's: a test's arguments
         if request is None:
             return
         try:

@@ -35,7 +35,7 @@ from .processes import (
     set_limits,
     wipe,
 )
-from .wire import BadReply, ask, clip, exc_text, read_frame, write_frame
+from .wire import TESTS_CAP, BadReply, ask, clip, exc_text, read_frame, write_frame
 
 _RESULT = [-1]  # the records pipe: its number comes in the first frame (the host chooses it)
 
@@ -481,7 +481,7 @@ def judge_main() -> None:
     enter(setup)
     judge = Judge(setup)
     judge.fork_first()
-    tests = read_frame(0)
+    tests = read_frame(0, TESTS_CAP)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # keep fd 0 taken: later pipes must not land on it
     os.close(devnull)

@@ -34,7 +34,7 @@ import sys
 from typing import Any
 
 from .core import Failure, Judge, Run, flush
-from .wire import BadReply, clip, exc_text, read_frame, tb_text, write_frame
+from .wire import TESTS_CAP, BadReply, clip, exc_text, read_frame, tb_text, write_frame
 
 OUTPUT_CAP = 32 << 20
 """Characters of a test's output kept; a program that prints more fails the test."""
@@ -104,36 +104,43 @@ class _Buffer:
     its first line."""
 
     def __init__(self, text: str) -> None:
-        self._data = text.encode("utf-8")
+        self._text = text
 
     def read(self, *args: Any) -> bytes:
-        return self._data
+        return self._text.encode("utf-8")
 
     def readline(self, *args: Any) -> bytes:
-        return self._data.split(b"\n")[0] + b"\n"
+        return self._text.encode("utf-8").split(b"\n")[0] + b"\n"
 
 
 class Stdin:
     """Standard input as the grader presents it (no ``__iter__``, as there)."""
 
     def __init__(self, text: str) -> None:
-        import io
-
         self._text = text
-        self._stream = io.StringIO(text)
+        self._io: Any = None  # made when first read by lines: a copy of a long input
         self.buffer = _Buffer(text)
+
+    def _stream(self) -> Any:
+        if self._io is None:
+            import io
+
+            self._io = io.StringIO(self._text)
+        return self._io
 
     def read(self, *args: Any) -> str:
         return self._text
 
     def readline(self, *args: Any) -> str:
-        return self._stream.readline(*args)
+        return self._stream().readline(*args)
 
     def readlines(self, *args: Any) -> list[str]:
         return self._text.split("\n")
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+        if name.startswith("__") or name == "_io":
+            raise AttributeError(name)
+        return getattr(self._stream(), name)
 
 
 _PATCHED = ("read", "readlines", "readline")
@@ -265,7 +272,7 @@ def serve(program: dict[str, Any], req_fd: int, resp_fd: int, extra_path: list[s
     write_frame(resp_fd, ("ready", None))
     code = program["code"]
     while True:
-        request = read_frame(req_fd)
+        request = read_frame(req_fd, TESTS_CAP)  # the judge's: a test's input, however long
         if request is None:
             return
         try:
