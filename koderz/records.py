@@ -267,6 +267,11 @@ class IOTests:
     rules: Rules = Rules()
     """How the publisher's grader judges them."""
 
+    @property
+    def hidden(self) -> tuple[IOCase, ...]:
+        """The tests that are not public (``cases`` holds the public ones first)."""
+        return self.cases[len(self.public) :]
+
     def public_only(self) -> IOTests | None:
         """These tests with the public ones as the tests; None when there are none."""
         return replace(self, cases=self.public) if self.public else None
@@ -294,6 +299,11 @@ class CallTests:
     the prompt to show."""
     rules: Rules = Rules()
     """How the publisher's grader judges them."""
+
+    @property
+    def hidden(self) -> tuple[IOCase, ...]:
+        """The tests that are not public (``cases`` holds the public ones first)."""
+        return self.cases[len(self.public) :]
 
     def public_only(self) -> CallTests | None:
         """These tests with the public ones as the tests; None when there are none."""

@@ -32,6 +32,7 @@ def test_a_folder_reads_its_files_in_order() -> None:
     # every test judges, the public ones first
     assert [c.input for c in stdin.tests.cases] == ["1 2\n", "10 20\n", "-5 5\n"]
     assert [c.input for c in stdin.tests.public] == ["1 2\n"]
+    assert [c.input for c in stdin.tests.hidden] == ["10 20\n", "-5 5\n"]
     public = stdin.public()
     assert public is not None and isinstance(public.tests, IOTests)
     assert len(public.tests.cases) == 1
