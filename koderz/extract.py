@@ -15,7 +15,7 @@ import re
 import textwrap
 from collections.abc import Callable
 
-from koderz.records import Problem
+from koderz.records import CallTests, FunctionTests, Problem
 
 __all__ = ["build_program", "extract_code", "program_of", "prompt_context"]
 
@@ -119,12 +119,28 @@ def program_of(problem: Problem, reply: str) -> str:
 def _function_program(problem: Problem, reply: str) -> str:
     """The reply's code with the prompt's imports and helpers (or, a bare body, appended to
     the prompt)."""
+    assert isinstance(problem.tests, FunctionTests)
     entry_point = problem.tests.entry_point
     code = extract_code(reply, entry_point=entry_point)
     return build_program(problem.prompt, code, entry_point)
 
 
-_PROGRAMS: dict[str, Callable[[Problem, str], str]] = {"function": _function_program}
+def _io_program(problem: Problem, reply: str) -> str:
+    """The reply's code block, the whole program."""
+    return extract_code(reply) + "\n"
+
+
+def _calls_program(problem: Problem, reply: str) -> str:
+    """The reply's code block that defines the method (its ``class Solution``), whole."""
+    assert isinstance(problem.tests, CallTests)
+    return extract_code(reply, entry_point=problem.tests.func_name) + "\n"
+
+
+_PROGRAMS: dict[str, Callable[[Problem, str], str]] = {
+    "function": _function_program,
+    "io": _io_program,
+    "calls": _calls_program,
+}
 """How a reply becomes a program, per test shape."""
 
 

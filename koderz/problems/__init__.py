@@ -4,15 +4,18 @@
 package; ``load_problems(PATH)`` reads a JSON Lines file (one problem per line, plain or
 gzipped, detected by content) whose rows are in any format of
 :data:`koderz.problems.formats.FORMATS`, one module each: HumanEval (``humaneval.py``),
-HumanEval+ and MBPP+ as EvalPlus publishes them (``evalplus.py``) and Koderz's own format
-(``custom.py``). Each row becomes a :class:`~koderz.records.Problem` of the test shape its
-tests have, with its public tests (the examples a user of it would see) derived by its
-format. A malformed file raises :class:`~koderz.errors.ProblemFileError` naming the line and
-field.
+HumanEval+ and MBPP+ as EvalPlus publishes them (``evalplus.py``), LiveCodeBench's
+``code_generation_lite`` (``livecodebench.py``, its packed tests read by ``packed.py``),
+APPS and TACO (``apps.py``) and Koderz's own format (``custom.py``); or a folder of
+LiveCodeBench's files (``test.jsonl`` ... ``test6.jsonl``), read as one set. Each row
+becomes a :class:`~koderz.records.Problem` of the test shape its tests have, with its public
+tests (the examples a user of it would see) derived by its format. A malformed file raises
+:class:`~koderz.errors.ProblemFileError` naming the line and field.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from pathlib import Path
 
@@ -36,11 +39,12 @@ def load_problems(
     """Load a problem set, in file order.
 
     Args:
-        source: ``"humaneval"`` for the bundled HumanEval, or the path of a JSONL file
-            (``.gz`` or plain) in a format Koderz reads (HumanEval, HumanEval+, MBPP+ or
-            Koderz's own).
+        source: ``"humaneval"`` for the bundled HumanEval, the path of a JSONL file
+            (``.gz`` or plain) in a format Koderz reads (HumanEval, HumanEval+, MBPP+,
+            LiveCodeBench, APPS, TACO or Koderz's own), or a folder of LiveCodeBench's
+            ``test.jsonl`` ... ``test6.jsonl`` (``release_v6`` is all six), read in order.
         only: Keep (and check) only the problems with these task ids; the other lines must
-            still be JSON objects with a task id. ``koderz evaluate`` loads only the tasks
+            still be JSON objects in a format Koderz reads. ``koderz evaluate`` loads only the tasks
             its samples name.
         public_tests: Derive each problem's public tests (the examples of its prompt) for
             feedback. ``koderz evaluate``, which runs only the hidden tests, skips that: the
@@ -52,6 +56,8 @@ def load_problems(
     Raises:
         ProblemFileError: The file is malformed (the message names the line and field).
         ConfigError: The file does not exist.
+        DataError: A row's packed tests would build anything but a string (refused
+            unread; the message names the file and the row).
 
     Examples:
         >>> problems = load_problems("humaneval")
@@ -59,23 +65,43 @@ def load_problems(
         (164, 'HumanEval/0', 'has_close_elements')
     """
     if str(source).lower() == "humaneval":
-        path, origin = humaneval_path(), "humaneval"
+        paths, origin = [humaneval_path()], "humaneval"
     else:
-        path, origin = Path(source), str(source)
-        if not path.is_file():
-            raise ConfigError(
-                f"Problem file {str(path)!r} does not exist; give 'humaneval' or the path "
-                "of a JSONL problem file."
-            )
+        origin = str(source)
+        paths = _files(Path(source))
     problems: dict[str, Problem] = {}
-    for number, row in read_jsonl(path):
-        if only is not None and row.get("task_id") not in only:
-            continue
-        where = Where(str(path), number, origin, public_tests)
-        problem = format_of(row, where).problem(row, where)
-        if problem.task_id in problems:
-            raise where.error(f"task id {problem.task_id!r} appears twice", "task_id")
-        problems[problem.task_id] = problem
+    for path in paths:
+        for number, row in read_jsonl(path):
+            where = Where(str(path), number, origin, public_tests)
+            fmt = format_of(row, where)
+            if only is not None and fmt.task_id(row, where) not in only:
+                continue
+            problem = fmt.problem(row, where)
+            if problem.task_id in problems:
+                raise where.error(f"task id {problem.task_id!r} appears twice", "task_id")
+            problems[problem.task_id] = problem
     if not problems and only is None:
-        raise ProblemFileError("holds no problems", path=str(path))
+        raise ProblemFileError("holds no problems", path=str(source))
     return problems
+
+
+def _files(path: Path) -> list[Path]:
+    """The file, or a folder's ``test.jsonl``, ``test2.jsonl`` ... in that order."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = [
+            (int(p.name[4:-6] or 1), p)
+            for p in path.iterdir()
+            if re.fullmatch(r"test[0-9]*\.jsonl", p.name) and p.is_file()
+        ]
+        if found:
+            return [p for _, p in sorted(found)]
+        raise ConfigError(
+            f"Folder {str(path)!r} holds no test.jsonl ... test6.jsonl; give a folder of "
+            "LiveCodeBench's code_generation_lite files, or a JSONL problem file."
+        )
+    raise ConfigError(
+        f"Problem file {str(path)!r} does not exist; give 'humaneval', the path of a JSONL "
+        "problem file, or a folder of LiveCodeBench's test.jsonl ... test6.jsonl."
+    )

@@ -29,6 +29,9 @@ __all__ = ["FORMAT"]
 class CustomFormat:
     name = "koderz"
 
+    def task_id(self, row: Mapping[str, Any], where: Where) -> str:
+        return str(row.get("task_id", ""))
+
     def claims(self, row: Mapping[str, Any]) -> bool:
         # Also a function problem with no tests at all: this format says what to give.
         return (

@@ -23,6 +23,9 @@ __all__ = ["FORMAT"]
 class EvalPlusFormat:
     name = "evalplus"
 
+    def task_id(self, row: Mapping[str, Any], where: Where) -> str:
+        return str(row.get("task_id", ""))
+
     def claims(self, row: Mapping[str, Any]) -> bool:
         return "plus_input" in row or "base_input" in row
 

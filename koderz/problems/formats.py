@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from koderz.problems import custom, evalplus, humaneval
+from koderz.problems import apps, custom, evalplus, humaneval, livecodebench
 from koderz.problems.rows import Where
 from koderz.records import Problem
 
@@ -28,6 +28,10 @@ class Format(Protocol):
         """Whether the row is of this format (by the fields it has)."""
         ...
 
+    def task_id(self, row: Mapping[str, Any], where: Where) -> str:
+        """The id the row's problem will have (read before the row is, to skip it)."""
+        ...
+
     def problem(self, row: Mapping[str, Any], where: Where) -> Problem:
         """The row as a problem.
 
@@ -37,7 +41,13 @@ class Format(Protocol):
         ...
 
 
-FORMATS: tuple[Format, ...] = (evalplus.FORMAT, custom.FORMAT, humaneval.FORMAT)
+FORMATS: tuple[Format, ...] = (
+    livecodebench.FORMAT,
+    apps.FORMAT,
+    evalplus.FORMAT,
+    custom.FORMAT,
+    humaneval.FORMAT,
+)
 """Every row format, in the order they are asked."""
 
 

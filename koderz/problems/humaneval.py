@@ -42,6 +42,9 @@ def humaneval_path() -> Path:
 class HumanEvalFormat:
     name = "humaneval"
 
+    def task_id(self, row: Mapping[str, Any], where: Where) -> str:
+        return str(row.get("task_id", ""))
+
     def claims(self, row: Mapping[str, Any]) -> bool:
         return "test" in row and "entry_point" in row
 

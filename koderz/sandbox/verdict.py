@@ -27,9 +27,10 @@ __all__ = ["run_candidate", "sandbox_kind"]
 
 
 def run_candidate(
-    mode: str, shape: Shape, problem: Problem, code: str, limits: Limits
+    mode: str, shape: Shape, problem: Problem, code: str, limits: Limits, *, chosen: bool = True
 ) -> ExecResult:
-    """Run ``code`` against ``problem``'s tests as ``shape`` judges them, in ``mode``."""
+    """Run ``code`` against ``problem``'s tests as ``shape`` judges them, in ``mode``;
+    ``chosen``: the caller chose ``limits`` (else they are the shape's defaults)."""
     plan = shape.plan(problem)
     cases = shape.cases(plan)
     if cases.static_total == 0:
@@ -37,7 +38,8 @@ def run_candidate(
             f"The tests of {problem.task_id} contain no assertion, so every program would "
             "pass; give the problem at least one assert."
         )
-    tests = {**shape.tests(plan, problem), "shape": shape.name}
+    limits, told = shape.sample_limits(plan, problem, limits, chosen=chosen)
+    tests = {**shape.tests(plan, problem), **told, "shape": shape.name}
     program = shape.program(problem, code)
     if mode == "bwrap":
         raw = run_in_zygote(sandbox_kind(shape, limits), program, tests, limits)

@@ -108,15 +108,20 @@ def test_each_row_is_read_by_the_format_that_claims_it(tmp_path: Path) -> None:
 
     where = Where("p.jsonl", 1, "p.jsonl")
     humaneval_row = {k: v for k, v in HUMANEVAL_PLUS_ROW.items() if "input" not in k}
+    data = Path(__file__).parent.parent / "data"
+    lcb_rows = [json.loads(line) for line in (data / "livecodebench/test2.jsonl").open()]
+    apps_rows = [json.loads(line) for line in (data / "apps.jsonl").open()]
     claimed = {
-        "evalplus": HUMANEVAL_PLUS_ROW,
-        "koderz": CUSTOM_ROW,
-        "humaneval": humaneval_row,
+        "evalplus": (HUMANEVAL_PLUS_ROW, "function"),
+        "koderz": (CUSTOM_ROW, "function"),
+        "humaneval": (humaneval_row, "function"),
+        "livecodebench": (lcb_rows[0], "calls"),
+        "apps": (apps_rows[0], "io"),
     }
     assert sorted(f.name for f in FORMATS) == sorted(claimed)
-    for name, row in claimed.items():
+    for name, (row, shape) in claimed.items():
         assert format_of(row, where).name == name
-        assert format_of(row, where).problem(row, where).shape == "function"
+        assert format_of(row, where).problem(row, where).shape == shape
     stranger = {"task_id": "x", "question": "What is 1 + 1?"}
     path = write_jsonl(tmp_path / "stranger.jsonl", [stranger])
     with pytest.raises(ProblemFileError, match=r"line 1.*no problem format.*question, task_id"):

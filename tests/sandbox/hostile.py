@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
-from koderz.records import ExecResult, FunctionTests, Problem
+from koderz.problems.livecodebench import RULES
+from koderz.records import CallTests, ExecResult, FunctionTests, IOCase, IOTests, Problem
 from koderz.sandbox import Limits, run_tests
 
 SECRET = "sk-" + "test-SECRET-d41d8cd98f00b204e9800998ecf8427e"  # no key-shaped literal
@@ -49,6 +50,9 @@ class Adapter:
     :data:`TOKEN`."""
     program: Callable[[str], str]
     """The shape's candidate for a hostile program."""
+    after_timeout: str = "not_run"
+    """The ``kind`` of the case after one that timed out: cut off by the sample's one
+    deadline, or ``timeout`` again where each case has a limit of its own."""
 
     def run(self, code: str, *, limits: Limits | None = None, cases: int = 2) -> ExecResult:
         """Judge the hostile program ``code`` (dedented) as this shape's candidate."""
@@ -71,12 +75,33 @@ def _function_problem(cases: int) -> Problem:
     return Problem("hostile/1", "", FunctionTests("f", "def check(candidate):\n" + asserts))
 
 
+# Every case runs, as the function shape's do: each one meets the attack (LiveCodeBench's
+# rules would end the run at the first failure).
+_EVERY_CASE = replace(RULES, first_failure_ends=False)
+
+
+def _io_problem(cases: int) -> Problem:
+    tests = (IOCase("", TOKEN + "\n"),) * cases
+    return Problem("hostile/io", "", IOTests(tests, tests[:1], _EVERY_CASE))
+
+
+def _calls_problem(cases: int) -> Problem:
+    tests = (IOCase("0", f'"{TOKEN}"'),) * cases
+    return Problem("hostile/calls", "", CallTests("answer", tests, tests[:1], "", _EVERY_CASE))
+
+
+_SOLUTION = "\nclass Solution:\n    def answer(self, x):\n        return f()\n"
+
 ADAPTERS: dict[str, Adapter] = {
     "function": Adapter("function", "assertion", _function_problem, lambda code: code),
+    # A program: run once per test, with no input, it must print the token.
+    "io": Adapter("io", "assertion", _io_problem, lambda code: code + "\nprint(f())\n", "timeout"),
+    # A method of class Solution, called with one argument, must return the token.
+    "calls": Adapter(
+        "calls", "assertion", _calls_problem, lambda code: code + _SOLUTION, "timeout"
+    ),
 }
-"""Every test shape the battery runs its shape-free attacks against, by name. An io shape's
-entry would make cases with no stdin and ``pwned`` as expected output, run
-``code + "\\nprint(f())\\n"``, and name the kind its judge gives a wrong output."""
+"""Every test shape the battery runs its shape-free attacks against, by name."""
 
 
 def sandbox_processes() -> list[tuple[int, str, str]]:

@@ -35,7 +35,7 @@ from .processes import (
     set_limits,
     wipe,
 )
-from .wire import BadReply, ask, clip, exc_text, read_frame, write_frame
+from .wire import TESTS_CAP, BadReply, ask, clip, exc_text, read_frame, write_frame
 
 _RESULT = [-1]  # the records pipe: its number comes in the first frame (the host chooses it)
 
@@ -341,6 +341,7 @@ class Run:
         self.started = time.monotonic()
         self.next_pace = self.started + PACE_EVERY_S
         self.deadline: float = self.started + self.timeout
+        self.case_deadline = float("inf")  # a test case's own limit, where its shape sets one
         self.cases = 0
         self.passed = 0
         self.queued: list[str] = []
@@ -376,7 +377,7 @@ class Run:
         if now >= self.next_pace:
             self.judge.pace()
             self.next_pace = now + PACE_EVERY_S
-        self.wake = max(now + 0.001, min(self.deadline, self.next_pace))
+        self.wake = max(now + 0.001, min(self.deadline, self.case_deadline, self.next_pace))
         signal.setitimer(signal.ITIMER_REAL, self.wake - now)
 
     def disarm(self) -> None:
@@ -386,16 +387,23 @@ class Run:
         now = time.monotonic()
         # A timer never fires early: a SIGALRM before its time was sent by the candidate
         # (it shares our uid), and, as the deadline, fails the step it interrupts.
-        if now >= self.deadline or now < self.wake - 0.001:
+        if now >= self.deadline or now >= self.case_deadline or now < self.wake - 0.001:
             raise Timeout()
         self.arm()
 
     def step(
-        self, work: Callable[[], object], what: str, failed: Callable[[BaseException], Failure]
+        self,
+        work: Callable[[], object],
+        what: str,
+        failed: Callable[[BaseException], Failure],
+        limit_s: float | None = None,
     ) -> Failure | None:
-        """Run one step (a ``what``) under the sample's deadline; ``None`` if it passed, else
-        ``(kind, msg, tb)``: the core's own (the deadline, the candidate's death, a bad
-        reply) or, for anything else it raised, what the shape's ``failed`` says."""
+        """Run one step (a ``what``) under the sample's deadline, and under ``limit_s`` of
+        its own if given; ``None`` if it passed, else ``(kind, msg, tb)``: the core's own
+        (a deadline, the candidate's death, a bad reply) or, for anything else it raised,
+        what the shape's ``failed`` says."""
+        if limit_s is not None:
+            self.case_deadline = time.monotonic() + limit_s
         try:
             self.arm()
             try:
@@ -404,6 +412,8 @@ class Run:
                 self.disarm()
         except Timeout:
             self.judge.kill(wait=False)
+            if limit_s is not None and time.monotonic() < self.deadline:
+                return ("timeout", f"the test's {limit_s:g} s ran out in this {what}", "")
             return ("timeout", f"the sample's {self.timeout:g} s ran out in this {what}", "")
         except ChildDied as e:
             return (e.kind, clip(str(e)), "")
@@ -413,6 +423,8 @@ class Run:
             return ("memory", exc_text(e), "")
         except BaseException as e:
             return failed(e)
+        finally:
+            self.case_deadline = float("inf")
         return None
 
     def case(
@@ -421,21 +433,29 @@ class Run:
         iteration: int,
         work: Callable[[], object],
         failed: Callable[[BaseException], Failure],
-    ) -> None:
-        """One test case: run (unless the deadline has passed) and recorded."""
+        limit_s: float | None = None,
+    ) -> bool:
+        """One test case: run (unless the deadline has passed) and recorded; whether it
+        passed. ``limit_s``: the case's own time limit, within the sample's deadline."""
         if self.queued and time.monotonic() - self.since > 0.05:
             self.flush()
         failure: Failure | None
         if self.expired():
             failure = ("not_run", f"cut off: the sample's {self.timeout:g} s had run out", "")
         else:
-            failure = self.step(work, "test case", failed)
+            failure = self.step(work, "test case", failed, limit_s)
         self.cases += 1
         if failure is None:
             self.passed += 1
             self.emit("case", item, iteration, True, "passed", "", "")
-        else:
-            self.emit("case", item, iteration, False, *failure)
+            return True
+        self.emit("case", item, iteration, False, *failure)
+        return False
+
+    def skip(self, item: int, message: str) -> None:
+        """A test case not run (its shape's rules ended the run before it): failed."""
+        self.cases += 1
+        self.emit("case", item, -1, False, "not_run", message, "")
 
 
 def enter(setup: dict[str, Any]) -> None:
@@ -461,7 +481,7 @@ def judge_main() -> None:
     enter(setup)
     judge = Judge(setup)
     judge.fork_first()
-    tests = read_frame(0)
+    tests = read_frame(0, TESTS_CAP)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # keep fd 0 taken: later pipes must not land on it
     os.close(devnull)

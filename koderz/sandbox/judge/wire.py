@@ -15,6 +15,9 @@ import signal
 from typing import Any
 
 FRAME_CAP = 64 << 20
+TESTS_CAP = (4 << 30) - 1
+"""The cap of a frame the host wrote (a problem's tests: LiveCodeBench's hidden inputs run
+to hundreds of megabytes), or the judge (one of them); a reply is held to ``FRAME_CAP``."""
 TEXT_CAP = 2000
 
 
@@ -33,13 +36,13 @@ def _read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_frame(fd: int) -> Any:
+def read_frame(fd: int, cap: int = FRAME_CAP) -> Any:
     head = _read_exact(fd, 4)
     if head is None:
         return None
     n = int.from_bytes(head, "big")
-    if n > FRAME_CAP:
-        raise BadReply(f"a reply of {n} bytes exceeds the {FRAME_CAP}-byte cap")
+    if n > cap:
+        raise BadReply(f"a reply of {n} bytes exceeds the {cap}-byte cap")
     data = _read_exact(fd, n)
     if data is None:
         return None

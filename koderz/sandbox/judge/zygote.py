@@ -45,7 +45,7 @@ from .processes import (
     set_limits,
     sweep,
 )
-from .wire import read_frame
+from .wire import TESTS_CAP, read_frame
 
 
 def zygote_main() -> None:
@@ -216,7 +216,7 @@ def _judge_server(start: dict[str, Any], ctl: Any) -> None:
         if not data:
             return
         message = marshal.loads(data)
-        tests = read_frame(start["tests_fd"])
+        tests = read_frame(start["tests_fd"], TESTS_CAP)
         if tests is None or tests.get("nonce") != message[1] or len(fds) != 2:
             return  # out of step with the host: end the sandbox
         setup = {"kill_all": True, "scratch": start["scratch"], "program": tests["program"]}
