@@ -17,11 +17,27 @@ from collections.abc import Callable
 
 from koderz.records import CallTests, FunctionTests, Problem
 
-__all__ = ["build_program", "extract_code", "program_of", "prompt_context"]
+__all__ = [
+    "build_program",
+    "extract_code",
+    "program_of",
+    "prompt_context",
+    "without_reasoning",
+]
 
 _THINK = re.compile(r"<(think|thinking|reasoning|thought)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _CODE_START = re.compile(r"^(def |async def |class |import |from |@)")
+
+
+def without_reasoning(reply: str) -> str:
+    """A reply without its ``<think>`` (``<thinking>``, ``<reasoning>`` ...) sections.
+
+    Examples:
+        >>> without_reasoning("<think>maybe x</think>It is y.")
+        'It is y.'
+    """
+    return _THINK.sub("", reply)
 
 
 def _parses(code: str) -> bool:

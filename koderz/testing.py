@@ -514,9 +514,10 @@ class ScriptedCoder:
         problem = self._problem(text)
         if problem is None:
             return Answer("I do not know this problem.", delay_s=self.delay_s)
+        right, wrong = _SCRIPTED[problem.shape]
         if any(ask.repair in text for ask in asks):
             # The repairer fixes the code at once; it is not one of the worker's attempts.
-            return self._code(problem.prompt + problem.canonical_solution)
+            return self._code(right(problem))
         with self._lock:
             n = self.attempts[problem.task_id] = self.attempts.get(problem.task_id, 0) + 1
         fails = (
@@ -524,10 +525,26 @@ class ScriptedCoder:
             if isinstance(self.fail_first, dict)
             else self.fail_first
         )
-        if n <= fails:
-            name = getattr(problem.tests, "entry_point", None) or "f"
-            return self._code(f"def {name}(*args, **kwargs):\n    return None")
-        return self._code(problem.prompt + problem.canonical_solution)
+        return self._code(wrong(problem) if n <= fails else right(problem))
 
     def _code(self, code: str) -> Answer:
         return Answer(f"Here it is:\n```python\n{code.rstrip()}\n```", delay_s=self.delay_s)
+
+
+def _function_wrong(problem: Problem) -> str:
+    name = getattr(problem.tests, "entry_point", "f")
+    return f"def {name}(*args, **kwargs):\n    return None"
+
+
+def _method_wrong(problem: Problem) -> str:
+    name = getattr(problem.tests, "func_name", "f")
+    return f"class Solution:\n    def {name}(self, *args):\n        return None"
+
+
+_SCRIPTED: dict[str, tuple[Callable[[Problem], str], Callable[[Problem], str]]] = {
+    "function": (lambda p: p.prompt + p.canonical_solution, _function_wrong),
+    "io": (lambda p: p.canonical_solution, lambda p: "print('no idea')"),
+    "calls": (lambda p: p.canonical_solution, _method_wrong),
+}
+"""Per test shape, the scripted model's right answer (the problem's reference solution) and
+its wrong one."""

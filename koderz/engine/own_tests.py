@@ -20,15 +20,26 @@ never fed back.
 from __future__ import annotations
 
 import ast
+import json
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from koderz import sandbox
 from koderz.errors import ConfigError
-from koderz.extract import build_program, extract_code
-from koderz.records import ExecResult, FunctionTests, Problem, TestOutcome
+from koderz.extract import build_program, extract_code, without_reasoning
+from koderz.records import (
+    CallTests,
+    ExecResult,
+    FunctionTests,
+    IOCase,
+    IOTests,
+    Problem,
+    TestOutcome,
+)
 
-__all__ = ["OwnTests", "check_source", "own_tests", "parse_tests"]
+__all__ = ["OwnTests", "case_listing", "check_source", "own_tests", "parse_cases", "parse_tests"]
 
 _PROBE = "koderz-probe"
 
@@ -48,8 +59,11 @@ class OwnTests:
         """``problem`` with these tests as its tests; None when none was kept."""
         if not self.total:
             return None
-        assert isinstance(problem.tests, FunctionTests)  # testers write a function's tests
-        return replace(problem, tests=replace(problem.tests, test=self.source, public_test=""))
+        tests = problem.tests
+        if isinstance(tests, IOTests | CallTests):
+            cases = tuple(parse_cases(self.source)[0])
+            return replace(problem, tests=replace(tests, cases=cases, public=()))
+        return replace(problem, tests=replace(tests, test=self.source, public_test=""))
 
 
 def check_source(cases: tuple[str, ...] | list[str]) -> str:
@@ -139,11 +153,14 @@ def _line_by_line(code: str) -> tuple[str, list[str]]:
 def own_tests(
     problem: Problem, reply: str, *, limit: int, timeout_s: float | None = None
 ) -> OwnTests:
-    """The tests of a tester's reply that run as tests, as :class:`OwnTests`.
+    """The tests of a tester's reply that run as tests, as :class:`OwnTests`: a function's
+    planned and probed, a program's or a method's input/output pairs read.
 
     Raises:
         KoderzError: The sandbox itself cannot run (the probe is a sandbox run).
     """
+    if isinstance(problem.tests, IOTests | CallTests):
+        return _own_cases(problem, reply, limit=limit)
     tests = problem.tests
     assert isinstance(tests, FunctionTests)  # testers write a function's tests
     entry_point = tests.entry_point
@@ -240,3 +257,104 @@ def _within(counts: dict[int, int], limit: int) -> tuple[dict[int, int | None], 
         kept[i] = None if take == n else take
         total += take
     return kept, total
+
+
+# --------------------------------------------------------------- programs and methods
+
+_BLOCK = re.compile(r"```[ \t]*(input|output)[^\n]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def parse_cases(reply: str) -> tuple[list[IOCase], list[str]]:
+    """The test cases of a tester's reply for a program or a method: each an ```input block
+    followed by an ```output block. What is left out is said.
+
+    Examples:
+        >>> reply = "```input\\n1 2\\n```\\n```output\\n3\\n```\\n```output\\n9\\n```"
+        >>> parse_cases(reply)
+        ([IOCase(input='1 2\\n', output='3\\n')], ['an output block without its input: 9'])
+    """
+    cases: list[IOCase] = []
+    dropped: list[str] = []
+    pending: str | None = None
+    for kind, body in _BLOCK.findall(without_reasoning(reply)):
+        if kind.lower() == "input":
+            if pending is not None:
+                dropped.append(f"an input block without its output: {_short(pending)}")
+            pending = body
+        elif pending is None:
+            dropped.append(f"an output block without its input: {_short(body)}")
+        else:
+            cases.append(IOCase(pending, body))
+            pending = None
+    if pending is not None:
+        dropped.append(f"an input block without its output: {_short(pending)}")
+    return cases, dropped
+
+
+def _short(text: str) -> str:
+    text = text.strip().replace("\n", "\\n")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _own_cases(problem: Problem, reply: str, *, limit: int) -> OwnTests:
+    """A tester's input/output pairs for a program (``io``) or a method (``calls``): each
+    pair one case; a method's that are not JSON, or give another number of arguments than
+    its signature takes, are dropped."""
+    cases, dropped = parse_cases(reply)
+    arity = _arity(problem)
+    kept: list[IOCase] = []
+    for number, case in enumerate(cases, start=1):
+        why = _malformed(problem, case, arity)
+        if why:
+            dropped.append(f"test {number} {why}: {_short(case.input)}")
+        elif len(kept) < limit:
+            kept.append(case)
+    if not cases:
+        dropped.append("no test in the reply (no ```input and ```output blocks)")
+    return OwnTests(case_listing(kept), len(kept), tuple(dropped))
+
+
+def case_listing(cases: Sequence[IOCase]) -> str:
+    """Cases as a tester writes them (and :func:`parse_cases` reads them)."""
+    return "".join(
+        f"```input\n{_ended(c.input)}```\n```output\n{_ended(c.output)}```\n" for c in cases
+    )
+
+
+def _ended(text: str) -> str:
+    return text if text.endswith("\n") or not text else text + "\n"
+
+
+def _arity(problem: Problem) -> int | None:
+    """How many arguments the method of a ``calls`` problem takes (None: unknown)."""
+    tests = problem.tests
+    if not isinstance(tests, CallTests):
+        return None
+    try:
+        tree = ast.parse(tests.starter_code + "\n        pass\n")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == tests.func_name:
+            params = node.args.posonlyargs + node.args.args
+            return len(params) - (1 if params and params[0].arg == "self" else 0)
+    return None
+
+
+def _malformed(problem: Problem, case: IOCase, arity: int | None) -> str:
+    """Why a case cannot be a test of the problem ('' if it can)."""
+    if problem.shape != "calls":
+        return ""
+    lines = [line for line in case.input.splitlines() if line.strip()]
+    try:
+        for line in lines:
+            json.loads(line)
+    except ValueError:
+        return "has an argument that is not JSON"
+    try:
+        json.loads(case.output)
+    except ValueError:
+        return "expects a value that is not JSON"
+    if arity is not None and len(lines) != arity:
+        return f"gives {len(lines)} arguments where the method takes {arity}"
+    return ""

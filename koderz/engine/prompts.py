@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from koderz.errors import ConfigError
-from koderz.records import Message, Problem
+from koderz.records import CallTests, Message, Problem
 
 __all__ = [
     "ASKS",
@@ -144,7 +144,101 @@ FUNCTION_ASK = Ask(
 )
 """A Python function to complete from its signature and docstring (HumanEval, EvalPlus, MBPP)."""
 
-ASKS: dict[str, Ask] = {"function": FUNCTION_ASK}
+# LiveCodeBench's own instructions (its generic template in lcb_runner/prompts/
+# code_generation.py), so that a Koderz run asks what a LiveCodeBench run asks.
+LCB_SYSTEM = (
+    "You are an expert Python programmer. You will be given a question (problem "
+    "specification) and will generate a correct Python program that matches the "
+    "specification and passes all tests."
+)
+LCB_STDIN_FORMAT = (
+    "Read the inputs from stdin solve the problem and write the answer to stdout (do not "
+    "directly test on the sample inputs). Enclose your code within delimiters as follows. "
+    "Ensure that when the python program runs, it reads the inputs, runs the algorithm and "
+    "writes output to STDOUT."
+)
+LCB_STARTER_FORMAT = (
+    "You will use the following starter code to write the solution to the problem and "
+    "enclose your code within delimiters."
+)
+LCB_ANSWER = "### Answer: (use the provided format with backticks)"
+
+PROGRAM_REPAIR = (
+    "You are an expert Python programmer fixing a junior programmer's program that fails its "
+    "tests. Reply with one ```python fenced block holding the complete corrected program and "
+    "nothing else."
+)
+
+IO_TESTER = (
+    "You are a careful test engineer. From a problem statement alone, write test cases that "
+    "a correct program passes and a wrong one fails: inputs like the statement's examples, "
+    "edge cases and corner cases, each small enough to work out the answer by hand. Write "
+    "each test case as two fenced blocks, one after the other: ```input holding exactly what "
+    "the program reads on standard input, then ```output holding exactly what it must print. "
+    "Do not write the program."
+)
+
+CALLS_TESTER = (
+    "You are a careful test engineer. From a problem statement and the method's signature "
+    "alone, write test cases that a correct method passes and a wrong one fails: arguments "
+    "like the statement's examples, edge cases and corner cases, each small enough to work "
+    "out the answer by hand. Write each test case as two fenced blocks, one after the other: "
+    "```input holding the arguments as JSON, one argument a line, in the signature's order, "
+    "then ```output holding the JSON of the value the method must return. Do not write the "
+    "method."
+)
+
+
+def _question(problem: Problem, instruction: str, code: str) -> str:
+    """A problem as LiveCodeBench's template puts it: the statement, the format, the code."""
+    return (
+        f"### Question:\n{problem.prompt.strip()}\n\n### Format: {instruction}\n"
+        f"```python\n{code}\n```"
+    )
+
+
+def _starter(problem: Problem) -> str:
+    tests = problem.tests
+    return tests.starter_code if isinstance(tests, CallTests) else ""
+
+
+PROGRAM_ASK = Ask(
+    noun="program",
+    show=lambda problem: _question(problem, LCB_STDIN_FORMAT, "# YOUR CODE HERE"),
+    quote=lambda problem, code: _python_block(code),
+    lead="",
+    worker=LCB_SYSTEM,
+    repair=PROGRAM_REPAIR,
+    tester=IO_TESTER,
+    tests_unit="test cases",
+    spec=_spec_system("program"),
+    plan=_plan_system("program"),
+    advisor=_advisor_system("program"),
+    review=_review_system("program"),
+    answer_hint=LCB_ANSWER,
+)
+"""A whole program that reads standard input and writes standard output (LiveCodeBench's
+``stdin`` problems, APPS), in LiveCodeBench's words."""
+
+METHOD_ASK = Ask(
+    noun="solution",
+    show=lambda problem: _question(problem, LCB_STARTER_FORMAT, _starter(problem)),
+    quote=lambda problem, code: _python_block(code),
+    lead="",
+    worker=LCB_SYSTEM,
+    repair=REPAIR_SYSTEM.replace("function", "solution"),
+    tester=CALLS_TESTER,
+    tests_unit="test cases",
+    spec=_spec_system("method"),
+    plan=_plan_system("method"),
+    advisor=_advisor_system("method"),
+    review=_review_system("method"),
+    answer_hint=LCB_ANSWER,
+)
+"""A method of LeetCode's ``class Solution``, completing the starter code (LiveCodeBench's
+``functional`` problems), in LiveCodeBench's words."""
+
+ASKS: dict[str, Ask] = {"function": FUNCTION_ASK, "io": PROGRAM_ASK, "calls": METHOD_ASK}
 """How each test shape is asked, by the shape's name."""
 
 
