@@ -17,6 +17,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from koderz.errors import ConfigError, ProblemFileError
+from koderz.problems import polyglot
 from koderz.problems.formats import format_of
 from koderz.problems.humaneval import humaneval_path
 from koderz.problems.jsonl import read_jsonl
@@ -62,10 +63,12 @@ def load_problems(
         path, origin = humaneval_path(), "humaneval"
     else:
         path, origin = Path(source), str(source)
+        if polyglot.is_checkout(path):
+            return polyglot.load(path, only=only)
         if not path.is_file():
             raise ConfigError(
-                f"Problem file {str(path)!r} does not exist; give 'humaneval' or the path "
-                "of a JSONL problem file."
+                f"Problem file {str(path)!r} does not exist; give 'humaneval', the path "
+                "of a JSONL problem file, or a checkout of Aider's polyglot-benchmark."
             )
     problems: dict[str, Problem] = {}
     for number, row in read_jsonl(path):

@@ -15,11 +15,12 @@ Adding a shape is a module on each side and one entry in :data:`SHAPES`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from koderz.errors import ConfigError
 from koderz.records import Problem
-from koderz.sandbox import function
+from koderz.sandbox import build, function, script
 from koderz.sandbox.cases import Cases, SandboxSpec
 from koderz.sandbox.limits import Limits
 
@@ -51,12 +52,14 @@ class Shape(Protocol):
         """What only the judge reads of the tests (with the nonce and deadline added)."""
         ...
 
-    def program(self, problem: Problem, code: str) -> dict[str, Any]:
+    def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
         """The candidate's program, as its half in the judge takes it."""
         ...
 
 
-SHAPES: dict[str, Shape] = {function.SHAPE.name: function.SHAPE}
+SHAPES: dict[str, Shape] = {
+    shape.name: shape for shape in (function.SHAPE, build.SHAPE, script.SHAPE)
+}
 """Every test shape, by name."""
 
 

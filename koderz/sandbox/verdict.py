@@ -11,6 +11,7 @@ record whose counts agree; anything less is a failure, with the reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +28,7 @@ __all__ = ["run_candidate", "sandbox_kind"]
 
 
 def run_candidate(
-    mode: str, shape: Shape, problem: Problem, code: str, limits: Limits
+    mode: str, shape: Shape, problem: Problem, code: str | Mapping[str, str], limits: Limits
 ) -> ExecResult:
     """Run ``code`` against ``problem``'s tests as ``shape`` judges them, in ``mode``."""
     plan = shape.plan(problem)
@@ -234,7 +235,9 @@ def _finished(report: _Report, cases: Cases, common: dict[str, Any]) -> ExecResu
         kind = "timeout" if first.kind == "not_run" else first.kind
         status = kind if kind in ("timeout", "memory", "crash") else "failed"
     elif setup_failure is not None:
-        status = "timeout" if setup_failure[2] == "timeout" else "error"
+        # A build that fails (the build shape) is a program that does not compile.
+        kind = setup_failure[2]
+        status = kind if kind in ("timeout", "syntax_error") else "error"
         outcomes.append(
             TestOutcome(
                 index=len(outcomes),
