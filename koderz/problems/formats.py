@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from koderz.problems import custom, evalplus, humaneval
+from koderz.problems import custom, evalplus, humaneval, multiple
 from koderz.problems.rows import Where
 from koderz.records import Problem
 
@@ -37,7 +37,12 @@ class Format(Protocol):
         ...
 
 
-FORMATS: tuple[Format, ...] = (evalplus.FORMAT, custom.FORMAT, humaneval.FORMAT)
+FORMATS: tuple[Format, ...] = (
+    multiple.FORMAT,  # first: its rows have ``tests``, which Koderz's own format claims
+    evalplus.FORMAT,
+    custom.FORMAT,
+    humaneval.FORMAT,
+)
 """Every row format, in the order they are asked."""
 
 

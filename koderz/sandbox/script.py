@@ -60,6 +60,8 @@ class ScriptShape:
             "build": [(list(s.argv), list(s.env), ".") for s in steps if s.phase == "build"],
             "test": [(list(s.argv), list(s.env), ".") for s in steps if s.phase == "test"],
             "counts": [],
+            # MultiPL-E's Python and JavaScript: a failure that says SyntaxError is one.
+            "syntax": getattr(language(plan), "SYNTAX", ""),
         }
 
     def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:

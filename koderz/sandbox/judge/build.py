@@ -206,6 +206,11 @@ def run_tests(run: Run, judge: Judge, tests: dict[str, Any]) -> None:
         _emit(run, False, *tested)
         return
     failed_step, status, timed_out, output = tested
+    syntax = tests.get("syntax")
+    if failed_step >= 0 and not timed_out and syntax and re.search(syntax, output):
+        # An interpreted program that does not parse (MultiPL-E: SyntaxError).
+        run.emit("setup", -1, "syntax_error", clip(output), "")
+        return
     n_passed, n_failed = _counts(output, tests["counts"])
     for _ in range(n_passed):
         _emit(run, True)

@@ -16,6 +16,8 @@ HOW = (
     "install Node (apt-get install nodejs npm), then run scripts/setup.sh, which puts jest "
     "and babel in Koderz's npm cache"
 )
+SYNTAX = r"SyntaxError"
+"""What a MultiPL-E program that does not parse says (its verdict: SyntaxError)."""
 COUNTS = ((r"Tests:.*?(\d+) passed", "passed"), (r"Tests:.*?(\d+) failed", "failed"))
 LINKS = (("node_modules", f"{CACHE}/npm/node_modules"),)
 """Symbolic links laid in the exercise's folder, ``(path, target)``."""

@@ -11,6 +11,8 @@ NAME = "python"
 ALIASES = ("py",)
 TOOLS: tuple[str, ...] = ()
 HOW = "pip install pytest (into the Python that runs Koderz)"
+SYNTAX = r"SyntaxError"
+"""What a MultiPL-E program that does not parse says (its verdict: SyntaxError)."""
 COUNTS = ((r"(\d+) passed", "passed"), (r"(\d+) failed", "failed"), (r"(\d+) errors?\b", "failed"))
 
 
