@@ -21,6 +21,7 @@ the sandbox binds read-only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -84,6 +85,8 @@ def sandbox_binds() -> tuple[tuple[str, str], ...]:
         if os.path.isdir(folder):
             binds.append((folder, folder))
     cache = cache_dir()
+    with contextlib.suppress(OSError):  # now: bound before the first exercise warms it
+        cache.mkdir(parents=True, exist_ok=True)
     if cache.is_dir():
         binds.append((str(cache.resolve()), f"{INSIDE}/cache"))
     sysroot = rust_toolchain()
