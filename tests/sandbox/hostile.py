@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from koderz.problems import multiple
 from koderz.records import BuildTests, ExecResult, FunctionTests, Problem, ScriptTests
 from koderz.sandbox import Limits, run_tests
 
@@ -69,9 +70,12 @@ class Adapter:
 
     def run(self, code: str, *, limits: Limits | None = None, cases: int = 2) -> ExecResult:
         """Judge the hostile program ``code`` (dedented) as this shape's candidate."""
+        problem = self.problem(cases)
         program = self.program(textwrap.dedent(code))
+        if problem.shape == "script":  # MultiPL-E's program: the candidate, then the tests
+            program = multiple.program(problem, program)
         shaped = None if limits is None else self.limits(limits)
-        return run_tests(self.problem(cases), program, limits=shaped)
+        return run_tests(problem, program, limits=shaped)
 
     def attack(self, code: str, *, limits: Limits = FAST, cases: int = 2) -> ExecResult:
         """Judge ``code`` and hold it to what every attack must: fail, leak no secret, and
@@ -269,12 +273,7 @@ FAKES = {
 }
 
 # Tricks only a judge that compares a function's return values in Python can fall for.
-FUNCTION_EXITS_ZERO = frozenset(
-    ("exit_at_import", "os_exit_in_call", "system_exit_in_call", "atexit")
-)
-"""The fakes that only exit with status 0: they pass where the exit status is the verdict
-(MultiPL-E's programs), as they do under MultiPL-E's own evaluator."""
-FAKES = {
+FUNCTION_FAKES = {
     # Tries: an object whose == always answers True.
     "eq_always_true": (
         "class Yes:\n    def __eq__(self, other):\n        return True\n"
