@@ -127,7 +127,7 @@ def program_of(problem: Problem, reply: str) -> Any:
 def _function_program(problem: Problem, reply: str) -> str:
     """The reply's code with the prompt's imports and helpers (or, a bare body, appended to
     the prompt)."""
-    entry_point = problem.tests.entry_point
+    entry_point = problem.function_tests.entry_point
     code = extract_code(reply, entry_point=entry_point)
     return build_program(problem.prompt, code, entry_point)
 

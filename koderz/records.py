@@ -323,8 +323,20 @@ class Problem:
     platform: str = ""
     """Where the problem was first posed (``leetcode``, ``atcoder``, ``codeforces`` ...)."""
     language: str = "python"
-    """The language the answer is written in (``python``, ``cpp``, ``go``, ``java``, ``js``,
-    ``rust``)."""
+    """The language the answer is written in (``python``, ``cpp``, ``go``, ``java``,
+    ``javascript``, ``rust``: the polyglot checkout's names, MultiPL-E's codes mapped to
+    them)."""
+
+    @property
+    def function_tests(self) -> FunctionTests:
+        """The tests, of the function shape (what testers and prompts of a function use).
+
+        Raises:
+            TypeError: The problem's tests are of another shape.
+        """
+        if not isinstance(self.tests, FunctionTests):
+            raise TypeError(f"{self.task_id} has tests of the {self.shape} shape, not a function's")
+        return self.tests
 
     @property
     def shape(self) -> str:

@@ -524,7 +524,8 @@ class ScriptedCoder:
             else self.fail_first
         )
         if n <= fails:
-            return self._code(f"def {problem.tests.entry_point}(*args, **kwargs):\n    return None")
+            entry_point = problem.function_tests.entry_point
+            return self._code(f"def {entry_point}(*args, **kwargs):\n    return None")
         return self._code(problem.prompt + problem.canonical_solution)
 
     def _code(self, code: str) -> Answer:

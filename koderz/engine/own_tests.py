@@ -48,7 +48,8 @@ class OwnTests:
         """``problem`` with these tests as its tests; None when none was kept."""
         if not self.total:
             return None
-        return replace(problem, tests=replace(problem.tests, test=self.source, public_test=""))
+        tests = replace(problem.function_tests, test=self.source, public_test="")
+        return replace(problem, tests=tests)
 
 
 def check_source(cases: tuple[str, ...] | list[str]) -> str:
@@ -143,7 +144,7 @@ def own_tests(
     Raises:
         KoderzError: The sandbox itself cannot run (the probe is a sandbox run).
     """
-    entry_point = problem.tests.entry_point
+    entry_point = problem.function_tests.entry_point
     code, dropped = parse_tests(reply, entry_point)
     try:
         plan = sandbox.plan_tests(code, entry_point) if code.strip() else None
@@ -157,7 +158,7 @@ def own_tests(
     # Each round leaves out the set-up steps that failed by themselves, and probes again.
     while True:
         source = plan.source(keep)
-        probing = replace(problem, tests=replace(problem.tests, test=source))
+        probing = replace(problem, tests=replace(problem.function_tests, test=source))
         probed = sandbox.run_tests(probing, program, timeout_s=timeout_s)
         items = _steps_in(plan, keep)
         broken = [f for f in probed.setup_failures if not _reached(f)]

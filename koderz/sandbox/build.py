@@ -64,9 +64,9 @@ class BuildShape:
 
     name = "build"
 
-    @functools.cached_property
-    def sandbox(self) -> SandboxSpec:  # type: ignore[override]
-        return SandboxSpec(binds=sandbox_binds(), env=(("PATH", SANDBOX_PATH),))
+    @property
+    def sandbox(self) -> SandboxSpec:
+        return _sandbox()
 
     def default_limits(self) -> Limits:
         # Compilers are big processes with many threads: the Python shape's limits would
@@ -108,6 +108,11 @@ class BuildShape:
 
 
 SHAPE = BuildShape()
+
+
+@functools.lru_cache(maxsize=1)
+def _sandbox() -> SandboxSpec:
+    return SandboxSpec(binds=sandbox_binds(), env=(("PATH", SANDBOX_PATH),))
 
 
 def _tests(problem: Problem) -> BuildTests:

@@ -11,8 +11,10 @@ The problem's test source (a ``check(candidate)`` or bare asserts) is split into
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
+from koderz.errors import ConfigError
 from koderz.extract import prompt_context
 from koderz.records import Problem
 from koderz.sandbox.cases import Cases, SandboxSpec
@@ -32,20 +34,23 @@ class FunctionShape:
         return Limits()
 
     def plan(self, problem: Problem) -> TestPlan:
-        return plan_tests(problem.tests.test, problem.tests.entry_point)
+        tests = problem.function_tests
+        return plan_tests(tests.test, tests.entry_point)
 
     def cases(self, plan: TestPlan) -> Cases:
         return _cases(plan)
 
     def tests(self, plan: TestPlan, problem: Problem) -> dict[str, Any]:
-        entry_point = problem.tests.entry_point
+        entry_point = problem.function_tests.entry_point
         return {
             **_compiled(plan, problem.prompt, entry_point),
             "param": plan.param,
             "entry_point": entry_point,
         }
 
-    def program(self, problem: Problem, code: str) -> dict[str, Any]:
+    def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
+        if not isinstance(code, str):
+            raise ConfigError(f"{problem.task_id}: a function's program is one text, not files")
         return {"shape": self.name, "code": code}
 
 

@@ -76,7 +76,8 @@ SHAPE = ScriptShape()
 
 @functools.lru_cache(maxsize=64)
 def _script(name: str) -> tuple[dict[str, str], Any]:
-    return language(name).script("")
+    files, steps = language(name).script("")
+    return files, steps
 
 
 def _tests(problem: Problem) -> ScriptTests:

@@ -32,8 +32,11 @@ class Shape(Protocol):
 
     name: str
     """The shape's name; also the name of its module in the judge."""
-    sandbox: SandboxSpec
-    """What its sandbox binds and sets."""
+
+    @property
+    def sandbox(self) -> SandboxSpec:
+        """What its sandbox binds and sets."""
+        ...
 
     def default_limits(self) -> Limits:
         """The limits a run gets when the caller gives none (read when called: the
