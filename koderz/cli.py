@@ -129,9 +129,9 @@ def _add_check(sub: Any) -> argparse.ArgumentParser:
 
 
 def _cmd_check_languages(as_json: bool) -> int:
-    from koderz.sandbox.languages import LANGUAGES, missing
+    from koderz.sandbox import languages_here
 
-    rows = [{"language": name, "missing": missing(name)} for name in LANGUAGES]
+    rows = [{"language": name, "missing": why} for name, why in languages_here().items()]
     if as_json:
         _print_json(rows)
     else:

@@ -69,6 +69,7 @@ __all__ = [
     "check_test_source",
     "format_feedback",
     "isolation",
+    "languages_here",
     "plan_tests",
     "prestart",
     "run_tests",
@@ -141,6 +142,19 @@ def prestart(count: int, limits: Limits | None = None) -> None:
     kind = sandbox_kind(SHAPES["function"], limits or Limits())
     with contextlib.suppress(SandboxError):
         ZYGOTES.prestart(count, kind)
+
+
+def languages_here() -> dict[str, str | None]:
+    """Each language the build and script shapes run, with why it cannot run here (what to
+    install) or None when it can.
+
+    Examples:
+        >>> sorted(languages_here())
+        ['cpp', 'go', 'java', 'javascript', 'python', 'rust']
+    """
+    from koderz.sandbox.languages import LANGUAGES, missing
+
+    return {name: missing(name) for name in LANGUAGES}
 
 
 @functools.lru_cache(maxsize=16)

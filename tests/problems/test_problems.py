@@ -108,15 +108,24 @@ def test_each_row_is_read_by_the_format_that_claims_it(tmp_path: Path) -> None:
 
     where = Where("p.jsonl", 1, "p.jsonl")
     humaneval_row = {k: v for k, v in HUMANEVAL_PLUS_ROW.items() if "input" not in k}
+    multiple_row = {
+        "name": "HumanEval_0_f",
+        "language": "js",
+        "prompt": "function f(){\n",
+        "tests": "}\n",
+        "stop_tokens": ["\n}"],
+    }
     claimed = {
         "evalplus": HUMANEVAL_PLUS_ROW,
         "koderz": CUSTOM_ROW,
         "humaneval": humaneval_row,
+        "multipl-e": multiple_row,
     }
     assert sorted(f.name for f in FORMATS) == sorted(claimed)
     for name, row in claimed.items():
         assert format_of(row, where).name == name
-        assert format_of(row, where).problem(row, where).shape == "function"
+        shape = "script" if name == "multipl-e" else "function"
+        assert format_of(row, where).problem(row, where).shape == shape
     stranger = {"task_id": "x", "question": "What is 1 + 1?"}
     path = write_jsonl(tmp_path / "stranger.jsonl", [stranger])
     with pytest.raises(ProblemFileError, match=r"line 1.*no problem format.*question, task_id"):

@@ -21,9 +21,9 @@ def absent() -> list[str]:
 
 
 def _python() -> str:
-    from koderz.sandbox.proc import _python as base
+    from koderz.sandbox.proc import base_python
 
-    return base()
+    return base_python()
 
 
 def _env() -> tuple[tuple[str, str], ...]:
