@@ -74,8 +74,9 @@ class Adapter:
         program = self.program(textwrap.dedent(code))
         if problem.shape == "script":  # MultiPL-E's program: the candidate, then the tests
             program = multiple.program(problem, program)
-        shaped = None if limits is None else self.limits(limits)
-        return run_tests(problem, program, limits=shaped)
+        # The battery's limits (a function's defaults unless it says), as the shape takes
+        # them: the same for every run, so that runs meet in one kind of sandbox.
+        return run_tests(problem, program, limits=self.limits(limits or Limits()))
 
     def attack(self, code: str, *, limits: Limits = FAST, cases: int = 2) -> ExecResult:
         """Judge ``code`` and hold it to what every attack must: fail, leak no secret, and
@@ -206,7 +207,9 @@ def processes_with(token: str) -> list[int]:
 # attack how a pass is reported (exit status, printed words, forged records) and the judge's
 # process (signals, its memory), not how a case compares. Each fails its cases unless its
 # trick fooled the judge.
-EXITS_ZERO = frozenset(("exit_at_import", "os_exit_in_call", "system_exit_in_call", "atexit"))
+EXITS_ZERO = frozenset(
+    ("exit_at_import", "os_exit_in_call", "system_exit_in_call", "atexit", "excepthook")
+)
 """The fakes that only exit with status 0: they pass where the exit status is the verdict
 (MultiPL-E's programs), as they do under MultiPL-E's own evaluator."""
 FAKES = {
