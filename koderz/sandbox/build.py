@@ -77,7 +77,8 @@ class BuildShape:
             memory_bytes=8 << 30,
             file_size_bytes=1 << 30,
             disk_bytes=2 << 30,
-            processes=512,
+            # Threads count too: an exercise's test may start a thousand (bank-account).
+            processes=4096,
             output_bytes=1 << 15,
         )
 
