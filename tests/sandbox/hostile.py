@@ -120,7 +120,7 @@ def _slower(limits: Limits) -> Limits:
     # A build and a test runner start before the candidate's code runs (pytest: ~0.5 s,
     # more on a loaded machine): the battery's deadlines, sized for a function's judge,
     # get that much more.
-    return replace(limits, timeout_s=limits.timeout_s + 8.0)
+    return replace(limits, timeout_s=limits.timeout_s + 12.0)
 
 
 ADAPTERS: dict[str, Adapter] = {
