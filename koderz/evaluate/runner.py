@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from koderz.records import ExecResult, Problem
 from koderz.sandbox import MAX_EXTRA, Gate, Limits, prestart, run_tests, sandbox_info
 
 __all__ = ["Runner"]
+
+Program = str | Mapping[str, str]
+"""A program as the sandbox takes it: a text, or an exercise's files by path."""
 
 
 class Runner:
@@ -51,7 +54,7 @@ class Runner:
         ).start()
 
     def run(
-        self, jobs: Sequence[tuple[Problem, str]]
+        self, jobs: Sequence[tuple[Problem, Program]]
     ) -> Generator[tuple[int, ExecResult], None, None]:
         """Yield (index in ``jobs``, verdict) as each (problem, program) finishes."""
         # Threads for the most that may run, and the base again waiting at the gate to follow.
@@ -59,12 +62,12 @@ class Runner:
         with ThreadPoolExecutor(threads) as pool:
             yield from self._run_all(pool, jobs)
 
-    def _one(self, problem: Problem, program: str) -> ExecResult:
+    def _one(self, problem: Problem, program: Program) -> ExecResult:
         with self.gate.slot():
             return run_tests(problem, program, timeout_s=self.timeout_s, limits=self.limits)
 
     def _run_all(
-        self, pool: ThreadPoolExecutor, jobs: Sequence[tuple[Problem, str]]
+        self, pool: ThreadPoolExecutor, jobs: Sequence[tuple[Problem, Program]]
     ) -> Iterator[tuple[int, ExecResult]]:
         """As many are submitted as the gate lets run, and the base again, waiting at the
         gate to take a slot the moment one frees."""

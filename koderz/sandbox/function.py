@@ -11,10 +11,12 @@ The problem's test source (a ``check(candidate)`` or bare asserts) is split into
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
+from koderz.errors import ConfigError
 from koderz.extract import prompt_context
-from koderz.records import FunctionTests, Problem
+from koderz.records import Problem
 from koderz.sandbox.cases import Cases, SandboxSpec
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.testplan import TestPlan, plan_tests
@@ -32,23 +34,23 @@ class FunctionShape:
         return Limits()
 
     def plan(self, problem: Problem) -> TestPlan:
-        tests = problem.tests
-        assert isinstance(tests, FunctionTests)
+        tests = problem.function_tests
         return plan_tests(tests.test, tests.entry_point)
 
     def cases(self, plan: TestPlan) -> Cases:
         return _cases(plan)
 
     def tests(self, plan: TestPlan, problem: Problem) -> dict[str, Any]:
-        assert isinstance(problem.tests, FunctionTests)
-        entry_point = problem.tests.entry_point
+        entry_point = problem.function_tests.entry_point
         return {
             **_compiled(plan, problem.prompt, entry_point),
             "param": plan.param,
             "entry_point": entry_point,
         }
 
-    def program(self, problem: Problem, code: str) -> dict[str, Any]:
+    def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
+        if not isinstance(code, str):
+            raise ConfigError(f"{problem.task_id}: a function's program is one text, not files")
         return {"shape": self.name, "code": code}
 
     def sample_limits(

@@ -72,6 +72,12 @@ def _python() -> str:
     return os.path.realpath(sys.executable)
 
 
+def base_python() -> str:
+    """The base interpreter, which the sandbox binds (the Python exercises' pytest runs
+    on it)."""
+    return _python()
+
+
 def start_command(folder: str) -> list[str]:
     """The command that starts the judge whose package is in ``folder`` (its arguments
     follow).

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from koderz.errors import ConfigError
 from koderz.records import Problem
-from koderz.sandbox import calls, function, io
+from koderz.sandbox import build, calls, function, io, script
 from koderz.sandbox.cases import Cases, SandboxSpec
 from koderz.sandbox.limits import Limits
 
@@ -31,8 +31,11 @@ class Shape(Protocol):
 
     name: str
     """The shape's name; also the name of its module in the judge."""
-    sandbox: SandboxSpec
-    """What its sandbox binds and sets."""
+
+    @property
+    def sandbox(self) -> SandboxSpec:
+        """What its sandbox binds and sets."""
+        ...
 
     def default_limits(self) -> Limits:
         """The limits a run gets when the caller gives none (read when called: the
@@ -64,7 +67,10 @@ class Shape(Protocol):
         ...
 
 
-SHAPES: dict[str, Shape] = {shape.name: shape for shape in (function.SHAPE, io.SHAPE, calls.SHAPE)}
+SHAPES: dict[str, Shape] = {
+    shape.name: shape
+    for shape in (function.SHAPE, io.SHAPE, calls.SHAPE, build.SHAPE, script.SHAPE)
+}
 """Every test shape, by name."""
 
 

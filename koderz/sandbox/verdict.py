@@ -11,10 +11,12 @@ record whose counts agree; anything less is a failure, with the reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from koderz.errors import ConfigError
+from koderz.extract import listing
 from koderz.records import ExecResult, Problem, TestOutcome
 from koderz.sandbox.cases import Cases
 from koderz.sandbox.limits import Limits
@@ -27,7 +29,13 @@ __all__ = ["run_candidate", "sandbox_kind"]
 
 
 def run_candidate(
-    mode: str, shape: Shape, problem: Problem, code: str, limits: Limits, *, chosen: bool = True
+    mode: str,
+    shape: Shape,
+    problem: Problem,
+    code: str | Mapping[str, str],
+    limits: Limits,
+    *,
+    chosen: bool = True,
 ) -> ExecResult:
     """Run ``code`` against ``problem``'s tests as ``shape`` judges them, in ``mode``;
     ``chosen``: the caller chose ``limits`` (else they are the shape's defaults)."""
@@ -40,6 +48,8 @@ def run_candidate(
         )
     limits, told = shape.sample_limits(plan, problem, limits, chosen=chosen)
     tests = {**shape.tests(plan, problem), **told, "shape": shape.name}
+    if not isinstance(code, str):  # an exercise's files: their listing, as replies give them
+        code = listing(code, problem.language)
     program = shape.program(problem, code)
     if mode == "bwrap":
         raw = run_in_zygote(sandbox_kind(shape, limits), program, tests, limits)
@@ -236,7 +246,9 @@ def _finished(report: _Report, cases: Cases, common: dict[str, Any]) -> ExecResu
         kind = "timeout" if first.kind == "not_run" else first.kind
         status = kind if kind in ("timeout", "memory", "crash") else "failed"
     elif setup_failure is not None:
-        status = "timeout" if setup_failure[2] == "timeout" else "error"
+        # A build that fails (the build shape) is a program that does not compile.
+        kind = setup_failure[2]
+        status = kind if kind in ("timeout", "syntax_error") else "error"
         outcomes.append(
             TestOutcome(
                 index=len(outcomes),

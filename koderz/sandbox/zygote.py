@@ -89,6 +89,8 @@ def _bwrap_base() -> tuple[str, ...]:
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
+    # /etc traversable (bwrap would make it root's alone), holding only what is bound in it.
+    args += ["--perms", "0755", "--dir", "/etc"]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     prefix = os.path.realpath(sys.base_prefix)
     if not prefix.startswith("/usr/"):

@@ -117,6 +117,16 @@ def test_each_row_is_read_by_the_format_that_claims_it(tmp_path: Path) -> None:
         "humaneval": (humaneval_row, "function"),
         "livecodebench": (lcb_rows[0], "calls"),
         "apps": (apps_rows[0], "io"),
+        "multipl-e": (
+            {
+                "name": "HumanEval_0_f",
+                "language": "js",
+                "prompt": "function f(){\n",
+                "tests": "}\n",
+                "stop_tokens": ["\n}"],
+            },
+            "script",
+        ),
     }
     assert sorted(f.name for f in FORMATS) == sorted(claimed)
     for name, (row, shape) in claimed.items():

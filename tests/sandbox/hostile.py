@@ -18,11 +18,22 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from koderz.problems import multiple
 from koderz.problems.livecodebench import RULES
-from koderz.records import CallTests, ExecResult, FunctionTests, IOCase, IOTests, Problem
+from koderz.records import (
+    BuildTests,
+    CallTests,
+    ExecResult,
+    FunctionTests,
+    IOCase,
+    IOTests,
+    Problem,
+    ScriptTests,
+)
 from koderz.sandbox import Limits, run_tests
 
 SECRET = "sk-" + "test-SECRET-d41d8cd98f00b204e9800998ecf8427e"  # no key-shaped literal
@@ -48,16 +59,37 @@ class Adapter:
     problem: Callable[[int], Problem]
     """A problem of that many cases, each passed only by a program whose ``f()`` answers
     :data:`TOKEN`."""
-    program: Callable[[str], str]
+    program: Callable[[str], Any]
     """The shape's candidate for a hostile program."""
     after_timeout: str = "not_run"
     """The ``kind`` of the case after one that timed out: cut off by the sample's one
     deadline, or ``timeout`` again where each case has a limit of its own."""
+    per_case: bool = True
+    """Whether its judge runs and reports each case apart (a function's judge); a shape
+    whose test runner runs them all in one process reports what the runner counted, and a
+    deadline, memory or a crash as one case."""
+    limits: Callable[[Limits], Limits] = lambda limits: limits
+    """The limits the shape runs an attack under, from the battery's."""
+    counts: bool = True
+    """Whether each failing case is reported apart (a function's judge, a test runner that
+    counts its tests), rather than the program failing as one."""
+    exit_is_verdict: bool = False
+    """Whether the verdict is the program's exit status alone (MultiPL-E's): a program that
+    exits 0 before its tests pass there as it does under MultiPL-E."""
+
+    def wrongs(self, cases: int = 2) -> list[str]:
+        """The kinds of the outcomes of a program whose answers are merely wrong."""
+        return [self.wrong] * (cases if self.counts else 1)
 
     def run(self, code: str, *, limits: Limits | None = None, cases: int = 2) -> ExecResult:
         """Judge the hostile program ``code`` (dedented) as this shape's candidate."""
+        problem = self.problem(cases)
         program = self.program(textwrap.dedent(code))
-        return run_tests(self.problem(cases), program, limits=limits)
+        if problem.shape == "script":  # MultiPL-E's program: the candidate, then the tests
+            program = multiple.program(problem, program)
+        # The battery's limits (a function's defaults unless it says), as the shape takes
+        # them: the same for every run, so that runs meet in one kind of sandbox.
+        return run_tests(problem, program, limits=self.limits(limits or Limits()))
 
     def attack(self, code: str, *, limits: Limits = FAST, cases: int = 2) -> ExecResult:
         """Judge ``code`` and hold it to what every attack must: fail, leak no secret, and
@@ -92,6 +124,36 @@ def _calls_problem(cases: int) -> Problem:
 
 _SOLUTION = "\nclass Solution:\n    def answer(self, x):\n        return f()\n"
 
+
+def _build_problem(cases: int) -> Problem:
+    """A Python exercise of the build shape: pytest runs one test per case against the
+    candidate's ``solution.py`` (the sandbox, the commands and the verdict are those of the
+    compiled languages' exercises)."""
+    tests = "from solution import f\n" + "".join(
+        f"\n\ndef test_{i}():\n    assert f() == {TOKEN!r}\n" for i in range(cases)
+    )
+    files = (("solution.py", ""), ("solution_test.py", tests))
+    return Problem(
+        "hostile/build",
+        "",
+        BuildTests("python", files, ("solution.py",), ("solution_test.py",), folder="hostile"),
+        language="python",
+    )
+
+
+def _script_problem(cases: int) -> Problem:
+    """A MultiPL-E Python program of the script shape: the candidate, then asserts."""
+    asserts = "".join(f"assert f() == {TOKEN!r}\n" for _ in range(cases))
+    return Problem("hostile/script", "", ScriptTests("python", "\n" + asserts), language="python")
+
+
+def _slower(limits: Limits) -> Limits:
+    # A build and a test runner start before the candidate's code runs (pytest: ~0.5 s,
+    # more on a loaded machine): the battery's deadlines, sized for a function's judge,
+    # get that much more.
+    return replace(limits, timeout_s=limits.timeout_s + 12.0)
+
+
 ADAPTERS: dict[str, Adapter] = {
     "function": Adapter("function", "assertion", _function_problem, lambda code: code),
     # A program: run once per test, with no input, it must print the token.
@@ -99,6 +161,24 @@ ADAPTERS: dict[str, Adapter] = {
     # A method of class Solution, called with one argument, must return the token.
     "calls": Adapter(
         "calls", "assertion", _calls_problem, lambda code: code + _SOLUTION, "timeout"
+    ),
+    "build": Adapter(
+        "build",
+        "assertion",
+        _build_problem,
+        lambda code: {"solution.py": code},
+        per_case=False,
+        limits=_slower,
+    ),
+    "script": Adapter(
+        "script",
+        "exception",
+        _script_problem,
+        lambda code: code,
+        per_case=False,
+        limits=_slower,
+        counts=False,
+        exit_is_verdict=True,
     ),
 }
 """Every test shape the battery runs its shape-free attacks against, by name."""
@@ -162,6 +242,11 @@ def processes_with(token: str) -> list[int]:
 # attack how a pass is reported (exit status, printed words, forged records) and the judge's
 # process (signals, its memory), not how a case compares. Each fails its cases unless its
 # trick fooled the judge.
+EXITS_ZERO = frozenset(
+    ("exit_at_import", "os_exit_in_call", "system_exit_in_call", "atexit", "excepthook")
+)
+"""The fakes that only exit with status 0: they pass where the exit status is the verdict
+(MultiPL-E's programs), as they do under MultiPL-E's own evaluator."""
 FAKES = {
     # Tries: exit with status 0 before any test runs.
     "exit_at_import": "import sys\nsys.exit(0)\n",

@@ -206,8 +206,11 @@ def wipe(folder: str) -> None:
         if os.path.isdir(path) and not os.path.islink(path):
             for root, dirs, _files in os.walk(path):
                 for d in dirs:
+                    sub = os.path.join(root, d)
+                    if os.path.islink(sub):  # a link to a folder: rmtree unlinks it
+                        continue
                     try:  # noqa: SIM105 - no contextlib: start-up time
-                        os.chmod(os.path.join(root, d), 0o700, follow_symlinks=False)
+                        os.chmod(sub, 0o700)
                     except OSError:
                         pass
             os.chmod(path, 0o700)

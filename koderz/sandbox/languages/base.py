@@ -1,0 +1,32 @@
+"""What every language module shares: a command step, and where toolchains live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CACHE", "INSIDE", "Step", "cache_dir"]
+
+INSIDE = "/opt/koderz"
+"""Where the toolchain cache and the Rust toolchain appear inside the sandbox."""
+CACHE = f"{INSIDE}/cache"
+"""Koderz's toolchain cache inside the sandbox (read-only)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a build or a test run."""
+
+    phase: str
+    """``build`` (a failure: the program does not build) or ``test``."""
+    argv: tuple[str, ...]
+    """The command; an argument ``glob:PATTERN`` becomes the files it matches, sorted."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Variables set for it on top of the sandbox's clean environment."""
+
+
+def cache_dir() -> Path:
+    """Koderz's toolchain cache: ``KODERZ_TOOLCHAINS``, else ``~/.cache/koderz/toolchains``."""
+    raw = os.environ.get("KODERZ_TOOLCHAINS", "").strip()
+    return Path(raw) if raw else Path.home() / ".cache" / "koderz" / "toolchains"

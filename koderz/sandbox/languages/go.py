@@ -1,0 +1,89 @@
+"""Go exercises: ``go test`` (verbose, for per-test results), offline against Go modules
+Koderz fetched and a build cache it warmed, both read-only in the sandbox: a candidate
+reads the compiled standard library and test harness from it and cannot change it for the
+candidates after."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from koderz.errors import SandboxError
+from koderz.sandbox.languages.base import CACHE, Step
+
+NAME = "go"
+ALIASES = ("go_test.go",)
+TOOLS = ("go",)
+HOW = "apt-get install golang (or Go from https://go.dev/dl into /usr/local/go)"
+COUNTS = ((r"(?m)^\s*--- PASS", "passed"), (r"(?m)^\s*--- FAIL", "failed"))
+
+
+def _env(cache: str) -> tuple[tuple[str, str], ...]:
+    # The same in the sandbox and when the cache is warmed, so that its entries match.
+    return (
+        ("GOCACHE", f"{cache}/go/build"),
+        ("GOMODCACHE", f"{cache}/go/mod"),
+        ("GOPATH", "/tmp/.gopath"),
+        ("GOFLAGS", "-mod=mod"),
+        ("GOPROXY", "off"),
+        ("GOTOOLCHAIN", "local"),
+        ("GOTELEMETRY", "off"),
+        ("CGO_ENABLED", "0"),
+    )
+
+
+def lay(files: dict[str, str]) -> dict[str, str]:
+    return files
+
+
+def steps(files: dict[str, str], name: str) -> tuple[Step, ...]:
+    del files, name
+    env = _env(CACHE)
+    return (
+        Step("build", ("go", "build", "./..."), env),
+        Step("test", ("go", "test", "-v", "./..."), env),
+    )
+
+
+def script(source: str) -> tuple[dict[str, str], tuple[Step, ...]]:
+    env = _env(CACHE)
+    files = {"go.mod": "module program\n\ngo 1.18\n", "program_test.go": source}
+    return files, (
+        Step("build", ("go", "test", "-c", "-o", "program.test", "."), env),
+        Step("test", ("./program.test", "-test.v"), env),
+    )
+
+
+def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
+    """Fetch the exercise's modules and compile what its tests need into the cache, once,
+    outside any sandbox (the reference, or the stub, is trusted: it comes with the set)."""
+    stamp = cache / "go" / "warmed" / _key(files)
+    if stamp.exists():
+        return {}
+    env = {**os.environ, **dict(_env(str(cache)))}
+    env["GOPROXY"] = os.environ.get("GOPROXY", "https://proxy.golang.org,direct")
+    with tempfile.TemporaryDirectory(prefix="koderz-go-") as tmp:
+        for path, text in files.items():
+            (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / path).write_text(text)
+        for argv in (["go", "mod", "download"], ["go", "test", "-count=1", "-run", "^$", "./..."]):
+            out = subprocess.run(
+                argv, cwd=tmp, env=env, capture_output=True, text=True, timeout=600
+            )
+            if out.returncode != 0 and argv[1] == "mod":
+                raise SandboxError(f"go mod download failed: {out.stderr.strip()[-500:]}")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    return {}
+
+
+def _key(files: dict[str, str]) -> str:
+    import hashlib
+
+    text = "\0".join(
+        f"{p}\0{t}" for p, t in sorted(files.items()) if re.search(r"(\.go|go\.mod)$", p)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,0 +1,5 @@
+#pragma once
+
+namespace add_two {
+int add_two(int n);
+}

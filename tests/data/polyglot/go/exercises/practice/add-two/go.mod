@@ -1,0 +1,3 @@
+module addtwo
+
+go 1.18

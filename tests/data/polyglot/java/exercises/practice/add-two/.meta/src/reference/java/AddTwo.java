@@ -1,0 +1,5 @@
+class AddTwo {
+    static int addTwo(int n) {
+        return Plus.plus(n, 2);
+    }
+}

@@ -1,0 +1,5 @@
+class Plus {
+    static int plus(int a, int b) {
+        return a + b;
+    }
+}

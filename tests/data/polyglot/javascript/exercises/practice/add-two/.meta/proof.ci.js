@@ -1,0 +1,1 @@
+export const addTwo = (n) => n + 2;
