@@ -335,10 +335,14 @@ class BuildTests:
     """The reference solution, as the files it puts in place of the stubs."""
     folder: str = ""
     """The exercise's folder on this machine (where it was read from)."""
+    build_only: bool = False
+    """Only build the candidate (its language's build steps), run none of the tests: what
+    an experiment can see of an exercise, whose tests are all hidden."""
 
     def public_only(self) -> BuildTests | None:
-        """No public tests: the exercise's tests are its hidden ones."""
-        return None
+        """What an experiment may see: whether the candidate builds (the exercise's tests
+        are all hidden)."""
+        return replace(self, build_only=True)
 
     def may_write(self, path: str) -> bool:
         """Whether the worker may write ``path``: a solution file, or a new file of a

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from koderz.records import Problem
+from koderz.records import BuildTests, Problem
 
 __all__ = [
     "Advice",
@@ -517,7 +517,7 @@ class ScriptedCoder:
         right, wrong = _SCRIPTED[problem.shape]
         if any(ask.repair in text for ask in asks):
             # The repairer fixes the code at once; it is not one of the worker's attempts.
-            return self._code(right(problem))
+            return self._code(right(problem), problem)
         with self._lock:
             n = self.attempts[problem.task_id] = self.attempts.get(problem.task_id, 0) + 1
         fails = (
@@ -525,10 +525,13 @@ class ScriptedCoder:
             if isinstance(self.fail_first, dict)
             else self.fail_first
         )
-        return self._code(wrong(problem) if n <= fails else right(problem))
+        return self._code(wrong(problem) if n <= fails else right(problem), problem)
 
-    def _code(self, code: str) -> Answer:
-        return Answer(f"Here it is:\n```python\n{code.rstrip()}\n```", delay_s=self.delay_s)
+    def _code(self, code: str, problem: Problem | None = None) -> Answer:
+        if problem is not None and problem.shape == "build":  # a listing of whole files
+            return Answer(f"Here they are:\n\n{code}", delay_s=self.delay_s)
+        fence = problem.language if problem is not None else "python"
+        return Answer(f"Here it is:\n```{fence}\n{code.rstrip()}\n```", delay_s=self.delay_s)
 
 
 def _function_wrong(problem: Problem) -> str:
@@ -541,10 +544,26 @@ def _method_wrong(problem: Problem) -> str:
     return f"class Solution:\n    def {name}(self, *args):\n        return None"
 
 
+def _exercise_files(problem: Problem, right: bool) -> str:
+    """An exercise's reference solution (right) or its shipped stubs (wrong), as a listing."""
+    from koderz.extract import listing
+
+    tests = problem.tests
+    assert isinstance(tests, BuildTests)
+    files = dict(tests.example) if right else {p: tests.file(p) for p in tests.solution}
+    return listing(files, problem.language)
+
+
 _SCRIPTED: dict[str, tuple[Callable[[Problem], str], Callable[[Problem], str]]] = {
     "function": (lambda p: p.prompt + p.canonical_solution, _function_wrong),
     "io": (lambda p: p.canonical_solution, lambda p: "print('no idea')"),
     "calls": (lambda p: p.canonical_solution, _method_wrong),
+    "build": (
+        lambda p: _exercise_files(p, right=True),
+        lambda p: _exercise_files(p, right=False),
+    ),
+    # MultiPL-E: the prompt and its reference body; wrong: the prompt closed at once.
+    "script": (lambda p: p.prompt + p.canonical_solution, lambda p: p.prompt),
 }
 """Per test shape, the scripted model's right answer (the problem's reference solution) and
 its wrong one."""

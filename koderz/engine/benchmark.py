@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import os
 import secrets
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,6 +259,7 @@ def run_benchmark(
     known = _cutoffs(chosen_strategies, strategies, cutoffs)
     preflight(chosen_strategies)
     source, chosen = _problems(problems, select, limit, window)
+    _check_testers(chosen_strategies, chosen)
     data = data_folder(data_dir, create=True)
     run = run_id or new_run_id()
     call_cache = cache_from_env(data, cache)
@@ -413,7 +415,47 @@ def _problems(
             f"The selection {select!r} (limit {limit}) leaves no problem; `--problems 0:20` "
             "takes the first 20."
         )
-    return source, chosen
+    return source, _runnable_here(chosen)
+
+
+def _runnable_here(chosen: dict[str, Problem]) -> dict[str, Problem]:
+    """The problems this machine can judge; the others (a language missing, dependencies
+    not to be had) are left out before any model call, with a warning saying why."""
+    from koderz.sandbox import runnable
+
+    reasons = {task_id: why for task_id, p in chosen.items() if (why := runnable(p))}
+    if not reasons:
+        return chosen
+    kept = {task_id: p for task_id, p in chosen.items() if task_id not in reasons}
+    said = "; ".join(f"{task_id}: {why}" for task_id, why in sorted(reasons.items())[:5])
+    more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
+    if not kept:
+        raise ConfigError(
+            f"No chosen problem can be judged on this machine: {said}{more}. `koderz check "
+            "--languages` says how to add a language."
+        )
+    warnings.warn(
+        f"Skipping {len(reasons)} problem(s) this machine cannot judge: {said}{more}.",
+        stacklevel=3,
+    )
+    return kept
+
+
+def _check_testers(strategies: Sequence[Strategy], problems: Mapping[str, Problem]) -> None:
+    """Refuse a tester on problems whose shape no tester writes tests for, before any call."""
+    from koderz.engine.prompts import ASKS
+
+    for strategy in strategies:
+        if strategy.tester is None:
+            continue
+        for problem in problems.values():
+            if not ASKS[problem.shape].tester:
+                raise ConfigError(
+                    f"Strategy {strategy.name!r} has a tester, but {problem.task_id} is a "
+                    f"{problem.shape} problem, whose tests a tester cannot write yet "
+                    "(an exercise's tests are in its own language); run it without "
+                    "--tester."
+                )
 
 
 @dataclass

@@ -49,7 +49,7 @@ from koderz.engine.stopping import (
 )
 from koderz.engine.strategies import Strategy
 from koderz.errors import ConfigError, KoderzError
-from koderz.extract import program_of
+from koderz.extract import files_of, program_of
 from koderz.models import Advisor
 from koderz.models.registry import resolve_model
 from koderz.records import Completion, Problem
@@ -368,6 +368,11 @@ class _Experiment:
             return row, None
         self.last_provider_error = ""
         program = program_of(self.problem, completion.text)
+        if self.problem.shape == "build":  # files it may not write are not laid: said
+            ignored = files_of(self.problem, completion.text)[1]
+            if ignored:
+                note = f"ignored files the worker may not write: {', '.join(ignored)}"
+                row["notes"] = "; ".join(n for n in (row.get("notes"), note) if n)
         try:
             graded = self.grader(iteration, program)
         except KoderzError as e:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from koderz.errors import ConfigError
-from koderz.records import CallTests, Message, Problem
+from koderz.extract import listing
+from koderz.records import BuildTests, CallTests, Message, Problem
 
 __all__ = [
     "ASKS",
@@ -127,6 +128,8 @@ class Ask:
     review: str = REVIEW_SYSTEM
     answer_hint: str = ""
     """A line closing the worker's prompt after the problem (a format the set asks for)."""
+    after_failure: Callable[[Problem], str] | None = None
+    """What closes a prompt that shows a failed attempt (None: "Fix the NOUN ...")."""
 
 
 def _python_block(text: str) -> str:
@@ -238,7 +241,101 @@ METHOD_ASK = Ask(
 """A method of LeetCode's ``class Solution``, completing the starter code (LiveCodeBench's
 ``functional`` problems), in LiveCodeBench's words."""
 
-ASKS: dict[str, Ask] = {"function": FUNCTION_ASK, "io": PROGRAM_ASK, "calls": METHOD_ASK}
+# Aider's whole-file edit format and its benchmark's instructions (benchmark/prompts.py's
+# instructions_addendum and test_failures), in the polyglot benchmark's words where it has them.
+FILES_SYSTEM = (
+    "You are an expert software developer. You are given an exercise's instructions and the "
+    "files you may change. Reply with the entire new content of every file you change, each "
+    "as a file listing: the file's path on a line of its own (just the path, as given), then "
+    "a fenced code block holding the whole file. Never leave anything out of a listing with "
+    "'...' or a comment like '... rest of code ...'."
+)
+FILES_REPAIR = (
+    "You are an expert software developer fixing a junior developer's solution to an "
+    "exercise that fails its tests. Reply with the entire corrected content of every file "
+    "you change, each as its path on a line of its own followed by a fenced code block "
+    "holding the whole file."
+)
+FILES_ADDENDUM = (
+    "####\n\nUse the above instructions to modify the supplied files: {files}\n"
+    "Don't change the names of existing functions or classes, as they may be referenced from "
+    "other code like unit tests, etc.\nOnly use standard libraries, don't suggest installing "
+    "any packages."
+)
+FILES_AFTER_FAILURE = (
+    "####\n\nSee the testing errors above.\nThe tests are correct, don't try and change them.\n"
+    "Fix the code in {files} to resolve the errors."
+)
+
+
+def _exercise(problem: Problem) -> str:
+    tests = problem.tests
+    assert isinstance(tests, BuildTests)
+    files = " ".join(tests.solution)
+    return (
+        f"{problem.prompt.strip()}\n\n{FILES_ADDENDUM.format(files=files)}\n\n"
+        f"{listing({p: tests.file(p) for p in tests.solution}, tests.language)}"
+    )
+
+
+def _solution_files(problem: Problem) -> str:
+    tests = problem.tests
+    return " ".join(tests.solution) if isinstance(tests, BuildTests) else ""
+
+
+FILES_ASK = Ask(
+    noun="solution",
+    show=_exercise,
+    quote=lambda problem, code: code.rstrip() or "(no files)",
+    lead="",
+    worker=FILES_SYSTEM,
+    repair=FILES_REPAIR,
+    tester="",
+    spec=_spec_system("solution"),
+    plan=_plan_system("solution"),
+    advisor=_advisor_system("solution"),
+    review=_review_system("solution"),
+    after_failure=lambda problem: FILES_AFTER_FAILURE.format(files=_solution_files(problem)),
+)
+"""An exercise's solution files, written whole (Aider's polyglot benchmark), in Aider's
+whole-file format and with its benchmark's instructions."""
+
+COMPLETION_SYSTEM = (
+    "You are an expert programmer. Complete the function, in the language it is written "
+    "in, so that it is correct for every input its comment allows. Reply with one fenced "
+    "block holding the complete function (with any imports and helpers it needs) and "
+    "nothing else."
+)
+COMPLETION_REPAIR = (
+    "You are an expert programmer fixing a junior programmer's function that fails its "
+    "tests. Reply with one fenced block holding the complete corrected function, in the "
+    "language it is written in, and nothing else."
+)
+
+
+def _fenced(problem: Problem, code: str) -> str:
+    return f"```{problem.language}\n{code.rstrip()}\n```"
+
+
+COMPLETION_ASK = Ask(
+    noun="function",
+    show=lambda problem: _fenced(problem, problem.prompt),
+    quote=_fenced,
+    lead="Complete this function:",
+    worker=COMPLETION_SYSTEM,
+    repair=COMPLETION_REPAIR,
+    tester="",
+)
+"""A function in another language to complete from its signature and comment (MultiPL-E's
+translations of HumanEval and MBPP)."""
+
+ASKS: dict[str, Ask] = {
+    "function": FUNCTION_ASK,
+    "io": PROGRAM_ASK,
+    "calls": METHOD_ASK,
+    "build": FILES_ASK,
+    "script": COMPLETION_ASK,
+}
 """How each test shape is asked, by the shape's name."""
 
 
@@ -315,7 +412,11 @@ def repair_messages(problem: Problem, code: str, feedback: str) -> list[Message]
             f"The {ask.noun} to implement:\n\n{ask.show(problem)}\n\n"
             f"The current attempt:\n\n{ask.quote(problem, code)}\n\n"
             f"It failed the tests:\n{feedback.strip() or '(no details)'}\n\n"
-            f"Reply with the complete corrected {ask.noun}.",
+            + (
+                ask.after_failure(problem)
+                if ask.after_failure
+                else f"Reply with the complete corrected {ask.noun}."
+            ),
         ),
     ]
 
@@ -347,10 +448,16 @@ def worker_messages(
     if guidance:
         parts.append(f"Guidance from a senior engineer's review:\n{guidance.strip()}")
     if previous_code is not None:
-        parts.append(f"Fix the {ask.noun}. Reply with the complete corrected {ask.noun}.")
+        parts.append(_fix(ask, problem))
     elif ask.answer_hint:
         parts.append(ask.answer_hint)
     return [Message("system", ask.worker), Message("user", "\n\n".join(parts))]
+
+
+def _fix(ask: Ask, problem: Problem) -> str:
+    if ask.after_failure is not None:
+        return ask.after_failure(problem)
+    return f"Fix the {ask.noun}. Reply with the complete corrected {ask.noun}."
 
 
 def review_messages(

@@ -90,9 +90,12 @@ class BuildShape:
         return Cases(kinds=("loop",), labels=(f"the tests of {plan.folder}",))
 
     def tests(self, plan: BuildPlan, problem: Problem) -> dict[str, Any]:
+        # Build only (what an experiment sees of an exercise): no test step; the judge
+        # passes the one case once the build steps succeed.
+        build_only = _tests(problem).build_only
         return {
             "build": _steps(plan.build),
-            "test": _steps(plan.test),
+            "test": [] if build_only else _steps(plan.test),
             "counts": [list(c) for c in plan.counts],
         }
 
@@ -134,6 +137,8 @@ def candidate_files(tests: BuildTests, code: str | Mapping[str, str]) -> dict[st
     holds none, the one solution file's text (the first solution file, for an exercise with
     a header and a source)."""
     if isinstance(code, str):
+        if not code.strip():
+            return {}  # nothing written: the shipped files stay
         listed = whole_files(code)
         if not listed:
             return {_main_file(tests): code}
