@@ -107,7 +107,7 @@ def test_a_tester_on_an_exercise_is_refused_before_any_call(serve, exercise, tmp
     worker = serve("openai", respond=Scripted([RIGHT]))
     tester = serve("anthropic", respond=Scripted([RIGHT]))
     strategy = Strategy("t", worker=WORKER, tester="claude-haiku-4-5")
-    with pytest.raises(ConfigError, match="build problem.*run it without --tester"):
+    with pytest.raises(ConfigError, match=r"build problem.*run it without --tester"):
         run_benchmark(strategies=[strategy], problems=[exercise], data_dir=tmp_path)
     assert worker.requests == tester.requests == []
 
