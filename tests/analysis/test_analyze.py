@@ -162,6 +162,7 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "before_cutoff": None,
         "after_cutoff_note": "the cutoff of qwen2.5-coder:7b is unknown: give it with "
         "--cutoff qwen2.5-coder:7b=YYYY-MM-DD",
+        "pass_rate_by_attempt": [0.0, 1 / 3, 2 / 3],  # within 1, 2, 3 attempts
     }
     # claude-opus-4-5's is registered, but these problems have no release date.
     undated = {"cutoff": "2025-08-31", "models": ["claude-opus-4-5"], "problems": 0}
@@ -174,6 +175,7 @@ def test_to_dict_without_a_baseline_has_every_field(steps: pd.DataFrame) -> None
         "oracle_pass_rate": 1.0,
         "pass@1": 1.0,
         "mean_attempts_to_solve": 4 / 3,
+        "pass_rate_by_attempt": [2 / 3, 1.0, 1.0],
         "tests_passed_share": 1.0,
         "calls": 4,
         "token_cost_usd": 1.20,

@@ -74,6 +74,10 @@ class AnalysisLike(Protocol):
         """Per strategy, the pass rates before and after its models' cutoff."""
 
     @property
+    def pass_at_iteration(self) -> pd.DataFrame:
+        """Per strategy, the pass rate within each number of attempts."""
+
+    @property
     def cutoffs(self) -> dict[str, str | None]:
         """Each model's training data cutoff (None: unknown)."""
 
@@ -264,6 +268,10 @@ def analysis_dict(analysis: AnalysisLike) -> dict[str, Any]:
             item[key] = _plain(rec.get(key))
         item["headline"] = headline(rec) or None
         item |= after_cutoff_json(cutoffs.get(str(rec["strategy"])))
+        # Within 1, 2, ... attempts (Aider's pass_rate_1, pass_rate_2 under its protocol).
+        curve = analysis.pass_at_iteration
+        mine = curve[curve["strategy"] == rec["strategy"]].sort_values("iteration")
+        item["pass_rate_by_attempt"] = [_plain(v) for v in mine["pass_rate"]]
         strategies.append(item)
     return {
         "baseline": analysis.baseline,
