@@ -132,7 +132,8 @@ class Stdin:
         return self._text
 
     def readline(self, *args: Any) -> str:
-        return self._stream().readline(*args)
+        line: str = self._stream().readline(*args)
+        return line
 
     def readlines(self, *args: Any) -> list[str]:
         return self._text.split("\n")
