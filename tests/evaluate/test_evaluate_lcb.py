@@ -79,3 +79,20 @@ def test_jsonl_of_whole_programs_and_a_window(
     )
     assert [(r["task_id"], r["passed"]) for r in rows(samples)] == [("1900_B", False)]
     assert scores == {"pass@1": 0.0, "by_difficulty": {"medium": {"pass@1": 0.0}}}
+
+
+def test_apps_and_taco_problems_judge_whole_programs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = tmp_path / "samples.jsonl"
+    lines = [
+        {"task_id": "apps/7", "completion": "print(sum(map(int, input().split())))"},
+        {"task_id": "apps/2", "completion": "def square(n):\n    return n * n\n"},
+        {"task_id": "apps/2", "completion": "def square(n):\n    return n + n\n"},
+    ]
+    samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    problems = Path(__file__).parent.parent / "data" / "apps.jsonl"
+    args = ["evaluate", str(samples), "--problem-file", str(problems), "--no-progress"]
+    assert main([*args, "-k", "1", "--samples-format", "program"]) == 0
+    capsys.readouterr()
+    assert [r["passed"] for r in rows(samples)] == [True, True, False]

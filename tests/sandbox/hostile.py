@@ -4,7 +4,8 @@ A hostile program is Python that defines ``f()``, which returns :data:`TOKEN` on
 attack won (an honest program always returns it). Every case of the problem an
 :class:`Adapter` makes expects that token, so an honest judge passes a program only if ``f()``
 answered it. The adapter turns the program into its shape's candidate: the function shape
-calls ``f`` itself; an io shape would run ``print(f())`` and expect ``pwned`` on stdout.
+calls ``f`` itself; the io shape runs ``print(f())`` and expects ``pwned`` on stdout; the
+calls shape's ``Solution.answer`` returns ``f()``.
 
 Adding a shape to the battery is one entry in :data:`ADAPTERS`; ``test_hostile.py`` then runs
 every shape-free attack against it. What only the function shape can be fooled by
