@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from koderz.extract import program_of
+from koderz.extract import program_of, whole_files
 from koderz.problems import load_problems
 from koderz.problems.multiple import program
 from koderz.records import BuildTests, Problem
@@ -90,9 +90,9 @@ def test_the_whole_file_answer_is_what_runs() -> None:
         "func AddTwo(n int) int { return n + 2 }\n```\n\n"
         "add_two_test.go\n```go\npackage addtwo\n```\n"
     )
-    files = program_of(problem, reply)
-    assert list(files) == ["add_two.go"]  # the test file is not the worker's to write
-    assert run_tests(problem, files).passed
+    program = program_of(problem, reply)  # the files it may write, as their listing
+    assert list(whole_files(program)) == ["add_two.go"]  # the test file is not the worker's
+    assert run_tests(problem, program).passed
 
 
 @pytest.mark.parametrize(
