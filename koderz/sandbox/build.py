@@ -74,7 +74,9 @@ class BuildShape:
         return Limits(
             timeout_s=240.0,
             cpu_s=600,
-            memory_bytes=8 << 30,
+            # Address space, not memory: the JVM, V8 and Go reserve gigabytes, and each
+            # thread its stack (bank-account's test starts a thousand threads of 8 MiB).
+            memory_bytes=16 << 30,
             file_size_bytes=1 << 30,
             disk_bytes=2 << 30,
             # Threads count too: an exercise's test may start a thousand (bank-account).
