@@ -191,7 +191,16 @@ def runnable(problem: Problem) -> str | None:
     name = getattr(tests, "language", None) if tests.shape in ("build", "script") else None
     if name is None:
         return None
+    from koderz.sandbox.probe import isolation  # it imports the shapes: this module too
+
     why = missing(name)
+    if why is None and isolation() != "bwrap":
+        # The toolchains are bound where the commands look for them only under bubblewrap;
+        # and a compiled program without namespaces could reach the network and the files.
+        return (
+            f"{name} runs only under bubblewrap, which is not in use here "
+            "(apt-get install bubblewrap; see docs/sandbox.md)"
+        )
     if why is not None or not isinstance(tests, BuildTests):
         return why
     try:
