@@ -57,3 +57,32 @@ def test_prompt_imports_and_helpers_are_kept():
     ns: dict[str, object] = {}
     exec(program, ns)
     assert ns["make"](["aba", "ab"]) == [True, False]  # type: ignore[operator]
+
+
+# ----------------------------------------------------------------- Aider's whole-file answers
+
+
+def test_whole_files_reads_each_path_and_its_fenced_text() -> None:
+    from koderz.extract import whole_files
+
+    reply = (
+        "I'll change two files.\n\n"
+        "src/lib.rs\n```rust\npub fn f() -> i32 {\n    1\n}\n```\n\n"
+        '**Cargo.toml**\n```toml\n[package]\nname = "x"\n```\n\n'
+        "`src/main.rs`\n```\nfn main() {}\n```\n"
+    )
+    assert whole_files(reply) == {
+        "src/lib.rs": "pub fn f() -> i32 {\n    1\n}\n",
+        "Cargo.toml": '[package]\nname = "x"\n',
+        "src/main.rs": "fn main() {}\n",
+    }
+
+
+def test_files_of_keeps_what_the_worker_may_write_and_names_the_rest() -> None:
+    from koderz.extract import files_of
+    from koderz.records import BuildTests, Problem
+
+    tests = BuildTests("go", (), solution=("bowling.go",), test=("bowling_test.go",))
+    problem = Problem("go/bowling", "", tests, language="go")
+    reply = "bowling.go\n```go\npackage bowling\n```\nbowling_test.go\n```go\npackage x\n```\n"
+    assert files_of(problem, reply) == ({"bowling.go": "package bowling\n"}, ["bowling_test.go"])

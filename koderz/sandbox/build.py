@@ -75,7 +75,9 @@ class BuildShape:
         return Limits(
             timeout_s=240.0,
             cpu_s=600,
-            memory_bytes=8 << 30,
+            # Address space, not memory: the JVM, V8 and Go reserve gigabytes, and each
+            # thread its stack (bank-account's test starts a thousand threads of 8 MiB).
+            memory_bytes=16 << 30,
             file_size_bytes=1 << 30,
             disk_bytes=2 << 30,
             # Threads count too: an exercise's test may start a thousand (bank-account).
@@ -205,7 +207,16 @@ def runnable(problem: Problem) -> str | None:
     name = getattr(tests, "language", None) if tests.shape in ("build", "script") else None
     if name is None:
         return None
+    from koderz.sandbox.probe import isolation  # it imports the shapes: this module too
+
     why = missing(name)
+    if why is None and isolation() != "bwrap":
+        # The toolchains are bound where the commands look for them only under bubblewrap;
+        # and a compiled program without namespaces could reach the network and the files.
+        return (
+            f"{name} runs only under bubblewrap, which is not in use here "
+            "(apt-get install bubblewrap; see docs/sandbox.md)"
+        )
     if why is not None or not isinstance(tests, BuildTests):
         return why
     try:

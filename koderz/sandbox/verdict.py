@@ -255,7 +255,9 @@ def _finished(report: _Report, cases: Cases, common: dict[str, Any]) -> ExecResu
                 passed=False,
                 kind=str(setup_failure[2]),
                 source=cases.labels[setup_failure[1]] if setup_failure[1] >= 0 else "(prelude)",
-                message="set-up statement failed: " + _text(setup_failure[3]),
+                # A build's failure says what failed itself.
+                message=("" if kind == "syntax_error" else "set-up statement failed: ")
+                + _text(setup_failure[3]),
                 traceback=_text(setup_failure[4]),
             )
         )

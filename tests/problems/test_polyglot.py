@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from koderz.errors import ProblemFileError
-from koderz.problems import load_problems, polyglot, select_problems
+from koderz.problems import load_problems, polyglot, select_problems, slice_problems
 from koderz.records import BuildTests
 
 DATA = Path(__file__).parent.parent / "data" / "polyglot"
@@ -71,6 +71,12 @@ def test_select_by_task_and_language() -> None:
         "go/add-two",
         "rust/add-two",
     ]
+
+
+def test_languages_slice_the_checkout() -> None:
+    problems = load_problems(DATA)
+    kept = slice_problems(problems, languages="cpp,go,javascript")
+    assert list(kept) == ["cpp/add-two", "go/add-two", "javascript/add-two"]
 
 
 def test_one_language_folder_or_one_exercise_is_a_checkout_too() -> None:

@@ -175,7 +175,8 @@ def _batch(run: Run, judge: Judge, steps: list[Any], timeout: float, what: str) 
 
     def work() -> None:
         reply = judge.exchange(("run", steps, timeout))
-        if type(reply) is not tuple or len(reply) != 5 or reply[0] != "ran":
+        shape = (str, int, int, bool, str)
+        if type(reply) is not tuple or tuple(type(v) for v in reply) != shape or reply[0] != "ran":
             judge.kill()
             raise BadReply("the program's process sent a malformed reply")
         result.append(reply[1:])
@@ -205,27 +206,34 @@ def _emit(run: Run, passed: bool, kind: str = "passed", message: str = "", tb: s
         run.emit("case", 0, iteration, False, kind, clip(message), clip(tb))
 
 
+def _build(run: Run, judge: Judge, tests: dict[str, Any]) -> bool:
+    """Build under half the sample's deadline; whether it built (else the failure is
+    recorded as a set-up failure: ``syntax_error`` or ``timeout``)."""
+    if not tests["build"]:
+        return True
+    built = _batch(run, judge, tests["build"], run.timeout * 0.5, "build")
+    if len(built) == 3:  # the core's failure: deadline, crash, bad reply
+        run.emit("setup", -1, *built)
+        return False
+    failed_step, status, timed_out, output = built
+    if failed_step < 0:
+        return True
+    if timed_out:
+        run.emit("setup", -1, "timeout", clip("the build ran past its deadline\n" + output), "")
+    else:
+        why = f"the build failed (exit status {status})\n"
+        run.emit("setup", -1, "syntax_error", clip(why + output), "")
+    return False
+
+
 def run_tests(run: Run, judge: Judge, tests: dict[str, Any]) -> None:
-    """Build under half the sample's deadline, then test under what is left."""
+    """Build, then test under what is left of the deadline; each test the runner counted
+    is a case (an iteration of item 0), and what its exit status adds one more."""
     # No pacing: compilers and test runners are busy by nature, and would all sit at the
     # lowest priority after a quarter of a second; their deadlines are long anyway.
     run.next_pace = float("inf")
-    build_s = run.timeout * tests.get("build_share", 0.5)
-    if tests["build"]:
-        built = _batch(run, judge, tests["build"], build_s, "build")
-        if len(built) == 3:  # the core's failure: deadline, crash, bad reply
-            run.emit("setup", -1, *built)
-            return
-        failed_step, status, timed_out, output = built
-        if failed_step >= 0:
-            kind = "timeout" if timed_out else "syntax_error"
-            why = (
-                "the build ran past its deadline"
-                if timed_out
-                else f"the build failed (exit status {status})"
-            )
-            run.emit("setup", -1, kind, clip(why + "\n" + output), "")
-            return
+    if not _build(run, judge, tests):
+        return
     if not tests["test"]:  # build only: it builds
         _emit(run, True)
         return
@@ -241,9 +249,9 @@ def run_tests(run: Run, judge: Judge, tests: dict[str, Any]) -> None:
         run.emit("setup", -1, "syntax_error", clip(output), "")
         return
     n_passed, n_failed = _counts(output, tests["counts"])
+    tail = clip(output, 2000)
     for _ in range(n_passed):
         _emit(run, True)
-    tail = clip(output, 2000)
     for _ in range(n_failed):
         _emit(run, False, "assertion", "a test failed", tail)
     if timed_out:
@@ -251,8 +259,6 @@ def run_tests(run: Run, judge: Judge, tests: dict[str, Any]) -> None:
     elif failed_step >= 0 and n_failed == 0:
         _emit(run, False, "exception", f"the test command exited with status {status}", tail)
     elif failed_step < 0 and tests["counts"] and n_passed == 0:
-        _emit(
-            run, False, "exception", "the test command exited 0 but reported no passing test", tail
-        )
+        _emit(run, False, "exception", "the test command exited 0 but reported no test", tail)
     elif failed_step < 0 and not tests["counts"]:
         _emit(run, True)
