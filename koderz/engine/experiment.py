@@ -368,11 +368,14 @@ class _Experiment:
             return row, None
         self.last_provider_error = ""
         program = program_of(self.problem, completion.text)
-        if self.problem.shape == "build":  # files it may not write are not laid: said
-            ignored = files_of(self.problem, completion.text)[1]
-            if ignored:
-                note = f"ignored files the worker may not write: {', '.join(ignored)}"
-                row["notes"] = "; ".join(n for n in (row.get("notes"), note) if n)
+        if self.problem.shape == "build":  # what of the reply was not laid: said
+            written, ignored = files_of(self.problem, completion.text)
+            notes = [f"ignored files the worker may not write: {', '.join(ignored)}"] * bool(
+                ignored
+            )
+            if not written:
+                notes.append("the reply wrote no file the worker may write: the shipped files ran")
+            row["notes"] = "; ".join(n for n in (row.get("notes"), *notes) if n)
         try:
             graded = self.grader(iteration, program)
         except KoderzError as e:

@@ -89,7 +89,7 @@ class BuildShape:
         return plan_of(_tests(problem))
 
     def cases(self, plan: BuildPlan) -> Cases:
-        return Cases(kinds=("loop",), labels=(f"the tests of {plan.folder}",))
+        return Cases(kinds=("loop",), labels=(f"the tests of {plan.folder}",), prelude="the build")
 
     def tests(self, plan: BuildPlan, problem: Problem) -> dict[str, Any]:
         # Build only (what an experiment sees of an exercise): no test step; the judge

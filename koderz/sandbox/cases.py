@@ -19,6 +19,9 @@ class Cases:
     """What a result shows of the step (a test's source line, a loop's header ...)."""
     details: tuple[str, ...] = ()
     """Shown under the label of each of a loop's cases (its body); '' or missing: nothing."""
+    prelude: str = "(prelude)"
+    """What a result calls a failure before any step (the function shape's module-level
+    code; the build shape's build)."""
 
     @property
     def static_total(self) -> int:

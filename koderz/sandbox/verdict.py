@@ -145,7 +145,7 @@ def _setup_outcome(record: tuple[Any, ...], cases: Cases, index: int) -> TestOut
         index=index,
         passed=False,
         kind=str(kind),
-        source=cases.labels[item] if known else "(prelude)",
+        source=cases.labels[item] if known else cases.prelude,
         message=_text(message),
         traceback=_text(tb),
         item=item if known else -1,
@@ -254,7 +254,7 @@ def _finished(report: _Report, cases: Cases, common: dict[str, Any]) -> ExecResu
                 index=len(outcomes),
                 passed=False,
                 kind=str(setup_failure[2]),
-                source=cases.labels[setup_failure[1]] if setup_failure[1] >= 0 else "(prelude)",
+                source=cases.labels[setup_failure[1]] if setup_failure[1] >= 0 else cases.prelude,
                 # A build's failure says what failed itself.
                 message=("" if kind == "syntax_error" else "set-up statement failed: ")
                 + _text(setup_failure[3]),
