@@ -16,11 +16,10 @@ True never reaches the comparison.
 
 from __future__ import annotations
 
-import marshal
 from typing import Any
 
 from .core import Judge, Run, flush
-from .function import is_plain
+from .function import answer, is_plain
 from .io import WrongAnswer, ask, load, remote_error, run_cases, shown
 from .wire import TESTS_CAP, BadReply, clip, exc_text, read_frame, tb_text, write_frame
 
@@ -47,21 +46,7 @@ def serve(program: dict[str, Any], req_fd: int, resp_fd: int, extra_path: list[s
         request = read_frame(req_fd, TESTS_CAP)  # the judge's: a test's arguments
         if request is None:
             return
-        try:
-            value = method(*request[1])
-        except BaseException as e:
-            reply: tuple[Any, ...] = ("err", type(e).__name__, exc_text(e), tb_text(e, code))
-        else:
-            try:
-                marshal.dumps(value)
-                reply = ("ok", value)
-            except BaseException:
-                reply = ("bad", type(value).__qualname__)
-        flush()
-        try:
-            write_frame(resp_fd, reply)
-        except ValueError:  # a value marshal takes alone but not nested in a tuple
-            write_frame(resp_fd, ("bad", type(value).__qualname__))
+        answer(resp_fd, code, method, *request[1])
 
 
 # ----------------------------------------------------------------------------- judge side

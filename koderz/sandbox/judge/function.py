@@ -74,21 +74,32 @@ def serve(program: dict[str, Any], req_fd: int, resp_fd: int, extra_path: list[s
         if request is None:
             return
         name, args, kwargs = request
+        answer(resp_fd, code, _call, ns, name, args, kwargs)
+
+
+def _call(ns: dict[str, Any], name: str, args: Any, kwargs: Any) -> Any:
+    return ns[name](*args, **kwargs)  # inside answer()'s try: a name gone is an error too
+
+
+def answer(resp_fd: int, code: str, function: Any, *args: Any, **kwargs: Any) -> None:
+    """Make one call of the candidate's and send back its value, or what it raised, or the
+    name of a type that cannot travel. Untrusted: runs in the candidate's process."""
+    value: Any = None
+    try:
+        value = function(*args, **kwargs)
+    except BaseException as e:
+        reply: tuple[Any, ...] = ("err", type(e).__name__, exc_text(e), tb_text(e, code))
+    else:
         try:
-            value = ns[name](*args, **kwargs)
-        except BaseException as e:
-            reply: tuple[Any, ...] = ("err", type(e).__name__, exc_text(e), tb_text(e, code))
-        else:
-            try:
-                marshal.dumps(value)
-                reply = ("ok", value)
-            except BaseException:
-                reply = ("bad", type(value).__qualname__)
-        flush()
-        try:
-            write_frame(resp_fd, reply)
-        except ValueError:  # e.g. a value that marshal accepts but not nested in a tuple
-            write_frame(resp_fd, ("bad", type(value).__qualname__))
+            marshal.dumps(value)
+            reply = ("ok", value)
+        except BaseException:
+            reply = ("bad", type(value).__qualname__)
+    flush()
+    try:
+        write_frame(resp_fd, reply)
+    except ValueError:  # e.g. a value that marshal accepts but not nested in a tuple
+        write_frame(resp_fd, ("bad", type(value).__qualname__))
 
 
 # ----------------------------------------------------------------------------- judge side
