@@ -49,7 +49,7 @@ from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
-from koderz.sandbox.build import runnable
+from koderz.sandbox import build
 from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
@@ -122,6 +122,16 @@ def run_tests(
     if timeout_s is not None:
         limits = replace(limits, timeout_s=timeout_s)
     return run_candidate(sandbox_info().mode, shape, problem, code, limits, chosen=chosen)
+
+
+def runnable(problem: Problem) -> str | None:
+    """Why ``problem`` cannot be judged here (its language missing, its dependencies not to
+    be had, no bubblewrap for a compiled program), or None when it can: asked before any
+    model call, so that an exercise that cannot run is skipped with the reason rather than
+    failed mid-run."""
+    if problem.shape not in ("build", "script"):
+        return None
+    return build.runnable(problem, isolation())
 
 
 def prestart(count: int, limits: Limits | None = None) -> None:

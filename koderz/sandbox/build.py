@@ -199,18 +199,16 @@ def prepare(tests: BuildTests) -> dict[str, str]:
         raise SandboxError(f"{tests.language}: could not prepare the exercise: {e}") from e
 
 
-def runnable(problem: Problem) -> str | None:
+def runnable(problem: Problem, isolation: str) -> str | None:
     """Why ``problem`` cannot be judged here (its language missing, its dependencies not to
-    be had), or None when it can: asked before any model call, so that an exercise that
-    cannot run is skipped with the reason rather than failed mid-run."""
+    be had, candidates isolated otherwise than by bubblewrap: ``isolation``), or None when
+    it can (the sandbox's door, :func:`koderz.sandbox.runnable`, asks the probe)."""
     tests = problem.tests
     name = getattr(tests, "language", None) if tests.shape in ("build", "script") else None
     if name is None:
         return None
-    from koderz.sandbox.probe import isolation  # it imports the shapes: this module too
-
     why = missing(name)
-    if why is None and isolation() != "bwrap":
+    if why is None and isolation != "bwrap":
         # The toolchains are bound where the commands look for them only under bubblewrap;
         # and a compiled program without namespaces could reach the network and the files.
         return (
