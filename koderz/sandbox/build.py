@@ -53,6 +53,9 @@ class BuildPlan:
     test: tuple[Step, ...]
     counts: tuple[tuple[str, str], ...]
     """Patterns of the runner's counts of passed and failed tests."""
+    not_built: str = ""
+    """What a failed test command says when the program did not build (Go's, which builds
+    and tests in one command); '' where the build is a step of its own."""
 
 
 def _steps(steps: tuple[Step, ...]) -> list[Any]:
@@ -95,6 +98,7 @@ class BuildShape:
             "build": _steps(plan.build),
             "test": _steps(plan.test),
             "counts": [list(c) for c in plan.counts],
+            "syntax": plan.not_built,
         }
 
     def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
@@ -162,6 +166,7 @@ def plan_of(tests: BuildTests) -> BuildPlan:
         build=tuple(s for s in steps if s.phase == "build"),
         test=tuple(s for s in steps if s.phase == "test"),
         counts=tuple(module.COUNTS),
+        not_built=getattr(module, "NOT_BUILT", ""),
     )
 
 
