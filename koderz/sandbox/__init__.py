@@ -49,12 +49,12 @@ from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
-from koderz.sandbox.build import runnable
 from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.probe import SandboxInfo, bwrap_may_work, isolation, sandbox_info
 from koderz.sandbox.shapes import SHAPES, shape_of
+from koderz.sandbox.support import runnable
 from koderz.sandbox.testplan import WHOLE, TestPlan, check_test_source, plan_tests
 from koderz.sandbox.verdict import run_candidate, sandbox_kind
 

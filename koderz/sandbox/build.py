@@ -31,7 +31,7 @@ from koderz.sandbox.languages import (
 )
 from koderz.sandbox.limits import Limits
 
-__all__ = ["SHAPE", "BuildShape", "prepare", "runnable"]
+__all__ = ["SHAPE", "BuildShape", "plan_of", "prepare"]
 
 SANDBOX_PATH = f"{INSIDE}/rust/bin:/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
 """PATH in a build sandbox: the system's tools, Go's, and the Rust toolchain."""
@@ -186,30 +186,3 @@ def prepare(tests: BuildTests) -> dict[str, str]:
         return dict(module.prepare(files, cache))
     except (OSError, TimeoutError) as e:
         raise SandboxError(f"{tests.language}: could not prepare the exercise: {e}") from e
-
-
-def runnable(problem: Problem) -> str | None:
-    """Why ``problem`` cannot be judged here (its language missing, its dependencies not to
-    be had), or None when it can: asked before any model call, so that an exercise that
-    cannot run is skipped with the reason rather than failed mid-run."""
-    tests = problem.tests
-    name = getattr(tests, "language", None) if tests.shape in ("build", "script") else None
-    if name is None:
-        return None
-    from koderz.sandbox.probe import isolation  # it imports the shapes: this module too
-
-    why = missing(name)
-    if why is None and isolation() != "bwrap":
-        # The toolchains are bound where the commands look for them only under bubblewrap;
-        # and a compiled program without namespaces could reach the network and the files.
-        return (
-            f"{name} runs only under bubblewrap, which is not in use here "
-            "(apt-get install bubblewrap; see docs/sandbox.md)"
-        )
-    if why is not None or not isinstance(tests, BuildTests):
-        return why
-    try:
-        plan_of(tests)
-    except SandboxError as e:
-        return str(e)
-    return None
