@@ -24,8 +24,12 @@ two halves: on the host, how a problem's tests become cases, what only the judge
 what its sandbox binds and sets (``function.py``, with its planner ``testplan.py``); in the
 judge, how a candidate serves and how a case runs (``judge/function.py``), on the judge's
 core (``judge/core.py``: the candidate's process, the deadline, the records), which knows no
-shape. Around them: ``probe.py`` finds out what isolates candidates here; ``verdict.py`` runs
-a candidate and decides the verdict from what its judge reported; ``zygote.py`` holds the
+shape. The build shape (``build.py``, ``judge/build.py``: an exercise's own build and test
+commands) and the script shape (``script.py``, ``judge/script.py``: a MultiPL-E program) run
+programs in other languages, one small module each in ``languages/``; ``support.py`` says
+whether a problem can run here (:func:`runnable`). Around them: ``probe.py`` finds out what
+isolates candidates here; ``verdict.py`` runs a candidate and decides the verdict from what
+its judge reported; ``zygote.py`` holds the
 bubblewrap command line and the bounded pool of long-lived sandboxes (zygotes, whose inside is
 ``judge/zygote.py``); ``proc.py`` the clean environment, the uid pool, the rlimits-only run,
 output collection and killing; ``capacity.py`` how many candidates may run at once.
