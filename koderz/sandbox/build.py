@@ -53,6 +53,9 @@ class BuildPlan:
     test: tuple[Step, ...]
     counts: tuple[tuple[str, str], ...]
     """Patterns of the runner's counts of passed and failed tests."""
+    empty: str = ""
+    """What the runner says when it found no test to run (its exit status alone is then the
+    verdict); '' where it says nothing of the kind."""
     not_built: str = ""
     """What a failed test command says when the program did not build (Go's, which builds
     and tests in one command); '' where the build is a step of its own."""
@@ -77,9 +80,10 @@ class BuildShape:
         return Limits(
             timeout_s=240.0,
             cpu_s=600,
-            # Address space, not memory: the JVM, V8 and Go reserve gigabytes, and each
-            # thread its stack (bank-account's test starts a thousand threads of 8 MiB).
-            memory_bytes=16 << 30,
+            # Address space, not memory: the JVM, V8 and Go reserve gigabytes (V8 more than
+            # 16 GiB for jest with workers: parallel-letter-frequency), and each thread its
+            # stack (bank-account's test starts a thousand threads of 8 MiB).
+            memory_bytes=64 << 30,
             file_size_bytes=1 << 30,
             disk_bytes=2 << 30,
             # Threads count too: an exercise's test may start a thousand (bank-account).
@@ -99,6 +103,7 @@ class BuildShape:
             "test": _steps(plan.test),
             "counts": [list(c) for c in plan.counts],
             "syntax": plan.not_built,
+            "empty": plan.empty,
         }
 
     def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
@@ -167,6 +172,7 @@ def plan_of(tests: BuildTests) -> BuildPlan:
         test=tuple(s for s in steps if s.phase == "test"),
         counts=tuple(module.COUNTS),
         not_built=getattr(module, "NOT_BUILT", ""),
+        empty=getattr(module, "EMPTY", ""),
     )
 
 

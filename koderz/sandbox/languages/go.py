@@ -19,6 +19,9 @@ ALIASES = ("go_test.go",)
 TOOLS = ("go",)
 HOW = "apt-get install golang (or Go from https://go.dev/dl into /usr/local/go)"
 COUNTS = ((r"(?m)^\s*--- PASS", "passed"), (r"(?m)^\s*--- FAIL", "failed"))
+EMPTY = r"\[no tests to run\]"
+"""What ``go test`` says when a package has no test (counter: the exercise is to write them);
+its exit status 0 is then the verdict, as the benchmark's."""
 NOT_BUILT = r"\[(?:build|setup) failed\]"
 """What ``go test`` says of a package that does not build: it builds and tests in one
 command (an exercise's tests may define what its solution uses), so this is its build's
