@@ -123,10 +123,14 @@ def plain_one(problem: Problem, files: dict[str, str], work: Path) -> bool:
         if path.endswith(".spec.js"):
             (folder / path).write_text(re.sub(r"\bxtest\(", "test(", text))
     cmd = _command(problem.language, folder)
+    # As in Aider's image, pytest alone: not the plugins this machine has beside it (Koderz
+    # runs the exercises so too).
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     try:
         done = subprocess.run(
             cmd,
             cwd=folder,
+            env=env,
             shell=isinstance(cmd, str),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -24,8 +24,12 @@ two halves: on the host, how a problem's tests become cases, what only the judge
 what its sandbox binds and sets (``function.py``, with its planner ``testplan.py``); in the
 judge, how a candidate serves and how a case runs (``judge/function.py``), on the judge's
 core (``judge/core.py``: the candidate's process, the deadline, the records), which knows no
-shape. Around them: ``probe.py`` finds out what isolates candidates here; ``verdict.py`` runs
-a candidate and decides the verdict from what its judge reported; ``zygote.py`` holds the
+shape. The build shape (``build.py``, ``judge/build.py``: an exercise's own build and test
+commands) and the script shape (``script.py``, ``judge/script.py``: a MultiPL-E program) run
+programs in other languages, one small module each in ``languages/``; ``support.py`` says
+whether a problem can run here (:func:`runnable`). Around them: ``probe.py`` finds out what
+isolates candidates here; ``verdict.py`` runs a candidate and decides the verdict from what
+its judge reported; ``zygote.py`` holds the
 bubblewrap command line and the bounded pool of long-lived sandboxes (zygotes, whose inside is
 ``judge/zygote.py``); ``proc.py`` the clean environment, the uid pool, the rlimits-only run,
 output collection and killing; ``capacity.py`` how many candidates may run at once.
@@ -49,12 +53,12 @@ from dataclasses import replace
 
 from koderz.errors import SandboxError
 from koderz.records import ExecResult, Problem
-from koderz.sandbox import build
 from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
 from koderz.sandbox.limits import Limits
 from koderz.sandbox.probe import SandboxInfo, bwrap_may_work, isolation, sandbox_info
 from koderz.sandbox.shapes import SHAPES, shape_of
+from koderz.sandbox.support import runnable
 from koderz.sandbox.testplan import WHOLE, TestPlan, check_test_source, plan_tests
 from koderz.sandbox.verdict import run_candidate, sandbox_kind
 
@@ -122,16 +126,6 @@ def run_tests(
     if timeout_s is not None:
         limits = replace(limits, timeout_s=timeout_s)
     return run_candidate(sandbox_info().mode, shape, problem, code, limits, chosen=chosen)
-
-
-def runnable(problem: Problem) -> str | None:
-    """Why ``problem`` cannot be judged here (its language missing, its dependencies not to
-    be had, no bubblewrap for a compiled program), or None when it can: asked before any
-    model call, so that an exercise that cannot run is skipped with the reason rather than
-    failed mid-run."""
-    if problem.shape not in ("build", "script"):
-        return None
-    return build.runnable(problem, isolation())
 
 
 def prestart(count: int, limits: Limits | None = None) -> None:

@@ -32,7 +32,7 @@ from koderz.sandbox.languages import (
 )
 from koderz.sandbox.limits import Limits
 
-__all__ = ["SHAPE", "BuildShape", "prepare", "runnable"]
+__all__ = ["SHAPE", "BuildShape", "plan_of", "prepare"]
 
 SANDBOX_PATH = f"{INSIDE}/rust/bin:/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
 """PATH in a build sandbox: the system's tools, Go's, and the Rust toolchain."""
@@ -54,6 +54,12 @@ class BuildPlan:
     test: tuple[Step, ...]
     counts: tuple[tuple[str, str], ...]
     """Patterns of the runner's counts of passed and failed tests."""
+    empty: str = ""
+    """What the runner says when it found no test to run (its exit status alone is then the
+    verdict); '' where it says nothing of the kind."""
+    not_built: str = ""
+    """What a failed test command says when the program did not build (Go's, which builds
+    and tests in one command); '' where the build is a step of its own."""
 
 
 def _steps(steps: tuple[Step, ...]) -> list[Any]:
@@ -75,9 +81,10 @@ class BuildShape:
         return Limits(
             timeout_s=240.0,
             cpu_s=600,
-            # Address space, not memory: the JVM, V8 and Go reserve gigabytes, and each
-            # thread its stack (bank-account's test starts a thousand threads of 8 MiB).
-            memory_bytes=16 << 30,
+            # Address space, not memory: the JVM, V8 and Go reserve gigabytes (V8 more than
+            # 16 GiB for jest with workers: parallel-letter-frequency), and each thread its
+            # stack (bank-account's test starts a thousand threads of 8 MiB).
+            memory_bytes=64 << 30,
             file_size_bytes=1 << 30,
             disk_bytes=2 << 30,
             # Threads count too: an exercise's test may start a thousand (bank-account).
@@ -99,6 +106,8 @@ class BuildShape:
             "build": _steps(plan.build),
             "test": [] if build_only else _steps(plan.test),
             "counts": [list(c) for c in plan.counts],
+            "syntax": plan.not_built,
+            "empty": plan.empty,
         }
 
     def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
@@ -178,6 +187,8 @@ def plan_of(tests: BuildTests) -> BuildPlan:
         build=tuple(s for s in steps if s.phase == "build"),
         test=tuple(s for s in steps if s.phase == "test"),
         counts=tuple(module.COUNTS),
+        not_built=getattr(module, "NOT_BUILT", ""),
+        empty=getattr(module, "EMPTY", ""),
     )
 
 
@@ -197,28 +208,3 @@ def prepare(tests: BuildTests) -> dict[str, str]:
         return dict(module.prepare(files, cache))
     except (OSError, TimeoutError) as e:
         raise SandboxError(f"{tests.language}: could not prepare the exercise: {e}") from e
-
-
-def runnable(problem: Problem, isolation: str) -> str | None:
-    """Why ``problem`` cannot be judged here (its language missing, its dependencies not to
-    be had, candidates isolated otherwise than by bubblewrap: ``isolation``), or None when
-    it can (the sandbox's door, :func:`koderz.sandbox.runnable`, asks the probe)."""
-    tests = problem.tests
-    name = getattr(tests, "language", None) if tests.shape in ("build", "script") else None
-    if name is None:
-        return None
-    why = missing(name)
-    if why is None and isolation != "bwrap":
-        # The toolchains are bound where the commands look for them only under bubblewrap;
-        # and a compiled program without namespaces could reach the network and the files.
-        return (
-            f"{name} runs only under bubblewrap, which is not in use here "
-            "(apt-get install bubblewrap; see docs/sandbox.md)"
-        )
-    if why is not None or not isinstance(tests, BuildTests):
-        return why
-    try:
-        plan_of(tests)
-    except SandboxError as e:
-        return str(e)
-    return None

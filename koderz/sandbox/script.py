@@ -60,8 +60,10 @@ class ScriptShape:
             "build": [(list(s.argv), list(s.env), ".") for s in steps if s.phase == "build"],
             "test": [(list(s.argv), list(s.env), ".") for s in steps if s.phase == "test"],
             "counts": [],
-            # MultiPL-E's Python and JavaScript: a failure that says SyntaxError is one.
-            "syntax": getattr(language(plan), "SYNTAX", ""),
+            # MultiPL-E's Python and JavaScript: a failure that says SyntaxError is one; Go's
+            # that says its build failed.
+            "syntax": getattr(language(plan), "SYNTAX", "")
+            or getattr(language(plan), "NOT_BUILT", ""),
         }
 
     def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:

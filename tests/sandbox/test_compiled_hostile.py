@@ -106,3 +106,14 @@ def test_a_build_that_never_ends_is_killed_at_its_deadline() -> None:
     # The compiler reads an endless file: the build's deadline (half the sample's) ends it.
     r = attack('#include "/dev/zero"\nint main() { return 0; }\n', limits=Limits(timeout_s=6.0))
     assert r.status in ("timeout", "syntax_error", "memory")
+
+
+@pytest.mark.timeout(120)
+def test_cannot_poison_the_shared_caches() -> None:
+    # The toolchain cache (Go's build cache, Catch's main, jest, the jars, vendored crates)
+    # and the Rust toolchain serve every candidate after this one: they are read-only.
+    targets = ["/opt/koderz/cache/poison", "/opt/koderz/cache/go/build/poison"]
+    targets += ["/opt/koderz/rust/bin/poison", "/usr/bin/poison", "/etc/alternatives/poison"]
+    opens = " || ".join(f'fopen("{t}", "w") != nullptr' for t in targets)
+    r = attack(f"int main() {{ return ({opens}) ? 0 : 1; }}\n")
+    assert r.status == "failed"

@@ -58,7 +58,7 @@ def language(name: str) -> ModuleType:
 @functools.lru_cache(maxsize=1)
 def rust_toolchain() -> str | None:
     """The folder of the Rust toolchain that ``cargo`` runs here (rustup's or the system's)."""
-    rustc = shutil.which("rustc")
+    rustc = rust.tool("rustc")
     if rustc is None:
         return None
     import subprocess

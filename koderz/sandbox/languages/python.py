@@ -29,7 +29,13 @@ def _python() -> str:
 def _env() -> tuple[tuple[str, str], ...]:
     from koderz.sandbox.proc import site_dirs
 
-    return (("PYTHONPATH", ":".join(site_dirs())), ("PYTHONDONTWRITEBYTECODE", "1"))
+    return (
+        ("PYTHONPATH", ":".join(site_dirs())),
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+        # The exercises need pytest alone; the plugins installed beside it for other uses
+        # (Koderz's own test tools) cost seconds at every start and change nothing here.
+        ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),
+    )
 
 
 def lay(files: dict[str, str]) -> dict[str, str]:

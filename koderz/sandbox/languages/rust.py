@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,7 +16,7 @@ from koderz.sandbox.languages.base import CACHE, INSIDE, Step
 
 NAME = "rust"
 ALIASES = ("rs",)
-TOOLS = ("cargo", "rustc")
+TOOLS: tuple[str, ...] = ()  # on PATH or in ~/.cargo/bin, where rustup puts them: absent()
 HOW = "install Rust with rustup (https://rustup.rs), or apt-get install cargo"
 COUNTS = (
     (r"test result: \w+\. (\d+) passed", "passed"),
@@ -28,6 +29,19 @@ _ENV = (
     ("CARGO_TERM_COLOR", "never"),
     ("CARGO_INCREMENTAL", "0"),
 )
+
+
+def tool(name: str) -> str | None:
+    """Where ``name`` (cargo, rustc) is: on PATH, or in ~/.cargo/bin, where rustup installs
+    it without the shell that ran it knowing."""
+    found = shutil.which(name)
+    if found is None and (Path.home() / ".cargo" / "bin" / name).is_file():
+        found = str(Path.home() / ".cargo" / "bin" / name)
+    return found
+
+
+def absent() -> list[str]:
+    return [name for name in ("cargo", "rustc") if tool(name) is None]
 
 
 def lay(files: dict[str, str]) -> dict[str, str]:
@@ -70,7 +84,7 @@ def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
             for path, text in files.items():
                 (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
                 (Path(tmp) / path).write_text(text)
-            argv = ["cargo", "vendor", "--quiet", str(vendor / "vendor")]
+            argv = [tool("cargo") or "cargo", "vendor", "--quiet", str(vendor / "vendor")]
             out = subprocess.run(
                 argv, cwd=tmp, capture_output=True, text=True, env=dict(os.environ), timeout=900
             )
