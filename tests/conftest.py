@@ -24,9 +24,6 @@ _PROVIDER_VARS = (
 # must not be where a test's command looks.
 _DATA_VARS = ("KODERZ_DATA_DIR",)
 
-# The exercises and rows of tests/data are what the tests judge, not tests of Koderz.
-collect_ignore_glob = ["data/*"]
-
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The notebooks' cells (nbval) run a kernel each: slow, like the rendering tests."""
