@@ -338,6 +338,9 @@ class BuildTests:
     build_only: bool = False
     """Only build the candidate (its language's build steps), run none of the tests: what
     an experiment can see of an exercise, whose tests are all hidden."""
+    own_test: tuple[tuple[str, str], ...] = ()
+    """Test files a strategy's tester wrote, ``(path, text)``, laid in place of the
+    exercise's own (its visible tests); empty: the exercise's."""
 
     def public_only(self) -> BuildTests | None:
         """What an experiment may see: whether the candidate builds (the exercise's tests
@@ -364,6 +367,11 @@ class BuildTests:
             s.rpartition("/")[0] == folder and s.rpartition(".")[2] == suffix and "." in name
             for s in self.solution
         ) and not name.endswith(("_test.go", ".spec.js", "_test.py", "_test.cpp"))
+
+    @property
+    def main_test(self) -> str:
+        """The exercise's main test file (the first it names; a tester's goes in its place)."""
+        return self.test[0] if self.test else ""
 
     def file(self, path: str) -> str:
         """The shipped text of ``path`` ('' if the exercise has no such file)."""

@@ -452,9 +452,8 @@ def _check_testers(strategies: Sequence[Strategy], problems: Mapping[str, Proble
             if not ASKS[problem.shape].tester:
                 raise ConfigError(
                     f"Strategy {strategy.name!r} has a tester, but {problem.task_id} is a "
-                    f"{problem.shape} problem, whose tests a tester cannot write yet "
-                    "(an exercise's tests are in its own language); run it without "
-                    "--tester."
+                    f"{problem.shape} problem, whose tests a tester cannot write yet; run it "
+                    "without --tester."
                 )
 
 

@@ -28,8 +28,15 @@ from dataclasses import dataclass, replace
 
 from koderz import sandbox
 from koderz.errors import ConfigError
-from koderz.extract import build_program, extract_code, without_reasoning
+from koderz.extract import (
+    build_program,
+    extract_code,
+    listing,
+    whole_files,
+    without_reasoning,
+)
 from koderz.records import (
+    BuildTests,
     CallTests,
     ExecResult,
     IOCase,
@@ -62,6 +69,9 @@ class OwnTests:
         if isinstance(tests, IOTests | CallTests):
             cases = tuple(parse_cases(self.source)[0])
             return replace(problem, tests=replace(tests, cases=cases, public=()))
+        if isinstance(tests, BuildTests):  # the tester's test file in place of the exercise's
+            own = tuple(whole_files(self.source).items())
+            return replace(problem, tests=replace(tests, own_test=own, build_only=False))
         function = replace(problem.function_tests, test=self.source, public_test="")
         return replace(problem, tests=function)
 
@@ -161,6 +171,8 @@ def own_tests(
     """
     if isinstance(problem.tests, IOTests | CallTests):
         return _own_cases(problem, reply, limit=limit)
+    if isinstance(problem.tests, BuildTests):
+        return _own_test_file(problem.tests, reply)
     tests = problem.function_tests  # testers write a function's tests
     entry_point = tests.entry_point
     code, dropped = parse_tests(reply, entry_point)
@@ -357,3 +369,27 @@ def _malformed(problem: Problem, case: IOCase, arity: int | None) -> str:
     if arity is not None and len(lines) != arity:
         return f"gives {len(lines)} arguments where the method takes {arity}"
     return ""
+
+
+# --------------------------------------------------------------------------- exercises
+
+
+def _own_test_file(tests: BuildTests, reply: str) -> OwnTests:
+    """A tester's test file for an exercise, in its language: laid in place of the
+    exercise's main test file and run by its test command. Its tests are counted by their
+    declarations (``def test_...``, ``func Test...``, ``#[test]`` ...) and all kept: a file
+    in another language is not cut; the runner's own counts are what each run reports."""
+    from koderz.sandbox.languages import language
+
+    path = tests.main_test
+    written = whole_files(reply)
+    text = written.get(path)
+    if text is None:  # a bare block: the test file all the same
+        blocks = re.findall(r"```[^\n]*\n(.*?)```", without_reasoning(reply), re.DOTALL)
+        text = max(blocks, key=len) if blocks else ""
+    others = sorted(p for p in written if p != path)
+    dropped = [f"files other than {path} were left out: {', '.join(others)}"] * bool(others)
+    total = len(re.findall(language(tests.language).TESTS, text))
+    if not total:
+        return OwnTests("", 0, (*dropped, f"no test declared in the reply's {path}"))
+    return OwnTests(listing({path: text}, tests.language), total, tuple(dropped))

@@ -6,6 +6,7 @@ company, via the run manifest) so results from different prompt texts are never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -130,6 +131,8 @@ class Ask:
     """A line closing the worker's prompt after the problem (a format the set asks for)."""
     after_failure: Callable[[Problem], str] | None = None
     """What closes a prompt that shows a failed attempt (None: "Fix the NOUN ...")."""
+    tester_show: Callable[[Problem], str] | None = None
+    """The problem as the tester's prompt shows it (None: as every prompt does)."""
 
 
 def _python_block(text: str) -> str:
@@ -278,6 +281,48 @@ def _exercise(problem: Problem) -> str:
     )
 
 
+FILES_TESTER = (
+    "You are a careful test engineer. From an exercise's instructions and the files its "
+    "solution goes in, write tests that a correct solution passes and a wrong one fails: "
+    "the behaviour the instructions ask for, edge cases and corner cases. Write them as one "
+    "test file in the exercise's language and test framework, opening as given: reply with "
+    "the file's path on a line of its own, then a fenced code block holding the whole file. "
+    "Each test function is one test. Do not write the solution."
+)
+_OPENING = re.compile(  # a blank line, a comment, or what opens a test file before its tests
+    r"\s*$|\s*(?://|/\*|\*|# |#!|#include|import |from |package |use |extern crate |"
+    r"const .*require\()"
+)
+
+
+def opening(text: str) -> str:
+    """A test file's opening lines (its package, imports and includes), before any test.
+
+    Examples:
+        >>> print(opening("package leap\\n\\nimport 'testing'\\n\\nfunc TestLeap() {}\\n"))
+        package leap
+        <BLANKLINE>
+        import 'testing'
+    """
+    lines = []
+    for line in text.splitlines():
+        if not _OPENING.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _exercise_for_tester(problem: Problem) -> str:
+    tests = problem.tests
+    assert isinstance(tests, BuildTests)
+    path = tests.main_test
+    head = opening(tests.file(path))
+    return (
+        f"{_exercise(problem)}\n\nWrite the tests as the file {path}, which opens with:\n"
+        f"```{tests.language}\n{head}\n```"
+    )
+
+
 def _solution_files(problem: Problem) -> str:
     tests = problem.tests
     return " ".join(tests.solution) if isinstance(tests, BuildTests) else ""
@@ -290,7 +335,8 @@ FILES_ASK = Ask(
     lead="",
     worker=FILES_SYSTEM,
     repair=FILES_REPAIR,
-    tester="",
+    tester=FILES_TESTER,
+    tester_show=_exercise_for_tester,
     spec=_spec_system("solution"),
     plan=_plan_system("solution"),
     advisor=_advisor_system("solution"),
@@ -394,11 +440,10 @@ def tester_messages(problem: Problem, count: int) -> list[Message]:
             f"{problem.task_id}: a tester cannot write tests for problems of shape "
             f"{problem.shape!r}; run it without one."
         )
+    shown = (ask.tester_show or ask.show)(problem)
     return [
         Message("system", ask.tester),
-        Message(
-            "user", f"Write {count} {ask.tests_unit} for this {ask.noun}:\n\n{ask.show(problem)}"
-        ),
+        Message("user", f"Write {count} {ask.tests_unit} for this {ask.noun}:\n\n{shown}"),
     ]
 
 

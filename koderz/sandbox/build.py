@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from koderz.errors import ConfigError, SandboxError
@@ -93,7 +93,7 @@ class BuildShape:
         )
 
     def plan(self, problem: Problem) -> BuildPlan:
-        return plan_of(_tests(problem))
+        return plan_of(_exercise(problem))
 
     def cases(self, plan: BuildPlan) -> Cases:
         return Cases(kinds=("loop",), labels=(f"the tests of {plan.folder}",), prelude="the build")
@@ -112,9 +112,11 @@ class BuildShape:
 
     def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
         tests = _tests(problem)
-        plan = plan_of(tests)
+        plan = plan_of(_exercise(problem))
         written = candidate_files(tests, code)
-        files = {**dict(plan.files), **written, **dict(plan.test_files)}
+        # The test files last: the exercise's, or a tester's in their place (never prepared
+        # outside the sandbox: the plan is the exercise's own).
+        files = {**dict(plan.files), **written, **dict(plan.test_files), **dict(tests.own_test)}
         return {
             "shape": self.name,
             "folder": plan.folder,
@@ -134,6 +136,11 @@ SHAPE = BuildShape()
 @functools.lru_cache(maxsize=1)
 def _sandbox() -> SandboxSpec:
     return SandboxSpec(binds=sandbox_binds(), env=(("PATH", SANDBOX_PATH),))
+
+
+def _exercise(problem: Problem) -> BuildTests:
+    """The exercise as shipped: what is prepared and planned, whatever a run lays over it."""
+    return replace(_tests(problem), build_only=False, own_test=())
 
 
 def _tests(problem: Problem) -> BuildTests:

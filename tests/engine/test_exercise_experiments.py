@@ -103,12 +103,45 @@ def test_aiders_protocol_feeds_the_tests_output_back_for_a_second_try(serve, exe
     assert steps.iloc[-1]["passed"]
 
 
-def test_a_tester_on_an_exercise_is_refused_before_any_call(serve, exercise, tmp_path):
+TESTER_FILE = (
+    "add_two_test.py\n```python\nimport unittest\n\nfrom add_two import add_two\n\n\n"
+    "class Own(unittest.TestCase):\n    def test_zero(self):\n"
+    "        self.assertEqual(add_two(0), 2)\n\n    def test_ten(self):\n"
+    "        self.assertEqual(add_two(10), 12)\n```\n"
+)
+
+
+def test_a_testers_test_file_in_the_exercises_language_catches_what_builds(
+    serve, exercise, tmp_path
+):
+    worker = serve("openai", respond=Scripted([WRONG, RIGHT]))
+    tester = serve("anthropic", respond=Scripted([TESTER_FILE]))
+    strategy = Strategy("t", worker=WORKER, tester="claude-haiku-4-5", tests_per_problem=2)
+    result = run_benchmark(
+        strategies=[strategy], problems=[exercise], data_dir=tmp_path, progress=False
+    )
+    (asked,) = [r.prompt for r in tester.requests]
+    assert prompts.FILES_TESTER in asked and "Write 2 tests for this solution" in asked
+    assert "Write the tests as the file add_two_test.py, which opens with:" in asked
+    assert "from add_two import add_two" in asked and "test_negative" not in asked
+    steps = result.steps
+    written = steps.iloc[0]
+    assert (written["role"], written["own_total"], written["own_dropped"]) == ("tests", 2, 0)
+    assert written["code"] == TESTER_FILE
+    first = steps[steps["role"] == "attempt"].iloc[0]
+    assert (first["own_passed"], first["own_total"]) == (0, 2)  # WRONG builds, fails both
+    assert "test_zero" in worker.requests[1].prompt
+    end = steps.iloc[-1]
+    assert (end["submitted"], end["passed"], end["false_stop"]) == (2, True, False)
+
+
+def test_a_tester_on_a_multiple_row_is_refused_before_any_call(serve, tmp_path):
+    row = Problem("HumanEval_0_x", "def x():\n", ScriptTests("python", "\nassert x()\n"))
     worker = serve("openai", respond=Scripted([RIGHT]))
     tester = serve("anthropic", respond=Scripted([RIGHT]))
     strategy = Strategy("t", worker=WORKER, tester="claude-haiku-4-5")
-    with pytest.raises(ConfigError, match=r"build problem.*run it without --tester"):
-        run_benchmark(strategies=[strategy], problems=[exercise], data_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"script problem.*run it without --tester"):
+        run_benchmark(strategies=[strategy], problems=[row], data_dir=tmp_path)
     assert worker.requests == tester.requests == []
 
 

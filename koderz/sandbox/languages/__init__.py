@@ -12,7 +12,9 @@ A language module says, with no state of its own:
 * ``script(source)``: the files and commands of a MultiPL-E program;
 * ``prepare(files, cache)``: what must be fetched or warmed once, by Koderz, outside any
   sandbox (crates, Go modules, the Go build cache), so that candidates build offline;
-* ``COUNTS``: patterns that find the runner's own count of passed and failed tests.
+* ``COUNTS``: patterns that find the runner's own count of passed and failed tests;
+* ``TESTS``: the pattern of a test's declaration in a test file (a tester's are counted by
+  it).
 
 Everything a language needs outside ``/usr`` (npm's jest, JUnit's jars, the Rust toolchain)
 lives in Koderz's toolchain cache (:func:`cache_dir`), which ``scripts/setup.sh`` fills and

@@ -23,6 +23,8 @@ NAME = "cpp"
 ALIASES: tuple[str, ...] = ()
 TOOLS = ("g++", "cmake", "make")
 HOW = "apt-get install g++ cmake make"
+TESTS = r"(?m)^\s*TEST_CASE\s*\("
+"""How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = (
     (r"All tests passed \(\d+ assertions? in (\d+) test cases?\)", "passed"),
     (r"test cases:\s*\d+\s*\|\s*(\d+) passed", "passed"),

@@ -18,6 +18,8 @@ NAME = "go"
 ALIASES = ("go_test.go",)
 TOOLS = ("go",)
 HOW = "apt-get install golang (or Go from https://go.dev/dl into /usr/local/go)"
+TESTS = r"(?m)^func Test\w*\s*\("
+"""How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = ((r"(?m)^\s*--- PASS", "passed"), (r"(?m)^\s*--- FAIL", "failed"))
 EMPTY = r"\[no tests to run\]"
 """What ``go test`` says when a package has no test (counter: the exercise is to write them);

@@ -17,6 +17,8 @@ HOW = (
     "install a JDK (apt-get install default-jdk-headless maven), then run scripts/setup.sh, "
     "which puts JUnit 5 and AssertJ in Koderz's cache"
 )
+TESTS = r"@Test\b"
+"""How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = ((r"(\d+) tests successful", "passed"), (r"(\d+) tests failed", "failed"))
 _JARS = f"{CACHE}/java"
 _JVM = ("-Xmx768m", "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=128m")

@@ -18,6 +18,8 @@ HOW = (
 )
 SYNTAX = r"SyntaxError"
 """What a MultiPL-E program that does not parse says (its verdict: SyntaxError)."""
+TESTS = r"(?m)^\s*x?(?:test|it)\s*\("
+"""How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = ((r"Tests:.*?(\d+) passed", "passed"), (r"Tests:.*?(\d+) failed", "failed"))
 LINKS = (("node_modules", f"{CACHE}/npm/node_modules"),)
 """Symbolic links laid in the exercise's folder, ``(path, target)``."""

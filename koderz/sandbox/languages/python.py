@@ -13,6 +13,8 @@ TOOLS: tuple[str, ...] = ()
 HOW = "pip install pytest (into the Python that runs Koderz)"
 SYNTAX = r"SyntaxError"
 """What a MultiPL-E program that does not parse says (its verdict: SyntaxError)."""
+TESTS = r"(?m)^\s*def test\w*\s*\("
+"""How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = ((r"(\d+) passed", "passed"), (r"(\d+) failed", "failed"), (r"(\d+) errors?\b", "failed"))
 
 

@@ -18,6 +18,8 @@ NAME = "rust"
 ALIASES = ("rs",)
 TOOLS: tuple[str, ...] = ()  # on PATH or in ~/.cargo/bin, where rustup puts them: absent()
 HOW = "install Rust with rustup (https://rustup.rs), or apt-get install cargo"
+TESTS = r"#\[test\]"
+"""How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = (
     (r"test result: \w+\. (\d+) passed", "passed"),
     (r"test result: \w+\. \d+ passed; (\d+) failed", "failed"),
