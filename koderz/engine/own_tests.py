@@ -379,8 +379,6 @@ def _own_test_file(tests: BuildTests, reply: str) -> OwnTests:
     exercise's main test file and run by its test command. Its tests are counted by their
     declarations (``def test_...``, ``func Test...``, ``#[test]`` ...) and all kept: a file
     in another language is not cut; the runner's own counts are what each run reports."""
-    from koderz.sandbox.languages import language
-
     path = tests.main_test
     written = whole_files(reply)
     text = written.get(path)
@@ -389,7 +387,7 @@ def _own_test_file(tests: BuildTests, reply: str) -> OwnTests:
         text = max(blocks, key=len) if blocks else ""
     others = sorted(p for p in written if p != path)
     dropped = [f"files other than {path} were left out: {', '.join(others)}"] * bool(others)
-    total = len(re.findall(language(tests.language).TESTS, text))
+    total = sandbox.declared_tests(tests.language, text)
     if not total:
         return OwnTests("", 0, (*dropped, f"no test declared in the reply's {path}"))
     return OwnTests(listing({path: text}, tests.language), total, tuple(dropped))

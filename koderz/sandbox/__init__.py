@@ -71,6 +71,7 @@ __all__ = [
     "SandboxInfo",
     "TestPlan",
     "check_test_source",
+    "declared_tests",
     "format_feedback",
     "isolation",
     "languages_here",
@@ -126,6 +127,16 @@ def run_tests(
     if timeout_s is not None:
         limits = replace(limits, timeout_s=timeout_s)
     return run_candidate(sandbox_info().mode, shape, problem, code, limits, chosen=chosen)
+
+
+def declared_tests(language_name: str, text: str) -> int:
+    """How many tests a test file of ``language_name`` declares (``def test_``, ``func
+    Test``, ``#[test]`` ...: its language module's ``TESTS``)."""
+    import re
+
+    from koderz.sandbox.languages import language
+
+    return len(re.findall(language(language_name).TESTS, text))
 
 
 def prestart(count: int, limits: Limits | None = None) -> None:
