@@ -15,7 +15,7 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping
 
-from koderz.records import CallTests, Problem
+from koderz.records import BuildTests, CallTests, Problem
 
 __all__ = [
     "build_program",
@@ -182,12 +182,11 @@ def files_of(problem: Problem, reply: str) -> tuple[dict[str, str], list[str]]:
     not (a test file, a build file: ignored, and said so in the row)."""
     tests = problem.tests
     written = whole_files(reply)
-    may = getattr(tests, "may_write", None)
-    if may is None:
+    if not isinstance(tests, BuildTests):
         return written, []
     return (
-        {path: text for path, text in written.items() if may(path)},
-        sorted(path for path in written if not may(path)),
+        {path: text for path, text in written.items() if tests.may_write(path)},
+        sorted(path for path in written if not tests.may_write(path)),
     )
 
 

@@ -169,11 +169,14 @@ LCB_STARTER_FORMAT = (
 )
 LCB_ANSWER = "### Answer: (use the provided format with backticks)"
 
-PROGRAM_REPAIR = (
-    "You are an expert Python programmer fixing a junior programmer's program that fails its "
-    "tests. Reply with one ```python fenced block holding the complete corrected program and "
-    "nothing else."
-)
+
+def _program_repair(noun: str) -> str:
+    return (
+        f"You are an expert Python programmer fixing a junior programmer's {noun} that fails "
+        "its tests. Reply with one ```python fenced block holding the complete corrected "
+        f"{noun} and nothing else."
+    )
+
 
 IO_TESTER = (
     "You are a careful test engineer. From a problem statement alone, write test cases that "
@@ -208,39 +211,36 @@ def _starter(problem: Problem) -> str:
     return tests.starter_code if isinstance(tests, CallTests) else ""
 
 
-PROGRAM_ASK = Ask(
-    noun="program",
-    show=lambda problem: _question(problem, LCB_STDIN_FORMAT, "# YOUR CODE HERE"),
-    quote=lambda problem, code: _python_block(code),
-    lead="",
-    worker=LCB_SYSTEM,
-    repair=PROGRAM_REPAIR,
-    tester=IO_TESTER,
-    tests_unit="test cases",
-    spec=_spec_system("program"),
-    plan=_plan_system("program"),
-    advisor=_advisor_system("program"),
-    review=_review_system("program"),
-    answer_hint=LCB_ANSWER,
+def _livecodebench_ask(
+    noun: str, subject: str, instruction: str, code: Callable[[Problem], str], tester: str
+) -> Ask:
+    """An ask in LiveCodeBench's words: its system message and question template with
+    ``instruction`` and ``code`` (what the answer starts from); the roles' texts name the
+    ``subject`` (the program, the method)."""
+    return Ask(
+        noun=noun,
+        show=lambda problem: _question(problem, instruction, code(problem)),
+        quote=lambda problem, text: _python_block(text),
+        lead="",
+        worker=LCB_SYSTEM,
+        repair=_program_repair(noun),
+        tester=tester,
+        tests_unit="test cases",
+        spec=_spec_system(subject),
+        plan=_plan_system(subject),
+        advisor=_advisor_system(subject),
+        review=_review_system(subject),
+        answer_hint=LCB_ANSWER,
+    )
+
+
+PROGRAM_ASK = _livecodebench_ask(
+    "program", "program", LCB_STDIN_FORMAT, lambda problem: "# YOUR CODE HERE", IO_TESTER
 )
 """A whole program that reads standard input and writes standard output (LiveCodeBench's
 ``stdin`` problems, APPS), in LiveCodeBench's words."""
 
-METHOD_ASK = Ask(
-    noun="solution",
-    show=lambda problem: _question(problem, LCB_STARTER_FORMAT, _starter(problem)),
-    quote=lambda problem, code: _python_block(code),
-    lead="",
-    worker=LCB_SYSTEM,
-    repair=REPAIR_SYSTEM.replace("function", "solution"),
-    tester=CALLS_TESTER,
-    tests_unit="test cases",
-    spec=_spec_system("method"),
-    plan=_plan_system("method"),
-    advisor=_advisor_system("method"),
-    review=_review_system("method"),
-    answer_hint=LCB_ANSWER,
-)
+METHOD_ASK = _livecodebench_ask("solution", "method", LCB_STARTER_FORMAT, _starter, CALLS_TESTER)
 """A method of LeetCode's ``class Solution``, completing the starter code (LiveCodeBench's
 ``functional`` problems), in LiveCodeBench's words."""
 

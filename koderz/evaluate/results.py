@@ -11,8 +11,8 @@ from typing import Any
 
 from koderz.analysis.stats.estimators import pass_at_k
 from koderz.evaluate.samples import Sample
-from koderz.extract import whole_files
-from koderz.records import BuildTests, ExecResult, FunctionTests, Problem
+from koderz.extract import files_of
+from koderz.records import ExecResult, FunctionTests, Problem
 from koderz.sandbox import plan_tests
 
 __all__ = [
@@ -56,8 +56,8 @@ def result_row(
     status for its rows), and Koderz's."""
     first = result.first_failure
     extra: dict[str, Any] = {"language": problem.language}
-    if isinstance(problem.tests, BuildTests):
-        ignored = sorted(p for p in whole_files(program) if not problem.tests.may_write(p))
+    if problem.shape == "build":
+        ignored = files_of(problem, program)[1]
         if ignored:
             extra["ignored_files"] = ignored  # not the worker's to write: not laid
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from koderz.records import ExecResult, Problem
@@ -17,7 +17,7 @@ from koderz.sandbox import MAX_EXTRA, Gate, Limits, prestart, run_tests, sandbox
 
 __all__ = ["Runner"]
 
-Program = str | Mapping[str, str]
+Program = str
 """A program as the sandbox takes it: a text, or an exercise's files by path."""
 
 

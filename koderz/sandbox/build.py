@@ -14,7 +14,6 @@ outside any sandbox (:func:`prepare`), and says what the judge's half
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -110,7 +109,7 @@ class BuildShape:
             "empty": plan.empty,
         }
 
-    def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
+    def program(self, problem: Problem, code: str) -> dict[str, Any]:
         tests = _tests(problem)
         plan = plan_of(_exercise(problem))
         written = candidate_files(tests, code)
@@ -149,19 +148,17 @@ def _tests(problem: Problem) -> BuildTests:
     return problem.tests
 
 
-def candidate_files(tests: BuildTests, code: str | Mapping[str, str]) -> dict[str, str]:
-    """The files of a candidate the worker may write; a string is their listing in the
+def candidate_files(tests: BuildTests, code: str) -> dict[str, str]:
+    """The files of a candidate the worker may write: ``code`` is their listing in the
     whole-file format (what :func:`koderz.extract.program_of` makes of a reply), or, when it
     holds none, the one solution file's text (the first solution file, for an exercise with
     a header and a source)."""
-    if isinstance(code, str):
-        if not code.strip():
-            return {}  # nothing written: the shipped files stay
-        listed = whole_files(code)
-        if not listed:
-            return {_main_file(tests): code}
-        code = listed
-    return {path: text for path, text in code.items() if tests.may_write(path)}
+    if not code.strip():
+        return {}  # nothing written: the shipped files stay
+    listed = whole_files(code)
+    if not listed:
+        return {_main_file(tests): code}
+    return {path: text for path, text in listed.items() if tests.may_write(path)}
 
 
 def _main_file(tests: BuildTests) -> str:

@@ -17,29 +17,15 @@ from typing import Any
 
 from koderz.errors import ConfigError
 from koderz.records import CallTests, Problem
-from koderz.sandbox.cases import Cases, SandboxSpec
-from koderz.sandbox.io import case_labels, whole_limits
-from koderz.sandbox.limits import Limits
+from koderz.sandbox.io import ProgramShape
 
 __all__ = ["SHAPE", "CallsShape", "parsed_cases"]
 
 
-class CallsShape:
+class CallsShape(ProgramShape):
     """Calls of a ``class Solution`` method, compared with JSON expected values."""
 
     name = "calls"
-    sandbox = SandboxSpec()
-
-    def default_limits(self) -> Limits:
-        return Limits()
-
-    def plan(self, problem: Problem) -> CallTests:
-        tests = problem.tests
-        assert isinstance(tests, CallTests)
-        return tests
-
-    def cases(self, plan: CallTests) -> Cases:
-        return case_labels(len(plan.cases), len(plan.public))
 
     def tests(self, plan: CallTests, problem: Problem) -> dict[str, Any]:
         return {"cases": parsed_cases(plan, problem.task_id)}
@@ -53,11 +39,6 @@ class CallsShape:
             "func_name": tests.func_name,
             "prelude": list(tests.rules.prelude),
         }
-
-    def sample_limits(
-        self, plan: CallTests, problem: Problem, limits: Limits, *, chosen: bool
-    ) -> tuple[Limits, dict[str, Any]]:
-        return whole_limits(plan, limits, chosen=chosen)
 
 
 @functools.lru_cache(maxsize=256)

@@ -21,25 +21,34 @@ from koderz.records import CallTests, IOTests, Problem
 from koderz.sandbox.cases import Cases, SandboxSpec
 from koderz.sandbox.limits import Limits
 
-__all__ = ["SHAPE", "IOShape", "case_labels", "whole_limits"]
+__all__ = ["SHAPE", "IOShape", "ProgramShape", "case_labels", "whole_limits"]
 
 
-class IOShape:
-    """Programs given each test's standard input, judged on what they print."""
+class ProgramShape:
+    """What the io and calls shapes share: the publisher's tests as the plan, one case per
+    test, the default limits, and the grader's bounds on a sample."""
 
-    name = "io"
     sandbox = SandboxSpec()
 
     def default_limits(self) -> Limits:
         return Limits()
 
-    def plan(self, problem: Problem) -> IOTests:
-        tests = problem.tests
-        assert isinstance(tests, IOTests)
-        return tests
+    def plan(self, problem: Problem) -> Any:
+        return problem.tests
 
-    def cases(self, plan: IOTests) -> Cases:
+    def cases(self, plan: IOTests | CallTests) -> Cases:
         return case_labels(len(plan.cases), len(plan.public))
+
+    def sample_limits(
+        self, plan: IOTests | CallTests, problem: Problem, limits: Limits, *, chosen: bool
+    ) -> tuple[Limits, dict[str, Any]]:
+        return whole_limits(plan, limits, chosen=chosen)
+
+
+class IOShape(ProgramShape):
+    """Programs given each test's standard input, judged on what they print."""
+
+    name = "io"
 
     def tests(self, plan: IOTests, problem: Problem) -> dict[str, Any]:
         return {"cases": [(case.input, case.output) for case in plan.cases]}
@@ -48,11 +57,6 @@ class IOShape:
         tests = problem.tests
         assert isinstance(tests, IOTests)
         return {"shape": self.name, "code": code, "prelude": list(tests.rules.prelude)}
-
-    def sample_limits(
-        self, plan: IOTests, problem: Problem, limits: Limits, *, chosen: bool
-    ) -> tuple[Limits, dict[str, Any]]:
-        return whole_limits(plan, limits, chosen=chosen)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -11,7 +11,6 @@ program does not compile) is ``syntax_error``, ``Exception`` (it exits non-zero)
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from typing import Any
 
 from koderz.errors import ConfigError, SandboxError
@@ -66,7 +65,7 @@ class ScriptShape:
             or getattr(language(plan), "NOT_BUILT", ""),
         }
 
-    def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
+    def program(self, problem: Problem, code: str) -> dict[str, Any]:
         if not isinstance(code, str):
             raise ConfigError(f"{problem.task_id}: a MultiPL-E program is one text")
         files, _ = language(_tests(problem).language).script(code)

@@ -11,12 +11,10 @@ record whose counts agree; anything less is a failure, with the reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from koderz.errors import ConfigError
-from koderz.extract import listing
 from koderz.records import ExecResult, Problem, TestOutcome
 from koderz.sandbox.cases import Cases
 from koderz.sandbox.limits import Limits
@@ -32,7 +30,7 @@ def run_candidate(
     mode: str,
     shape: Shape,
     problem: Problem,
-    code: str | Mapping[str, str],
+    code: str,
     limits: Limits,
     *,
     chosen: bool = True,
@@ -48,8 +46,6 @@ def run_candidate(
         )
     limits, told = shape.sample_limits(plan, problem, limits, chosen=chosen)
     tests = {**shape.tests(plan, problem), **told, "shape": shape.name}
-    if not isinstance(code, str):  # an exercise's files: their listing, as replies give them
-        code = listing(code, problem.language)
     program = shape.program(problem, code)
     if mode == "bwrap":
         raw = run_in_zygote(sandbox_kind(shape, limits), program, tests, limits)

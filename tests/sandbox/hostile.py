@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from koderz.extract import listing
 from koderz.problems import multiple
 from koderz.problems.livecodebench import RULES
 from koderz.records import (
@@ -167,7 +168,7 @@ ADAPTERS: dict[str, Adapter] = {
         "build",
         "assertion",
         _build_problem,
-        lambda code: {"solution.py": code},
+        lambda code: listing({"solution.py": code}),
         per_case=False,
         limits=_slower,
     ),

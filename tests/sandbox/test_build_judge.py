@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from koderz.extract import program_of, whole_files
+from koderz.extract import listing, program_of, whole_files
 from koderz.problems import load_problems
 from koderz.problems.multiple import program
 from koderz.records import BuildTests, Problem
@@ -48,7 +48,7 @@ def _tests(problem: Problem) -> BuildTests:
 def test_the_reference_passes_every_test_disabled_ones_included(language: str) -> None:
     problem = _exercise(language)
     assert runnable(problem) is None
-    r = run_tests(problem, dict(_tests(problem).example))
+    r = run_tests(problem, listing(dict(_tests(problem).example)))
     assert r.passed, (r.outcomes, r.stdout)
     # The second test of each is shipped disabled (xtest, @Disabled, #[ignore], only with
     # EXERCISM_RUN_ALL_TESTS); the benchmark runs it, and so does Koderz.
@@ -58,7 +58,7 @@ def test_the_reference_passes_every_test_disabled_ones_included(language: str) -
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_shipped_stub_fails(language: str) -> None:
     problem = _exercise(language)
-    r = run_tests(problem, {})
+    r = run_tests(problem, "")  # nothing written: the shipped stub runs
     assert not r.passed and r.status == "failed", r.outcomes
     assert r.tests_passed == 0
 
@@ -79,7 +79,7 @@ def test_a_candidate_that_writes_the_test_file_changes_nothing(language: str) ->
     tests = _tests(problem)
     stub = {path: tests.file(path) for path in tests.solution}
     # Its own test file, which would pass anything, is not laid: the exercise's is.
-    r = run_tests(problem, {**stub, tests.test[0]: "// nothing to test\n"})
+    r = run_tests(problem, listing({**stub, tests.test[0]: "// nothing to test\n"}))
     assert not r.passed and r.tests_passed == 0
 
 
