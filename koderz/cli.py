@@ -354,6 +354,17 @@ def _add_window_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _window(args: argparse.Namespace) -> dict[str, Any]:
+    """The window and slices given by :func:`_add_window_args`' flags, as keywords."""
+    return {
+        "since": args.since,
+        "until": args.until,
+        "difficulties": args.difficulty,
+        "platforms": args.platform,
+        "languages": args.languages,
+    }
+
+
 def _add_cutoff_arg(group: Any) -> None:
     group.add_argument(
         "--cutoff",
@@ -428,11 +439,7 @@ def _engine(args: argparse.Namespace, select: str | None, limit: int | None) -> 
         problems=args.problem_file,
         select=select,
         limit=limit,
-        since=args.since,
-        until=args.until,
-        difficulties=args.difficulty,
-        platforms=args.platform,
-        languages=args.languages,
+        **_window(args),
         cutoffs=_cutoffs(args.cutoff),
         data_dir=args.data_dir,
         run_id=args.run_id,
@@ -767,11 +774,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         k=ks,
         progress=not args.no_progress,
         sample_format=args.samples_format,
-        since=args.since,
-        until=args.until,
-        difficulties=args.difficulty,
-        platforms=args.platform,
-        languages=args.languages,
+        **_window(args),
     )
     print(f"results: {results_path(args.samples)}")
     _print_json(scores)
