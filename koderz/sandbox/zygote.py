@@ -242,6 +242,8 @@ class Zygote:
             "deadline": budget,
             "limits": rlimits(limits, count_processes=True),
             "cwd": f"{SANDBOX_CWD}/run-{nonce[:12]}",
+            # Standard modules the program's prelude names, loaded once in the zygote.
+            "preload": list(program.get("prelude") or ()),
         }
         to_zygote = self._start_frame + frame(candidate)
         self._start_frame = b""

@@ -82,6 +82,34 @@ def test_the_prelude_names_need_no_import() -> None:
     assert run_io(code, "6 2 3 [1, 3]").passed
 
 
+def test_candidates_draw_their_own_random_numbers() -> None:
+    # The prelude's modules are loaded once, in the sandbox's zygote, before the candidates
+    # are forked from it: each must still draw numbers of its own.
+    drawn = set()
+    for _ in range(3):
+        r = run_io("print(getrandbits(64), random.getrandbits(64))", "-")
+        assert not r.passed and "got" in r.outcomes[0].message, r
+        drawn.add(r.outcomes[0].message)
+    assert len(drawn) == 3
+
+
+def test_the_zygote_loads_only_side_effect_free_standard_modules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+    import sys
+
+    from koderz.sandbox.judge import zygote
+
+    loaded: list[str] = []
+    monkeypatch.setattr(importlib, "import_module", loaded.append)
+    monkeypatch.delitem(sys.modules, "statistics", raising=False)
+    zygote.preload(["antigravity", "this", "os", 3, "statistics", "koderz", "json.decoder"])
+    assert loaded == ["statistics"]
+    zygote.preload("statistics")  # not a list: nothing
+    assert loaded == ["statistics"]
+
+
 def test_without_a_prelude_the_names_are_missing() -> None:
     problem = io_problem(("", "6"), rules=replace(RULES, prelude=()))
     r = run_tests(problem, "print(gcd(12, 18))")
