@@ -93,7 +93,7 @@ def pump(
         while True:
             for fd in list(sends):
                 try:
-                    written = os.write(fd, sends[fd][: 1 << 16])
+                    written = os.write(fd, sends[fd][: 1 << 20])  # what the pipe takes
                 except BlockingIOError:
                     continue
                 except BrokenPipeError:

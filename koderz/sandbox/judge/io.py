@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from .core import Failure, Judge, Run, flush
@@ -151,7 +152,7 @@ def _patch_stream(stream: Any, text: str) -> list[tuple[str, Any]]:
     """Give the stream the process had its input's ``read``, ``readlines`` and ``readline``
     (a line at a time, without its newline; StopIteration past the end), as the grader's
     patches do; what to restore."""
-    lines = iter(text.split("\n"))
+    lines = _lines(text)  # split at the first readline, if any: long inputs run to MBs
     answers = {
         "read": lambda *args: text,
         "readlines": lambda *args: text.split("\n"),
@@ -162,6 +163,10 @@ def _patch_stream(stream: Any, text: str) -> list[tuple[str, Any]]:
         saved.append((name, stream.__dict__.get(name, _MISSING)))
         setattr(stream, name, answers[name])
     return saved
+
+
+def _lines(text: str) -> Iterator[str]:
+    yield from text.split("\n")
 
 
 def _unpatch_stream(stream: Any, saved: list[tuple[str, Any]]) -> None:
