@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import pickletools
 import zlib
 
 from koderz.errors import DataError
@@ -59,6 +58,8 @@ def _only_string(data: bytes, where: str) -> str:
     strings: list[str] = []
     refused = ""
     try:
+        import pickletools  # only where a test is packed: ~3 ms to import
+
         for opcode, arg, _ in pickletools.genops(data):
             if opcode.name in _STRINGS and isinstance(arg, str):
                 strings.append(arg)
