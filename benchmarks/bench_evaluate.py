@@ -213,8 +213,8 @@ def livecodebench(
     print(f"  koderz:       {' '.join(kz_command)}")
     if lcb:
         print(f"  livecodebench: {' '.join(lcb_command)}")
-    # Koderz's own default as well: the same processes to start with, and more while
-    # candidates only wait out their deadlines (as the memory allows).
+    # Koderz's own default as well: two per CPU to start with, and more while candidates
+    # only wait out their deadlines (as the memory allows).
     grows = [c for c in kz_command if c not in ("--workers", str(processes))]
     kz_times: list[float] = []
     grow_times: list[float] = []
@@ -233,8 +233,8 @@ def livecodebench(
     )
     grow_med = statistics.median(grow_times)
     print(
-        f"  koderz, its default workers (growing from {processes}): {grow_med:.2f} s median "
-        f"({min(grow_times):.2f}-{max(grow_times):.2f} s)"
+        f"  koderz, its default workers ({2 * (os.cpu_count() or 1)}, growing): "
+        f"{grow_med:.2f} s median ({min(grow_times):.2f}-{max(grow_times):.2f} s)"
     )
     if not lcb:
         print("  (give --lcb PATH, a checkout of LiveCodeBench, to compare with its grader)")
