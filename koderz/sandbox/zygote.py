@@ -232,7 +232,14 @@ class Zygote:
         self.pending = b""
         self.alive = True
         self.key: object = None  # the pool's mark of the candidate it runs
-        self._start_frame = frame(start)  # sent with the first candidate
+        # Sent now, so that the sandbox loads its shapes and forks its judge while the
+        # caller still prepares (what a short pipe does not take goes with the first candidate).
+        start_frame = frame(start)
+        try:
+            written = os.write(self.stdin_fd, start_frame)
+        except (BlockingIOError, BrokenPipeError):
+            written = 0
+        self._start_frame = start_frame[written:]
 
     def run(self, program: dict[str, Any], tests: dict[str, Any], limits: Limits) -> Raw:
         nonce = os.urandom(16).hex()  # (secrets costs ~3 ms to import)
