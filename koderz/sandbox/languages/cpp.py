@@ -10,7 +10,6 @@ candidate's files and the tests. The cache is read-only in the sandbox.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -50,6 +49,8 @@ def lay(files: dict[str, str]) -> dict[str, str]:
 def _key(files: dict[str, str]) -> str | None:
     if _MAIN not in files or "CMakeLists.txt" not in files:
         return None
+    import hashlib  # here: every command that judges would pay its import
+
     parts = [files[_MAIN], files.get("test/catch.hpp", ""), files["CMakeLists.txt"], _compiler()]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
