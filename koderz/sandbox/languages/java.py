@@ -3,10 +3,11 @@ Aider's benchmark does (without Gradle fetching its wrapper); the jars come from
 cache, filled from Maven Central by ``scripts/setup.sh``.
 
 javac is Koderz's tool, not the candidate's code, and its runs are short: its JVM stops at
-the first JIT tier and collects with the serial collector (half its CPU time), and maps the
-classes of the compiler from a class-data archive (AppCDS) that Koderz dumps once per JDK,
+the first JIT tier and collects with the serial collector (half its CPU time). javac and the
+launcher map their classes from class-data archives (AppCDS) that Koderz dumps once per JDK,
 outside any sandbox, into its cache (read-only in the sandbox). The tests' JVM keeps its
-defaults: a candidate's code there may compute for seconds, and needs the optimising tier.
+default compilers: a candidate's code there may compute for seconds, and needs the
+optimising tier (alphametics' reference takes 37 s at the first tier, 13 s without).
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ TESTS = r"@Test\b"
 """How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = ((r"(\d+) tests successful", "passed"), (r"(\d+) tests failed", "failed"))
 _JARS = f"{CACHE}/java"
+_LAUNCHER = "java/junit-platform-console-standalone.jar"
+_LINK = ".koderz-java"
+"""A link in the exercise's folder to the jars: the launcher's path is relative to it, the
+same where Koderz dumps the launcher's archive and in the sandbox, as the JVM requires (JDK
+17 checks the archive's class path by name, then that it names the same file)."""
+LINKS = ((_LINK, f"{CACHE}/java"),)
+"""Symbolic links laid in the exercise's folder, ``(path, target)``."""
 _JVM = ("-Xmx768m", "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=128m")
 _JAVAC_JVM = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 """For javac alone (measured on bowling's test class: 1.8 s of CPU without, 0.9 s with)."""
@@ -47,45 +55,60 @@ def lay(files: dict[str, str]) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _archive() -> str | None:
-    """The name of javac's class-data archive for the JDK here (its JVM's version and the
-    compiler's path decide it: a new JDK dumps a new one); None without a javac."""
+def _jdk() -> str | None:
+    """What names the JDK here in the archives' names (its JVM's version and javac's real
+    path: a new JDK dumps new ones); None without a javac."""
     javac = shutil.which("javac")
     if javac is None:
         return None
     try:
-        out = subprocess.run(
-            [javac, "-J-version"], capture_output=True, text=True, timeout=60
-        ).stderr
+        out = subprocess.run([javac, "-J-version"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
-    key = hashlib.sha256(f"{os.path.realpath(javac)}\0{out}".encode()).hexdigest()[:24]
-    return f"javac-{key}.jsa"
+    return f"{os.path.realpath(javac)}\0{out.stderr}"
 
 
-def _javac(*args: str, archive: str | None = None) -> tuple[str, ...]:
-    jvm: tuple[str, ...] = (*_JVM, *_JAVAC_JVM)
-    if archive:
-        jvm += (f"-XX:SharedArchiveFile={archive}",)
-    return ("javac", *(f"-J{flag}" for flag in jvm), "-encoding", "UTF-8", *args)
+def _archives() -> dict[str, str]:
+    """The names of the class-data archives for the JDK and the launcher here: ``javac``'s
+    and ``junit``'s (the launcher's file is part of its key: the JVM checks it is the one
+    the archive was dumped with)."""
+    jdk = _jdk()
+    if jdk is None:
+        return {}
+    try:
+        jar = (cache_dir() / _LAUNCHER).stat()
+    except OSError:
+        jar = None
+    names = {"javac": f"javac-{_digest(jdk)}.jsa"}
+    if jar is not None:
+        names["junit"] = f"junit-{_digest(jdk + str((jar.st_size, jar.st_mtime_ns)))}.jsa"
+    return names
 
 
-def _shared() -> str | None:
-    """javac's archive inside the sandbox, if Koderz has dumped it."""
-    name = _archive()
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _shared(tool: str) -> tuple[str, ...]:
+    """The JVM flag that maps ``tool``'s archive inside the sandbox, if Koderz dumped it."""
+    name = _archives().get(tool)
     if name and (cache_dir() / "java" / name).is_file():
-        return f"{_JARS}/{name}"
-    return None
+        return (f"-XX:SharedArchiveFile={_JARS}/{name}",)
+    return ()
+
+
+def _javac(*args: str, jvm: tuple[str, ...] = ()) -> tuple[str, ...]:
+    flags = (*_JVM, *_JAVAC_JVM, *jvm)
+    return ("javac", *(f"-J{flag}" for flag in flags), "-encoding", "UTF-8", *args)
 
 
 def steps(files: dict[str, str], name: str) -> tuple[Step, ...]:
     del files, name
     jars = f"{_JARS}/assertj-core.jar"
-    launcher = f"{_JARS}/junit-platform-console-standalone.jar"
-    classes = f"build/main:build/test:{jars}"
-    shared = _shared()
+    launcher = f"{_LINK}/{Path(_LAUNCHER).name}"
+    javac = _shared("javac")
     return (
-        Step("build", _javac("-d", "build/main", "glob:src/main/java/**/*.java", archive=shared)),
+        Step("build", _javac("-d", "build/main", "glob:src/main/java/**/*.java", jvm=javac)),
         Step(
             "test",
             _javac(
@@ -94,7 +117,7 @@ def steps(files: dict[str, str], name: str) -> tuple[Step, ...]:
                 "-cp",
                 f"build/main:{jars}:{launcher}",
                 "glob:src/test/java/**/*.java",
-                archive=shared,
+                jvm=javac,
             ),
         ),
         Step(
@@ -102,6 +125,7 @@ def steps(files: dict[str, str], name: str) -> tuple[Step, ...]:
             (
                 "java",
                 *_JVM,
+                *_shared("junit"),
                 "-jar",
                 launcher,
                 "execute",
@@ -109,8 +133,10 @@ def steps(files: dict[str, str], name: str) -> tuple[Step, ...]:
                 "--disable-ansi-colors",
                 "--details=summary",
                 "-cp",
-                classes,
-                "--scan-class-path",
+                f"build/main:build/test:{jars}",
+                # The classes' folders, not AssertJ's jar too: it holds no test, and looking
+                # through it costs the launcher a fifth of its run.
+                "--scan-class-path=build/main:build/test",
             ),
         ),
     )
@@ -120,33 +146,67 @@ def script(source: str) -> tuple[dict[str, str], tuple[Step, ...]]:
     # MultiPL-E's programs are one class Problem, with javatuples on the class path.
     tuples = f"{_JARS}/javatuples.jar"
     return {"Problem.java": source}, (
-        Step("build", _javac("-d", "out", "-cp", tuples, "Problem.java", archive=_shared())),
+        Step("build", _javac("-d", "out", "-cp", tuples, "Problem.java", jvm=_shared("javac"))),
         Step("test", ("java", *_JVM, "-ea", "-cp", f"out:{tuples}", "Problem")),
     )
 
 
+_WARM = """import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+public class KoderzWarmTest {
+    @Test
+    public void passes() {
+        assertEquals(2, 1 + 1);
+        assertThat(List.of(1, 2)).containsExactly(1, 2);
+        assertThrows(IllegalStateException.class, () -> { throw new IllegalStateException(); });
+    }
+
+    @Test
+    public void fails() {
+        assertThat(List.of(1)).containsExactly(2);
+    }
+}
+"""
+"""Koderz's own test class, compiled and run to dump the archives: the classes javac and
+the launcher load for a run with a pass and a failure (never an exercise's code, which is
+not run outside a sandbox)."""
+
+
 def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
-    """Dump javac's class-data archive into the cache, once per JDK, by compiling this
-    exercise (its reference and tests) outside any sandbox; nothing to add to its files."""
-    name = _archive()
-    target = cache / "java" / (name or "")
-    if name is None or target.is_file():
+    """Dump javac's and the launcher's class-data archives into the cache, once per JDK
+    (and launcher), from Koderz's own test class, outside any sandbox; nothing to add to
+    the exercise's files. The launcher's archive names its jar by the cache's path here;
+    the sandbox binds the same file elsewhere, which the JVM accepts (it checks the file)."""
+    del files
+    names = _archives()
+    todo = {tool: cache / "java" / name for tool, name in names.items()}
+    todo = {tool: path for tool, path in todo.items() if not path.is_file()}
+    if not todo:
         return {}
-    jars = cache / "java"
+    launcher = f"{_LINK}/{Path(_LAUNCHER).name}"
+    classpath = f"{_LINK}/assertj-core.jar:{launcher}"
     with tempfile.TemporaryDirectory(prefix="koderz-java-") as tmp:
-        for path, text in files.items():
-            (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
-            (Path(tmp) / path).write_text(text)
-        sources = sorted(str(p) for p in Path(tmp).glob("src/**/*.java"))
-        if not sources:
-            return {}
-        dumped = Path(tmp) / "javac.jsa"
-        classpath = f"{jars}/assertj-core.jar:{jars}/junit-platform-console-standalone.jar"
-        argv = _javac("-d", "out", "-cp", classpath, *sources)
-        argv = (argv[0], f"-J-XX:ArchiveClassesAtExit={dumped}", *argv[1:])
-        subprocess.run(argv, cwd=tmp, capture_output=True, timeout=600)
-        if dumped.is_file():  # else javac runs without one, as before
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(dumped, target.with_suffix(f".{os.getpid()}.tmp"))
-            os.replace(target.with_suffix(f".{os.getpid()}.tmp"), target)
+        Path(tmp, "KoderzWarmTest.java").write_text(_WARM)
+        Path(tmp, _LINK).symlink_to(cache / "java")
+        runs = {
+            "javac": _javac("-d", ".", "-cp", classpath, "KoderzWarmTest.java"),
+            "junit": (
+                *("java", *_JVM, "-jar", launcher, "execute"),
+                *("-cp", f".:{classpath}", "--select-class=KoderzWarmTest"),
+            ),
+        }
+        for tool in ("javac", "junit"):  # javac first: the launcher runs what it compiled
+            dumped = Path(tmp) / f"{tool}.jsa"
+            argv = runs[tool]
+            flag = ("-J" if tool == "javac" else "") + f"-XX:ArchiveClassesAtExit={dumped}"
+            subprocess.run((argv[0], flag, *argv[1:]), cwd=tmp, capture_output=True, timeout=600)
+            if tool in todo and dumped.is_file():  # else it runs without one, as before
+                part = todo[tool].with_suffix(f".{os.getpid()}.tmp")
+                shutil.copy(dumped, part)
+                os.replace(part, todo[tool])
     return {}
