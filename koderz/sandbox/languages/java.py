@@ -3,11 +3,14 @@ Aider's benchmark does (without Gradle fetching its wrapper); the jars come from
 cache, filled from Maven Central by ``scripts/setup.sh``.
 
 javac is Koderz's tool, not the candidate's code, and its runs are short: its JVM stops at
-the first JIT tier and collects with the serial collector (half its CPU time). javac and the
-launcher map their classes from class-data archives (AppCDS) that Koderz dumps once per JDK,
-outside any sandbox, into its cache (read-only in the sandbox). The tests' JVM keeps its
-default compilers: a candidate's code there may compute for seconds, and needs the
-optimising tier (alphametics' reference takes 37 s at the first tier, 13 s without).
+the first JIT tier and collects with the serial collector (half its CPU time), and compiles
+the solution, then the tests, in one JVM (a small driver of Koderz's, ``KoderzJavac``, over
+the JDK's compiler API, compiled once into the cache): the second compilation finds the
+compiler loaded and compiled. javac's JVM and the launcher's map their classes from
+class-data archives (AppCDS) that Koderz dumps once per JDK, outside any sandbox, into its
+cache (read-only in the sandbox). The tests' JVM keeps its default compilers: a candidate's
+code there may compute for seconds, and needs the optimising tier (alphametics' reference
+takes 37 s at the first tier, 13 s without).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 from koderz.sandbox.languages.base import CACHE, Step, cache_dir
@@ -34,6 +38,9 @@ HOW = (
 TESTS = r"@Test\b"
 """How a test is declared in a test file (what a tester's tests are counted by)."""
 COUNTS = ((r"(\d+) tests successful", "passed"), (r"(\d+) tests failed", "failed"))
+NOT_BUILT = r"(?m)^src/main/java/\S*\.java:\d+: error:"
+"""What the compilation of the solution says when it fails, before the tests' (a test file's
+errors name ``src/test``): the solution does not build."""
 _JARS = f"{CACHE}/java"
 _LAUNCHER = "java/junit-platform-console-standalone.jar"
 _LINK = ".koderz-java"
@@ -69,9 +76,10 @@ def _jdk() -> str | None:
 
 
 def _archives() -> dict[str, str]:
-    """The names of the class-data archives for the JDK and the launcher here: ``javac``'s
-    and ``junit``'s (the launcher's file is part of its key: the JVM checks it is the one
-    the archive was dumped with)."""
+    """The names of what Koderz keeps in the cache for the JDK here: the driver's folder
+    (``driver``) and the class-data archives of javac's JVM and the launcher's (``javac``,
+    ``junit``); the launcher's file is part of its archive's key: the JVM checks it is the
+    one the archive was dumped with."""
     jdk = _jdk()
     if jdk is None:
         return {}
@@ -79,7 +87,8 @@ def _archives() -> dict[str, str]:
         jar = (cache_dir() / _LAUNCHER).stat()
     except OSError:
         jar = None
-    names = {"javac": f"javac-{_digest(jdk)}.jsa"}
+    key = _digest(jdk + _DRIVER)
+    names = {"driver": f"javac-{key}.jar", "javac": f"javac-{key}.jsa"}
     if jar is not None:
         names["junit"] = f"junit-{_digest(jdk + str((jar.st_size, jar.st_mtime_ns)))}.jsa"
     return names
@@ -89,37 +98,49 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def _ready(tool: str) -> str | None:
+    """The name of ``tool``'s entry in the cache, if Koderz has made it."""
+    name = _archives().get(tool)
+    return name if name and (cache_dir() / "java" / name).exists() else None
+
+
 def _shared(tool: str) -> tuple[str, ...]:
     """The JVM flag that maps ``tool``'s archive inside the sandbox, if Koderz dumped it."""
-    name = _archives().get(tool)
-    if name and (cache_dir() / "java" / name).is_file():
-        return (f"-XX:SharedArchiveFile={_JARS}/{name}",)
-    return ()
+    name = _ready(tool)
+    return (f"-XX:SharedArchiveFile={_JARS}/{name}",) if name else ()
 
 
-def _javac(*args: str, jvm: tuple[str, ...] = ()) -> tuple[str, ...]:
-    flags = (*_JVM, *_JAVAC_JVM, *jvm)
-    return ("javac", *(f"-J{flag}" for flag in flags), "-encoding", "UTF-8", *args)
+def _javac(*args: str) -> tuple[str, ...]:
+    return ("javac", *(f"-J{flag}" for flag in (*_JVM, *_JAVAC_JVM)), "-encoding", "UTF-8", *args)
+
+
+def _compile(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    """Compile each group of javac's arguments in turn, stopping at the first that fails:
+    in one JVM through the driver where Koderz has compiled it, else by javac."""
+    driver = _ready("driver")
+    if driver is None:  # not prepared: one javac, the first group (the solution's)
+        return _javac(*groups[0])
+    argv = ["java", *_JVM, *_JAVAC_JVM, *_shared("javac"), "-cp", f"{_LINK}/{driver}"]
+    argv.append("KoderzJavac")
+    for index, group in enumerate(groups):
+        argv += [*(["--"] if index else []), "-encoding", "UTF-8", *group]
+    return tuple(argv)
 
 
 def steps(files: dict[str, str], name: str) -> tuple[Step, ...]:
     del files, name
     jars = f"{_JARS}/assertj-core.jar"
     launcher = f"{_LINK}/{Path(_LAUNCHER).name}"
-    javac = _shared("javac")
+    main = ("-d", "build/main", "glob:src/main/java/**/*.java")
+    test = (
+        *("-d", "build/test", "-cp", f"build/main:{jars}:{launcher}"),
+        "glob:src/test/java/**/*.java",
+    )
+    compiles: tuple[Step, ...] = (Step("check", _compile(main)), Step("test", _compile(main, test)))
+    if _ready("driver") is None:  # not prepared: javac twice, the solution's the build
+        compiles = (Step("build", _javac(*main)), Step("test", _javac(*test)))
     return (
-        Step("build", _javac("-d", "build/main", "glob:src/main/java/**/*.java", jvm=javac)),
-        Step(
-            "test",
-            _javac(
-                "-d",
-                "build/test",
-                "-cp",
-                f"build/main:{jars}:{launcher}",
-                "glob:src/test/java/**/*.java",
-                jvm=javac,
-            ),
-        ),
+        *compiles,
         Step(
             "test",
             (
@@ -146,7 +167,7 @@ def script(source: str) -> tuple[dict[str, str], tuple[Step, ...]]:
     # MultiPL-E's programs are one class Problem, with javatuples on the class path.
     tuples = f"{_JARS}/javatuples.jar"
     return {"Problem.java": source}, (
-        Step("build", _javac("-d", "out", "-cp", tuples, "Problem.java", jvm=_shared("javac"))),
+        Step("build", _javac("-d", "out", "-cp", tuples, "Problem.java")),
         Step("test", ("java", *_JVM, "-ea", "-cp", f"out:{tuples}", "Problem")),
     )
 
@@ -177,24 +198,64 @@ the launcher load for a run with a pass and a failure (never an exercise's code,
 not run outside a sandbox)."""
 
 
+_DRIVER = """import java.util.ArrayList;
+import java.util.List;
+import javax.tools.ToolProvider;
+
+public class KoderzJavac {
+    public static void main(String[] args) {
+        var javac = ToolProvider.getSystemJavaCompiler();
+        List<String> group = new ArrayList<>();
+        for (int i = 0; i <= args.length; i++) {
+            if (i < args.length && !args[i].equals("--")) {
+                group.add(args[i]);
+                continue;
+            }
+            int status = javac.run(null, null, null, group.toArray(new String[0]));
+            if (status != 0) {
+                System.exit(status);
+            }
+            group.clear();
+        }
+    }
+}
+"""
+"""Koderz's javac driver: javac's arguments in groups split by ``--``, compiled in turn by
+the JDK's compiler, the first failure's status its own (javac's output and statuses)."""
+
+
 def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
-    """Dump javac's and the launcher's class-data archives into the cache, once per JDK
-    (and launcher), from Koderz's own test class, outside any sandbox; nothing to add to
-    the exercise's files. The launcher's archive names its jar by the cache's path here;
-    the sandbox binds the same file elsewhere, which the JVM accepts (it checks the file)."""
+    """Compile the javac driver into the cache, and dump javac's and the launcher's
+    class-data archives there, once per JDK (and launcher), from Koderz's own test class,
+    outside any sandbox; nothing to add to the exercise's files. The archives name the
+    driver and the launcher by paths relative to the exercise's folder (``_LINK``)."""
     del files
     names = _archives()
     todo = {tool: cache / "java" / name for tool, name in names.items()}
-    todo = {tool: path for tool, path in todo.items() if not path.is_file()}
+    todo = {tool: path for tool, path in todo.items() if not path.exists()}
     if not todo:
         return {}
     launcher = f"{_LINK}/{Path(_LAUNCHER).name}"
     classpath = f"{_LINK}/assertj-core.jar:{launcher}"
     with tempfile.TemporaryDirectory(prefix="koderz-java-") as tmp:
+        Path(tmp, "KoderzJavac.java").write_text(_DRIVER)
         Path(tmp, "KoderzWarmTest.java").write_text(_WARM)
         Path(tmp, _LINK).symlink_to(cache / "java")
+        driver = cache / "java" / names["driver"]
+        if "driver" in todo:
+            _run(_javac("-d", "driver", "KoderzJavac.java"), tmp)
+            built = Path(tmp, "driver", "KoderzJavac.class")
+            if not built.is_file():
+                return {}  # javac runs twice, as without the driver
+            # A jar, not a folder: the JVM archives no class from a folder on its path.
+            with zipfile.ZipFile(Path(tmp, "driver.jar"), "w") as jar:
+                jar.write(built, built.name)
+            _publish(Path(tmp, "driver.jar"), driver)
         runs = {
-            "javac": _javac("-d", ".", "-cp", classpath, "KoderzWarmTest.java"),
+            "javac": (
+                *("java", *_JVM, *_JAVAC_JVM, "-cp", f"{_LINK}/{driver.name}", "KoderzJavac"),
+                *("-d", ".", "-cp", classpath, "KoderzWarmTest.java"),
+            ),
             "junit": (
                 *("java", *_JVM, "-jar", launcher, "execute"),
                 *("-cp", f".:{classpath}", "--select-class=KoderzWarmTest"),
@@ -203,10 +264,18 @@ def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
         for tool in ("javac", "junit"):  # javac first: the launcher runs what it compiled
             dumped = Path(tmp) / f"{tool}.jsa"
             argv = runs[tool]
-            flag = ("-J" if tool == "javac" else "") + f"-XX:ArchiveClassesAtExit={dumped}"
-            subprocess.run((argv[0], flag, *argv[1:]), cwd=tmp, capture_output=True, timeout=600)
+            _run((argv[0], f"-XX:ArchiveClassesAtExit={dumped}", *argv[1:]), tmp)
             if tool in todo and dumped.is_file():  # else it runs without one, as before
-                part = todo[tool].with_suffix(f".{os.getpid()}.tmp")
-                shutil.copy(dumped, part)
-                os.replace(part, todo[tool])
+                _publish(dumped, todo[tool])
     return {}
+
+
+def _run(argv: tuple[str, ...], cwd: str) -> None:
+    subprocess.run(argv, cwd=cwd, capture_output=True, timeout=600)
+
+
+def _publish(made: Path, target: Path) -> None:
+    """Put a file into the cache whole, or not at all."""
+    part = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    shutil.copy(made, part)
+    os.replace(part, target)
