@@ -51,6 +51,8 @@ class BuildPlan:
     """Symbolic links laid beside them (jest's node_modules)."""
     build: tuple[Step, ...]
     test: tuple[Step, ...]
+    check: tuple[Step, ...]
+    """The build when the tests do not run (the test steps build the program otherwise)."""
     counts: tuple[tuple[str, str], ...]
     """Patterns of the runner's counts of passed and failed tests."""
     empty: str = ""
@@ -58,7 +60,8 @@ class BuildPlan:
     verdict); '' where it says nothing of the kind."""
     not_built: str = ""
     """What a failed test command says when the program did not build (Go's, which builds
-    and tests in one command); '' where the build is a step of its own."""
+    and tests in one command; Java's, whose compiler builds the solution and then the tests
+    in one JVM); '' where the build is a step of its own."""
 
 
 def _steps(steps: tuple[Step, ...]) -> list[Any]:
@@ -102,7 +105,7 @@ class BuildShape:
         # passes the one case once the build steps succeed.
         build_only = _tests(problem).build_only
         return {
-            "build": _steps(plan.build),
+            "build": _steps(plan.build + plan.check if build_only else plan.build),
             "test": [] if build_only else _steps(plan.test),
             "counts": [list(c) for c in plan.counts],
             "syntax": plan.not_built,
@@ -190,6 +193,7 @@ def plan_of(tests: BuildTests) -> BuildPlan:
         links=tuple(getattr(module, "LINKS", ())),
         build=tuple(s for s in steps if s.phase == "build"),
         test=tuple(s for s in steps if s.phase == "test"),
+        check=tuple(s for s in steps if s.phase == "check"),
         counts=tuple(module.COUNTS),
         not_built=getattr(module, "NOT_BUILT", ""),
         empty=getattr(module, "EMPTY", ""),

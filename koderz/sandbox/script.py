@@ -55,14 +55,15 @@ class ScriptShape:
 
     def tests(self, plan: str, problem: Problem) -> dict[str, Any]:
         _, steps = _script(plan)
+        built = any(s.phase == "build" for s in steps)
         return {
             "build": [(list(s.argv), list(s.env), ".") for s in steps if s.phase == "build"],
             "test": [(list(s.argv), list(s.env), ".") for s in steps if s.phase == "test"],
             "counts": [],
             # MultiPL-E's Python and JavaScript: a failure that says SyntaxError is one; Go's
-            # that says its build failed.
+            # that says its build failed (where the program has no build step of its own).
             "syntax": getattr(language(plan), "SYNTAX", "")
-            or getattr(language(plan), "NOT_BUILT", ""),
+            or ("" if built else getattr(language(plan), "NOT_BUILT", "")),
         }
 
     def program(self, problem: Problem, code: str) -> dict[str, Any]:

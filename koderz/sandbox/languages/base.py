@@ -19,7 +19,10 @@ class Step:
     """One command of a build or a test run."""
 
     phase: str
-    """``build`` (a failure: the program does not build) or ``test``."""
+    """``build`` (a failure: the program does not build), ``test``, or ``check``: a build
+    that runs only when the tests do not (what an experiment sees of an exercise), because
+    the test steps build the program themselves and say so when it does not build (the
+    language's ``NOT_BUILT``)."""
     argv: tuple[str, ...]
     """The command; an argument ``glob:PATTERN`` becomes the files it matches, sorted."""
     env: tuple[tuple[str, str], ...] = ()
