@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CACHE", "INSIDE", "Step", "cache_dir"]
+__all__ = ["CACHE", "INSIDE", "Step", "cache_dir", "digest"]
 
 INSIDE = "/opt/koderz"
 """Where the toolchain cache and the Rust toolchain appear inside the sandbox."""
@@ -33,3 +33,11 @@ def cache_dir() -> Path:
     """Koderz's toolchain cache: ``KODERZ_TOOLCHAINS``, else ``~/.cache/koderz/toolchains``."""
     raw = os.environ.get("KODERZ_TOOLCHAINS", "").strip()
     return Path(raw) if raw else Path.home() / ".cache" / "koderz" / "toolchains"
+
+
+def digest(text: str, length: int = 32) -> str:
+    """The first ``length`` hex digits of ``text``'s SHA-256: what names an entry of the
+    cache (hashlib is imported here, when a key is made, not by every command that judges)."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:length]

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from koderz.sandbox.languages.base import CACHE, Step, cache_dir
+from koderz.sandbox.languages.base import CACHE, Step, cache_dir, digest
 
 NAME = "cpp"
 ALIASES: tuple[str, ...] = ()
@@ -49,10 +49,8 @@ def lay(files: dict[str, str]) -> dict[str, str]:
 def _key(files: dict[str, str]) -> str | None:
     if _MAIN not in files or "CMakeLists.txt" not in files:
         return None
-    import hashlib  # here: every command that judges would pay its import
-
     parts = [files[_MAIN], files.get("test/catch.hpp", ""), files["CMakeLists.txt"], _compiler()]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return digest("\0".join(parts))
 
 
 def _compiler() -> str:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from koderz.errors import SandboxError
-from koderz.sandbox.languages.base import CACHE, Step
+from koderz.sandbox.languages.base import CACHE, Step, digest
 
 NAME = "go"
 ALIASES = ("go_test.go",)
@@ -86,9 +86,7 @@ def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
 
 
 def _key(files: dict[str, str]) -> str:
-    import hashlib
-
     text = "\0".join(
         f"{p}\0{t}" for p, t in sorted(files.items()) if re.search(r"(\.go|go\.mod)$", p)
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return digest(text)

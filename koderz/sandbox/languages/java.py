@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from koderz.sandbox.languages.base import CACHE, Step, cache_dir
+from koderz.sandbox.languages.base import CACHE, Step, cache_dir, digest
 
 NAME = "java"
 ALIASES: tuple[str, ...] = ()
@@ -85,17 +85,11 @@ def _archives() -> dict[str, str]:
         jar = (cache_dir() / _LAUNCHER).stat()
     except OSError:
         jar = None
-    key = _digest(jdk + _DRIVER)
+    key = digest(jdk + _DRIVER, 24)
     names = {"driver": f"javac-{key}.jar", "javac": f"javac-{key}.jsa"}
     if jar is not None:
-        names["junit"] = f"junit-{_digest(jdk + str((jar.st_size, jar.st_mtime_ns)))}.jsa"
+        names["junit"] = f"junit-{digest(jdk + str((jar.st_size, jar.st_mtime_ns)), 24)}.jsa"
     return names
-
-
-def _digest(text: str) -> str:
-    import hashlib  # here: every command that judges would pay its import
-
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _ready(tool: str) -> str | None:

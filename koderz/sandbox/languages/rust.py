@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from koderz.errors import SandboxError
-from koderz.sandbox.languages.base import CACHE, INSIDE, Step
+from koderz.sandbox.languages.base import CACHE, INSIDE, Step, digest
 
 NAME = "rust"
 ALIASES = ("rs",)
@@ -78,9 +78,7 @@ def prepare(files: dict[str, str], cache: Path) -> dict[str, str]:
     manifest = files.get("Cargo.toml", "")
     if not _has_deps(manifest):
         return {}
-    import hashlib  # here: every command that judges would pay its import
-
-    key = hashlib.sha256(manifest.encode()).hexdigest()[:24]
+    key = digest(manifest, 24)
     vendor = cache / "cargo" / key
     if not (vendor / "Cargo.lock").exists():
         with tempfile.TemporaryDirectory(prefix="koderz-cargo-") as tmp:
