@@ -66,8 +66,9 @@ def read_frame(fd: int, cap: int = FRAME_CAP) -> Any:
 
 def write_frame(fd: int, obj: Any) -> None:
     data = marshal.dumps(obj)
-    os.write(fd, len(data).to_bytes(4, "big"))
-    view = memoryview(data)  # no copy of what is left at each write: inputs run long
+    # One write for the frames of every case (its length and payload together); a view, so
+    # that a long input's rest is not copied again at each partial write.
+    view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
         view = view[os.write(fd, view) :]
 
