@@ -18,7 +18,7 @@ from koderz.sandbox import MAX_EXTRA, Gate, Limits, prestart, run_tests, sandbox
 __all__ = ["Runner"]
 
 Program = str
-"""A program as the sandbox takes it: a text, or an exercise's files by path."""
+"""A program as the sandbox takes it: a text (an exercise's files as their whole-file listing)."""
 
 
 class Runner:

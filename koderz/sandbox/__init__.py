@@ -50,7 +50,7 @@ import functools
 import os
 from dataclasses import replace
 
-from koderz.errors import SandboxError
+from koderz.errors import ConfigError, SandboxError
 from koderz.records import ExecResult, Problem
 from koderz.sandbox.capacity import MAX_EXTRA, Gate
 from koderz.sandbox.feedback import FEEDBACK_LEVELS, format_feedback
@@ -111,7 +111,7 @@ def run_tests(
 
     Raises:
         SandboxError: The sandbox itself cannot run.
-        ConfigError: The problem's test source does not parse.
+        ConfigError: The problem's test source does not parse, or ``code`` is not a text.
 
     Examples:
         >>> from koderz.records import FunctionTests
@@ -121,6 +121,11 @@ def run_tests(
         >>> (r.passed, r.tests_passed, r.tests_total)
         (True, 1, 1)
     """
+    if not isinstance(code, str):  # every shape takes one text (the type says so to mypy)
+        raise ConfigError(
+            f"{problem.task_id}: a program is one text, not {type(code).__name__}; give an "
+            "exercise's files as their listing (koderz.extract.listing)"
+        )
     shape = shape_of(problem)
     chosen = limits is not None or timeout_s is not None
     limits = limits or _default_limits(shape.name, os.environ.get("KODERZ_TIMEOUT_FACTOR", ""))

@@ -11,10 +11,8 @@ The problem's test source (a ``check(candidate)`` or bare asserts) is split into
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from typing import Any
 
-from koderz.errors import ConfigError
 from koderz.extract import prompt_context
 from koderz.records import Problem
 from koderz.sandbox.cases import Cases, SandboxSpec
@@ -48,9 +46,7 @@ class FunctionShape:
             "entry_point": entry_point,
         }
 
-    def program(self, problem: Problem, code: str | Mapping[str, str]) -> dict[str, Any]:
-        if not isinstance(code, str):
-            raise ConfigError(f"{problem.task_id}: a function's program is one text, not files")
+    def program(self, problem: Problem, code: str) -> dict[str, Any]:
         return {"shape": self.name, "code": code}
 
     def sample_limits(

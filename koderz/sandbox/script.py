@@ -67,8 +67,6 @@ class ScriptShape:
         }
 
     def program(self, problem: Problem, code: str) -> dict[str, Any]:
-        if not isinstance(code, str):
-            raise ConfigError(f"{problem.task_id}: a MultiPL-E program is one text")
         files, _ = language(_tests(problem).language).script(code)
         return {"shape": self.name, "folder": "program", "files": files, "links": []}
 

@@ -98,6 +98,12 @@ def test_the_sandbox_has_the_judges_byte_code() -> None:
 # --------------------------------------------------------------------- limits and feedback
 
 
+def test_a_program_is_one_text_whatever_its_shape() -> None:
+    problem = Problem("t/1", "", FunctionTests("f", "def check(c):\n    assert c() == 1\n"))
+    with pytest.raises(ConfigError, match=r"t/1: a program is one text, not dict.*listing"):
+        run_tests(problem, {"solution.py": "def f():\n    return 1\n"})  # type: ignore[arg-type]
+
+
 def test_timeout_factor_scales(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KODERZ_TIMEOUT_FACTOR", "2.5")
     assert Limits(timeout_s=2).scaled_timeout_s == 5.0
