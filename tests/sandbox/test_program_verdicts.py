@@ -96,6 +96,7 @@ def test_candidates_draw_their_own_random_numbers() -> None:
 def test_the_zygote_loads_only_side_effect_free_standard_modules(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import gc
     import importlib
     import sys
 
@@ -103,11 +104,13 @@ def test_the_zygote_loads_only_side_effect_free_standard_modules(
 
     loaded: list[str] = []
     monkeypatch.setattr(importlib, "import_module", loaded.append)
+    monkeypatch.setattr(gc, "freeze", lambda: loaded.append("(frozen)"))  # not this process
     monkeypatch.delitem(sys.modules, "statistics", raising=False)
     zygote.preload(["antigravity", "this", "os", 3, "statistics", "koderz", "json.decoder"])
-    assert loaded == ["statistics"]
+    assert loaded == ["statistics", "(frozen)"]
     zygote.preload("statistics")  # not a list: nothing
-    assert loaded == ["statistics"]
+    zygote.preload(["json"])  # loaded already: nothing to import, nothing to freeze
+    assert loaded == ["statistics", "(frozen)"]
 
 
 def test_without_a_prelude_the_names_are_missing() -> None:
